@@ -1,0 +1,138 @@
+"""`briefing`: run the monthly briefing, the bundled demo, or a check of the exports.
+
+Exit codes: 0 done; 1 the exports have errors (nothing was stored or written);
+2 a usage or configuration error (config files, SMTP settings); 3 the briefing was
+produced but some messages failed (recorded, and retried by the next run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from flows import prefect_env
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = ROOT / "config"
+DEMO_EXPORTS = ROOT / "demo" / "exports"
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_MAIL = 0, 1, 2, 3
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="briefing",
+        description="Children's services performance briefing for Overview and Scrutiny: "
+                    "validate the month's exports, compare with history, targets and trend, "
+                    "render the committee paper (HTML and PDF) and notify indicator owners.",
+        epilog="Exit codes: 0 done; 1 the exports have errors (nothing stored or written); "
+               "2 usage or configuration error; 3 some messages failed. Emails go to an "
+               "outbox folder of .eml files unless --send is given (SMTP settings from "
+               "BRIEFING_SMTP_* variables).")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common_out(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--out", default="outputs", metavar="DIR",
+                        help="output folder (default: outputs); the history store is "
+                             "DIR/history.sqlite unless BRIEFING_STORE_URL is set")
+        sp.add_argument("--send", action="store_true",
+                        help="send email through SMTP instead of writing .eml files")
+        sp.add_argument("--resend", action="store_true",
+                        help="send again messages this cycle already sent")
+
+    demo = sub.add_parser("demo", help="run the bundled demo (latest cycle); needs no server",
+                          description="Run the monthly briefing on the demo config and "
+                                      "exports shipped with the project.")
+    demo.add_argument("--cycle", metavar="YYYY-MM", help="month to report (default: latest)")
+    common_out(demo)
+
+    run = sub.add_parser("run", help="run the monthly briefing on your config and exports",
+                         description="Run the monthly briefing for one cycle.")
+    run.add_argument("--config", required=True, metavar="DIR",
+                     help="folder with indicators.yaml, owners.yaml, briefing.yaml")
+    run.add_argument("--exports", required=True, metavar="DIR",
+                     help="folder of the month's .csv and .xlsx exports")
+    run.add_argument("--cycle", metavar="YYYY-MM", help="month to report (default: latest)")
+    common_out(run)
+
+    val = sub.add_parser("validate", help="check config and exports; changes nothing",
+                         description="Check the config and exports and print every problem, "
+                                     "one per line. Stores and writes nothing.")
+    val.add_argument("--config", required=True, metavar="DIR")
+    val.add_argument("--exports", required=True, metavar="DIR")
+    val.add_argument("--cycle", metavar="YYYY-MM", help="month to check (default: latest)")
+    return p
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from tasks.pipeline import validate_exports
+
+    inputs = validate_exports(Path(args.config), Path(args.exports), args.cycle)
+    from tasks.problems import sort_problems
+
+    for p in sort_problems(inputs.problems):
+        print(p.as_line())
+    n_err = sum(1 for p in inputs.problems if p.severity.value == "error")
+    print(f"{inputs.cycle}: {len(inputs.records)} usable records from {len(inputs.files)} "
+          f"file(s); {n_err} error(s), {len(inputs.problems) - n_err} other finding(s)")
+    return EXIT_DATA if n_err else EXIT_OK
+
+
+def _run(args: argparse.Namespace, config: Path, exports: Path) -> int:
+    prefect_env.apply()
+    if prefect_env.uses_local_engine():
+        print("Starting Prefect's local engine (10 to 30 s; set PREFECT_API_URL to use a "
+              "running server)...", file=sys.stderr, flush=True)
+    from flows.monthly_briefing import monthly_briefing
+    from tasks.problems import ValidationFailed
+
+    start = time.perf_counter()
+    try:
+        result = monthly_briefing(config_dir=str(config), exports_dir=str(exports),
+                                  cycle=args.cycle, out_dir=args.out, send=args.send,
+                                  resend=args.resend)
+    except ValidationFailed as exc:
+        for p in exc.problems:
+            print(p.as_line(), file=sys.stderr)
+        print(f"Stopped: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    summary = json.loads(Path(result["summary"]).read_text(encoding="utf-8"))
+    rags = [i["rag"] for i in summary["indicators"]]
+    dives = sum(1 for i in summary["indicators"] if i["deep_dive"])
+    folder = Path(result["folder"])
+    print(f"Briefing for {summary['authority']['name']}, {result['cycle']}: "
+          f"{rags.count('red')} red, {rags.count('amber')} amber, {rags.count('green')} green, "
+          f"{dives} deep dive(s), {len(summary['data_quality'])} data-quality finding(s)")
+    print(f"  PDF:     {folder / 'briefing.pdf'}")
+    print(f"  HTML:    {folder / 'briefing.html'}")
+    print(f"  Summary: {folder / 'summary.json'}")
+    statuses: dict[str, int] = {}
+    for n in summary["notifications"]:
+        statuses[n["status"]] = statuses.get(n["status"], 0) + 1
+    where = "SMTP" if args.send else f"outbox {folder / 'outbox'}"
+    print(f"  Email ({where}): " + (", ".join(f"{v} {k}" for k, v in sorted(statuses.items()))
+                                    or "none"))
+    print(f"Done in {time.perf_counter() - start:.1f} s")
+    return EXIT_MAIL if statuses.get("failed") else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from tasks.config import ConfigError
+    from tasks.mail import MailConfigError
+
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "demo":
+            return _run(args, DEMO_CONFIG, DEMO_EXPORTS)
+        return _run(args, Path(args.config), Path(args.exports))
+    except (ConfigError, MailConfigError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""The monthly briefing flow: validate, compare, render, store, notify, summarise."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from flows import prefect_env
+
+prefect_env.apply()
+
+from prefect import flow, get_run_logger  # noqa: E402
+
+from tasks import steps  # noqa: E402
+from tasks.mail import Mailer, OutboxMailer, SmtpMailer, SmtpSettings  # noqa: E402
+from tasks.outputs import cycle_dir  # noqa: E402
+from tasks.problems import ValidationFailed, errors  # noqa: E402
+from tasks.store import STORE_URL_ENV, default_store_url, open_store  # noqa: E402
+
+
+def _mailer(send: bool, outbox: Path) -> Mailer:
+    return SmtpMailer(SmtpSettings.from_env()) if send else OutboxMailer(outbox)
+
+
+@flow(name="monthly-briefing", log_prints=False)
+def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None,
+                     out_dir: str = "outputs", send: bool = False,
+                     resend: bool = False) -> dict[str, str]:
+    """Produce the month's briefing (HTML, PDF, summary.json) and notify owners of breaches.
+
+    Raises ValidationFailed, writing and storing nothing, if the exports have errors.
+    """
+    log = get_run_logger()
+    inputs = steps.validate_exports(Path(config_dir), Path(exports_dir), cycle)
+    log.info("Read %d files: %d records, %d problems (%d errors) for cycle %s",
+             len(inputs.files), len(inputs.records), len(inputs.problems),
+             len(errors(inputs.problems)), inputs.cycle)
+    if not inputs.ok:
+        raise ValidationFailed(inputs.problems)
+    out = Path(out_dir)
+    authority = inputs.config.briefing.authority.code
+    mailer = _mailer(send, cycle_dir(out, authority, inputs.cycle) / "outbox")
+    store = open_store(os.environ.get(STORE_URL_ENV) or default_store_url(out))
+    generated_at = datetime.now().astimezone()
+    analysed = steps.compare_with_history(inputs, store)
+    rendered = steps.render_briefing(inputs, analysed, generated_at)
+    target = steps.store_and_publish(inputs, analysed, rendered, store, out)
+    deliveries = steps.notify(inputs, rendered, store, mailer, resend)
+    summary = steps.write_summary(inputs, analysed, deliveries, target, generated_at)
+    log.info("Briefing written to %s; %d messages: %s", target, len(deliveries),
+             ", ".join(sorted({d.status for d in deliveries})) or "none")
+    return {"folder": str(target), "summary": str(summary), "cycle": inputs.cycle}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Set up everything the project needs on a fresh machine: the system libraries WeasyPrint
+# uses, and a virtual environment in .venv with the project and its pinned dependencies.
+# Safe to run again; it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+have_lib "libpango-1.0.so" || need_apt+=(libpango-1.0-0)
+have_lib "libpangoft2-1.0.so" || need_apt+=(libpangoft2-1.0-0)
+# HarfBuzz's subsetter makes PDF fonts ~1 s faster per briefing; WeasyPrint works without it.
+have_lib "libharfbuzz-subset.so" || need_apt+=(libharfbuzz-subset0)
+fc-list 2>/dev/null | grep -qi "DejaVu Sans" || need_apt+=(fonts-dejavu-core)
+if ((${#need_apt[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing system packages: ${need_apt[*]}"
+    apt-get update -qq >/dev/null || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: please install these system packages: ${need_apt[*]}" >&2
+    [[ " ${need_apt[*]} " == *" libpango-1.0-0 "* ]] && exit 1
+  fi
+fi
+
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  for c in python3.11 python3; do
+    if command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      PY="$c"; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "setup: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $("$PY" --version)"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing the project and its dependencies into .venv (about a minute)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import prefect, weasyprint, pandas, aiosmtpd" \
+    || { echo "setup: the install failed; see the messages above" >&2; exit 1; }
+  touch "$stamp"
+fi
+echo "setup: ready (.venv/bin/briefing)"

@@ -1,0 +1,184 @@
+"""The YAML under `config/`, loaded into strict pydantic models.
+
+Unknown keys are errors (`extra="forbid"`): a misspelt `tolerence` must not silently
+become a default of 0. Secrets never live here; see `tasks.mail` for SMTP settings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+INDICATORS_FILE = "indicators.yaml"
+OWNERS_FILE = "owners.yaml"
+BRIEFING_FILE = "briefing.yaml"
+
+
+class Unit(StrEnum):
+    PERCENT = "percent"
+    COUNT = "count"
+    RATE_PER_10K = "rate_per_10k"
+    DAYS = "days"
+    NUMBER = "number"
+
+
+class Polarity(StrEnum):
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+    NEUTRAL = "neutral"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class Indicator(_Strict):
+    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    title: str
+    service_area: str
+    unit: Unit
+    polarity: Polarity
+    target: float | None = None
+    tolerance: Annotated[float, Field(ge=0)] = 0.0
+    owner: str
+    definition: str
+    question: str | None = None
+
+    @model_validator(mode="after")
+    def _percent_target_in_range(self) -> Indicator:
+        if self.unit is Unit.PERCENT and self.target is not None and not 0 <= self.target <= 100:
+            raise ValueError(f"target {self.target} is not a percentage between 0 and 100")
+        return self
+
+
+class Owner(_Strict):
+    name: str
+    role: str
+    email: Email
+
+
+class Authority(_Strict):
+    name: str
+    code: Annotated[str, Field(pattern=r"^\d{3}$", description="DfE 3-digit LA code")]
+
+
+class Contact(_Strict):
+    name: str
+    role: str
+    phone: str
+    email: Email
+
+
+class Recipient(_Strict):
+    name: str
+    email: Email
+
+
+class Rules(_Strict):
+    consecutive_declines: Annotated[int, Field(ge=1, le=24)] = 2
+    chart_months: Annotated[int, Field(ge=3, le=60)] = 24
+
+
+class Mail(_Strict):
+    sender: Email
+    reply_to: Email | None = None
+    subject_prefix: str = "Performance briefing"
+
+
+class Briefing(_Strict):
+    authority: Authority
+    committee: str
+    report_title: str = "Children's services performance"
+    contact: Contact
+    recipients: list[Recipient] = Field(default_factory=list)
+    rules: Rules = Rules()
+    mail: Mail
+
+
+class Config(_Strict):
+    """Everything a run needs from `config/`, cross-checked."""
+
+    indicators: list[Indicator]
+    owners: dict[str, Owner]
+    briefing: Briefing
+
+    @field_validator("indicators")
+    @classmethod
+    def _unique_codes(cls, v: list[Indicator]) -> list[Indicator]:
+        codes = [i.code for i in v]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"indicator codes appear more than once: {', '.join(dupes)}")
+        if not v:
+            raise ValueError("the catalogue lists no indicators")
+        return v
+
+    @model_validator(mode="after")
+    def _owners_exist(self) -> Config:
+        missing = sorted({i.owner for i in self.indicators if i.owner not in self.owners})
+        if missing:
+            raise ValueError(
+                f"indicators name owners not in {OWNERS_FILE}: {', '.join(missing)}"
+            )
+        return self
+
+    def by_code(self) -> dict[str, Indicator]:
+        return {i.code: i for i in self.indicators}
+
+
+class ConfigError(Exception):
+    """A config file is missing or wrong; the message names the file and the field."""
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s)"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        lines.append(f"  at {loc or '(top)'}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(config_dir: Path) -> Config:
+    """Read the three files and check them against each other; raise ConfigError if wrong."""
+    config_dir = Path(config_dir)
+    raw_ind = _read_yaml(config_dir / INDICATORS_FILE)
+    raw_own = _read_yaml(config_dir / OWNERS_FILE)
+    raw_brf = _read_yaml(config_dir / BRIEFING_FILE)
+    parts: dict[str, Any] = {}
+    for name, raw, model, path in (
+        ("indicators", raw_ind, list[Indicator], config_dir / INDICATORS_FILE),
+        ("owners", raw_own, dict[str, Owner], config_dir / OWNERS_FILE),
+        ("briefing", raw_brf, Briefing, config_dir / BRIEFING_FILE),
+    ):
+        try:
+            parts[name] = TypeAdapter(model).validate_python(raw)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, path)) from exc
+    try:
+        return Config(**parts)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_dir)) from exc

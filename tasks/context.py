@@ -1,0 +1,276 @@
+"""The one typed context the briefing templates see: plain strings, numbers and lists.
+
+Templates never receive a DataFrame; every number is already formatted (and suppressed
+where it must be), so what a template can print is decided here, where it is tested.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from tasks.charts import Chart, trend_chart
+from tasks.compare import RAG_AMBER, RAG_GREEN, RAG_NONE, RAG_RED, series
+from tasks.config import Config, Indicator, Polarity
+from tasks.formatting import (
+    SUPPRESSION_NOTE,
+    axis_format,
+    fmt_change,
+    fmt_value,
+    is_suppressed,
+    polarity_label,
+    target_label,
+    unit_label,
+)
+from tasks.periods import label, shift, short_label
+from tasks.problems import Problem, sort_problems
+
+RAG_WORDS = {RAG_RED: "Red", RAG_AMBER: "Amber", RAG_GREEN: "Green", RAG_NONE: "No rating"}
+RAG_SYMBOLS = {RAG_RED: "■", RAG_AMBER: "▲", RAG_GREEN: "●", RAG_NONE: "○"}
+DIRECTION_WORDS = {"improving": "Improving", "declining": "Declining",
+                   "no_change": "No change", "none": "Not compared"}
+DIRECTION_SYMBOLS = {"improving": "↑", "declining": "↓", "no_change": "→", "none": ""}
+
+
+@dataclass(frozen=True)
+class IndicatorView:
+    code: str
+    title: str
+    service_area: str
+    unit_label: str
+    polarity_label: str
+    value: str
+    target: str
+    previous: str
+    previous_period: str
+    year_ago: str
+    change: str
+    rag: str
+    rag_label: str
+    rag_symbol: str
+    direction: str
+    direction_label: str
+    direction_symbol: str
+    deep_dive: bool
+    consecutive_declines: int
+    breach: bool
+    reasons: list[str]
+    notes: list[str]
+    owner_id: str
+    owner_name: str
+    owner_role: str
+    definition: str
+    question: str
+    chart: Chart
+
+
+@dataclass(frozen=True)
+class AreaView:
+    name: str
+    anchor: str
+    indicators: list[IndicatorView]
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    severity: str
+    where: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BriefingContext:
+    title: str
+    authority_name: str
+    authority_code: str
+    committee: str
+    cycle: str
+    cycle_label: str
+    generated_on: str
+    generated_iso: str
+    contact_name: str
+    contact_role: str
+    contact_phone: str
+    contact_email: str
+    counts: dict[str, int]
+    total: int
+    summary: list[str]
+    exceptions: list[IndicatorView]
+    areas: list[AreaView]
+    data_quality: list[ProblemView]
+    not_collected: list[str]
+    rule_months: int
+    suppression_note: str
+    rag_words: dict[str, str] = field(default_factory=lambda: dict(RAG_WORDS))
+    rag_symbols: dict[str, str] = field(default_factory=lambda: dict(RAG_SYMBOLS))
+
+
+def _f(x: object) -> float | None:
+    if x is None:
+        return None
+    v = float(x)  # type: ignore[arg-type]
+    return None if math.isnan(v) else v
+
+
+def _s(x: object) -> str | None:
+    """A text cell, or None where pandas holds a missing value."""
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+
+
+def anchor(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _reasons(ind: Indicator, row: pd.Series, needed: int, cycle: str) -> list[str]:
+    out: list[str] = []
+    value, target = _f(row["value"]), _f(row["target"])
+    if row["rag"] == RAG_RED and value is not None and target is not None:
+        gap = abs(value - target)
+        tail = "" if is_suppressed(ind.unit, value) else (
+            f", {fmt_change(ind.unit, gap).lstrip('+')} outside the target")
+        out.append(f"Red: {fmt_value(ind.unit, value)} against a target of "
+                   f"{target_label(ind.unit, target, ind.polarity)}{tail}.")
+    if bool(row["deep_dive"]):
+        n = int(row["consecutive_declines"])
+        out.append(f"Deep dive: worse in each of the last {n} consecutive months "
+                   f"(the rule is {needed}), up to {label(cycle)}.")
+    return out
+
+
+def _notes(ind: Indicator, row: pd.Series, cycle: str, needed: int) -> list[str]:
+    notes: list[str] = []
+    if _f(row["value"]) is None:
+        notes.append(f"No figure for {label(cycle)}: not collected or left blank in the export.")
+    prev_period, gap = _s(row["previous_period"]), _s(row["chain_gap"])
+    if prev_period and prev_period != shift(cycle, -1) and _f(row["value"]) is not None:
+        notes.append(f"Compared with {label(prev_period)}, the last month with a figure.")
+    if gap:
+        notes.append(f"No figure for {label(gap)}, so the rule of {needed} "
+                     "consecutive declines cannot be checked across that month; the run of "
+                     "declines restarts after it.")
+    if is_suppressed(ind.unit, _f(row["value"])):
+        notes.append("The figure is a small number and is not published (c).")
+    return notes
+
+
+def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
+          cycle: str) -> IndicatorView:
+    owner = config.owners[ind.owner]
+    unit = ind.unit
+    value, prev, year_ago = _f(row["value"]), _f(row["previous"]), _f(row["year_ago"])
+    months = config.briefing.rules.chart_months
+    pts = [(p, None if is_suppressed(unit, v) else v)
+           for p, v in series(history, ind.code, cycle, months)]
+    shown = [v for _, v in pts if v is not None]
+    desc = (f"Monthly values of {ind.title} from {label(pts[0][0])} to {label(cycle)}. "
+            + (f"Lowest {fmt_value(unit, min(shown))}, highest {fmt_value(unit, max(shown))}, "
+               f"latest {fmt_value(unit, value)}. " if shown else "No values to plot. ")
+            + (f"Target line at {fmt_value(unit, ind.target, suppress=False)}. "
+               if ind.target is not None else "No target. ")
+            + ("Some months are missing or not published." if len(shown) < len(pts) else ""))
+    direction_key = str(row["direction"])
+    if is_suppressed(unit, value) or is_suppressed(unit, prev):
+        direction_key = "none"
+    needed = config.briefing.rules.consecutive_declines
+    return IndicatorView(
+        code=ind.code, title=ind.title, service_area=ind.service_area,
+        unit_label=unit_label(unit), polarity_label=polarity_label(ind.polarity),
+        value=fmt_value(unit, value),
+        target=target_label(unit, ind.target, ind.polarity),
+        previous=fmt_value(unit, prev),
+        previous_period=short_label(pp) if (pp := _s(row["previous_period"])) else "",
+        year_ago=fmt_value(unit, year_ago),
+        change=fmt_change(unit, _f(row["change"]), value, prev),
+        rag=str(row["rag"]), rag_label=RAG_WORDS[str(row["rag"])],
+        rag_symbol=RAG_SYMBOLS[str(row["rag"])],
+        direction=direction_key, direction_label=DIRECTION_WORDS[direction_key],
+        direction_symbol=DIRECTION_SYMBOLS[direction_key],
+        deep_dive=bool(row["deep_dive"]), consecutive_declines=int(row["consecutive_declines"]),
+        breach=bool(row["breach"]), reasons=_reasons(ind, row, needed, cycle),
+        notes=_notes(ind, row, cycle, needed),
+        owner_id=ind.owner, owner_name=owner.name, owner_role=owner.role, definition=ind.definition,
+        question=ind.question or _default_question(ind),
+        chart=trend_chart(ind.title, pts, ind.target, axis_format(unit), desc),
+    )
+
+
+def _default_question(ind: Indicator) -> str:
+    if ind.polarity is Polarity.NEUTRAL:
+        return f"What is driving the level of {ind.title.lower()}, and is it what we expect?"
+    return (f"What has caused the change in {ind.title.lower()}, what is being done, and when "
+            "will the committee see the effect?")
+
+
+def _counts(rows: list[IndicatorView]) -> dict[str, int]:
+    return {k: sum(1 for r in rows if r.rag == k) for k in (RAG_RED, RAG_AMBER, RAG_GREEN,
+                                                            RAG_NONE)}
+
+
+def _summary(views: list[IndicatorView], counts: dict[str, int], not_collected: list[str],
+             needed: int, cycle: str) -> list[str]:
+    total = len(views)
+    lines = [f"Of {total} indicators in {label(cycle)}, {counts[RAG_RED]} are red, "
+             f"{counts[RAG_AMBER]} amber and {counts[RAG_GREEN]} green; "
+             f"{counts[RAG_NONE]} have no target or no figure."]
+    dives = [v for v in views if v.deep_dive]
+    if dives:
+        noun = "indicator needs" if len(dives) == 1 else "indicators need"
+        lines.append(f"{len(dives)} {noun} a deep dive, having got worse in each of the last "
+                     f"{needed} months: " + "; ".join(v.title for v in dives) + ".")
+    else:
+        lines.append(f"No indicator has got worse in each of the last {needed} months.")
+    reds = [v for v in views if v.rag == RAG_RED]
+    for v in reds[:5]:
+        lines.append(f"{v.title} is {v.value} against a target of {v.target}.")
+    if len(reds) > 5:
+        lines.append(f"{len(reds) - 5} further red indicators are listed under Exceptions.")
+    if not_collected:
+        noun = "indicator has" if len(not_collected) == 1 else "indicators have"
+        lines.append(f"{len(not_collected)} {noun} no figure this month: "
+                     + "; ".join(not_collected) + ".")
+    return lines
+
+
+def build_context(config: Config, analysis: pd.DataFrame, history: pd.DataFrame, cycle: str,
+                  problems: list[Problem], generated_at: datetime) -> BriefingContext:
+    rows = analysis.set_index("code")
+    views = [_view(ind, rows.loc[ind.code], config, history, cycle)  # type: ignore[arg-type]
+             for ind in config.indicators]
+    areas: dict[str, list[IndicatorView]] = {}
+    for v in views:
+        areas.setdefault(v.service_area, []).append(v)
+    rank = {RAG_RED: 0, RAG_AMBER: 1, RAG_GREEN: 2, RAG_NONE: 3}
+    exceptions = sorted((v for v in views if v.breach),
+                        key=lambda v: (rank[v.rag], not v.deep_dive))
+    not_collected = [v.title for v in views if v.value == "–"]
+    counts = _counts(views)
+    b = config.briefing
+    dq = [ProblemView(p.severity.value, _where(p), p.message) for p in sort_problems(problems)]
+    return BriefingContext(
+        title=b.report_title, authority_name=b.authority.name, authority_code=b.authority.code,
+        committee=b.committee, cycle=cycle, cycle_label=label(cycle),
+        generated_on=generated_at.strftime("%-d %B %Y"),
+        generated_iso=generated_at.date().isoformat(),
+        contact_name=b.contact.name, contact_role=b.contact.role,
+        contact_phone=b.contact.phone, contact_email=b.contact.email,
+        counts=counts, total=len(views),
+        summary=_summary(views, counts, not_collected, b.rules.consecutive_declines, cycle),
+        exceptions=exceptions,
+        areas=[AreaView(name, anchor(name), vs, _counts(vs)) for name, vs in areas.items()],
+        data_quality=dq, not_collected=not_collected,
+        rule_months=b.rules.consecutive_declines, suppression_note=SUPPRESSION_NOTE,
+    )
+
+
+def _where(p: Problem) -> str:
+    parts = [p.file]
+    if p.row is not None:
+        parts.append(f"row {p.row}")
+    if p.column:
+        parts.append(f"column {p.column}")
+    return ", ".join(parts)

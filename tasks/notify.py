@@ -1,0 +1,135 @@
+"""Who is told what: one message per owner with breaches, the briefing to its recipients.
+
+Planning is pure (from the briefing context, so emails say no more than the paper);
+delivery goes through a Mailer and the store's ledger, so a re-run of the same cycle
+sends nothing that was already sent, and a failure is recorded and retried next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+
+from tasks.config import Config
+from tasks.context import BriefingContext, IndicatorView
+from tasks.mail import Mailer
+from tasks.render import environment
+from tasks.store import HistoryStore, LedgerEntry
+
+BREACH, BRIEFING = "breach", "briefing"
+SENT, ALREADY_SENT, FAILED, UNCERTAIN = "sent", "already_sent", "failed", "uncertain"
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    owner: str | None
+    to: str
+    to_name: str
+    indicators: list[str]
+    subject: str
+    text: str
+    html: str
+
+    def ledger_key(self, transport: str) -> str:
+        return f"{transport}:{self.kind}:{self.to.lower()}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    kind: str
+    owner: str | None
+    to: str
+    indicators: list[str]
+    status: str
+    transport: str
+    error: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"owner": self.owner, "to": self.to, "indicators": self.indicators,
+                "status": self.status, "kind": self.kind, "transport": self.transport,
+                "error": self.error}
+
+
+def plan_notices(config: Config, ctx: BriefingContext) -> list[Notice]:
+    """One breach message per owner (all their breached indicators), then the briefing."""
+    env = environment()
+    by_owner: dict[str, list[IndicatorView]] = {}
+    for ind in ctx.exceptions:
+        by_owner.setdefault(ind.owner_id, []).append(ind)
+    prefix = config.briefing.mail.subject_prefix
+    notices: list[Notice] = []
+    for owner_id, inds in by_owner.items():
+        owner = config.owners[owner_id]
+        n = len(inds)
+        subject = (f"{prefix} {ctx.cycle_label}: {n} indicator{'s' if n > 1 else ''} "
+                   f"you own need{'s' if n == 1 else ''} attention")
+        fields = {"ctx": ctx, "owner": owner, "indicators": inds}
+        notices.append(Notice(
+            BREACH, owner_id, owner.email, owner.name, [i.code for i in inds], subject,
+            env.get_template("email_owner.txt.j2").render(**fields),
+            env.get_template("email_owner.html.j2").render(**fields)))
+    for r in config.briefing.recipients:
+        fields2 = {"ctx": ctx, "recipient": r}
+        notices.append(Notice(
+            BRIEFING, None, r.email, r.name, [i.code for i in ctx.exceptions],
+            f"{prefix} {ctx.cycle_label}: {ctx.committee}",
+            env.get_template("email_briefing.txt.j2").render(**fields2),
+            env.get_template("email_briefing.html.j2").render(**fields2)))
+    return notices
+
+
+def build_message(notice: Notice, config: Config, pdf: bytes, pdf_name: str) -> EmailMessage:
+    mail = config.briefing.mail
+    msg = EmailMessage()
+    msg["From"] = formataddr((config.briefing.authority.name, mail.sender))
+    msg["To"] = formataddr((notice.to_name, notice.to))
+    if mail.reply_to:
+        msg["Reply-To"] = mail.reply_to
+    msg["Subject"] = notice.subject
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=mail.sender.split("@", 1)[1])
+    msg["X-Briefing-Kind"] = notice.kind
+    msg.set_content(notice.text)
+    msg.add_alternative(notice.html, subtype="html")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
+    return msg
+
+
+def deliver(notices: list[Notice], config: Config, pdf: bytes, pdf_name: str, mailer: Mailer,
+            store: HistoryStore, cycle: str, resend: bool = False) -> list[Delivery]:
+    """Send each notice at most once per cycle and transport, recording each in the ledger.
+
+    A message left `sending` by a run that stopped mid-send is not sent again without
+    `resend`: it may have gone, and twice by accident is worse than once by hand.
+    """
+    authority = config.briefing.authority.code
+    out: list[Delivery] = []
+    for n in notices:
+        key = n.ledger_key(mailer.transport)
+        prior = store.ledger_get(authority, cycle, key)
+
+        def record(status: str, error: str = "", _n: Notice = n) -> None:
+            out.append(Delivery(_n.kind, _n.owner, _n.to, _n.indicators, status,
+                                mailer.transport, error))
+
+        if prior is not None and not resend and prior.status in (SENT, "sending"):
+            record(ALREADY_SENT if prior.status == SENT else UNCERTAIN,
+                   "" if prior.status == SENT else "a previous run stopped while sending; "
+                   "use --resend if it did not arrive")
+            continue
+        msg = build_message(n, config, pdf, pdf_name)
+        entry = LedgerEntry(authority, cycle, key, n.to, "sending", str(msg["Message-ID"]))
+        store.ledger_put(entry)
+        try:
+            mailer.send(msg)
+        except Exception as exc:  # one bad message must not stop the others
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            store.ledger_put(LedgerEntry(authority, cycle, key, n.to, FAILED,
+                                         entry.message_id, error))
+            record(FAILED, error)
+            continue
+        store.ledger_put(LedgerEntry(authority, cycle, key, n.to, SENT, entry.message_id))
+        record(SENT)
+    return out

@@ -1,0 +1,135 @@
+"""The coarse steps of a monthly run as plain functions; `tasks.steps` makes them Prefect tasks.
+
+Order matters for "nothing lost": everything is read and checked before the first write,
+the store is written in one transaction, files are renamed into place, and mail goes
+last, through the ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from tasks.compare import analyse
+from tasks.config import Config, ConfigError, load_config
+from tasks.context import BriefingContext, build_context
+from tasks.ingest import read_exports
+from tasks.mail import Mailer
+from tasks.notify import Delivery, deliver, plan_notices
+from tasks.outputs import cycle_dir, write_bytes_atomic, write_json_atomic, write_text_atomic
+from tasks.periods import current_period, is_period, label, period_index
+from tasks.problems import Problem, Severity, errors
+from tasks.render import render_html, render_pdf
+from tasks.store import HistoryStore, find_revisions
+from tasks.summary import summary_dict
+from tasks.validate import check_coverage, check_records, usable_records
+
+PDF_NAME = "briefing.pdf"
+HTML_NAME = "briefing.html"
+SUMMARY_NAME = "summary.json"
+
+
+@dataclass
+class Inputs:
+    config: Config
+    cycle: str
+    records: pd.DataFrame  # usable canonical records, one per indicator and month
+    problems: list[Problem]
+    files: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not errors(self.problems)
+
+
+@dataclass
+class Analysed:
+    history: pd.DataFrame
+    analysis: pd.DataFrame
+    revisions: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Rendered:
+    context: BriefingContext
+    html: str
+    pdf: bytes
+
+
+def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = None,
+                     today_period: str | None = None) -> Inputs:
+    """Read config and exports and check them; changes nothing anywhere."""
+    config = load_config(Path(config_dir))
+    records, problems = read_exports(Path(exports_dir))
+    today_period = today_period or current_period()
+    if cycle is None:
+        past = [p for p in records["period"].unique() if period_index(p) <= period_index(
+            today_period)]
+        cycle = max(past, key=period_index) if past else today_period
+    elif not is_period(cycle):
+        raise ConfigError(f"--cycle must be a month as YYYY-MM, not {cycle!r}")
+    problems += check_records(records, config, cycle, today_period)
+    problems += check_coverage(records, config, cycle)
+    files = sorted(set(records["file"].astype(str)))
+    return Inputs(config, cycle, usable_records(records, config, cycle), problems, files)
+
+
+def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
+    """Merge this run's records over the stored history and apply the committee's rules."""
+    authority = inputs.config.briefing.authority.code
+    stored = store.history(authority)
+    revisions = find_revisions(stored, inputs.records)
+    problems = [
+        Problem(Severity.WARNING if r.period != inputs.cycle else Severity.INFO,
+                "(history store)", None, "value",
+                f"{r.indicator} {label(str(r.period))} revised since it was last stored: "
+                f"{_n(r.old_value)} -> {_n(r.new_value)}", str(r.indicator))
+        for r in revisions.itertuples(index=False)]
+    keys = ["indicator", "period"]
+    merged = pd.concat([inputs.records, stored], ignore_index=True).drop_duplicates(keys)
+    return Analysed(merged, analyse(merged, inputs.config, inputs.cycle), revisions, problems)
+
+
+def _n(x: object) -> str:
+    v = float("nan") if x is None else float(x)  # type: ignore[arg-type]
+    return "blank" if v != v else f"{v:g}"
+
+
+def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime) -> Rendered:
+    ctx = build_context(inputs.config, analysed.analysis, analysed.history, inputs.cycle,
+                        inputs.problems + analysed.problems, generated_at)
+    html = render_html(ctx)
+    return Rendered(ctx, html, render_pdf(html))
+
+
+def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
+                      store: HistoryStore, out_dir: Path) -> Path:
+    """Store the cycle (one transaction), then rename the briefing files into place."""
+    authority = inputs.config.briefing.authority.code
+    store.commit_cycle(authority, inputs.cycle, inputs.records, analysed.revisions, inputs.files)
+    target = cycle_dir(out_dir, authority, inputs.cycle)
+    write_text_atomic(target / HTML_NAME, rendered.html)
+    write_bytes_atomic(target / PDF_NAME, rendered.pdf)
+    return target
+
+
+def notify(inputs: Inputs, rendered: Rendered, store: HistoryStore, mailer: Mailer,
+           resend: bool) -> list[Delivery]:
+    notices = plan_notices(inputs.config, rendered.context)
+    authority = inputs.config.briefing.authority.code
+    pdf_name = f"{authority}-{inputs.cycle}-briefing.pdf"
+    return deliver(notices, inputs.config, rendered.pdf, pdf_name, mailer, store, inputs.cycle,
+                   resend=resend)
+
+
+def write_summary(inputs: Inputs, analysed: Analysed, deliveries: list[Delivery],
+                  target: Path, generated_at: datetime) -> Path:
+    summary = summary_dict(inputs.config, analysed.analysis, inputs.problems + analysed.problems,
+                           deliveries, inputs.cycle, generated_at, analysed.revisions)
+    path = target / SUMMARY_NAME
+    write_json_atomic(path, summary)
+    return path

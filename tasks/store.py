@@ -1,0 +1,245 @@
+"""The history of every cycle, and the ledger of messages sent, behind one small interface.
+
+`SqlHistoryStore` is the real one (a SQLite file by default, any SQLAlchemy URL);
+`MemoryHistoryStore` is for unit tests of the logic around it. `open_store` chooses by URL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+import sqlalchemy as sa
+
+HISTORY_COLUMNS = ["indicator", "period", "value", "numerator", "denominator"]
+REVISION_COLUMNS = ["indicator", "period", "old_value", "new_value"]
+STORE_URL_ENV = "BRIEFING_STORE_URL"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One message for one recipient in one cycle. `status`: sending | sent | failed."""
+
+    authority: str
+    cycle: str
+    key: str
+    recipient: str
+    status: str
+    message_id: str = ""
+    error: str = ""
+    updated_at: str = ""
+
+
+class HistoryStore(Protocol):
+    def history(self, authority: str) -> pd.DataFrame: ...
+
+    def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
+                     revisions: pd.DataFrame, files: list[str]) -> None: ...
+
+    def revisions(self, authority: str) -> pd.DataFrame: ...
+
+    def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None: ...
+
+    def ledger_put(self, entry: LedgerEntry) -> None: ...
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def find_revisions(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:
+    """Incoming values that differ from what was stored for the same indicator and month."""
+    if stored.empty or incoming.empty:
+        return pd.DataFrame(columns=REVISION_COLUMNS)
+    m = incoming.merge(stored, on=["indicator", "period"], suffixes=("_new", "_old"))
+    old, new = m["value_old"], m["value_new"]
+    changed = (old.isna() != new.isna()) | ((old - new).abs() > 1e-9)
+    out = m.loc[changed, ["indicator", "period", "value_old", "value_new"]]
+    out.columns = pd.Index(REVISION_COLUMNS)
+    return out.sort_values(["indicator", "period"]).reset_index(drop=True)
+
+
+def _empty_history() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("value", "numerator",
+                                                               "denominator") else "object")
+                         for c in HISTORY_COLUMNS})
+
+
+class MemoryHistoryStore:
+    """In-memory store with the same behaviour, for tests of pure logic around storage."""
+
+    def __init__(self) -> None:
+        self._obs: dict[tuple[str, str, str], tuple[float | None, ...]] = {}
+        self._revisions: list[dict[str, object]] = []
+        self._ledger: dict[tuple[str, str, str], LedgerEntry] = {}
+
+    def history(self, authority: str) -> pd.DataFrame:
+        rows = [{"indicator": k[1], "period": k[2], "value": v[0], "numerator": v[1],
+                 "denominator": v[2]} for k, v in sorted(self._obs.items()) if k[0] == authority]
+        if not rows:
+            return _empty_history()
+        return pd.DataFrame(rows, columns=HISTORY_COLUMNS).astype(
+            {"value": "float64", "numerator": "float64", "denominator": "float64"})
+
+    def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
+                     revisions: pd.DataFrame, files: list[str]) -> None:
+        for r in records.itertuples(index=False):
+            self._obs[(authority, str(r.indicator), str(r.period))] = (
+                _none_if_nan(r.value), _none_if_nan(r.numerator), _none_if_nan(r.denominator))
+        for r in revisions.itertuples(index=False):
+            self._revisions.append({"indicator": r.indicator, "period": r.period,
+                                    "old_value": r.old_value, "new_value": r.new_value,
+                                    "cycle": cycle})
+
+    def revisions(self, authority: str) -> pd.DataFrame:
+        return pd.DataFrame(self._revisions, columns=[*REVISION_COLUMNS, "cycle"])
+
+    def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None:
+        return self._ledger.get((authority, cycle, key))
+
+    def ledger_put(self, entry: LedgerEntry) -> None:
+        self._ledger[(entry.authority, entry.cycle, entry.key)] = entry
+
+
+_meta = sa.MetaData()
+_observations = sa.Table(
+    "observations", _meta,
+    sa.Column("authority", sa.String(16), primary_key=True),
+    sa.Column("indicator", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("numerator", sa.Float, nullable=True),
+    sa.Column("denominator", sa.Float, nullable=True),
+    sa.Column("cycle", sa.String(7), nullable=False),
+    sa.Column("stored_at", sa.String(32), nullable=False),
+)
+_revisions = sa.Table(
+    "revisions", _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("authority", sa.String(16), nullable=False),
+    sa.Column("indicator", sa.String(64), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("old_value", sa.Float, nullable=True),
+    sa.Column("new_value", sa.Float, nullable=True),
+    sa.Column("cycle", sa.String(7), nullable=False),
+    sa.Column("revised_at", sa.String(32), nullable=False),
+)
+_cycles = sa.Table(
+    "cycles", _meta,
+    sa.Column("authority", sa.String(16), primary_key=True),
+    sa.Column("cycle", sa.String(7), primary_key=True),
+    sa.Column("files", sa.Text, nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("stored_at", sa.String(32), nullable=False),
+)
+_ledger = sa.Table(
+    "ledger", _meta,
+    sa.Column("authority", sa.String(16), primary_key=True),
+    sa.Column("cycle", sa.String(7), primary_key=True),
+    sa.Column("key", sa.String(320), primary_key=True),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message_id", sa.String(320), nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+
+def _none_if_nan(x: object) -> float | None:
+    if x is None:
+        return None
+    v = float(x)  # type: ignore[arg-type]
+    return None if math.isnan(v) else v
+
+
+class SqlHistoryStore:
+    """History and ledger in any SQLAlchemy database; each cycle is one transaction."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = sa.create_engine(url)
+        _meta.create_all(self.engine)
+
+    def history(self, authority: str) -> pd.DataFrame:
+        q = (sa.select(_observations.c.indicator, _observations.c.period, _observations.c.value,
+                       _observations.c.numerator, _observations.c.denominator)
+             .where(_observations.c.authority == authority)
+             .order_by(_observations.c.indicator, _observations.c.period))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        if not rows:
+            return _empty_history()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=HISTORY_COLUMNS)
+        for c in ("value", "numerator", "denominator"):
+            frame[c] = frame[c].astype("float64")
+        return frame
+
+    def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
+                     revisions: pd.DataFrame, files: list[str]) -> None:
+        now = _now()
+        obs = [{"authority": authority, "indicator": str(r.indicator), "period": str(r.period),
+                "value": _none_if_nan(r.value), "numerator": _none_if_nan(r.numerator),
+                "denominator": _none_if_nan(r.denominator), "cycle": cycle, "stored_at": now}
+               for r in records.itertuples(index=False)]
+        keys = [{"a": authority, "i": o["indicator"], "p": o["period"]} for o in obs]
+        revs = [{"authority": authority, "indicator": str(r.indicator), "period": str(r.period),
+                 "old_value": _none_if_nan(r.old_value), "new_value": _none_if_nan(r.new_value),
+                 "cycle": cycle, "revised_at": now} for r in revisions.itertuples(index=False)]
+        with self.engine.begin() as conn:
+            if keys:
+                conn.execute(_observations.delete().where(
+                    (_observations.c.authority == sa.bindparam("a"))
+                    & (_observations.c.indicator == sa.bindparam("i"))
+                    & (_observations.c.period == sa.bindparam("p"))), keys)
+                conn.execute(_observations.insert(), obs)
+            if revs:
+                conn.execute(_revisions.insert(), revs)
+            conn.execute(_cycles.delete().where((_cycles.c.authority == authority)
+                                                & (_cycles.c.cycle == cycle)))
+            conn.execute(_cycles.insert(), [{"authority": authority, "cycle": cycle,
+                                             "files": json.dumps(files), "records": len(obs),
+                                             "stored_at": now}])
+
+    def revisions(self, authority: str) -> pd.DataFrame:
+        q = (sa.select(_revisions.c.indicator, _revisions.c.period, _revisions.c.old_value,
+                       _revisions.c.new_value, _revisions.c.cycle)
+             .where(_revisions.c.authority == authority).order_by(_revisions.c.id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return pd.DataFrame([tuple(r) for r in rows], columns=[*REVISION_COLUMNS, "cycle"])
+
+    def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None:
+        q = sa.select(_ledger).where((_ledger.c.authority == authority)
+                                     & (_ledger.c.cycle == cycle) & (_ledger.c.key == key))
+        with self.engine.connect() as conn:
+            row = conn.execute(q).mappings().first()
+        return LedgerEntry(**row) if row else None
+
+    def ledger_put(self, entry: LedgerEntry) -> None:
+        values = {**entry.__dict__, "updated_at": _now()}
+        with self.engine.begin() as conn:
+            conn.execute(_ledger.delete().where((_ledger.c.authority == entry.authority)
+                                                & (_ledger.c.cycle == entry.cycle)
+                                                & (_ledger.c.key == entry.key)))
+            conn.execute(_ledger.insert(), [values])
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def default_store_url(out_dir: Path) -> str:
+    return f"sqlite:///{(Path(out_dir) / 'history.sqlite').resolve()}"
+
+
+def open_store(url: str) -> HistoryStore:
+    """`memory://` gives the in-memory store; anything else is a SQLAlchemy URL."""
+    if url == "memory://":
+        return MemoryHistoryStore()
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return SqlHistoryStore(url)

@@ -1,0 +1,61 @@
+"""`summary.json`: the machine-readable result of a run, in the contract's field names.
+
+This is the restricted record for officers and other tools (actual values, not the
+suppressed ones printed in the public paper); it is never emailed.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from tasks.config import Config
+from tasks.notify import Delivery
+from tasks.problems import Problem, sort_problems
+
+
+def _num(x: object) -> float | None:
+    if x is None:
+        return None
+    v = float(x)  # type: ignore[arg-type]
+    return None if math.isnan(v) else round(v, 6)
+
+
+def _text(x: object) -> str | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+
+
+def summary_dict(config: Config, analysis: pd.DataFrame, problems: list[Problem],
+                 deliveries: list[Delivery], cycle: str, generated_at: datetime,
+                 revisions: pd.DataFrame) -> dict[str, Any]:
+    b = config.briefing
+    rows = analysis.set_index("code")
+    indicators = []
+    for ind in config.indicators:
+        r = rows.loc[ind.code]
+        indicators.append({
+            "code": ind.code, "title": ind.title, "service_area": ind.service_area,
+            "unit": ind.unit.value, "polarity": ind.polarity.value,
+            "value": _num(r["value"]), "target": ind.target, "tolerance": ind.tolerance,
+            "rag": r["rag"], "previous": _num(r["previous"]),
+            "previous_period": _text(r["previous_period"]), "change": _num(r["change"]),
+            "direction": r["direction"], "consecutive_declines": int(r["consecutive_declines"]),  # type: ignore[arg-type]
+            "deep_dive": bool(r["deep_dive"]), "chain_broken_by_missing": _text(r["chain_gap"]),
+            "year_ago": _num(r["year_ago"]), "breach": bool(r["breach"]), "owner": ind.owner,
+        })
+    return {
+        "cycle": cycle,
+        "authority": {"code": b.authority.code, "name": b.authority.name},
+        "committee": b.committee,
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "rules": {"consecutive_declines": b.rules.consecutive_declines},
+        "indicators": indicators,
+        "data_quality": [p.as_dict() for p in sort_problems(problems)],
+        "revisions": [{"indicator": r.indicator, "period": r.period,
+                       "old_value": _num(r.old_value), "new_value": _num(r.new_value)}
+                      for r in revisions.itertuples(index=False)],
+        "notifications": [d.as_dict() for d in deliveries],
+    }

@@ -1,0 +1,94 @@
+"""Each shipped config file loads, and a wrong one says which file and which field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import TypeAdapter
+
+from tasks.config import Briefing, ConfigError, Indicator, Owner, load_config
+from tests.conftest import DEMO_CONFIG
+
+
+def test_shipped_indicators_yaml_loads() -> None:
+    raw = yaml.safe_load((DEMO_CONFIG / "indicators.yaml").read_text())
+    inds = TypeAdapter(list[Indicator]).validate_python(raw)
+    assert len(inds) >= 30
+    assert {i.service_area for i in inds} >= {"Front door", "Assessment", "Child protection",
+                                              "Children looked after", "Care leavers",
+                                              "Workforce", "Youth justice", "Education"}
+    assert all(i.definition.strip() for i in inds)
+
+
+def test_shipped_owners_yaml_loads() -> None:
+    raw = yaml.safe_load((DEMO_CONFIG / "owners.yaml").read_text())
+    owners = TypeAdapter(dict[str, Owner]).validate_python(raw)
+    assert all("@" in o.email for o in owners.values())
+
+
+def test_shipped_briefing_yaml_loads() -> None:
+    raw = yaml.safe_load((DEMO_CONFIG / "briefing.yaml").read_text())
+    b = Briefing.model_validate(raw)
+    assert b.authority.code == "999"
+    assert b.rules.consecutive_declines == 2
+
+
+def test_shipped_config_cross_checks() -> None:
+    cfg = load_config(DEMO_CONFIG)
+    assert set(cfg.owners) >= {i.owner for i in cfg.indicators}
+
+
+def _copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, dst)
+    return dst
+
+
+def test_unknown_key_is_an_error_naming_file_and_field(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path)
+    text = (cfg / "indicators.yaml").read_text().replace("  tolerance: 3\n", "  tolerence: 3\n", 1)
+    (cfg / "indicators.yaml").write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(cfg)
+    msg = str(exc.value)
+    assert "indicators.yaml" in msg and "tolerence" in msg
+
+
+def test_owner_not_in_owners_file(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path)
+    text = (cfg / "indicators.yaml").read_text().replace("owner: head_cla", "owner: nobody", 1)
+    (cfg / "indicators.yaml").write_text(text)
+    with pytest.raises(ConfigError, match="nobody"):
+        load_config(cfg)
+
+
+def test_bad_enum_and_percent_target(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path)
+    text = (cfg / "indicators.yaml").read_text()
+    (cfg / "indicators.yaml").write_text(text.replace("unit: percent", "unit: percentage", 1))
+    with pytest.raises(ConfigError, match="unit"):
+        load_config(cfg)
+    (cfg / "indicators.yaml").write_text(text.replace("target: 95", "target: 950", 1))
+    with pytest.raises(ConfigError, match="not a percentage"):
+        load_config(cfg)
+
+
+def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path)
+    (cfg / "owners.yaml").unlink()
+    with pytest.raises(ConfigError, match=r"owners\.yaml: file not found"):
+        load_config(cfg)
+    (cfg / "owners.yaml").write_text("a: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(cfg)
+
+
+def test_duplicate_codes(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path)
+    text = (cfg / "indicators.yaml").read_text().replace("code: FD02", "code: FD01", 1)
+    (cfg / "indicators.yaml").write_text(text)
+    with pytest.raises(ConfigError, match="FD01"):
+        load_config(cfg)

@@ -1,0 +1,101 @@
+"""The whole monthly run under the real Prefect engine, a real SQLite store and outbox."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from flows.cli import main
+from tests.conftest import DEMO_CONFIG, tree_digest
+
+INDICATOR_FIELDS = {"code", "value", "target", "rag", "previous", "change", "direction",
+                    "consecutive_declines", "deep_dive", "year_ago", "owner"}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Path:
+    out = tmp_path_factory.mktemp("flow") / "out"
+    assert main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+def test_outputs_and_summary_contract(demo_run: Path) -> None:
+    folder = demo_run / "999" / "2024-10"
+    assert {p.name for p in folder.iterdir()} == {"briefing.html", "briefing.pdf",
+                                                   "summary.json", "outbox"}
+    assert (folder / "briefing.pdf").read_bytes().startswith(b"%PDF-")
+    s = json.loads((folder / "summary.json").read_text())
+    assert s["cycle"] == "2024-10" and s["authority"]["code"] == "999" and s["generated_at"]
+    assert len(s["indicators"]) == 33
+    for ind in s["indicators"]:
+        assert set(ind) >= INDICATOR_FIELDS
+    cl01 = next(i for i in s["indicators"] if i["code"] == "CL01")
+    assert (cl01["value"], cl01["target"], cl01["rag"], cl01["deep_dive"]) == (52.0, 40.0,
+                                                                             "red", True)
+    assert cl01["previous"] == 50.0 and cl01["direction"] == "declining"
+    assert cl01["consecutive_declines"] == 3 and cl01["owner"] == "head_care_leavers"
+    dq = s["data_quality"]
+    assert {"severity", "file", "row", "column", "message"} <= set(dq[0])
+    assert len(s["notifications"]) == 9
+    for n in s["notifications"]:
+        assert {"owner", "to", "indicators", "status"} <= set(n) and n["status"] == "sent"
+    assert len(list((folder / "outbox").glob("*.eml"))) == 9
+
+
+def test_history_is_stored_in_sqlite(demo_run: Path) -> None:
+    with sqlite3.connect(demo_run / "history.sqlite") as db:
+        (n,) = db.execute("select count(*) from observations where authority='999'").fetchone()
+        (sent,) = db.execute("select count(*) from ledger where status='sent'").fetchone()
+    assert n == 1186 and sent == 9
+
+
+def test_rerun_sends_nothing_again(demo_run: Path) -> None:
+    before = tree_digest(demo_run / "999" / "2024-10" / "outbox")
+    assert main(["demo", "--out", str(demo_run)]) == 0
+    s = json.loads((demo_run / "999" / "2024-10" / "summary.json").read_text())
+    assert {n["status"] for n in s["notifications"]} == {"already_sent"}
+    assert tree_digest(demo_run / "999" / "2024-10" / "outbox") == before
+
+
+def test_bad_exports_change_nothing(demo_run: Path, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    exports = tmp_path / "exports"
+    shutil.copytree(Path(DEMO_CONFIG).parent / "demo" / "exports", exports)
+    bad = exports / "mosaic_scorecard_2024-10.csv"
+    lines = bad.read_text(encoding="utf-8-sig").splitlines()
+    lines[3] = lines[3].replace("21.2%", "21.2.%")  # a typing slip in row 4
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = tree_digest(demo_run)
+    code = main(["run", "--config", str(DEMO_CONFIG), "--exports", str(exports),
+                 "--out", str(demo_run), "--cycle", "2024-10"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "ERROR: mosaic_scorecard_2024-10.csv, row 4, column 'Value'" in err
+    assert "nothing was stored or written" in err
+    assert tree_digest(demo_run) == before
+
+
+def test_revised_history_is_stored_and_reported(demo_run: Path, tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    shutil.copytree(Path(DEMO_CONFIG).parent / "demo" / "exports", exports)
+    f = exports / "mosaic_scorecard_2024-09.csv"
+    f.write_text(f.read_text(encoding="utf-8-sig").replace("CL01,2024-09,50%,50,100",
+                                                           "CL01,2024-09,49%,49,100"),
+                 encoding="utf-8")
+    out = tmp_path / "out"
+    shutil.copytree(demo_run, out)
+    assert main(["run", "--config", str(DEMO_CONFIG), "--exports", str(exports),
+                 "--out", str(out)]) == 0
+    s = json.loads((out / "999" / "2024-10" / "summary.json").read_text())
+    assert s["revisions"] == [{"indicator": "CL01", "period": "2024-09", "old_value": 50.0,
+                               "new_value": 49.0}]
+    assert any("revised" in p["message"] and p["severity"] == "warning"
+               for p in s["data_quality"])
+    with sqlite3.connect(out / "history.sqlite") as db:
+        (v,) = db.execute("select value from observations where indicator='CL01' "
+                          "and period='2024-09'").fetchone()
+    assert v == 49.0

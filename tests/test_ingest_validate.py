@@ -1,0 +1,166 @@
+"""Reading real-world exports, and every finding naming file, row and column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from tasks.ingest import parse_number, read_exports
+from tasks.pipeline import validate_exports
+from tasks.problems import Problem, Severity
+from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS
+
+HEADER = "indicator,period,value,numerator,denominator,authority\n"
+
+
+@pytest.mark.parametrize(("text", "value", "pct"), [
+    ("52", 52.0, False), ("52%", 52.0, True), (" 52.5 % ", 52.5, True), ("1,234", 1234.0, False),
+    ("-3", -3.0, False), ("0.5", 0.5, False), (".5", 0.5, False),
+])
+def test_parse_number_accepts(text: str, value: float, pct: bool) -> None:
+    assert parse_number(text) == (value, pct, None)
+
+
+@pytest.mark.parametrize("text", ["n/a", "52..1", "1,23", "12abc", "%", "-", "nan", "inf"])
+def test_parse_number_refuses(text: str) -> None:
+    number, _, err = parse_number(text)
+    assert number is None and err and repr(text) in err
+
+
+def test_demo_exports_are_clean() -> None:
+    inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
+    assert inputs.cycle == DEMO_CYCLE and inputs.ok
+    assert len(inputs.files) == 72
+    # CL02 is not collected in the last month: a warning, not an error.
+    assert [p.indicator for p in inputs.problems] == ["CL02"]
+    # Excel percentage cells (fractions) and CSV "52%" both arrive as percentages.
+    recs = inputs.records.set_index(["indicator", "period"])
+    assert recs.loc[("CL01", "2024-10"), "value"] == 52.0
+    assert 5 < recs.loc[("WF02", "2024-10"), "value"] < 35
+
+
+def write(folder: Path, name: str, body: str, encoding: str = "utf-8") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / name
+    p.write_bytes(body.encode(encoding))
+    return p
+
+
+def run(folder: Path, cycle: str = DEMO_CYCLE) -> list[Problem]:
+    return validate_exports(DEMO_CONFIG, folder, cycle).problems
+
+
+def find(problems: list[Problem], severity: Severity, text: str) -> Problem:
+    hits = [p for p in problems if p.severity is severity and text in p.message]
+    assert hits, f"no {severity.value} containing {text!r} in {[p.as_line() for p in problems]}"
+    return hits[0]
+
+
+def test_bad_number_names_file_row_column(tmp_path: Path) -> None:
+    write(tmp_path, "x.csv", HEADER + "FD01,2024-10,95,,,999\nFD03,2024-10,n/a,,,999\n")
+    p = find(run(tmp_path), Severity.ERROR, "expected a number")
+    assert (p.file, p.row, p.column) == ("x.csv", 3, "value")
+    assert p.as_line() == ("ERROR: x.csv, row 3, column 'value': expected a number such as 52 "
+                           "or 52%, found 'n/a'")
+
+
+def test_missing_column_names_what_was_found(tmp_path: Path) -> None:
+    write(tmp_path, "x.csv", "Indicator,Month,Value\nFD01,2024-10,95\n")
+    p = find(run(tmp_path), Severity.ERROR, "missing required column(s) period")
+    assert p.row == 1 and "'Month'" in p.message
+
+
+@pytest.mark.parametrize(("row", "column", "message"), [
+    ("FD01,Oct-24,95,,,999", "period", "expected a month as YYYY-MM"),
+    ("FD01,2024-10,105,,,999", "value", "not a percentage"),
+    ("LA06,2024-10,-2,,,999", "value", "negative"),
+    ("LA06,2024-10,2.5,,,999", "value", "not a whole number"),
+    ("LA06,2024-10,5%,,,999", "value", "written as a percentage"),
+    ("CL01,2024-10,52,60,50,999", "numerator", "greater than denominator"),
+    ("FD01,2024-10,95,,,880", "authority", "expected 999"),
+    ("FD01,2099-01,95,,,999", "period", "in the future"),
+    (",2024-10,95,,,999", "indicator", "blank cell"),
+])
+def test_row_errors(tmp_path: Path, row: str, column: str, message: str) -> None:
+    write(tmp_path, "x.csv", HEADER + row + "\n")
+    p = find(run(tmp_path), Severity.ERROR, message)
+    assert (p.file, p.row, p.column) == ("x.csv", 2, column)
+
+
+def test_warnings(tmp_path: Path) -> None:
+    write(tmp_path, "x.csv", HEADER + "CL01,2024-10,50,52,100,999\nZZ99,2024-10,1,,,999\n"
+          "FD01,2024-10,,,,999\n")
+    problems = run(tmp_path)
+    assert find(problems, Severity.WARNING, "disagrees with numerator/denominator").row == 2
+    assert find(problems, Severity.WARNING, "not in the catalogue").row == 3
+    assert find(problems, Severity.WARNING, "blank cell").row == 4
+    assert find(problems, Severity.WARNING, "FD03 Re-referrals").row is None  # not collected
+    assert not [p for p in problems if p.severity is Severity.ERROR]
+
+
+def test_duplicates_agreeing_and_conflicting(tmp_path: Path) -> None:
+    write(tmp_path, "a.csv", HEADER + "FD01,2024-10,95,,,999\nFD03,2024-10,20,,,999\n")
+    write(tmp_path, "b.csv", HEADER + "FD01,2024-10,95,,,999\nFD03,2024-10,21,,,999\n")
+    problems = run(tmp_path)
+    conflict = find(problems, Severity.ERROR, "FD03 2024-10 is given more than once")
+    assert "a.csv row 3" in conflict.message and "b.csv row 3" in conflict.message
+    find(problems, Severity.WARNING, "FD01 2024-10 is given more than once with the same")
+
+
+def test_bom_and_windows_1252(tmp_path: Path) -> None:
+    write(tmp_path, "bom.csv", "\ufeff" + HEADER + "FD01,2024-10,95%,,,999\n")
+    write(tmp_path, "win.csv", HEADER.replace("authority", "authority") +
+          "FD03,2024-10,21,,,Demo Borough Council\n", encoding="cp1252")
+    write(tmp_path, "notes.txt", "£ not an export")
+    records, problems = read_exports(tmp_path)
+    assert sorted(records["indicator"]) == ["FD01", "FD03"]
+    assert [p.severity for p in problems] == [Severity.INFO]
+
+
+def test_windows_1252_bytes_are_read(tmp_path: Path) -> None:
+    write(tmp_path, "win.csv", HEADER + "FD01,2024-10,95,,,999\nFD01\u2013x,2024-10,1,,,999\n",
+          encoding="cp1252")
+    problems = run(tmp_path)
+    assert find(problems, Severity.WARNING, "FD01\u2013x").row == 3
+
+
+def test_xlsx_dates_and_percent_cells(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Indicator", "Period", "Value"])
+    ws.append(["WF02", dt.datetime(2024, 10, 1), 0.175])
+    ws["C2"].number_format = "0.0%"
+    ws.append(["WF03", "2024-10", 15.5])
+    wb.save(tmp_path / "w.xlsx")
+    records, problems = read_exports(tmp_path)
+    assert not problems
+    got = dict(zip(records["indicator"], records["value"], strict=True))
+    assert got == {"WF02": 17.5, "WF03": 15.5}
+    assert list(records["row"]) == [2, 3] and set(records["period"]) == {"2024-10"}
+
+
+def test_corrupt_xlsx_and_lock_file(tmp_path: Path) -> None:
+    write(tmp_path, "broken.xlsx", "this is not a zip")
+    write(tmp_path, "~$broken.xlsx", "lock")
+    write(tmp_path, "old.xls", "old")
+    problems = run(tmp_path)
+    assert find(problems, Severity.ERROR, "could not be read as XLSX").file == "broken.xlsx"
+    assert find(problems, Severity.ERROR, "old Excel .xls").file == "old.xls"
+    find(problems, Severity.WARNING, "lock file")
+
+
+def test_empty_folder_and_missing_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    find(run(tmp_path / "empty"), Severity.ERROR, "no .csv or .xlsx exports")
+    find(run(tmp_path / "nope"), Severity.ERROR, "exports folder not found")
+
+
+def test_period_after_cycle_is_reported_not_used(tmp_path: Path) -> None:
+    write(tmp_path, "x.csv", HEADER + "FD01,2024-09,95,,,999\nFD01,2024-10,96,,,999\n")
+    inputs = validate_exports(DEMO_CONFIG, tmp_path, "2024-09")
+    assert list(inputs.records["period"]) == ["2024-09"]
+    find(inputs.problems, Severity.INFO, "after the cycle")

@@ -1,0 +1,159 @@
+"""Delivery through a real SMTP server on 127.0.0.1, the ledger, and SMTP settings."""
+
+from __future__ import annotations
+
+import email
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from tasks import pipeline
+from tasks.mail import MailConfigError, MemoryMailer, SmtpMailer, SmtpSettings
+from tasks.notify import plan_notices
+from tasks.store import MemoryHistoryStore
+from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, Inbox, free_port
+
+GENERATED = datetime(2024, 11, 5, 9, 30).astimezone()
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[pipeline.Inputs, pipeline.Rendered]:
+    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    return inputs, pipeline.render_briefing(inputs, analysed, GENERATED)
+
+
+def smtp(host: str, port: int) -> SmtpMailer:
+    return SmtpMailer(SmtpSettings.from_env({"BRIEFING_SMTP_HOST": host,
+                                             "BRIEFING_SMTP_PORT": str(port),
+                                             "BRIEFING_SMTP_SECURITY": "none",
+                                             "BRIEFING_SMTP_TIMEOUT": "5"}))
+
+
+def parse(raw: bytes) -> EmailMessage:
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def test_plan_one_message_per_owner_listing_all_their_breaches(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+    inputs, rendered = demo
+    notices = plan_notices(inputs.config, rendered.context)
+    owners = [n.owner for n in notices if n.kind == "breach"]
+    assert len(owners) == len(set(owners))
+    by_owner = {n.owner: n for n in notices if n.kind == "breach"}
+    assert by_owner["head_assessment"].indicators == ["AS01", "AS02"]
+    assert "52.0%" in by_owner["head_care_leavers"].text
+    assert "Deep dive" in by_owner["head_care_leavers"].text
+    assert [n.to for n in notices if n.kind == "briefing"] == ["scrutiny.clerk@example.gov.uk",
+                                                              "dcs@example.gov.uk"]
+    # The youth justice owner's email carries the suppressed value, not the count.
+    yj = by_owner["head_youth_justice"].text
+    assert "Young people in custody (YJ03): c," in yj
+
+
+def test_real_smtp_delivery_attachment_is_the_pdf_and_rerun_sends_nothing(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered],
+        smtp_server: tuple[str, int, Inbox]) -> None:
+    inputs, rendered = demo
+    host, port, inbox = smtp_server
+    store = MemoryHistoryStore()
+    first = pipeline.notify(inputs, rendered, store, smtp(host, port), resend=False)
+    assert {d.status for d in first} == {"sent"}
+    assert len(inbox.messages) == len(first) == 9
+    sender, rcpts, raw = inbox.messages[0]
+    assert sender == "performance@example.gov.uk" and rcpts == ["aisha.rahman@example.gov.uk"]
+    msg = parse(raw)
+    assert msg["Date"] and msg["Message-ID"] and "October 2024" in msg["Subject"]
+    attachments = list(msg.iter_attachments())
+    assert len(attachments) == 1
+    att = attachments[0]
+    assert att.get_content_type() == "application/pdf"
+    assert att.get_filename() == "999-2024-10-briefing.pdf"
+    assert att.get_content() == rendered.pdf  # byte for byte
+    body = msg.get_body(("plain",))
+    assert body is not None and "Care leavers aged 19 to 21" in body.get_content()
+    assert msg.get_body(("html",)) is not None
+
+    second = pipeline.notify(inputs, rendered, store, smtp(host, port), resend=False)
+    assert {d.status for d in second} == {"already_sent"}
+    assert len(inbox.messages) == 9
+    third = pipeline.notify(inputs, rendered, store, smtp(host, port), resend=True)
+    assert {d.status for d in third} == {"sent"} and len(inbox.messages) == 18
+
+
+def test_server_down_records_failure_and_next_run_sends(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered],
+        smtp_server: tuple[str, int, Inbox]) -> None:
+    inputs, rendered = demo
+    host, port, inbox = smtp_server
+    store = MemoryHistoryStore()
+    down = pipeline.notify(inputs, rendered, store, smtp(host, free_port()), resend=False)
+    assert {d.status for d in down} == {"failed"} and all(d.error for d in down)
+    assert not inbox.messages
+    up = pipeline.notify(inputs, rendered, store, smtp(host, port), resend=False)
+    assert {d.status for d in up} == {"sent"} and len(inbox.messages) == 9
+
+
+def test_a_refused_recipient_fails_alone(demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Refusing(Inbox):
+        async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                              rcpt_options: list[str]) -> str:
+            if address.startswith("dcs@"):
+                return "550 No such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    inbox = Refusing()
+    port = free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        inputs, rendered = demo
+        out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), smtp("127.0.0.1", port),
+                              resend=False)
+    finally:
+        ctl.stop()
+    failed = [d for d in out if d.status == "failed"]
+    assert [d.to for d in failed] == ["dcs@example.gov.uk"] and "550" in failed[0].error
+    assert len(inbox.messages) == 8
+
+
+def test_interrupted_send_is_not_repeated_without_resend(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+    inputs, rendered = demo
+    store = MemoryHistoryStore()
+
+    class Dies(MemoryMailer):
+        def send(self, message: EmailMessage) -> None:
+            raise KeyboardInterrupt  # the process is stopped mid-send
+
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.notify(inputs, rendered, store, Dies(), resend=False)
+    mailer = MemoryMailer()
+    mailer.transport = "memory"
+    again = pipeline.notify(inputs, rendered, store, mailer, resend=False)
+    assert again[0].status == "uncertain" and "--resend" in again[0].error
+    assert [d.status for d in again[1:]] == ["sent"] * 8 and len(mailer.sent) == 8
+
+
+def test_smtp_settings_from_environment() -> None:
+    with pytest.raises(MailConfigError, match="BRIEFING_SMTP_HOST"):
+        SmtpSettings.from_env({})
+    with pytest.raises(MailConfigError, match="only allowed for a server on this machine"):
+        SmtpSettings.from_env({"BRIEFING_SMTP_HOST": "smtp.example.org",
+                               "BRIEFING_SMTP_SECURITY": "none"})
+    with pytest.raises(MailConfigError, match="USERNAME and BRIEFING_SMTP_PASSWORD"):
+        SmtpSettings.from_env({"BRIEFING_SMTP_HOST": "smtp.example.org",
+                               "BRIEFING_SMTP_USERNAME": "u"})
+    s = SmtpSettings.from_env({"BRIEFING_SMTP_HOST": "smtp.example.org",
+                               "BRIEFING_SMTP_USERNAME": "u",
+                               "BRIEFING_SMTP_PASSWORD": "hunter2-secret"})
+    assert (s.port, s.security) == (587, "starttls")
+    assert "hunter2" not in repr(s)

@@ -1,0 +1,77 @@
+"""The history store and ledger: the real SQLite file, and the in-memory twin, alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tasks.store import (
+    HISTORY_COLUMNS,
+    REVISION_COLUMNS,
+    HistoryStore,
+    LedgerEntry,
+    MemoryHistoryStore,
+    SqlHistoryStore,
+    find_revisions,
+    open_store,
+)
+
+NO_REVISIONS = pd.DataFrame(columns=REVISION_COLUMNS)
+
+
+def recs(rows: list[tuple[str, str, float | None]]) -> pd.DataFrame:
+    rows_ = [{"indicator": i, "period": p, "value": v, "numerator": None, "denominator": None}
+             for i, p, v in rows]
+    return pd.DataFrame(rows_, columns=HISTORY_COLUMNS).astype(
+        {"value": "float64", "numerator": "float64", "denominator": "float64"})
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], HistoryStore]:
+    if request.param == "sqlite":
+        return lambda: SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    mem = MemoryHistoryStore()
+    return lambda: mem
+
+
+def test_cycles_accumulate_and_reingest_replaces(make_store: Callable[[], HistoryStore]) -> None:
+    store = make_store()
+    store.commit_cycle("999", "2024-09", recs([("A", "2024-09", 10.0)]), NO_REVISIONS, ["a.csv"])
+    store.commit_cycle("999", "2024-10", recs([("A", "2024-10", 11.0)]), NO_REVISIONS, ["b.csv"])
+    incoming = recs([("A", "2024-09", 12.0), ("A", "2024-10", 11.0)])
+    revisions = find_revisions(store.history("999"), incoming)
+    assert revisions.to_dict("records") == [
+        {"indicator": "A", "period": "2024-09", "old_value": 10.0, "new_value": 12.0}]
+    store.commit_cycle("999", "2024-10", incoming, revisions, ["b.csv"])
+    again = make_store()  # a fresh connection reads what was committed
+    hist = again.history("999")
+    assert list(zip(hist["period"], hist["value"], strict=True)) == [("2024-09", 12.0),
+                                                                     ("2024-10", 11.0)]
+    assert list(again.revisions("999")["new_value"]) == [12.0]
+    assert again.history("123").empty
+
+
+def test_ledger_round_trip(make_store: Callable[[], HistoryStore]) -> None:
+    store = make_store()
+    assert store.ledger_get("999", "2024-10", "k") is None
+    store.ledger_put(LedgerEntry("999", "2024-10", "k", "a@example.gov.uk", "sending", "<id>"))
+    store.ledger_put(LedgerEntry("999", "2024-10", "k", "a@example.gov.uk", "sent", "<id>"))
+    got = make_store().ledger_get("999", "2024-10", "k")
+    assert got is not None and got.status == "sent" and got.message_id == "<id>"
+    assert make_store().ledger_get("999", "2024-11", "k") is None
+
+
+def test_revision_from_blank_counts() -> None:
+    stored = recs([("A", "2024-09", None)])
+    assert len(find_revisions(stored, recs([("A", "2024-09", 3.0)]))) == 1
+    assert find_revisions(stored, recs([("A", "2024-09", None)])).empty
+
+
+def test_open_store_by_url(tmp_path: Path) -> None:
+    assert isinstance(open_store("memory://"), MemoryHistoryStore)
+    url = f"sqlite:///{tmp_path / 'sub' / 'h.sqlite'}"
+    assert isinstance(open_store(url), SqlHistoryStore)
+    assert (tmp_path / "sub" / "h.sqlite").exists()
