@@ -6,12 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+# (grep without -q reads all input, so pipefail never sees a SIGPIPE from the producer)
+have_lib() { ldconfig -p 2>/dev/null | grep "$1" >/dev/null; }
 have_lib "libpango-1.0.so" || need_apt+=(libpango-1.0-0)
 have_lib "libpangoft2-1.0.so" || need_apt+=(libpangoft2-1.0-0)
 # HarfBuzz's subsetter makes PDF fonts ~1 s faster per briefing; WeasyPrint works without it.
 have_lib "libharfbuzz-subset.so" || need_apt+=(libharfbuzz-subset0)
-fc-list 2>/dev/null | grep -qi "DejaVu Sans" || need_apt+=(fonts-dejavu-core)
+fc-list 2>/dev/null | grep -i "DejaVu Sans" >/dev/null || need_apt+=(fonts-dejavu-core)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing system packages: ${need_apt[*]}"
