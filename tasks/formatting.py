@@ -21,9 +21,16 @@ def is_suppressed(unit: Unit, value: float | None) -> bool:
             and 1 <= value <= 5)
 
 
+_VALUE = {Unit.PERCENT: "{:.1f}%", Unit.COUNT: "{:,.0f}", Unit.DAYS: "{:.0f} days",
+          Unit.RATE_PER_10K: "{:,.1f}", Unit.NUMBER: "{:,.1f}"}
+# A change in a percentage is in percentage points, not per cent.
+_CHANGE = {**_VALUE, Unit.PERCENT: "{:.1f} pts"}
+_AXIS = {Unit.PERCENT: "{:.0f}%", Unit.COUNT: "{:.0f}", Unit.RATE_PER_10K: "{:.0f}",
+         Unit.DAYS: "{:.0f}", Unit.NUMBER: "{:.1f}"}
+
+
 def axis_format(unit: Unit) -> str:
-    return {Unit.PERCENT: "{:.0f}%", Unit.COUNT: "{:.0f}", Unit.RATE_PER_10K: "{:.0f}",
-            Unit.DAYS: "{:.0f}", Unit.NUMBER: "{:.1f}"}[unit]
+    return _AXIS[unit]
 
 
 def fmt_value(unit: Unit, value: float | None, suppress: bool = True) -> str:
@@ -32,13 +39,7 @@ def fmt_value(unit: Unit, value: float | None, suppress: bool = True) -> str:
         return NO_DATA
     if suppress and is_suppressed(unit, value):
         return SUPPRESSED
-    if unit is Unit.PERCENT:
-        return f"{value:.1f}%"
-    if unit is Unit.COUNT:
-        return f"{value:,.0f}"
-    if unit is Unit.DAYS:
-        return f"{value:.0f} days"
-    return f"{value:,.1f}"
+    return _VALUE[unit].format(value)
 
 
 def fmt_change(unit: Unit, change: float | None, *parts: float | None) -> str:
@@ -49,15 +50,10 @@ def fmt_change(unit: Unit, change: float | None, *parts: float | None) -> str:
         return NO_DATA
     if abs(change) < 1e-9:
         return "no change"
-    sign = "+" if change > 0 else "−"
-    a = abs(change)
-    if unit is Unit.PERCENT:
-        return f"{sign}{a:.1f} pts"
-    if unit is Unit.COUNT:
-        return f"{sign}{a:,.0f}"
-    if unit is Unit.DAYS:
-        return f"{sign}{a:.0f} days"
-    return f"{sign}{a:,.1f}"
+    spec = _CHANGE[unit]
+    if unit is Unit.PERCENT and abs(change) < 0.05:
+        spec = "{:.2f} pts"  # a real but tiny change must not print as 0.0
+    return ("+" if change > 0 else "−") + spec.format(abs(change))
 
 
 def unit_label(unit: Unit) -> str:
