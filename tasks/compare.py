@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 
 from tasks.config import Config, Polarity
-from tasks.periods import period_from_index, period_index
+from tasks.periods import (
+    PER_YEAR,
+    Frequency,
+    frequency_of,
+    latest_of_kind,
+    period_from_index,
+    period_index,
+)
 
 EPS = 1e-9  # values are compared after float arithmetic; equal within this is equal
 
@@ -18,7 +25,7 @@ RAG_GREEN, RAG_AMBER, RAG_RED, RAG_NONE = "green", "amber", "red", "none"
 IMPROVING, DECLINING, NO_CHANGE, NO_DIRECTION = "improving", "declining", "no_change", "none"
 
 ANALYSIS_COLUMNS = [
-    "code", "value", "target", "tolerance", "polarity", "rag", "previous", "previous_period",
+    "code", "period", "value", "target", "tolerance", "polarity", "rag", "previous", "previous_period",
     "change", "direction", "consecutive_declines", "deep_dive", "chain_gap", "year_ago",
     "owner", "breach",
 ]
@@ -56,9 +63,11 @@ def direction(change: pd.Series, polarity: pd.Series) -> pd.Series:
     return pd.Series(out, index=change.index, dtype="object")
 
 
-def wide_history(history: pd.DataFrame, codes: list[str], first: int, last: int) -> pd.DataFrame:
-    """Indicators by month index, first..last inclusive; a month with no value is NaN."""
-    h = history[history["indicator"].isin(codes)].copy()
+def wide_history(history: pd.DataFrame, codes: list[str], first: int, last: int,
+                 freq: Frequency = Frequency.MONTHLY) -> pd.DataFrame:
+    """Indicators by period index (of kind `freq`), first..last inclusive; missing is NaN."""
+    h = history[history["indicator"].isin(codes)]
+    h = h[h["period"].map(frequency_of) == freq].copy()
     h["idx"] = h["period"].map(period_index)
     h = h[(h["idx"] >= first) & (h["idx"] <= last)]
     wide = h.pivot_table(index="indicator", columns="idx", values="value", aggfunc="first",
@@ -69,69 +78,80 @@ def wide_history(history: pd.DataFrame, codes: list[str], first: int, last: int)
 def analyse(history: pd.DataFrame, config: Config, cycle: str) -> pd.DataFrame:
     """One row per catalogue indicator for `cycle`, with every comparison the briefing shows.
 
-    `history` holds all known values (stored cycles plus this run's exports). The previous
-    value is the indicator's last reported month before the cycle. Declines are counted
-    only between consecutive months: a missing month ends the run of declines, and
-    `chain_gap` names that month so the briefing can say the rule could not be applied.
+    Each indicator is compared at its own latest period that has ended by the cycle (a
+    quarterly indicator in an October cycle reports July to September). `history` holds all
+    known values (stored cycles plus this run's exports). The previous value is the
+    indicator's last reported period before that. Declines are counted only between
+    consecutive periods: a missing one ends the run, and `chain_gap` names it so the
+    briefing can say the rule could not be applied.
     """
     cat = pd.DataFrame([{"code": i.code, "target": i.target, "tolerance": i.tolerance,
-                         "polarity": i.polarity.value, "owner": i.owner}
-                        for i in config.indicators])
+                         "polarity": i.polarity.value, "owner": i.owner,
+                         "frequency": i.frequency} for i in config.indicators])
     cat["target"] = cat["target"].astype("float64")
+    needed = config.briefing.rules.consecutive_declines
+    parts = [_analyse_kind(history, cat[cat["frequency"] == freq].reset_index(drop=True),
+                           freq, latest_of_kind(freq, cycle), needed)
+             for freq in Frequency if (cat["frequency"] == freq).any()]
+    out = pd.concat(parts, ignore_index=True).set_index("code").loc[list(cat["code"])]
+    return out.reset_index()[ANALYSIS_COLUMNS]
+
+
+def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, current: str,
+                  needed: int) -> pd.DataFrame:
     codes = list(cat["code"])
-    cyc = period_index(cycle)
-    window = max(24, config.briefing.rules.consecutive_declines + 1, 13)
-    first = cyc - window
-    wide = wide_history(history, codes, first, cyc)
-    vals = wide.to_numpy()
+    per_year = PER_YEAR[freq]
+    cur = period_index(current)
+    first = cur - max(24, needed + 1, per_year + 1)
+    vals = wide_history(history, codes, first, cur, freq).to_numpy()
     sign = polarity_sign(cat["polarity"])
 
     out = cat.copy()
+    out["period"] = current
     out["value"] = vals[:, -1]
-    # Previous reported month: the latest non-missing value before the cycle.
+    # Previous reported period: the latest non-missing value before the current one.
     prior = vals[:, :-1]
     has_prior = ~np.isnan(prior)
     last_pos = np.where(has_prior.any(axis=1),
                         prior.shape[1] - 1 - np.argmax(has_prior[:, ::-1], axis=1), -1)
     rows = np.arange(len(codes))
     out["previous"] = np.where(last_pos >= 0, prior[rows, np.maximum(last_pos, 0)], np.nan)
-    out["previous_period"] = [period_from_index(first + int(p)) if p >= 0 else None
+    out["previous_period"] = [period_from_index(first + int(p), freq) if p >= 0 else None
                               for p in last_pos]
     out["change"] = out["value"] - out["previous"]
     out["direction"] = direction(out["change"], out["polarity"])
-    out["year_ago"] = vals[:, -13]
+    out["year_ago"] = vals[:, -1 - per_year]
     out["rag"] = rag(out["value"], out["target"], out["tolerance"], out["polarity"])
 
-    # Consecutive declines ending at the cycle, month by month backwards.
+    # Consecutive declines ending at the current period, one period at a time backwards.
     steps = np.diff(vals, axis=1) * sign[:, None]  # >0 improving, <0 declining, NaN gap
     count = np.zeros(len(codes), dtype=int)
     alive = (sign != 0) & ~np.isnan(vals[:, -1])
     gap = np.full(len(codes), None, dtype=object)
     for k in range(steps.shape[1] - 1, -1, -1):
         step = steps[:, k]
-        missing = np.isnan(step) & alive
-        for i in np.flatnonzero(missing):
-            # The month at k (before the step) or k+1 is missing; name the earlier gap.
-            gap[i] = period_from_index(first + (k if np.isnan(vals[i, k]) else k + 1))
+        for i in np.flatnonzero(np.isnan(step) & alive):
+            # The period at k (before the step) or k+1 is missing; name the one missing.
+            gap[i] = period_from_index(first + (k if np.isnan(vals[i, k]) else k + 1), freq)
         declined = alive & ~np.isnan(step) & (step < -EPS)
         count = count + declined
         alive = declined
         if not alive.any():
             break
-    needed = config.briefing.rules.consecutive_declines
     out["consecutive_declines"] = count
     out["deep_dive"] = count >= needed
     # A gap matters only where it stopped a run that had not yet reached the rule.
     out["chain_gap"] = [g if (g is not None and c < needed) else None
                         for g, c in zip(gap, count, strict=True)]
     out["breach"] = (out["rag"] == RAG_RED) | out["deep_dive"]
-    return out[ANALYSIS_COLUMNS].reset_index(drop=True)
+    return out
 
 
-def series(history: pd.DataFrame, code: str, cycle: str,
-           months: int) -> list[tuple[str, float | None]]:
-    """The last `months` months of one indicator up to the cycle, missing months as None."""
-    cyc = period_index(cycle)
-    wide = wide_history(history, [code], cyc - months + 1, cyc)
-    return [(period_from_index(int(c)), None if np.isnan(v) else float(v))
+def series(history: pd.DataFrame, code: str, current: str,
+           periods: int) -> list[tuple[str, float | None]]:
+    """The last `periods` periods of one indicator up to `current`, missing ones as None."""
+    freq = frequency_of(current)
+    cur = period_index(current)
+    wide = wide_history(history, [code], cur - periods + 1, cur, freq)
+    return [(period_from_index(int(c), freq), None if np.isnan(v) else float(v))
             for c, v in zip(wide.columns, wide.iloc[0].to_numpy(), strict=True)]

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from tasks.periods import Frequency
+
 INDICATORS_FILE = "indicators.yaml"
 OWNERS_FILE = "owners.yaml"
 BRIEFING_FILE = "briefing.yaml"
@@ -58,6 +60,7 @@ class Indicator(_Strict):
     owner: str
     definition: str
     question: str | None = None
+    frequency: Frequency = Frequency.MONTHLY
 
     @model_validator(mode="after")
     def _percent_target_in_range(self) -> Indicator:
@@ -91,7 +94,7 @@ class Recipient(_Strict):
 
 class Rules(_Strict):
     consecutive_declines: Annotated[int, Field(ge=1, le=24)] = 2
-    chart_months: Annotated[int, Field(ge=3, le=60)] = 24
+    chart_periods: Annotated[int, Field(ge=3, le=60)] = 24
 
 
 class Mail(_Strict):
@@ -154,7 +157,7 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def _describe(exc: ValidationError, path: Path) -> str:
+def describe_validation_error(exc: ValidationError, path: Path) -> str:
     lines = [f"{path}: {exc.error_count()} problem(s)"]
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
@@ -177,8 +180,8 @@ def load_config(config_dir: Path) -> Config:
         try:
             parts[name] = TypeAdapter(model).validate_python(raw)
         except ValidationError as exc:
-            raise ConfigError(_describe(exc, path)) from exc
+            raise ConfigError(describe_validation_error(exc, path)) from exc
     try:
         return Config(**parts)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, config_dir)) from exc
+        raise ConfigError(describe_validation_error(exc, config_dir)) from exc

@@ -26,7 +26,7 @@ from tasks.formatting import (
     target_label,
     unit_label,
 )
-from tasks.periods import label, shift, short_label
+from tasks.periods import Frequency, frequency_of, label, shift, short_label
 from tasks.problems import Problem, sort_problems
 
 RAG_WORDS = {RAG_RED: "Red", RAG_AMBER: "Amber", RAG_GREEN: "Green", RAG_NONE: "No rating"}
@@ -58,6 +58,7 @@ class IndicatorView:
     deep_dive: bool
     consecutive_declines: int
     breach: bool
+    period_label: str
     reasons: list[str]
     notes: list[str]
     owner_id: str
@@ -104,7 +105,7 @@ class BriefingContext:
     areas: list[AreaView]
     data_quality: list[ProblemView]
     not_collected: list[str]
-    rule_months: int
+    rule_periods: int
     suppression_note: str
     rag_words: dict[str, str] = field(default_factory=lambda: dict(RAG_WORDS))
     rag_symbols: dict[str, str] = field(default_factory=lambda: dict(RAG_SYMBOLS))
@@ -126,7 +127,12 @@ def anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _reasons(ind: Indicator, row: pd.Series, needed: int, cycle: str) -> list[str]:
+def _unit_of_time(period: str) -> str:
+    return {Frequency.MONTHLY: "months", Frequency.QUARTERLY: "quarters",
+            Frequency.ANNUAL: "years"}[frequency_of(period)]
+
+
+def _reasons(ind: Indicator, row: pd.Series, needed: int, period: str) -> list[str]:
     out: list[str] = []
     value, target = _f(row["value"]), _f(row["target"])
     if row["rag"] == RAG_RED and value is not None and target is not None:
@@ -137,21 +143,24 @@ def _reasons(ind: Indicator, row: pd.Series, needed: int, cycle: str) -> list[st
                    f"{target_label(ind.unit, target, ind.polarity)}{tail}.")
     if bool(row["deep_dive"]):
         n = int(row["consecutive_declines"])
-        out.append(f"Deep dive: worse in each of the last {n} consecutive months "
-                   f"(the rule is {needed}), up to {label(cycle)}.")
+        out.append(f"Deep dive: worse in each of the last {n} consecutive "
+                   f"{_unit_of_time(period)} (the rule is {needed}), up to {label(period)}.")
     return out
 
 
-def _notes(ind: Indicator, row: pd.Series, cycle: str, needed: int) -> list[str]:
+def _notes(ind: Indicator, row: pd.Series, period: str, cycle: str, needed: int) -> list[str]:
     notes: list[str] = []
+    if period != cycle:
+        notes.append(f"Figure for {label(period)} (reported {ind.frequency.value}).")
     if _f(row["value"]) is None:
-        notes.append(f"No figure for {label(cycle)}: not collected or left blank in the export.")
+        notes.append(f"No figure for {label(period)}: not collected or left blank in the "
+                     "export.")
     prev_period, gap = _s(row["previous_period"]), _s(row["chain_gap"])
-    if prev_period and prev_period != shift(cycle, -1) and _f(row["value"]) is not None:
+    if prev_period and prev_period != shift(period, -1) and _f(row["value"]) is not None:
         notes.append(f"Compared with {label(prev_period)}, the last month with a figure.")
     if gap:
         notes.append(f"No figure for {label(gap)}, so the rule of {needed} "
-                     "consecutive declines cannot be checked across that month; the run of "
+                     "consecutive declines cannot be checked across that gap; the run of "
                      "declines restarts after it.")
     if is_suppressed(ind.unit, _f(row["value"])):
         notes.append("The figure is a small number and is not published (c).")
@@ -163,16 +172,16 @@ def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
     owner = config.owners[ind.owner]
     unit = ind.unit
     value, prev, year_ago = _f(row["value"]), _f(row["previous"]), _f(row["year_ago"])
-    months = config.briefing.rules.chart_months
+    period = str(row["period"])
     pts = [(p, None if is_suppressed(unit, v) else v)
-           for p, v in series(history, ind.code, cycle, months)]
+           for p, v in series(history, ind.code, period, config.briefing.rules.chart_periods)]
     shown = [v for _, v in pts if v is not None]
-    desc = (f"Monthly values of {ind.title} from {label(pts[0][0])} to {label(cycle)}. "
+    desc = (f"Values of {ind.title} from {label(pts[0][0])} to {label(period)}. "
             + (f"Lowest {fmt_value(unit, min(shown))}, highest {fmt_value(unit, max(shown))}, "
                f"latest {fmt_value(unit, value)}. " if shown else "No values to plot. ")
             + (f"Target line at {fmt_value(unit, ind.target, suppress=False)}. "
                if ind.target is not None else "No target. ")
-            + ("Some months are missing or not published." if len(shown) < len(pts) else ""))
+            + ("Some periods are missing or not published." if len(shown) < len(pts) else ""))
     direction_key = str(row["direction"])
     if is_suppressed(unit, value) or is_suppressed(unit, prev):
         direction_key = "none"
@@ -191,8 +200,8 @@ def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
         direction=direction_key, direction_label=DIRECTION_WORDS[direction_key],
         direction_symbol=DIRECTION_SYMBOLS[direction_key],
         deep_dive=bool(row["deep_dive"]), consecutive_declines=int(row["consecutive_declines"]),
-        breach=bool(row["breach"]), reasons=_reasons(ind, row, needed, cycle),
-        notes=_notes(ind, row, cycle, needed),
+        breach=bool(row["breach"]), reasons=_reasons(ind, row, needed, period),
+        notes=_notes(ind, row, period, cycle, needed), period_label=label(period),
         owner_id=ind.owner, owner_name=owner.name, owner_role=owner.role, definition=ind.definition,
         question=ind.question or _default_question(ind),
         chart=trend_chart(ind.title, pts, ind.target, axis_format(unit), desc),
@@ -221,9 +230,10 @@ def _summary(views: list[IndicatorView], counts: dict[str, int], not_collected: 
     if dives:
         noun = "indicator needs" if len(dives) == 1 else "indicators need"
         lines.append(f"{len(dives)} {noun} a deep dive, having got worse in each of the last "
-                     f"{needed} months: " + "; ".join(v.title for v in dives) + ".")
+                     f"{needed} reporting periods: " + "; ".join(v.title for v in dives) + ".")
     else:
-        lines.append(f"No indicator has got worse in each of the last {needed} months.")
+        lines.append(f"No indicator has got worse in each of the last {needed} reporting "
+                     "periods.")
     reds = [v for v in views if v.rag == RAG_RED]
     for v in reds[:5]:
         lines.append(f"{v.title} is {v.value} against a target of {v.target}.")
@@ -263,7 +273,7 @@ def build_context(config: Config, analysis: pd.DataFrame, history: pd.DataFrame,
         exceptions=exceptions,
         areas=[AreaView(name, anchor(name), vs, _counts(vs)) for name, vs in areas.items()],
         data_quality=dq, not_collected=not_collected,
-        rule_months=b.rules.consecutive_declines, suppression_note=SUPPRESSION_NOTE,
+        rule_periods=b.rules.consecutive_declines, suppression_note=SUPPRESSION_NOTE,
     )
 
 

@@ -1,8 +1,9 @@
 """Read the month's exports (CSV and XLSX) into canonical records, naming every problem.
 
 Cells are read as text and parsed here, not by pandas' guessing, so that `52%`, `52`,
-`1,234`, a blank and `n/a` are each treated on purpose, and every finding can name the
-file, the spreadsheet row and the column a person would look at.
+`1,234`, a blank, `c` and `n/a` are each treated on purpose, and every finding can name
+the file, the spreadsheet row and the column a person would look at. How each file is laid
+out comes from `sources.yaml` (see `tasks.sources`).
 """
 
 from __future__ import annotations
@@ -11,21 +12,29 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from tasks.periods import is_period
+from tasks.periods import is_period, parse_month
 from tasks.problems import Problem, Severity
+from tasks.sources import DfeSource, LongSource, Population, Sources, WideSource
 
 REQUIRED = ("indicator", "period", "value")
 OPTIONAL = ("numerator", "denominator", "authority")
-CANONICAL_COLUMNS = ["file", "row", "indicator", "period", "value", "numerator", "denominator",
-                     "authority", "percent_sign"]
+CANONICAL_COLUMNS = ["file", "row", "column", "indicator", "period", "value", "numerator",
+                     "denominator", "authority", "percent_sign", "reason"]
+BENCHMARK_COLUMNS = ["indicator", "period", "level", "area", "region", "value", "reason"]
 SUPPORTED = {".csv", ".xlsx"}
+# Published statistics' markers for values that are not given (DfE's conventions).
+SUPPRESSION_MARKERS = {"c": "suppressed (small number)", "x": "not available",
+                       ":": "not available", "z": "not applicable", "u": "low reliability",
+                       "low": "rounds to zero"}
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+LA_LEVEL = "Local authority"
 
 
 @dataclass(frozen=True)
@@ -38,9 +47,19 @@ class Cell:
 
 @dataclass
 class Table:
+    """Every non-empty row of a sheet, with the row number a person would see."""
+
     name: str
-    header: list[str]
-    rows: list[tuple[int, list[Cell]]]  # (spreadsheet row number, cells)
+    rows: list[tuple[int, list[Cell]]]
+
+
+@dataclass
+class Ingested:
+    records: pd.DataFrame  # the authority's own records, canonical columns
+    benchmarks: pd.DataFrame  # every geography's published values, for comparison
+    neighbours: dict[str, list[str]]  # DfE code -> its statistical neighbours' codes
+    problems: list[Problem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
 
 def _cell_text(value: object) -> str:
@@ -53,44 +72,37 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def read_csv_table(path: Path) -> Table:
-    raw = path.read_bytes()
+def decode(raw: bytes) -> str:
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252")  # Excel's "CSV" on Windows
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    rows: list[tuple[int, list[Cell]]] = []
-    for line_no, record in enumerate(reader, start=1):
-        if header is None:
-            if any(c.strip() for c in record):
-                header = [c.strip() for c in record]
-            continue
-        if not any(c.strip() for c in record):
-            continue
-        rows.append((line_no, [Cell(c.strip()) for c in record]))
-    return Table(path.name, header or [], rows)
+        return raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
 
 
-def read_xlsx_table(path: Path) -> Table:
+def read_csv_table(path: Path) -> Table:
+    reader = csv.reader(io.StringIO(decode(path.read_bytes()), newline=""))
+    rows = [(n, [Cell(c.strip()) for c in rec]) for n, rec in enumerate(reader, start=1)
+            if any(c.strip() for c in rec)]
+    return Table(path.name, rows)
+
+
+def read_xlsx_table(path: Path, sheet: str | None = None) -> Table:
     from openpyxl import load_workbook
 
     wb = load_workbook(path, data_only=True)  # values, not formulas
-    ws = wb.worksheets[0]
-    header: list[str] | None = None
-    rows: list[tuple[int, list[Cell]]] = []
-    for row in ws.iter_rows():
-        cells = [Cell(_cell_text(c.value), "%" in (c.number_format or "")
-                      and isinstance(c.value, int | float)) for c in row]
-        if not any(c.text for c in cells):
-            continue
-        if header is None:
-            header = [c.text for c in cells]
-            continue
-        rows.append((row[0].row, cells))
-    wb.close()
-    return Table(path.name, header or [], rows)
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise ValueError(f"no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        rows: list[tuple[int, list[Cell]]] = []
+        for row in ws.iter_rows():
+            cells = [Cell(_cell_text(c.value), "%" in (c.number_format or "")
+                          and isinstance(c.value, int | float)) for c in row]
+            if any(c.text for c in cells):
+                rows.append((row[0].row, cells))
+    finally:
+        wb.close()
+    return Table(path.name, rows)
 
 
 def parse_number(text: str) -> tuple[float | None, bool, str | None]:
@@ -110,40 +122,61 @@ def parse_number(text: str) -> tuple[float | None, bool, str | None]:
 
 
 def parse_period(text: str) -> str | None:
-    """Accept YYYY-MM, and a date (2024-10-01, as Excel writes a month) meaning its month."""
+    """A period as YYYY-MM, YYYY-Qn or YYYY, or a month as people and Excel write it."""
     t = text.strip()
-    if is_period(t):
-        return t
-    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})$", t)
-    if m and is_period(f"{m.group(1)}-{m.group(2)}"):
-        return f"{m.group(1)}-{m.group(2)}"
-    return None
+    return t if is_period(t) else parse_month(t)
 
 
-def table_records(table: Table, problems: list[Problem]) -> pd.DataFrame:
-    """Canonical records of one table; problems found on the way are appended."""
-    norm = [h.strip().lower() for h in table.header]
-    missing = [c for c in REQUIRED if c not in norm]
-    if missing:
+def _number_cell(c: Cell) -> tuple[float | None, bool, str | None, str | None]:
+    """(number, percent, reason if suppressed, error) for one value cell."""
+    marker = c.text.strip().lower()
+    if marker in SUPPRESSION_MARKERS:
+        return None, False, marker, None
+    number, pct, err = parse_number(c.text)
+    if number is not None and c.percent_format:
+        number = round(number * 100, 10)  # Excel stores 52% as 0.52
+        pct = True
+    return number, pct, None, err
+
+
+def _frame(out: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(out, columns=CANONICAL_COLUMNS)
+    for name in ("value", "numerator", "denominator"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    frame["row"] = frame["row"].astype("int64")
+    return frame
+
+
+def long_records(table: Table, source: LongSource | None,
+                 problems: list[Problem]) -> pd.DataFrame:
+    """One row per indicator and period; the header may sit below title rows."""
+    names = {c: (source.columns.get(c, c) if source else c) for c in (*REQUIRED, *OPTIONAL)}
+    want = {names[c].strip().lower() for c in REQUIRED}
+    header_at = next((i for i, (_, cells) in enumerate(table.rows)
+                      if want <= {c.text.strip().lower() for c in cells}), None)
+    if header_at is None:
+        first = table.rows[0][1] if table.rows else []
         problems.append(Problem(
-            Severity.ERROR, table.name, 1, None,
-            f"missing required column(s) {', '.join(missing)}; expected columns "
-            f"{', '.join(REQUIRED)} (optional: {', '.join(OPTIONAL)}), found "
-            f"{', '.join(repr(h) for h in table.header) or 'no header'}"))
-        return pd.DataFrame(columns=CANONICAL_COLUMNS)
-    pos = {name: norm.index(name) for name in (*REQUIRED, *OPTIONAL) if name in norm}
-    header_of = {name: table.header[i] for name, i in pos.items()}
+            Severity.ERROR, table.name, table.rows[0][0] if table.rows else None, None,
+            f"no header row with the columns {', '.join(names[c] for c in REQUIRED)} "
+            f"(optional: {', '.join(names[c] for c in OPTIONAL)}); the first row has "
+            f"{', '.join(repr(c.text) for c in first if c.text) or 'nothing'}"))
+        return _frame([])
+    header_row, header = table.rows[header_at]
+    norm = [c.text.strip().lower() for c in header]
+    pos = {c: norm.index(n.strip().lower()) for c, n in names.items()
+           if n.strip().lower() in norm}
+    header_of = {c: header[i].text for c, i in pos.items()}
     out: list[dict[str, object]] = []
 
     def cell(cells: list[Cell], name: str) -> Cell:
         i = pos.get(name)
         return cells[i] if i is not None and i < len(cells) else Cell("")
 
-    for row_no, cells in table.rows:
-        def bad(column: str, message: str, severity: Severity = Severity.ERROR,
-                _row: int = row_no, _ind: str | None = None) -> None:
-            problems.append(Problem(severity, table.name, _row, header_of.get(column, column),
-                                    message, _ind))
+    for row_no, cells in table.rows[header_at + 1:]:
+        def bad(column: str, message: str, _row: int = row_no, _ind: str | None = None) -> None:
+            problems.append(Problem(Severity.ERROR, table.name, _row,
+                                    header_of.get(column, column), message, _ind))
 
         code = cell(cells, "indicator").text
         if not code:
@@ -152,35 +185,182 @@ def table_records(table: Table, problems: list[Problem]) -> pd.DataFrame:
         period_text = cell(cells, "period").text
         period = parse_period(period_text)
         if period is None:
-            bad("period", f"expected a month as YYYY-MM (e.g. 2024-10), found {period_text!r}",
-                _ind=code)
+            bad("period", f"expected a period such as 2024-10 (a month), 2024-Q3 or 2025, "
+                          f"found {period_text!r}", _ind=code)
             continue
-        rec: dict[str, object] = {"file": table.name, "row": row_no, "indicator": code,
-                                  "period": period, "percent_sign": False}
+        rec: dict[str, object] = {"file": table.name, "row": row_no,
+                                  "column": header_of["value"], "indicator": code,
+                                  "period": period, "percent_sign": False, "reason": None}
         ok = True
         for name in ("value", "numerator", "denominator"):
-            c = cell(cells, name)
-            number, pct, err = parse_number(c.text)
+            number, pct, reason, err = _number_cell(cell(cells, name))
             if err:
                 bad(name, err, _ind=code)
                 ok = False
                 continue
-            if number is not None and c.percent_format:
-                number = round(number * 100, 10)  # Excel stores 52% as 0.52
-                pct = True
             rec[name] = number
             if name == "value":
-                rec["percent_sign"] = pct
-        if not ok:
-            continue
-        auth = cell(cells, "authority").text
-        rec["authority"] = auth or None
-        out.append(rec)
-    frame = pd.DataFrame(out, columns=CANONICAL_COLUMNS)
-    for name in ("value", "numerator", "denominator"):
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    frame["row"] = frame["row"].astype("int64")
+                rec["percent_sign"], rec["reason"] = pct, reason
+        if ok:
+            rec["authority"] = cell(cells, "authority").text or None
+            out.append(rec)
+    return _frame(out)
+
+
+def wide_records(table: Table, source: WideSource, problems: list[Problem]) -> pd.DataFrame:
+    """A scorecard: indicator rows, month columns; title rows above, notes rows below."""
+    header_at = None
+    for i, (_, cells) in enumerate(table.rows):
+        if sum(parse_period(c.text) is not None for c in cells) >= 2:
+            header_at = i
+            break
+    if header_at is None:
+        problems.append(Problem(Severity.ERROR, table.name, None, None,
+                                "no header row with months as columns (such as Oct-24, "
+                                "2024-10 or 31/10/2024) was found"))
+        return _frame([])
+    header_row, header = table.rows[header_at]
+    texts = [c.text.strip().lower() for c in header]
+    ind_col = (texts.index(source.indicator_column.lower())
+               if source.indicator_column.lower() in texts else 0)
+    periods = {i: p for i, c in enumerate(header) if (p := parse_period(c.text)) is not None}
+    for i, c in enumerate(header):
+        if i != ind_col and c.text and i not in periods and i > min(periods):
+            problems.append(Problem(Severity.INFO, table.name, header_row, c.text,
+                                    "column heading is not a month; column ignored"))
+    out: list[dict[str, object]] = []
+    for row_no, cells in table.rows[header_at + 1:]:
+        code = cells[ind_col].text if ind_col < len(cells) else ""
+        values = {i: cells[i] for i in periods if i < len(cells)}
+        if not code or not any(c.text for c in values.values()):
+            continue  # a spacer, section heading or note below the table
+        for i, c in values.items():
+            number, pct, reason, err = _number_cell(c)
+            if err:
+                problems.append(Problem(Severity.ERROR, table.name, row_no, header[i].text,
+                                        err, code))
+                continue
+            out.append({"file": table.name, "row": row_no, "column": header[i].text,
+                        "indicator": code, "period": periods[i], "value": number,
+                        "numerator": None, "denominator": None, "authority": None,
+                        "percent_sign": pct, "reason": reason})
+    return _frame(out)
+
+
+def _area(frame: pd.DataFrame) -> pd.Series:
+    """Each row's geography: DfE code for an authority, region code, or country code."""
+    level = frame["geographic_level"]
+    return pd.Series(np.where(level == LA_LEVEL, frame.get("old_la_code", ""),
+                              np.where(level == "Regional", frame.get("region_code", ""),
+                                       frame.get("country_code", ""))), index=frame.index)
+
+
+def read_dfe_csv(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(io.StringIO(decode(path.read_bytes())), dtype=str,
+                        keep_default_na=False)
+    frame.columns = [c.strip() for c in frame.columns]
     return frame
+
+
+def _numeric_column(frame: pd.DataFrame, column: str, name: str,
+                    problems: list[Problem]) -> tuple[pd.Series, pd.Series]:
+    """(values, reasons): published markers become NaN with the marker kept as reason."""
+    raw = frame[column].str.strip()
+    lower = raw.str.lower()
+    reason = lower.where(lower.isin(list(SUPPRESSION_MARKERS)))
+    values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
+    bad = values.isna() & reason.isna()
+    for idx in frame.index[bad][:20]:
+        problems.append(Problem(Severity.ERROR, name, int(idx) + 2, column,
+                                f"expected a number or a published marker "
+                                f"({', '.join(SUPPRESSION_MARKERS)}), found {raw[idx]!r}"))
+    return values.astype("float64"), reason
+
+
+def dfe_records(path: Path, source: DfeSource, authority: str, problems: list[Problem],
+                population: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the authority's records, every geography's values) from a DfE tidy file."""
+    frame = read_dfe_csv(path)
+    needed = {"time_period", "geographic_level"}
+    for m in source.measures:
+        needed |= {c for c in (m.value, m.numerator, m.denominator, m.rate_per_10k_of) if c}
+        needed |= set(m.where)
+    missing = sorted(needed - set(frame.columns))
+    if missing:
+        problems.append(Problem(Severity.ERROR, path.name, 1, None,
+                                f"missing column(s) {', '.join(missing)} that sources.yaml "
+                                f"({source.name}) maps"))
+        return _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
+    frame["_area"] = _area(frame)
+    own_rows, bench_parts = [], []
+    for m in source.measures:
+        sel = frame
+        for col, want in m.where.items():
+            sel = sel[sel[col].str.strip() == want]
+        if sel.empty:
+            problems.append(Problem(Severity.WARNING, path.name, None, None,
+                                    f"no rows for {m.indicator} where {m.where}"))
+            continue
+        num = den = None
+        if m.rate_per_10k_of:
+            count, reason = _numeric_column(sel, m.rate_per_10k_of, path.name, problems)
+            pop = _population_for(sel, population)
+            value = (count / pop * 10000).round(1)
+            num, den = count, pop
+            reason = reason.where(reason.notna(), np.where(pop.isna(), "x", None))
+        else:
+            assert m.value is not None
+            value, reason = _numeric_column(sel, m.value, path.name, problems)
+            if m.numerator:
+                num = _numeric_column(sel, m.numerator, path.name, problems)[0]
+            if m.denominator:
+                den = _numeric_column(sel, m.denominator, path.name, problems)[0]
+        part = pd.DataFrame({
+            "indicator": m.indicator, "period": sel["time_period"].str.strip(),
+            "level": sel["geographic_level"], "area": sel["_area"],
+            "region": sel.get("region_code", ""), "value": value, "reason": reason,
+            "numerator": num if num is not None else np.nan,
+            "denominator": den if den is not None else np.nan,
+            "row": sel.index + 2, "column": m.value or m.rate_per_10k_of})
+        bench_parts.append(part[BENCHMARK_COLUMNS])
+        own = part[(part["level"] == LA_LEVEL) & (part["area"] == authority)]
+        own_rows.append(pd.DataFrame({
+            "file": path.name, "row": own["row"].astype("int64"), "column": own["column"],
+            "indicator": own["indicator"], "period": own["period"], "value": own["value"],
+            "numerator": own["numerator"], "denominator": own["denominator"],
+            "authority": authority, "percent_sign": False, "reason": own["reason"]}))
+    own_frame = (pd.concat(own_rows, ignore_index=True) if own_rows else _frame([]))
+    bench = (pd.concat(bench_parts, ignore_index=True) if bench_parts
+             else pd.DataFrame(columns=BENCHMARK_COLUMNS))
+    return own_frame[CANONICAL_COLUMNS], bench
+
+
+def _population_for(sel: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
+    if population is None:
+        return pd.Series(np.nan, index=sel.index)
+    key = pd.DataFrame({"area": sel["_area"], "period": sel["time_period"].str.strip()})
+    merged = key.merge(population, on=["area", "period"], how="left")
+    return pd.Series(merged["population"].to_numpy(), index=sel.index)
+
+
+def read_population(path: Path, spec: Population, problems: list[Problem]) -> pd.DataFrame:
+    """Population by geography, keyed to the reporting year it is the denominator for."""
+    frame = read_dfe_csv(path)
+    for col, want in spec.where.items():
+        frame = frame[frame[col].str.strip() == want]
+    values, _ = _numeric_column(frame, spec.column, path.name, problems)
+    return pd.DataFrame({
+        "area": _area(frame),
+        "period": (frame["time_period"].astype(int) - spec.year_offset).astype(str),
+        "population": values}).dropna()
+
+
+def read_neighbours(path: Path) -> dict[str, list[str]]:
+    frame = read_dfe_csv(path)
+    cols = [c for c in frame.columns if re.fullmatch(r"SN_\d+", c)]
+    cols.sort(key=lambda c: int(c[3:]))
+    return {str(r["old_la_code"]).strip(): [str(r[c]).strip() for c in cols if str(r[c]).strip()]
+            for _, r in frame.iterrows()}
 
 
 def export_files(exports_dir: Path) -> tuple[list[Path], list[Problem]]:
@@ -211,24 +391,51 @@ def export_files(exports_dir: Path) -> tuple[list[Path], list[Problem]]:
     return files, problems
 
 
-def read_exports(exports_dir: Path) -> tuple[pd.DataFrame, list[Problem]]:
-    """Every record in every export, and the problems met while reading them."""
+def read_exports(exports_dir: Path, sources: Sources | None = None,
+                 authority: str = "") -> Ingested:
+    """Every record in every export, benchmarks from published files, and the problems."""
+    sources = sources or Sources()
     files, problems = export_files(Path(exports_dir))
     frames: list[pd.DataFrame] = []
+    bench: list[pd.DataFrame] = []
+    neighbours: dict[str, list[str]] = {}
+    population = None
+    if sources.population:
+        for path in files:
+            if path.match(sources.population.files):
+                population = read_population(path, sources.population, problems)
+    read: list[str] = []
     for path in files:
+        if sources.is_reference(path.name):
+            if sources.neighbours and path.match(sources.neighbours):
+                neighbours = read_neighbours(path)
+            read.append(path.name)
+            continue
+        source = sources.match(path.name)
         try:
-            is_xlsx = path.suffix.lower() == ".xlsx"
-            table = read_xlsx_table(path) if is_xlsx else read_csv_table(path)
+            if isinstance(source, DfeSource):
+                own, b = dfe_records(path, source, authority, problems, population)
+                frames.append(own)
+                bench.append(b)
+            else:
+                is_xlsx = path.suffix.lower() == ".xlsx"
+                sheet = source.sheet if source else None
+                table = read_xlsx_table(path, sheet) if is_xlsx else read_csv_table(path)
+                if len(table.rows) <= 1:
+                    problems.append(Problem(Severity.WARNING, path.name, None, None,
+                                            "has no data rows"))
+                if isinstance(source, WideSource):
+                    frames.append(wide_records(table, source, problems))
+                else:
+                    frames.append(long_records(table, source, problems))
         except Exception as exc:  # a corrupt file is a finding about that file, not a crash
             problems.append(Problem(Severity.ERROR, path.name, None, None,
                                     f"could not be read as {path.suffix.lower()[1:].upper()}: "
                                     f"{type(exc).__name__}: {exc}"))
             continue
-        if not table.rows and table.header:
-            problems.append(Problem(Severity.WARNING, path.name, None, None,
-                                    "has a header but no data rows"))
-        frames.append(table_records(table, problems))
+        read.append(path.name)
     frames = [f for f in frames if not f.empty]
-    records = (pd.concat(frames, ignore_index=True) if frames
-               else pd.DataFrame(columns=CANONICAL_COLUMNS))
-    return records, problems
+    records = pd.concat(frames, ignore_index=True) if frames else _frame([])
+    benchmarks = (pd.concat(bench, ignore_index=True) if bench
+                  else pd.DataFrame(columns=BENCHMARK_COLUMNS))
+    return Ingested(records, benchmarks, neighbours, problems, read)

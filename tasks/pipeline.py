@@ -17,10 +17,12 @@ from tasks.compare import analyse
 from tasks.config import Config, ConfigError, load_config
 from tasks.context import BriefingContext, build_context
 from tasks.ingest import read_exports
+from tasks.sources import load_sources
 from tasks.mail import Mailer
 from tasks.notify import Delivery, deliver, plan_notices
 from tasks.outputs import cycle_dir, write_bytes_atomic, write_json_atomic, write_text_atomic
-from tasks.periods import current_period, is_period, label, period_index
+from tasks.authorities import resolve_authority, with_authority
+from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
 from tasks.problems import Problem, Severity, errors
 from tasks.render import render_html, render_pdf
 from tasks.store import HistoryStore, find_revisions
@@ -36,9 +38,11 @@ SUMMARY_NAME = "summary.json"
 class Inputs:
     config: Config
     cycle: str
-    records: pd.DataFrame  # usable canonical records, one per indicator and month
+    records: pd.DataFrame  # usable canonical records, one per indicator and period
     problems: list[Problem]
     files: list[str]
+    benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    neighbours: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -61,21 +65,33 @@ class Rendered:
 
 
 def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = None,
-                     today_period: str | None = None) -> Inputs:
-    """Read config and exports and check them; changes nothing anywhere."""
+                     today_period: str | None = None, authority: str | None = None) -> Inputs:
+    """Read config and exports and check them; changes nothing anywhere.
+
+    `authority` (a DfE code or name) reports on another authority than `briefing.yaml`
+    names, looked up in the published files among the exports.
+    """
     config = load_config(Path(config_dir))
-    records, problems = read_exports(Path(exports_dir))
+    sources = load_sources(Path(config_dir))
+    if authority:
+        config = with_authority(config, resolve_authority(Path(exports_dir), sources,
+                                                          authority, config))
+    ingested = read_exports(Path(exports_dir), sources, config.briefing.authority.code)
+    records, problems = ingested.records, list(ingested.problems)
     today_period = today_period or current_period()
     if cycle is None:
-        past = [p for p in records["period"].unique() if period_index(p) <= period_index(
-            today_period)]
-        cycle = max(past, key=period_index) if past else today_period
+        now = end_month(today_period)
+        past = [p for p in records["period"].unique() if end_month(p) <= now]
+        # The latest period to have ended; a month before a year ending that month.
+        cycle = (max(past, key=lambda p: (end_month(p), PER_YEAR[frequency_of(p)]))
+                 if past else today_period)
     elif not is_period(cycle):
-        raise ConfigError(f"--cycle must be a month as YYYY-MM, not {cycle!r}")
+        raise ConfigError(f"--cycle must be a period such as 2024-10 (a month) or 2025 (a "
+                          f"reporting year), not {cycle!r}")
     problems += check_records(records, config, cycle, today_period)
     problems += check_coverage(records, config, cycle)
-    files = sorted(set(records["file"].astype(str)))
-    return Inputs(config, cycle, usable_records(records, config, cycle), problems, files)
+    return Inputs(config, cycle, usable_records(records, config, cycle), problems,
+                  ingested.files, ingested.benchmarks, ingested.neighbours)
 
 
 def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:

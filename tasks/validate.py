@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from tasks.config import Config, Unit
-from tasks.periods import label, period_index
+from tasks.ingest import SUPPRESSION_MARKERS
+from tasks.periods import end_month, frequency_of, label, latest_of_kind
 from tasks.problems import Problem, Severity
 
 # A value may be rounded to one decimal place in the export; allow for that and a little more.
@@ -17,6 +18,9 @@ RATIO_TOLERANCE = 0.15
 
 
 def _p(sev: Severity, r: pd.Series, column: str | None, message: str) -> Problem:
+    # The value's own column heading names the place (a month, in a wide scorecard).
+    if column == "value" and isinstance(r.get("column"), str):
+        column = str(r["column"])
     return Problem(sev, str(r["file"]), int(r["row"]), column, message, str(r["indicator"]))
 
 
@@ -26,8 +30,8 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str,
     problems: list[Problem] = []
     catalogue = config.by_code()
     auth = config.briefing.authority
-    cyc = period_index(cycle)
-    now = period_index(today_period)
+    cyc = end_month(cycle)
+    now = end_month(today_period)
     for _, r in records.iterrows():
         ind = catalogue.get(str(r["indicator"]))
         if ind is None:
@@ -40,7 +44,12 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str,
             problems.append(_p(Severity.ERROR, r, "authority",
                                f"export is for authority {a!r}, expected {auth.code} "
                                f"({auth.name})"))
-        p = period_index(str(r["period"]))
+        if frequency_of(str(r["period"])) is not ind.frequency:
+            problems.append(_p(Severity.ERROR, r, "period",
+                               f"{r['period']} is not a {ind.frequency.value} period, but "
+                               f"{ind.code} is reported {ind.frequency.value}"))
+            continue
+        p = end_month(str(r["period"]))
         if p > now:
             problems.append(_p(Severity.ERROR, r, "period",
                                f"period {r['period']} is in the future"))
@@ -65,9 +74,18 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str,
                 problems.append(_p(Severity.ERROR, r, "value",
                                    f"written as a percentage but {ind.code} is measured "
                                    f"as a {ind.unit.value.replace('_', ' ')}"))
-        elif p == cyc:
+        elif latest_of_kind(ind.frequency, cycle) != r["period"]:
+            pass  # a gap in history shows in the chart and breaks a run of declines
+        elif isinstance(r.get("reason"), str):
+            marker = str(r["reason"])
             problems.append(_p(Severity.WARNING, r, "value",
-                               f"no value for {ind.code} in {label(cycle)} (blank cell)"))
+                               f"{ind.code} in {label(str(r['period']))} is published as "
+                               f"{marker!r} ({SUPPRESSION_MARKERS.get(marker, 'not given')}); "
+                               "treated as missing, never as zero"))
+        else:
+            problems.append(_p(Severity.WARNING, r, "value",
+                               f"no value for {ind.code} in {label(str(r['period']))} "
+                               "(blank cell)"))
         for name, x in (("numerator", num), ("denominator", den)):
             if pd.notna(x) and x < 0:
                 problems.append(_p(Severity.ERROR, r, name, f"{x:g} is negative"))
@@ -105,23 +123,23 @@ def check_duplicates(records: pd.DataFrame) -> list[Problem]:
 
 
 def check_coverage(records: pd.DataFrame, config: Config, cycle: str) -> list[Problem]:
-    """Catalogue indicators with no record for the cycle: what was not collected."""
-    have = set(records.loc[(records["period"] == cycle) & records["value"].notna(), "indicator"])
-    reported_blank = set(records.loc[records["period"] == cycle, "indicator"])
+    """Catalogue indicators with no record for their current period: what was not collected."""
+    reported = set(zip(records["indicator"], records["period"], strict=True))
     out = []
     for ind in config.indicators:
-        if ind.code not in have and ind.code not in reported_blank:
+        current = latest_of_kind(ind.frequency, cycle)
+        if (ind.code, current) not in reported:
             out.append(Problem(Severity.WARNING, "(all exports)", None, None,
-                               f"{ind.code} {ind.title}: no figure for {label(cycle)} in any "
-                               "export; not collected this cycle", ind.code))
+                               f"{ind.code} {ind.title}: no figure for {label(current)} in "
+                               "any export; not collected this cycle", ind.code))
     return out
 
 
 def usable_records(records: pd.DataFrame, config: Config, cycle: str) -> pd.DataFrame:
     """Catalogue records up to the cycle, one per indicator and month."""
     codes = {i.code for i in config.indicators}
-    cyc = period_index(cycle)
+    cyc = end_month(cycle)
     keep = records["indicator"].isin(codes) & records["period"].map(
-        lambda p: period_index(p) <= cyc)
+        lambda p: end_month(p) <= cyc)
     use = records[keep].drop_duplicates(["indicator", "period"], keep="first")
     return use[["indicator", "period", "value", "numerator", "denominator"]].reset_index(drop=True)

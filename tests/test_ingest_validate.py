@@ -69,12 +69,13 @@ def test_bad_number_names_file_row_column(tmp_path: Path) -> None:
 
 def test_missing_column_names_what_was_found(tmp_path: Path) -> None:
     write(tmp_path, "x.csv", "Indicator,Month,Value\nFD01,2024-10,95\n")
-    p = find(run(tmp_path), Severity.ERROR, "missing required column(s) period")
+    p = find(run(tmp_path), Severity.ERROR, "no header row with the columns indicator, period")
     assert p.row == 1 and "'Month'" in p.message
 
 
 @pytest.mark.parametrize(("row", "column", "message"), [
-    ("FD01,Oct-24,95,,,999", "period", "expected a month as YYYY-MM"),
+    ("FD01,2024-13,95,,,999", "period", "expected a period such as 2024-10"),
+    ("FD01,2024-Q3,95,,,999", "period", "is not a monthly period"),
     ("FD01,2024-10,105,,,999", "value", "not a percentage"),
     ("LA06,2024-10,-2,,,999", "value", "negative"),
     ("LA06,2024-10,2.5,,,999", "value", "not a whole number"),
@@ -115,7 +116,8 @@ def test_bom_and_windows_1252(tmp_path: Path) -> None:
     write(tmp_path, "win.csv", HEADER.replace("authority", "authority") +
           "FD03,2024-10,21,,,Demo Borough Council\n", encoding="cp1252")
     write(tmp_path, "notes.txt", "£ not an export")
-    records, problems = read_exports(tmp_path)
+    ing = read_exports(tmp_path)
+    records, problems = ing.records, ing.problems
     assert sorted(records["indicator"]) == ["FD01", "FD03"]
     assert [p.severity for p in problems] == [Severity.INFO]
 
@@ -136,7 +138,8 @@ def test_xlsx_dates_and_percent_cells(tmp_path: Path) -> None:
     ws["C2"].number_format = "0.0%"
     ws.append(["WF03", "2024-10", 15.5])
     wb.save(tmp_path / "w.xlsx")
-    records, problems = read_exports(tmp_path)
+    ing = read_exports(tmp_path)
+    records, problems = ing.records, ing.problems
     assert not problems
     got = dict(zip(records["indicator"], records["value"], strict=True))
     assert got == {"WF02": 17.5, "WF03": 15.5}

@@ -1,0 +1,60 @@
+"""Periods of three kinds, and months as people write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks.periods import (
+    Frequency,
+    end_month,
+    frequency_of,
+    label,
+    latest_of_kind,
+    parse_month,
+    period_index,
+    shift,
+)
+
+
+def test_kinds_and_arithmetic() -> None:
+    assert frequency_of("2024-10") is Frequency.MONTHLY
+    assert frequency_of("2024-Q3") is Frequency.QUARTERLY
+    assert frequency_of("2025") is Frequency.ANNUAL
+    assert shift("2024-01", -1) == "2023-12" and shift("2024-Q1", -1) == "2023-Q4"
+    assert shift("2025", -12) == "2013"
+    assert period_index("2024-11") - period_index("2024-10") == 1
+    with pytest.raises(ValueError):
+        frequency_of("2024-13")
+
+
+def test_latest_of_kind_at_a_cycle() -> None:
+    assert latest_of_kind(Frequency.QUARTERLY, "2024-10") == "2024-Q3"
+    assert latest_of_kind(Frequency.QUARTERLY, "2024-09") == "2024-Q3"
+    assert latest_of_kind(Frequency.QUARTERLY, "2024-02") == "2023-Q4"
+    assert latest_of_kind(Frequency.ANNUAL, "2024-10") == "2024"  # year to March 2024
+    assert latest_of_kind(Frequency.ANNUAL, "2024-02") == "2023"
+    assert latest_of_kind(Frequency.ANNUAL, "2025") == "2025"
+    assert latest_of_kind(Frequency.MONTHLY, "2025") == "2025-03"
+    assert end_month("2024-Q3") == end_month("2024-09")
+
+
+def test_labels() -> None:
+    assert label("2024-10") == "October 2024"
+    assert label("2024-Q3") == "July to September 2024"
+    assert label("2025") == "reporting year 2025"
+
+
+@pytest.mark.parametrize(("text", "month"), [
+    ("2024-10", "2024-10"), ("2024-10-01", "2024-10"), ("2024-10-31 00:00:00", "2024-10"),
+    ("31/10/2024", "2024-10"), ("01/10/2024", "2024-10"), ("10/2024", "2024-10"),
+    ("Oct-24", "2024-10"), ("Oct 24", "2024-10"), ("Oct 2024", "2024-10"),
+    ("October 2024", "2024-10"), ("Sept-24", "2024-09"), ("sep-24", "2024-09"),
+])
+def test_parse_month_accepts(text: str, month: str) -> None:
+    assert parse_month(text) == month
+
+
+@pytest.mark.parametrize("text", ["2024-13", "31/02/2024", "Octember 2024", "Q3 2024", "24",
+                                  "13/2024", "", "2024/10/01"])
+def test_parse_month_refuses(text: str) -> None:
+    assert parse_month(text) is None
