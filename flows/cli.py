@@ -18,6 +18,8 @@ from flows import prefect_env
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "config"
 DEMO_EXPORTS = ROOT / "demo" / "exports"
+REAL_CONFIG = ROOT / "config" / "dfe"
+REAL_EXPORTS = ROOT.parent / "shared" / "data" / "dfe"
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_MAIL = 0, 1, 2, 3
 
 
@@ -45,7 +47,15 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the bundled demo (latest cycle); needs no server",
                           description="Run the monthly briefing on the demo config and "
                                       "exports shipped with the project.")
-    demo.add_argument("--cycle", metavar="YYYY-MM", help="month to report (default: latest)")
+    demo.add_argument("--cycle", metavar="PERIOD",
+                      help="period to report: YYYY-MM, or YYYY with --real (default: latest)")
+    demo.add_argument("--real", action="store_true",
+                      help="brief from DfE's published statistics alone (../shared/data/dfe, "
+                           "or --exports): annual cycles 2013 to 2025, with benchmarks")
+    demo.add_argument("--authority", metavar="CODE-OR-NAME",
+                      help="with --real: the authority, by DfE code or name (default: Torbay, "
+                           "880)")
+    demo.add_argument("--exports", metavar="DIR", help=argparse.SUPPRESS)
     common_out(demo)
 
     run = sub.add_parser("run", help="run the monthly briefing on your config and exports",
@@ -54,7 +64,11 @@ def parser() -> argparse.ArgumentParser:
                      help="folder with indicators.yaml, owners.yaml, briefing.yaml")
     run.add_argument("--exports", required=True, metavar="DIR",
                      help="folder of the month's .csv and .xlsx exports")
-    run.add_argument("--cycle", metavar="YYYY-MM", help="month to report (default: latest)")
+    run.add_argument("--cycle", metavar="PERIOD",
+                     help="period to report, e.g. 2024-10 (default: the latest in the exports)")
+    run.add_argument("--authority", metavar="CODE-OR-NAME",
+                     help="report on this authority instead of the one in briefing.yaml "
+                          "(looked up in published DfE files among the exports)")
     common_out(run)
 
     val = sub.add_parser("validate", help="check config and exports; changes nothing",
@@ -62,14 +76,17 @@ def parser() -> argparse.ArgumentParser:
                                      "one per line. Stores and writes nothing.")
     val.add_argument("--config", required=True, metavar="DIR")
     val.add_argument("--exports", required=True, metavar="DIR")
-    val.add_argument("--cycle", metavar="YYYY-MM", help="month to check (default: latest)")
+    val.add_argument("--cycle", metavar="PERIOD", help="period to check (default: latest)")
+    val.add_argument("--authority", metavar="CODE-OR-NAME",
+                     help="check for this authority instead of the one in briefing.yaml")
     return p
 
 
 def _validate(args: argparse.Namespace) -> int:
     from tasks.pipeline import validate_exports
 
-    inputs = validate_exports(Path(args.config), Path(args.exports), args.cycle)
+    inputs = validate_exports(Path(args.config), Path(args.exports), args.cycle,
+                              authority=args.authority)
     from tasks.problems import sort_problems
 
     for p in sort_problems(inputs.problems):
@@ -80,7 +97,22 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_DATA if n_err else EXIT_OK
 
 
+def _preflight(args: argparse.Namespace, config: Path, exports: Path) -> None:
+    """Config, authority and SMTP settings checked before the engine's start-up is paid for."""
+    from tasks.authorities import resolve_authority
+    from tasks.config import load_config
+    from tasks.mail import SmtpSettings
+    from tasks.sources import load_sources
+
+    cfg = load_config(config)
+    if args.authority:
+        resolve_authority(exports, load_sources(config), args.authority, cfg)
+    if args.send:
+        SmtpSettings.from_env()
+
+
 def _run(args: argparse.Namespace, config: Path, exports: Path) -> int:
+    _preflight(args, config, exports)
     prefect_env.apply()
     if prefect_env.uses_local_engine():
         print("Starting Prefect's local engine (10 to 30 s; set PREFECT_API_URL to use a "
@@ -92,7 +124,7 @@ def _run(args: argparse.Namespace, config: Path, exports: Path) -> int:
     try:
         result = monthly_briefing(config_dir=str(config), exports_dir=str(exports),
                                   cycle=args.cycle, out_dir=args.out, send=args.send,
-                                  resend=args.resend)
+                                  resend=args.resend, authority=args.authority)
     except ValidationFailed as exc:
         for p in exc.problems:
             print(p.as_line(), file=sys.stderr)
@@ -126,7 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "demo" and args.real:
+            exports = Path(args.exports) if args.exports else REAL_EXPORTS
+            if not exports.is_dir():
+                raise ConfigError(f"{exports}: DfE's published files not found; give the "
+                                  "folder with --exports")
+            return _run(args, REAL_CONFIG, exports)
         if args.command == "demo":
+            if args.authority:
+                raise ConfigError("--authority goes with --real (the bundled demo is fictional)")
             return _run(args, DEMO_CONFIG, DEMO_EXPORTS)
         return _run(args, Path(args.config), Path(args.exports))
     except (ConfigError, MailConfigError) as exc:

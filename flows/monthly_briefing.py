@@ -26,13 +26,21 @@ def _mailer(send: bool, outbox: Path) -> Mailer:
 @flow(name="monthly-briefing", log_prints=False)
 def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None,
                      out_dir: str = "outputs", send: bool = False,
-                     resend: bool = False) -> dict[str, str]:
+                     resend: bool = False, authority: str | None = None) -> dict[str, str]:
     """Produce the month's briefing (HTML, PDF, summary.json) and notify owners of breaches.
+
+    Parameters: `config_dir` (indicators.yaml, owners.yaml, briefing.yaml, sources.yaml),
+    `exports_dir` (the period's CSV and XLSX exports), `cycle` (YYYY-MM or YYYY; default the
+    latest in the exports), `out_dir` (outputs and, by default, the history store),
+    `send` (email through SMTP; otherwise .eml files in an outbox folder), `resend` (send
+    again what this cycle already sent), `authority` (DfE code or name, instead of the one
+    in briefing.yaml).
 
     Raises ValidationFailed, writing and storing nothing, if the exports have errors.
     """
     log = get_run_logger()
-    inputs = steps.validate_exports(Path(config_dir), Path(exports_dir), cycle)
+    inputs = steps.validate_exports(Path(config_dir), Path(exports_dir), cycle,
+                                    authority=authority)
     log.info("Read %d files: %d records, %d problems (%d errors) for cycle %s",
              len(inputs.files), len(inputs.records), len(inputs.problems),
              len(errors(inputs.problems)), inputs.cycle)

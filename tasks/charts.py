@@ -50,7 +50,8 @@ def trend_chart(title: str, points: list[tuple[str, float | None]], target: floa
     if hi - lo < 1e-9:
         lo, hi = lo - 1.0, hi + 1.0
     pad = (hi - lo) * 0.08
-    lo, hi = lo - pad, hi + pad
+    # Padding must not invent an impossible negative axis for figures that cannot be.
+    lo, hi = (max(lo - pad, 0.0) if lo >= 0 else lo - pad), hi + pad
     n = max(len(points) - 1, 1)
 
     def sx(i: int) -> float:

@@ -25,9 +25,9 @@ RAG_GREEN, RAG_AMBER, RAG_RED, RAG_NONE = "green", "amber", "red", "none"
 IMPROVING, DECLINING, NO_CHANGE, NO_DIRECTION = "improving", "declining", "no_change", "none"
 
 ANALYSIS_COLUMNS = [
-    "code", "period", "value", "target", "tolerance", "polarity", "rag", "previous", "previous_period",
-    "change", "direction", "consecutive_declines", "deep_dive", "chain_gap", "year_ago",
-    "owner", "breach",
+    "code", "period", "value", "target", "tolerance", "polarity", "rag", "previous",
+    "previous_period", "change", "direction", "consecutive_declines", "deep_dive", "chain_gap",
+    "year_ago", "owner", "breach",
 ]
 
 

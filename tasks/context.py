@@ -13,6 +13,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from tasks.benchmarks import ordinal
 from tasks.charts import Chart, trend_chart
 from tasks.compare import RAG_AMBER, RAG_GREEN, RAG_NONE, RAG_RED, series
 from tasks.config import Config, Indicator, Polarity
@@ -34,6 +35,37 @@ RAG_SYMBOLS = {RAG_RED: "■", RAG_AMBER: "▲", RAG_GREEN: "●", RAG_NONE: "�
 DIRECTION_WORDS = {"improving": "Improving", "declining": "Declining",
                    "no_change": "No change", "none": "Not compared"}
 DIRECTION_SYMBOLS = {"improving": "↑", "declining": "↓", "no_change": "→", "none": ""}
+
+
+@dataclass(frozen=True)
+class BenchmarkView:
+    england: str
+    region: str
+    region_name: str
+    neighbours: str
+    neighbours_note: str
+    rank: str
+    quartile: str
+
+
+QUARTILE_WORDS = {1: "1st quartile (best)", 2: "2nd quartile", 3: "3rd quartile",
+                  4: "4th quartile (worst)"}
+
+
+def benchmark_view(ind: Indicator, b: pd.Series | None) -> BenchmarkView | None:
+    if b is None:
+        return None
+    unit = ind.unit
+    n, missing = int(b["sn_count"]), list(b["sn_missing"])
+    note = f"mean of {n} statistical neighbours"
+    if missing:
+        note += "; not published: " + ", ".join(missing)
+    rank = (f"{ordinal(int(b['rank']))} of {int(b['of'])}" if pd.notna(b["rank"]) else "")
+    return BenchmarkView(
+        england=fmt_value(unit, _f(b["england"])), region=fmt_value(unit, _f(b["region"])),
+        region_name=str(b["region_name"]), neighbours=fmt_value(unit, _f(b["sn_mean"])),
+        neighbours_note=note, rank=rank,
+        quartile=QUARTILE_WORDS[int(b["quartile"])] if pd.notna(b["quartile"]) else "")
 
 
 @dataclass(frozen=True)
@@ -67,6 +99,7 @@ class IndicatorView:
     definition: str
     question: str
     chart: Chart
+    benchmark: BenchmarkView | None
 
 
 @dataclass(frozen=True)
@@ -92,6 +125,7 @@ class BriefingContext:
     committee: str
     cycle: str
     cycle_label: str
+    cycle_short: str
     generated_on: str
     generated_iso: str
     contact_name: str
@@ -107,6 +141,7 @@ class BriefingContext:
     not_collected: list[str]
     rule_periods: int
     suppression_note: str
+    has_benchmarks: bool
     rag_words: dict[str, str] = field(default_factory=lambda: dict(RAG_WORDS))
     rag_symbols: dict[str, str] = field(default_factory=lambda: dict(RAG_SYMBOLS))
 
@@ -168,7 +203,7 @@ def _notes(ind: Indicator, row: pd.Series, period: str, cycle: str, needed: int)
 
 
 def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
-          cycle: str) -> IndicatorView:
+          cycle: str, bench: pd.Series | None) -> IndicatorView:
     owner = config.owners[ind.owner]
     unit = ind.unit
     value, prev, year_ago = _f(row["value"]), _f(row["previous"]), _f(row["year_ago"])
@@ -205,6 +240,7 @@ def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
         owner_id=ind.owner, owner_name=owner.name, owner_role=owner.role, definition=ind.definition,
         question=ind.question or _default_question(ind),
         chart=trend_chart(ind.title, pts, ind.target, axis_format(unit), desc),
+        benchmark=benchmark_view(ind, bench),
     )
 
 
@@ -247,9 +283,14 @@ def _summary(views: list[IndicatorView], counts: dict[str, int], not_collected: 
 
 
 def build_context(config: Config, analysis: pd.DataFrame, history: pd.DataFrame, cycle: str,
-                  problems: list[Problem], generated_at: datetime) -> BriefingContext:
+                  problems: list[Problem], generated_at: datetime,
+                  benchmarks: pd.DataFrame | None = None) -> BriefingContext:
     rows = analysis.set_index("code")
-    views = [_view(ind, rows.loc[ind.code], config, history, cycle)  # type: ignore[arg-type]
+    bench = (benchmarks.set_index("code") if benchmarks is not None and not benchmarks.empty
+             else None)
+    views = [_view(ind, rows.loc[ind.code], config, history, cycle,  # type: ignore[arg-type]
+                   bench.loc[ind.code] if bench is not None and ind.code in bench.index
+                   else None)  # type: ignore[arg-type]
              for ind in config.indicators]
     areas: dict[str, list[IndicatorView]] = {}
     for v in views:
@@ -264,6 +305,7 @@ def build_context(config: Config, analysis: pd.DataFrame, history: pd.DataFrame,
     return BriefingContext(
         title=b.report_title, authority_name=b.authority.name, authority_code=b.authority.code,
         committee=b.committee, cycle=cycle, cycle_label=label(cycle),
+        cycle_short=short_label(cycle),
         generated_on=generated_at.strftime("%-d %B %Y"),
         generated_iso=generated_at.date().isoformat(),
         contact_name=b.contact.name, contact_role=b.contact.role,
@@ -274,6 +316,7 @@ def build_context(config: Config, analysis: pd.DataFrame, history: pd.DataFrame,
         areas=[AreaView(name, anchor(name), vs, _counts(vs)) for name, vs in areas.items()],
         data_quality=dq, not_collected=not_collected,
         rule_periods=b.rules.consecutive_declines, suppression_note=SUPPRESSION_NOTE,
+        has_benchmarks=any(v.benchmark is not None for v in views),
     )
 
 

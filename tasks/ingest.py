@@ -27,7 +27,8 @@ REQUIRED = ("indicator", "period", "value")
 OPTIONAL = ("numerator", "denominator", "authority")
 CANONICAL_COLUMNS = ["file", "row", "column", "indicator", "period", "value", "numerator",
                      "denominator", "authority", "percent_sign", "reason"]
-BENCHMARK_COLUMNS = ["indicator", "period", "level", "area", "region", "value", "reason"]
+BENCHMARK_COLUMNS = ["indicator", "period", "level", "area", "name", "region", "value",
+                     "reason"]
 SUPPORTED = {".csv", ".xlsx"}
 # Published statistics' markers for values that are not given (DfE's conventions).
 SUPPRESSION_MARKERS = {"c": "suppressed (small number)", "x": "not available",
@@ -150,7 +151,8 @@ def _frame(out: list[dict[str, object]]) -> pd.DataFrame:
 def long_records(table: Table, source: LongSource | None,
                  problems: list[Problem]) -> pd.DataFrame:
     """One row per indicator and period; the header may sit below title rows."""
-    names = {c: (source.columns.get(c, c) if source else c) for c in (*REQUIRED, *OPTIONAL)}
+    renames: dict[str, str] = {str(k): v for k, v in source.columns.items()} if source else {}
+    names = {c: renames.get(c, c) for c in (*REQUIRED, *OPTIONAL)}
     want = {names[c].strip().lower() for c in REQUIRED}
     header_at = next((i for i, (_, cells) in enumerate(table.rows)
                       if want <= {c.text.strip().lower() for c in cells}), None)
@@ -162,7 +164,7 @@ def long_records(table: Table, source: LongSource | None,
             f"(optional: {', '.join(names[c] for c in OPTIONAL)}); the first row has "
             f"{', '.join(repr(c.text) for c in first if c.text) or 'nothing'}"))
         return _frame([])
-    header_row, header = table.rows[header_at]
+    header = table.rows[header_at][1]
     norm = [c.text.strip().lower() for c in header]
     pos = {c: norm.index(n.strip().lower()) for c, n in names.items()
            if n.strip().lower() in norm}
@@ -255,6 +257,13 @@ def _area(frame: pd.DataFrame) -> pd.Series:
                                        frame.get("country_code", ""))), index=frame.index)
 
 
+def _area_name(frame: pd.DataFrame) -> pd.Series:
+    level = frame["geographic_level"]
+    return pd.Series(np.where(level == LA_LEVEL, frame.get("la_name", ""),
+                              np.where(level == "Regional", frame.get("region_name", ""),
+                                       frame.get("country_name", ""))), index=frame.index)
+
+
 def read_dfe_csv(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(io.StringIO(decode(path.read_bytes())), dtype=str,
                         keep_default_na=False)
@@ -292,6 +301,7 @@ def dfe_records(path: Path, source: DfeSource, authority: str, problems: list[Pr
                                 f"({source.name}) maps"))
         return _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
     frame["_area"] = _area(frame)
+    frame["_name"] = _area_name(frame)
     own_rows, bench_parts = [], []
     for m in source.measures:
         sel = frame
@@ -307,7 +317,8 @@ def dfe_records(path: Path, source: DfeSource, authority: str, problems: list[Pr
             pop = _population_for(sel, population)
             value = (count / pop * 10000).round(1)
             num, den = count, pop
-            reason = reason.where(reason.notna(), np.where(pop.isna(), "x", None))
+            # No population figure: the rate is not available, as DfE would mark it.
+            reason = reason.where(reason.notna() | pop.notna(), "x")
         else:
             assert m.value is not None
             value, reason = _numeric_column(sel, m.value, path.name, problems)
@@ -317,7 +328,7 @@ def dfe_records(path: Path, source: DfeSource, authority: str, problems: list[Pr
                 den = _numeric_column(sel, m.denominator, path.name, problems)[0]
         part = pd.DataFrame({
             "indicator": m.indicator, "period": sel["time_period"].str.strip(),
-            "level": sel["geographic_level"], "area": sel["_area"],
+            "level": sel["geographic_level"], "area": sel["_area"], "name": sel["_name"],
             "region": sel.get("region_code", ""), "value": value, "reason": reason,
             "numerator": num if num is not None else np.nan,
             "denominator": den if den is not None else np.nan,

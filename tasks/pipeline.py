@@ -13,18 +13,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from tasks.authorities import resolve_authority, with_authority
+from tasks.benchmarks import compare_with_others
 from tasks.compare import analyse
 from tasks.config import Config, ConfigError, load_config
 from tasks.context import BriefingContext, build_context
 from tasks.ingest import read_exports
-from tasks.sources import load_sources
 from tasks.mail import Mailer
 from tasks.notify import Delivery, deliver, plan_notices
 from tasks.outputs import cycle_dir, write_bytes_atomic, write_json_atomic, write_text_atomic
-from tasks.authorities import resolve_authority, with_authority
 from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
+from tasks.plausibility import implausible_jumps
 from tasks.problems import Problem, Severity, errors
 from tasks.render import render_html, render_pdf
+from tasks.sources import load_sources
 from tasks.store import HistoryStore, find_revisions
 from tasks.summary import summary_dict
 from tasks.validate import check_coverage, check_records, usable_records
@@ -55,6 +57,7 @@ class Analysed:
     analysis: pd.DataFrame
     revisions: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -107,7 +110,10 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
         for r in revisions.itertuples(index=False)]
     keys = ["indicator", "period"]
     merged = pd.concat([inputs.records, stored], ignore_index=True).drop_duplicates(keys)
-    return Analysed(merged, analyse(merged, inputs.config, inputs.cycle), revisions, problems)
+    analysis = analyse(merged, inputs.config, inputs.cycle)
+    problems += implausible_jumps(merged, analysis, inputs.config)
+    others = compare_with_others(analysis, inputs.benchmarks, inputs.neighbours, inputs.config)
+    return Analysed(merged, analysis, revisions, problems, others)
 
 
 def _n(x: object) -> str:
@@ -117,7 +123,7 @@ def _n(x: object) -> str:
 
 def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime) -> Rendered:
     ctx = build_context(inputs.config, analysed.analysis, analysed.history, inputs.cycle,
-                        inputs.problems + analysed.problems, generated_at)
+                        inputs.problems + analysed.problems, generated_at, analysed.benchmarks)
     html = render_html(ctx)
     return Rendered(ctx, html, render_pdf(html))
 
@@ -145,7 +151,8 @@ def notify(inputs: Inputs, rendered: Rendered, store: HistoryStore, mailer: Mail
 def write_summary(inputs: Inputs, analysed: Analysed, deliveries: list[Delivery],
                   target: Path, generated_at: datetime) -> Path:
     summary = summary_dict(inputs.config, analysed.analysis, inputs.problems + analysed.problems,
-                           deliveries, inputs.cycle, generated_at, analysed.revisions)
+                           deliveries, inputs.cycle, generated_at, analysed.revisions,
+                           analysed.benchmarks)
     path = target / SUMMARY_NAME
     write_json_atomic(path, summary)
     return path

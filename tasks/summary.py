@@ -28,11 +28,27 @@ def _text(x: object) -> str | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
 
 
+def _benchmarks(b: pd.Series) -> dict[str, Any]:
+    return {
+        "period": str(b["period"]), "england": _num(b["england"]),
+        "region": {"name": str(b["region_name"]), "value": _num(b["region"])},
+        "statistical_neighbours": {"mean": _num(b["sn_mean"]), "median": _num(b["sn_median"]),
+                                   "count": int(b["sn_count"]),
+                                   "missing": list(b["sn_missing"])},
+        "rank": None if pd.isna(b["rank"]) else int(b["rank"]),
+        "of": None if pd.isna(b["of"]) else int(b["of"]),
+        "quartile": None if pd.isna(b["quartile"]) else int(b["quartile"]),
+    }
+
+
 def summary_dict(config: Config, analysis: pd.DataFrame, problems: list[Problem],
                  deliveries: list[Delivery], cycle: str, generated_at: datetime,
-                 revisions: pd.DataFrame) -> dict[str, Any]:
+                 revisions: pd.DataFrame,
+                 benchmarks: pd.DataFrame | None = None) -> dict[str, Any]:
     b = config.briefing
     rows = analysis.set_index("code")
+    bench = (benchmarks.set_index("code") if benchmarks is not None and not benchmarks.empty
+             else None)
     indicators = []
     for ind in config.indicators:
         r = rows.loc[ind.code]
@@ -45,6 +61,9 @@ def summary_dict(config: Config, analysis: pd.DataFrame, problems: list[Problem]
             "direction": r["direction"], "consecutive_declines": int(r["consecutive_declines"]),  # type: ignore[arg-type]
             "deep_dive": bool(r["deep_dive"]), "chain_broken_by_missing": _text(r["chain_gap"]),
             "year_ago": _num(r["year_ago"]), "breach": bool(r["breach"]), "owner": ind.owner,
+            "period": _text(r["period"]),
+            "benchmarks": (_benchmarks(bench.loc[ind.code])  # type: ignore[arg-type]
+                           if bench is not None and ind.code in bench.index else None),
         })
     return {
         "cycle": cycle,

@@ -1,0 +1,72 @@
+"""How the authority compares: England, its region, its statistical neighbours, its rank.
+
+Pure functions over the published values (all geographies) that ingest keeps. Suppressed
+or unavailable values are missing with their reason kept: never zero, never averaged in.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from tasks.config import Config, Polarity
+from tasks.ingest import LA_LEVEL
+
+BENCHMARK_FIELDS = ["code", "period", "england", "region", "region_name", "sn_mean",
+                    "sn_median", "sn_count", "sn_missing", "rank", "of", "quartile"]
+
+
+def compare_with_others(analysis: pd.DataFrame, published: pd.DataFrame,
+                        neighbours: dict[str, list[str]], config: Config) -> pd.DataFrame:
+    """One row per indicator that has published values for its current period."""
+    if published.empty:
+        return pd.DataFrame(columns=BENCHMARK_FIELDS)
+    authority = config.briefing.authority.code
+    pol = {i.code: i.polarity for i in config.indicators}
+    want = analysis[["code", "period"]].rename(columns={"code": "indicator"})
+    rows = published.merge(want, on=["indicator", "period"])
+    own_region = published.loc[(published["level"] == LA_LEVEL)
+                               & (published["area"] == authority), "region"]
+    region = str(own_region.iloc[0]) if len(own_region) else ""
+    sn = set(neighbours.get(authority, []))
+    out = []
+    for (code, period), g in rows.groupby(["indicator", "period"], sort=False):
+        la = g[g["level"] == LA_LEVEL]
+        nat = g.loc[g["level"] == "National", "value"]
+        reg = g[(g["level"] == "Regional") & (g["area"] == region)]
+        sn_rows = la[la["area"].isin(sn)]
+        sn_vals = sn_rows["value"].dropna()
+        missing = [f"{name} ({reason if isinstance(reason, str) else 'no figure'})"
+                   for name, reason, value in zip(sn_rows["name"], sn_rows["reason"],
+                                                  sn_rows["value"], strict=True)
+                   if value != value]  # NaN: suppressed or not published
+        missing += [f"{c} (not in the file)" for c in sorted(sn - set(sn_rows["area"]))]
+        rank = of = quartile = None
+        own = la.loc[la["area"] == authority, "value"]
+        polarity = pol.get(str(code), Polarity.NEUTRAL)
+        if polarity is not Polarity.NEUTRAL and len(own) and pd.notna(own.iloc[0]):
+            ranked = la["value"].dropna()
+            # Rank 1 is best: the highest where higher is better, the lowest otherwise.
+            better = (ranked > own.iloc[0]) if polarity is Polarity.HIGHER_IS_BETTER \
+                else (ranked < own.iloc[0])
+            rank, of = int(better.sum()) + 1, len(ranked)
+            quartile = min(4, math.ceil(4 * rank / of))
+        out.append({
+            "code": code, "period": period,
+            "england": float(nat.iloc[0]) if len(nat) and pd.notna(nat.iloc[0]) else None,
+            "region": (float(reg["value"].iloc[0]) if len(reg) and pd.notna(reg["value"].iloc[0])
+                       else None),
+            "region_name": str(reg["name"].iloc[0]) if len(reg) else "",
+            "sn_mean": float(sn_vals.mean()) if len(sn_vals) else None,
+            "sn_median": float(np.median(sn_vals)) if len(sn_vals) else None,
+            "sn_count": len(sn_vals), "sn_missing": missing,
+            "rank": rank, "of": of, "quartile": quartile,
+        })
+    return pd.DataFrame(out, columns=BENCHMARK_FIELDS)
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -1,0 +1,117 @@
+"""DfE's published files read through config/dfe/sources.yaml, checked against the published
+figures, and the real-data briefing for Torbay and for any authority by code or name."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from tasks import pipeline
+from tasks.config import ConfigError
+from tasks.sources import load_sources
+from tasks.store import MemoryHistoryStore
+from tests.conftest import ROOT
+
+DFE = ROOT.parent / "shared" / "data" / "dfe"
+CONFIG = ROOT / "config" / "dfe"
+pytestmark = pytest.mark.skipif(not DFE.is_dir(), reason="../shared/data/dfe is not beside "
+                                "the project")
+
+
+@pytest.fixture(scope="module")
+def torbay() -> tuple[pipeline.Inputs, pipeline.Analysed]:
+    inputs = pipeline.validate_exports(CONFIG, DFE)
+    return inputs, pipeline.compare_with_history(inputs, MemoryHistoryStore())
+
+
+def test_every_shared_file_is_mapped() -> None:
+    sources = load_sources(CONFIG)
+    for path in sorted(DFE.glob("*.csv")):
+        assert sources.match(path.name) or sources.is_reference(path.name), path.name
+
+
+def test_torbay_values_match_the_published_ones(
+        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    inputs, _ = torbay
+    assert inputs.ok and inputs.cycle == "2025"
+    assert inputs.config.briefing.authority.name == "Torbay"
+    own = inputs.records.set_index(["indicator", "period"])["value"]
+    assert own[("REREF", "2025")] == 24.3
+    assert own[("REREF", "2014")] == 20.8 and own[("REREF", "2013")] == 29.4
+    assert own[("CLA_3PLUS", "2021")] == 11.0
+    # 1,768 referrals over the mid-2024 population of 0 to 17 year olds, per 10,000.
+    assert own[("REF_RATE", "2025")] == 712.6
+    assert len(inputs.records) == 120
+
+
+@pytest.mark.parametrize(("code", "england"), [
+    ("REREF", 22.6), ("CPP_REPEAT", 24.5), ("SW_CASELOAD", 15.2), ("SW_AGENCY", 13.0),
+    ("SW_VACANCY", 14.2), ("SW_TURNOVER", 11.8), ("CLA_3PLUS", 10.0), ("CLA_LONGTERM", 69.0),
+    ("REF_RATE", 519.4),
+])
+def test_england_benchmarks_2025(torbay: tuple[pipeline.Inputs, pipeline.Analysed], code: str,
+                                 england: float) -> None:
+    b = torbay[1].benchmarks.set_index("code")
+    assert b.loc[code, "england"] == england and b.loc[code, "period"] == "2025"
+    assert b.loc[code, "region_name"] == "South West"
+
+
+def test_neighbours_leave_out_suppressed_values_with_reason(
+        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    inputs, analysed = torbay
+    b = analysed.benchmarks.set_index("code").loc["REF_NFA"]
+    assert b["sn_count"] == 9 and b["sn_missing"] == ["Redcar and Cleveland (c)"]
+    pub = inputs.benchmarks
+    sn = pub[(pub["indicator"] == "REF_NFA") & (pub["period"] == "2025")
+             & pub["area"].isin(inputs.neighbours["880"])
+             & (pub["level"] == "Local authority")]
+    assert sn["value"].isna().sum() == 1 and (sn["reason"] == "c").sum() == 1
+    assert b["sn_mean"] == pytest.approx(sn["value"].dropna().mean())
+    # Never zero: counting the suppressed cell as 0 would give a different, lower mean.
+    assert b["sn_mean"] != pytest.approx(sn["value"].fillna(0).mean())
+
+
+def test_rank_and_quartile(torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    inputs, analysed = torbay
+    b = analysed.benchmarks.set_index("code").loc["REREF"]
+    pub = inputs.benchmarks
+    la = pub[(pub["indicator"] == "REREF") & (pub["period"] == "2025")
+             & (pub["level"] == "Local authority")]["value"].dropna()
+    assert b["of"] == len(la) and b["rank"] == int((la < 24.3).sum()) + 1  # lower is better
+    assert b["quartile"] == 4
+    assert pd.isna(analysed.benchmarks.set_index("code").loc["REF_RATE", "rank"])  # neutral
+
+
+def test_any_authority_by_code_or_name() -> None:
+    by_name = pipeline.validate_exports(CONFIG, DFE, authority="barnet")
+    by_code = pipeline.validate_exports(CONFIG, DFE, authority="302")
+    assert by_name.config.briefing.authority.code == "302"
+    assert by_code.config.briefing.authority.name == "Barnet"
+    assert by_name.records.equals(by_code.records) and len(by_name.records) > 50
+    with pytest.raises(ConfigError, match="did you mean Torbay"):
+        pipeline.validate_exports(CONFIG, DFE, authority="Torb")
+
+
+def test_real_briefing_renders_with_benchmarks(
+        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    inputs, analysed = torbay
+    rendered = pipeline.render_briefing(inputs, analysed, datetime(2025, 11, 1).astimezone())
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert "Torbay" in soup.get_text()
+    heads = [th.get_text(strip=True) for th in soup.select("#areas table.indicators thead th")]
+    assert {"England", "Neighbours", "Rank"} <= set(heads)
+    row = soup.select_one("#row-REREF")
+    assert row is not None and "129th of 153" in row.get_text()
+    assert "Redcar and Cleveland (c)" in soup.get_text()
+    assert rendered.pdf.startswith(b"%PDF")
+
+
+def test_history_and_year_ago_for_annual_cycles(
+        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    a = torbay[1].analysis.set_index("code")
+    assert a.loc["REREF", "previous_period"] == "2024"
+    assert a.loc["REREF", "year_ago"] == a.loc["REREF", "previous"]
+    assert a.loc["SW_ABSENCE", "deep_dive"] and a.loc["SW_ABSENCE", "consecutive_declines"] >= 2
