@@ -1,4 +1,5 @@
-"""Generate the demo exports in demo/exports/: 36 months for the 33 catalogue indicators.
+"""Generate the demo exports in demo/exports/: 36 months for the 33 catalogue indicators,
+as 36 monthly CSV exports from a case-management system and one analysts' XLSX scorecard.
 
 Seeded, so the files are reproducible: `python scripts/make_demo_data.py` rewrites them
 byte for byte the same (bar the xlsx zip timestamps, which are fixed too). Values follow
@@ -146,34 +147,63 @@ def write_csv(period: str, codes: list[str], series: dict[str, list[float | None
     (OUT / f"mosaic_scorecard_{period}.csv").write_text(buf.getvalue(), encoding="utf-8-sig")
 
 
-def write_xlsx(period: str, codes: list[str], series: dict[str, list[float | None]],
-               idx: int) -> None:
+TITLES = {
+    "WF01": "Social worker vacancy rate", "WF02": "Agency social worker rate",
+    "WF03": "Average caseload per social worker", "WF04": "Social worker turnover rate",
+    "WF05": "Supervision within timescale", "YJ01": "First-time entrants per 10,000",
+    "YJ02": "Proven reoffending", "YJ03": "Young people in custody",
+    "ED01": "CLA persistent absence", "ED02": "CLA with an up-to-date PEP",
+    "ED03": "Children missing education",
+}
+
+
+def write_wide_xlsx(codes: list[str], series: dict[str, list[float | None]]) -> None:
+    """The analysts' scorecard as they keep it: one workbook, a row per indicator and a
+    column per month, a merged title above, section rows, a notes block below."""
+    from openpyxl.styles import Font
+
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = "data"
-    ws.append(["indicator", "period", "value", "authority"])
-    y, m = (int(x) for x in period.split("-"))
-    for code in codes:
-        v = series[code][idx]
-        if v is None:
-            continue
-        row = ws.max_row + 1
-        ws.cell(row, 1, code)
-        c = ws.cell(row, 2, dt.datetime(y, m, 1))  # analysts type the month as a date
+    ws.title = "Scorecard"
+    ws["A1"] = "Demo Borough Council: workforce, youth justice and education scorecard"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=8)
+    ws["A2"] = "Produced by the Performance and Intelligence Team. OFFICIAL-SENSITIVE"
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=8)
+    header_row = 4
+    ws.cell(header_row, 1, "Code")
+    ws.cell(header_row, 2, "Indicator")
+    for j, period in enumerate(months()):
+        y, m = (int(x) for x in period.split("-"))
+        c = ws.cell(header_row, 3 + j, dt.datetime(y, m, 1))  # months as dates, shown Oct-24
         c.number_format = "mmm-yy"
-        if code in PERCENT:  # Excel percentage cells hold fractions: 17.5% is 0.175
-            vc = ws.cell(row, 3, round(v / 100, 6))
-            vc.number_format = "0.0%"
-        else:
-            ws.cell(row, 3, v)
-        ws.cell(row, 4, AUTHORITY)
-    path = OUT / f"workforce_yj_education_{period}.xlsx"
+    row = header_row + 1
+    section = ""
+    for code in codes:
+        if code[:2] != section:
+            section = code[:2]
+            ws.cell(row, 1, {"WF": "Workforce", "YJ": "Youth justice",
+                             "ED": "Education"}[section]).font = Font(bold=True)
+            row += 1
+        ws.cell(row, 1, code)
+        ws.cell(row, 2, TITLES[code])
+        for j, v in enumerate(series[code]):
+            if v is None:
+                continue
+            if code in PERCENT:  # Excel percentage cells hold fractions: 17.5% is 0.175
+                c = ws.cell(row, 3 + j, round(v / 100, 6))
+                c.number_format = "0.0%"
+            else:
+                ws.cell(row, 3 + j, v)
+        row += 1
+    ws.cell(row + 1, 1, "Notes: figures for the latest month are provisional. Source: HR "
+                        "system, YOT case management system, Virtual School database.")
     wb.properties.created = dt.datetime(2024, 11, 1)
     wb.properties.modified = dt.datetime(2024, 11, 1)
     buf = io.BytesIO()
     wb.save(buf)
-    _fix_zip_times(buf.getvalue(), path)
+    _fix_zip_times(buf.getvalue(), OUT / "analyst_scorecard_2024-10.xlsx")
 
 
 def _fix_zip_times(data: bytes, path: Path) -> None:
@@ -200,7 +230,7 @@ def main() -> None:
         old.unlink()
     for idx, period in enumerate(months()):
         write_csv(period, CSV_CODES, series, idx, rng)
-        write_xlsx(period, XLSX_CODES, series, idx)
+    write_wide_xlsx(XLSX_CODES, series)
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT}")
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tasks.periods import is_period, parse_month
+from tasks.periods import is_period, parse_month, short_label
 from tasks.problems import Problem, Severity
 from tasks.sources import DfeSource, LongSource, Population, Sources, WideSource
 
@@ -61,6 +61,8 @@ class Ingested:
     neighbours: dict[str, list[str]]  # DfE code -> its statistical neighbours' codes
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # file -> canonical column -> the heading in that file, so findings name what people see
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _cell_text(value: object) -> str:
@@ -148,8 +150,8 @@ def _frame(out: list[dict[str, object]]) -> pd.DataFrame:
     return frame
 
 
-def long_records(table: Table, source: LongSource | None,
-                 problems: list[Problem]) -> pd.DataFrame:
+def long_records(table: Table, source: LongSource | None, problems: list[Problem],
+                 headers: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
     """One row per indicator and period; the header may sit below title rows."""
     renames: dict[str, str] = {str(k): v for k, v in source.columns.items()} if source else {}
     names = {c: renames.get(c, c) for c in (*REQUIRED, *OPTIONAL)}
@@ -169,6 +171,8 @@ def long_records(table: Table, source: LongSource | None,
     pos = {c: norm.index(n.strip().lower()) for c, n in names.items()
            if n.strip().lower() in norm}
     header_of = {c: header[i].text for c, i in pos.items()}
+    if headers is not None:
+        headers[table.name] = header_of
     out: list[dict[str, object]] = []
 
     def cell(cells: list[Cell], name: str) -> Cell:
@@ -209,7 +213,8 @@ def long_records(table: Table, source: LongSource | None,
     return _frame(out)
 
 
-def wide_records(table: Table, source: WideSource, problems: list[Problem]) -> pd.DataFrame:
+def wide_records(table: Table, source: WideSource, problems: list[Problem],
+                 headers: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
     """A scorecard: indicator rows, month columns; title rows above, notes rows below."""
     header_at = None
     for i, (_, cells) in enumerate(table.rows):
@@ -226,6 +231,11 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem]) -> p
     ind_col = (texts.index(source.indicator_column.lower())
                if source.indicator_column.lower() in texts else 0)
     periods = {i: p for i, c in enumerate(header) if (p := parse_period(c.text)) is not None}
+    # Name a month column as a person finds it in Excel: its letter and its month.
+    col_name = {i: f"{_letter(i)} ({short_label(p)})" for i, p in periods.items()}
+    if headers is not None:
+        headers[table.name] = {"indicator": header[ind_col].text or _letter(ind_col),
+                               "period": f"row {header_row} (month headings)"}
     for i, c in enumerate(header):
         if i != ind_col and c.text and i not in periods and i > min(periods):
             problems.append(Problem(Severity.INFO, table.name, header_row, c.text,
@@ -239,14 +249,24 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem]) -> p
         for i, c in values.items():
             number, pct, reason, err = _number_cell(c)
             if err:
-                problems.append(Problem(Severity.ERROR, table.name, row_no, header[i].text,
+                problems.append(Problem(Severity.ERROR, table.name, row_no, col_name[i],
                                         err, code))
                 continue
-            out.append({"file": table.name, "row": row_no, "column": header[i].text,
+            out.append({"file": table.name, "row": row_no, "column": col_name[i],
                         "indicator": code, "period": periods[i], "value": number,
                         "numerator": None, "denominator": None, "authority": None,
                         "percent_sign": pct, "reason": reason})
     return _frame(out)
+
+
+def _letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: spreadsheet column letters."""
+    out = ""
+    n = index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
 
 
 def _area(frame: pd.DataFrame) -> pd.Series:
@@ -416,6 +436,7 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
             if path.match(sources.population.files):
                 population = read_population(path, sources.population, problems)
     read: list[str] = []
+    headers: dict[str, dict[str, str]] = {}
     for path in files:
         if sources.is_reference(path.name):
             if sources.neighbours and path.match(sources.neighbours):
@@ -426,6 +447,8 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
         try:
             if isinstance(source, DfeSource):
                 own, b = dfe_records(path, source, authority, problems, population)
+                headers[path.name] = {"indicator": "(sources.yaml)", "period": "time_period",
+                                      "authority": "old_la_code"}
                 frames.append(own)
                 bench.append(b)
             else:
@@ -436,9 +459,9 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
                     problems.append(Problem(Severity.WARNING, path.name, None, None,
                                             "has no data rows"))
                 if isinstance(source, WideSource):
-                    frames.append(wide_records(table, source, problems))
+                    frames.append(wide_records(table, source, problems, headers))
                 else:
-                    frames.append(long_records(table, source, problems))
+                    frames.append(long_records(table, source, problems, headers))
         except Exception as exc:  # a corrupt file is a finding about that file, not a crash
             problems.append(Problem(Severity.ERROR, path.name, None, None,
                                     f"could not be read as {path.suffix.lower()[1:].upper()}: "
@@ -449,4 +472,4 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
     records = pd.concat(frames, ignore_index=True) if frames else _frame([])
     benchmarks = (pd.concat(bench, ignore_index=True) if bench
                   else pd.DataFrame(columns=BENCHMARK_COLUMNS))
-    return Ingested(records, benchmarks, neighbours, problems, read)
+    return Ingested(records, benchmarks, neighbours, problems, read, headers)

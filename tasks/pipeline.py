@@ -91,7 +91,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     elif not is_period(cycle):
         raise ConfigError(f"--cycle must be a period such as 2024-10 (a month) or 2025 (a "
                           f"reporting year), not {cycle!r}")
-    problems += check_records(records, config, cycle, today_period)
+    problems += check_records(records, config, cycle, today_period, ingested.headers)
     problems += check_coverage(records, config, cycle)
     return Inputs(config, cycle, usable_records(records, config, cycle), problems,
                   ingested.files, ingested.benchmarks, ingested.neighbours)

@@ -17,17 +17,25 @@ from tasks.problems import Problem, Severity
 RATIO_TOLERANCE = 0.15
 
 
-def _p(sev: Severity, r: pd.Series, column: str | None, message: str) -> Problem:
-    # The value's own column heading names the place (a month, in a wide scorecard).
+def _finding(sev: Severity, r: pd.Series, column: str | None, message: str,
+             headers: dict[str, dict[str, str]]) -> Problem:
+    """A finding on one record, naming the column by the heading people see in the file."""
     if column == "value" and isinstance(r.get("column"), str):
-        column = str(r["column"])
+        column = str(r["column"])  # the value's own column: a month, in a wide scorecard
+    elif column is not None:
+        column = headers.get(str(r["file"]), {}).get(column, column)
     return Problem(sev, str(r["file"]), int(r["row"]), column, message, str(r["indicator"]))
 
 
-def check_records(records: pd.DataFrame, config: Config, cycle: str,
-                  today_period: str) -> list[Problem]:
+def check_records(records: pd.DataFrame, config: Config, cycle: str, today_period: str,
+                  headers: dict[str, dict[str, str]] | None = None) -> list[Problem]:
     """Row-level checks: catalogue, authority, periods, units, ratios, duplicates."""
     problems: list[Problem] = []
+    hdr = headers or {}
+
+    def _p(sev: Severity, r: pd.Series, column: str | None, message: str) -> Problem:
+        return _finding(sev, r, column, message, hdr)
+
     catalogue = config.by_code()
     auth = config.briefing.authority
     cyc = end_month(cycle)
@@ -99,11 +107,12 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str,
                     problems.append(_p(Severity.WARNING, r, "value",
                                        f"value {v:g}% disagrees with numerator/denominator "
                                        f"{num:g}/{den:g} = {implied:.1f}%"))
-    problems.extend(check_duplicates(records))
+    problems.extend(check_duplicates(records, hdr))
     return problems
 
 
-def check_duplicates(records: pd.DataFrame) -> list[Problem]:
+def check_duplicates(records: pd.DataFrame,
+                     headers: dict[str, dict[str, str]] | None = None) -> list[Problem]:
     """The same indicator and month twice: an error if they disagree, a warning if not."""
     problems: list[Problem] = []
     dup = records[records.duplicated(["indicator", "period"], keep=False)]
@@ -112,7 +121,8 @@ def check_duplicates(records: pd.DataFrame) -> list[Problem]:
         where = "; ".join(f"{f} row {r}" for f, r in zip(grp["file"], grp["row"], strict=True))
         values = grp["value"].round(9)
         if values.nunique(dropna=False) > 1:
-            problems.append(Problem(Severity.ERROR, str(first["file"]), int(first["row"]), "value",
+            column = first["column"] if isinstance(first["column"], str) else "value"
+            problems.append(Problem(Severity.ERROR, str(first["file"]), int(first["row"]), column,
                                     f"{code} {period} is given more than once with different "
                                     f"values ({where}); expected one value", str(code)))
         else:

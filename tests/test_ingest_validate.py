@@ -33,7 +33,7 @@ def test_parse_number_refuses(text: str) -> None:
 def test_demo_exports_are_clean() -> None:
     inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
     assert inputs.cycle == DEMO_CYCLE and inputs.ok
-    assert len(inputs.files) == 72
+    assert len(inputs.files) == 37
     # CL02 is not collected in the last month: a warning, not an error.
     assert [p.indicator for p in inputs.problems] == ["CL02"]
     # Excel percentage cells (fractions) and CSV "52%" both arrive as percentages.
