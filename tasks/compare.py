@@ -27,7 +27,8 @@ IMPROVING, DECLINING, NO_CHANGE, NO_DIRECTION = "improving", "declining", "no_ch
 ANALYSIS_COLUMNS = [
     "code", "period", "value", "target", "tolerance", "polarity", "rag", "previous",
     "previous_period", "change", "direction", "consecutive_declines", "deep_dive", "chain_gap",
-    "year_ago", "owner", "breach",
+    "year_ago", "owner", "breach", "direction_3", "direction_6", "direction_12",
+    "denominator", "small_number", "min_change",
 ]
 
 
@@ -53,24 +54,29 @@ def rag(value: pd.Series, target: pd.Series, tolerance: pd.Series,
     return pd.Series(out, index=value.index, dtype="object")
 
 
-def direction(change: pd.Series, polarity: pd.Series) -> pd.Series:
-    """improving / declining / no_change by polarity; `none` if neutral or not comparable."""
+def direction(change: pd.Series, polarity: pd.Series,
+              min_change: pd.Series | float = 0.0) -> pd.Series:
+    """improving / declining / no_change by polarity; `none` if neutral or not comparable.
+
+    A change no bigger than `min_change` (per indicator, in its units) is no change.
+    """
     sign = polarity_sign(polarity)
     signed = change * sign
+    floor = np.asarray(min_change, dtype="float64") + EPS
     out = np.select(
-        [change.isna() | (sign == 0), signed.abs() <= EPS, signed > 0],
+        [change.isna() | (sign == 0), signed.abs() <= floor, signed > 0],
         [NO_DIRECTION, NO_CHANGE, IMPROVING], DECLINING)
     return pd.Series(out, index=change.index, dtype="object")
 
 
 def wide_history(history: pd.DataFrame, codes: list[str], first: int, last: int,
-                 freq: Frequency = Frequency.MONTHLY) -> pd.DataFrame:
+                 freq: Frequency = Frequency.MONTHLY, column: str = "value") -> pd.DataFrame:
     """Indicators by period index (of kind `freq`), first..last inclusive; missing is NaN."""
     h = history[history["indicator"].isin(codes)]
     h = h[h["period"].map(frequency_of) == freq].copy()
     h["idx"] = h["period"].map(period_index)
     h = h[(h["idx"] >= first) & (h["idx"] <= last)]
-    wide = h.pivot_table(index="indicator", columns="idx", values="value", aggfunc="first",
+    wide = h.pivot_table(index="indicator", columns="idx", values=column, aggfunc="first",
                          dropna=False)
     return wide.reindex(index=codes, columns=range(first, last + 1)).astype("float64")
 
@@ -87,24 +93,29 @@ def analyse(history: pd.DataFrame, config: Config, cycle: str) -> pd.DataFrame:
     """
     cat = pd.DataFrame([{"code": i.code, "target": i.target, "tolerance": i.tolerance,
                          "polarity": i.polarity.value, "owner": i.owner,
-                         "frequency": i.frequency} for i in config.indicators])
+                         "frequency": i.frequency, "min_change": i.min_change,
+                         "unit": i.unit.value}
+                        for i in config.indicators])
     cat["target"] = cat["target"].astype("float64")
-    needed = config.briefing.rules.consecutive_declines
+    rules = config.briefing.rules
     parts = [_analyse_kind(history, cat[cat["frequency"] == freq].reset_index(drop=True),
-                           freq, latest_of_kind(freq, cycle), needed)
+                           freq, latest_of_kind(freq, cycle), rules.consecutive_declines,
+                           rules.min_denominator)
              for freq in Frequency if (cat["frequency"] == freq).any()]
     out = pd.concat(parts, ignore_index=True).set_index("code").loc[list(cat["code"])]
     return out.reset_index()[ANALYSIS_COLUMNS]
 
 
 def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, current: str,
-                  needed: int) -> pd.DataFrame:
+                  needed: int, min_denominator: float) -> pd.DataFrame:
     codes = list(cat["code"])
     per_year = PER_YEAR[freq]
     cur = period_index(current)
     first = cur - max(24, needed + 1, per_year + 1)
     vals = wide_history(history, codes, first, cur, freq).to_numpy()
+    dens = wide_history(history, codes, cur, cur, freq, "denominator").to_numpy()[:, -1]
     sign = polarity_sign(cat["polarity"])
+    floor = cat["min_change"].to_numpy(dtype="float64")
 
     out = cat.copy()
     out["period"] = current
@@ -119,7 +130,10 @@ def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, cur
     out["previous_period"] = [period_from_index(first + int(p), freq) if p >= 0 else None
                               for p in last_pos]
     out["change"] = out["value"] - out["previous"]
-    out["direction"] = direction(out["change"], out["polarity"])
+    out["direction"] = direction(out["change"], out["polarity"], cat["min_change"])
+    for k in (3, 6, 12):  # direction of travel over several periods, against k periods ago
+        out[f"direction_{k}"] = direction(out["value"] - vals[:, -1 - k], out["polarity"],
+                                          cat["min_change"])
     out["year_ago"] = vals[:, -1 - per_year]
     out["rag"] = rag(out["value"], out["target"], out["tolerance"], out["polarity"])
 
@@ -133,7 +147,7 @@ def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, cur
         for i in np.flatnonzero(np.isnan(step) & alive):
             # The period at k (before the step) or k+1 is missing; name the one missing.
             gap[i] = period_from_index(first + (k if np.isnan(vals[i, k]) else k + 1), freq)
-        declined = alive & ~np.isnan(step) & (step < -EPS)
+        declined = alive & ~np.isnan(step) & (step < -floor - EPS)
         count = count + declined
         alive = declined
         if not alive.any():
@@ -143,7 +157,10 @@ def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, cur
     # A gap matters only where it stopped a run that had not yet reached the rule.
     out["chain_gap"] = [g if (g is not None and c < needed) else None
                         for g, c in zip(gap, count, strict=True)]
-    out["breach"] = (out["rag"] == RAG_RED) | out["deep_dive"]
+    # A percentage of very few cases moves a long way on one child: shown, never a breach alone.
+    out["denominator"] = dens
+    out["small_number"] = (cat["unit"] == "percent").to_numpy() & (dens < min_denominator)
+    out["breach"] = ((out["rag"] == RAG_RED) | out["deep_dive"]) & ~out["small_number"]
     return out
 
 

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from tasks.periods import Frequency
+from tasks.periods import Frequency, is_period
 
 INDICATORS_FILE = "indicators.yaml"
 OWNERS_FILE = "owners.yaml"
@@ -61,11 +61,18 @@ class Indicator(_Strict):
     definition: str
     question: str | None = None
     frequency: Frequency = Frequency.MONTHLY
+    # A change no bigger than this (in the indicator's units) is "no change": 22.0% to 22.1%
+    # is not a decline worth a deep dive. 0 keeps every change.
+    min_change: Annotated[float, Field(ge=0)] = 0.0
+    # Recalculate the SPC limits from this period on (a known change in the process).
+    rebase: str | None = None
 
     @model_validator(mode="after")
     def _percent_target_in_range(self) -> Indicator:
         if self.unit is Unit.PERCENT and self.target is not None and not 0 <= self.target <= 100:
             raise ValueError(f"target {self.target} is not a percentage between 0 and 100")
+        if self.rebase is not None and not is_period(self.rebase):
+            raise ValueError(f"rebase {self.rebase!r} is not a period (YYYY-MM, YYYY-Qn or YYYY)")
         return self
 
 
@@ -94,6 +101,10 @@ class Recipient(_Strict):
 
 class Rules(_Strict):
     consecutive_declines: Annotated[int, Field(ge=1, le=24)] = 2
+    # A percentage over fewer cases than this is shown but does not breach by itself.
+    min_denominator: Annotated[float, Field(ge=0)] = 10
+    spc_shift: Annotated[int, Field(ge=6, le=9)] = 7
+    spc_trend: Annotated[int, Field(ge=6, le=9)] = 7
     chart_periods: Annotated[int, Field(ge=3, le=60)] = 24
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from tasks import spc
 from tasks.benchmarks import ordinal
 from tasks.charts import Chart, trend_chart
 from tasks.compare import RAG_AMBER, RAG_GREEN, RAG_NONE, RAG_RED, series
@@ -69,6 +70,79 @@ def benchmark_view(ind: Indicator, b: pd.Series | None) -> BenchmarkView | None:
 
 
 @dataclass(frozen=True)
+class SpcView:
+    variation: str
+    variation_label: str
+    variation_class: str  # improvement | concern | neutral | common | none
+    variation_letter: str  # H or L for special cause, "" otherwise
+    assurance: str
+    assurance_label: str
+    assurance_letter: str  # P, F or ?; "" without a target
+    reading: str
+    assurance_reading: str
+    trial: bool
+
+
+VARIATION_WORDS = {
+    spc.COMMON: ("Common cause variation", "common"),
+    spc.IMPROVEMENT: ("Special cause improvement", "improvement"),
+    spc.CONCERN: ("Special cause concern", "concern"),
+    spc.NEUTRAL_HIGH: ("Special cause, neither good nor bad: high", "neutral"),
+    spc.NEUTRAL_LOW: ("Special cause, neither good nor bad: low", "neutral"),
+    spc.NO_VARIATION: ("No SPC reading", "none"),
+}
+ASSURANCE_WORDS = {
+    spc.PASSING: ("Consistently passing", "P",
+                  "The target lies outside the process limits on the passing side: it will "
+                  "be met every period unless the process changes."),
+    spc.FAILING: ("Consistently failing", "F",
+                  "The target lies outside the process limits on the failing side: it will "
+                  "not be met without a change to the process."),
+    spc.HIT_AND_MISS: ("Hit and miss", "?",
+                       "The target lies within the process limits: it will be met in some "
+                       "periods and missed in others, by chance alone."),
+    spc.NO_ASSURANCE: ("No target to assure", "", ""),
+}
+
+
+def spc_view(row: pd.Series | None, period: str, suppressed: bool, shift: int = 7,
+             trend: int = 7) -> SpcView | None:
+    if row is None:
+        return None
+    key = str(row["variation"])
+    label, cls = VARIATION_WORDS[key]
+    side = str(row["latest_side"])
+    letter = {"high": "H", "low": "L"}.get(side, "") if cls not in ("common", "none") else ""
+    unit = _unit_of_time(period)
+    high = side == "high"
+    reasons = {
+        "outside_limits": "the latest point is "
+                          f"{'above the upper' if high else 'below the lower'} process limit",
+        "shift": f"{shift} or more {unit} in a row {'above' if high else 'below'} the average",
+        "trend": f"{trend} or more {unit} in a row each {'higher' if high else 'lower'} than "
+                 "the one before",
+        "two_of_three": "2 of the last 3 points close to the "
+                        f"{'upper' if high else 'lower'} limit",
+    }
+    if key == spc.NO_VARIATION:
+        reading = "No SPC reading: no figure this period."
+    elif key == spc.COMMON:
+        reading = "Common cause variation: no sign that anything has changed."
+    else:
+        why = "; ".join(reasons[r] for r in row["rules"])
+        reading = f"{label}: {why}."
+    if bool(row["trial"]) and key != spc.NO_VARIATION:
+        reading += f" Trial limits (fewer than {spc.MIN_BASELINE} points)."
+    a_label, a_letter, a_reading = ASSURANCE_WORDS[str(row["assurance"])]
+    if suppressed:  # even the direction of a signal would say something about small counts
+        return SpcView(spc.NO_VARIATION, "SPC not shown for small numbers", "none", "",
+                       spc.NO_ASSURANCE, "", "", "Not shown: the figures include small "
+                       "numbers that are not published.", "", False)
+    return SpcView(key, label, cls, letter, str(row["assurance"]), a_label, a_letter, reading,
+                   a_reading, bool(row["trial"]))
+
+
+@dataclass(frozen=True)
 class IndicatorView:
     code: str
     title: str
@@ -100,6 +174,8 @@ class IndicatorView:
     question: str
     chart: Chart
     benchmark: BenchmarkView | None
+    spc: SpcView | None
+    trends: str
 
 
 @dataclass(frozen=True)
@@ -199,18 +275,28 @@ def _notes(ind: Indicator, row: pd.Series, period: str, cycle: str, needed: int)
                      "declines restarts after it.")
     if is_suppressed(ind.unit, _f(row["value"])):
         notes.append("The figure is a small number and is not published (c).")
+    if bool(row["small_number"]):
+        notes.append(f"A percentage of only {_f(row['denominator']):g} cases: one child moves it "
+                     "a long way, so it is shown but does not trigger an alert by itself.")
     return notes
 
 
 def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
-          cycle: str, bench: pd.Series | None) -> IndicatorView:
+          cycle: str, bench: pd.Series | None, spc_row: pd.Series | None) -> IndicatorView:
     owner = config.owners[ind.owner]
     unit = ind.unit
     value, prev, year_ago = _f(row["value"]), _f(row["previous"]), _f(row["year_ago"])
     period = str(row["period"])
-    pts = [(p, None if is_suppressed(unit, v) else v)
-           for p, v in series(history, ind.code, period, config.briefing.rules.chart_periods)]
+    raw = series(history, ind.code, period, config.briefing.rules.chart_periods)
+    pts = [(p, None if is_suppressed(unit, v) else v) for p, v in raw]
     shown = [v for _, v in pts if v is not None]
+    # SPC lines would let a reader recover suppressed small counts: leave them off.
+    any_suppressed = len(shown) < sum(1 for _, v in raw if v is not None)
+    limits = special = None
+    if spc_row is not None and not any_suppressed and pd.notna(spc_row["mean"]):
+        limits = (float(spc_row["mean"]), float(spc_row["lower"]), float(spc_row["upper"]))
+        special = {str(p["period"]): str(p["special"]) for p in spc_row["points"]
+                   if p["special"]}
     desc = (f"Values of {ind.title} from {label(pts[0][0])} to {label(period)}. "
             + (f"Lowest {fmt_value(unit, min(shown))}, highest {fmt_value(unit, max(shown))}, "
                f"latest {fmt_value(unit, value)}. " if shown else "No values to plot. ")
@@ -239,9 +325,19 @@ def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
         notes=_notes(ind, row, period, cycle, needed), period_label=label(period),
         owner_id=ind.owner, owner_name=owner.name, owner_role=owner.role, definition=ind.definition,
         question=ind.question or _default_question(ind),
-        chart=trend_chart(ind.title, pts, ind.target, axis_format(unit), desc),
+        chart=trend_chart(ind.title, pts, ind.target, axis_format(unit), desc, spc=limits,
+                          special=special),
         benchmark=benchmark_view(ind, bench),
+        spc=spc_view(spc_row, period, any_suppressed, config.briefing.rules.spc_shift,
+                     config.briefing.rules.spc_trend),
+        trends=_trends(row),
     )
+
+
+def _trends(row: pd.Series) -> str:
+    """'Over 3 periods: improving; 6: declining; 12: no change' in plain words."""
+    parts = [f"{k}: {DIRECTION_WORDS[str(row[f'direction_{k}'])].lower()}" for k in (3, 6, 12)]
+    return "Against 3, 6 and 12 periods before: " + "; ".join(parts) + "."
 
 
 def _default_question(ind: Indicator) -> str:
@@ -284,13 +380,17 @@ def _summary(views: list[IndicatorView], counts: dict[str, int], not_collected: 
 
 def build_context(config: Config, analysis: pd.DataFrame, history: pd.DataFrame, cycle: str,
                   problems: list[Problem], generated_at: datetime,
-                  benchmarks: pd.DataFrame | None = None) -> BriefingContext:
+                  benchmarks: pd.DataFrame | None = None,
+                  spc_frame: pd.DataFrame | None = None) -> BriefingContext:
     rows = analysis.set_index("code")
     bench = (benchmarks.set_index("code") if benchmarks is not None and not benchmarks.empty
              else None)
+    spc_rows = spc_frame.set_index("code") if spc_frame is not None and not spc_frame.empty \
+        else None
     views = [_view(ind, rows.loc[ind.code], config, history, cycle,  # type: ignore[arg-type]
                    bench.loc[ind.code] if bench is not None and ind.code in bench.index
-                   else None)  # type: ignore[arg-type]
+                   else None,  # type: ignore[arg-type]
+                   spc_rows.loc[ind.code] if spc_rows is not None else None)  # type: ignore[arg-type]
              for ind in config.indicators]
     areas: dict[str, list[IndicatorView]] = {}
     for v in views:

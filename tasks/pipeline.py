@@ -27,6 +27,7 @@ from tasks.plausibility import implausible_jumps
 from tasks.problems import Problem, Severity, errors
 from tasks.render import render_html, render_pdf
 from tasks.sources import load_sources
+from tasks.spc import analyse_spc
 from tasks.store import HistoryStore, find_revisions
 from tasks.summary import summary_dict
 from tasks.validate import check_coverage, check_records, usable_records
@@ -58,6 +59,7 @@ class Analysed:
     revisions: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    spc: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -113,7 +115,8 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     analysis = analyse(merged, inputs.config, inputs.cycle)
     problems += implausible_jumps(merged, analysis, inputs.config)
     others = compare_with_others(analysis, inputs.benchmarks, inputs.neighbours, inputs.config)
-    return Analysed(merged, analysis, revisions, problems, others)
+    spc = analyse_spc(merged, analysis, inputs.config)
+    return Analysed(merged, analysis, revisions, problems, others, spc)
 
 
 def _n(x: object) -> str:
@@ -123,7 +126,8 @@ def _n(x: object) -> str:
 
 def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime) -> Rendered:
     ctx = build_context(inputs.config, analysed.analysis, analysed.history, inputs.cycle,
-                        inputs.problems + analysed.problems, generated_at, analysed.benchmarks)
+                        inputs.problems + analysed.problems, generated_at, analysed.benchmarks,
+                        analysed.spc)
     html = render_html(ctx)
     return Rendered(ctx, html, render_pdf(html))
 
@@ -152,7 +156,7 @@ def write_summary(inputs: Inputs, analysed: Analysed, deliveries: list[Delivery]
                   target: Path, generated_at: datetime) -> Path:
     summary = summary_dict(inputs.config, analysed.analysis, inputs.problems + analysed.problems,
                            deliveries, inputs.cycle, generated_at, analysed.revisions,
-                           analysed.benchmarks)
+                           analysed.benchmarks, analysed.spc)
     path = target / SUMMARY_NAME
     write_json_atomic(path, summary)
     return path

@@ -28,6 +28,14 @@ def _text(x: object) -> str | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
 
 
+def _spc(s: pd.Series) -> dict[str, Any]:
+    return {"mean": _num(s["mean"]), "lower_limit": _num(s["lower"]),
+            "upper_limit": _num(s["upper"]), "trial_limits": bool(s["trial"]),
+            "points_in_baseline": int(s["n"]), "variation": str(s["variation"]),
+            "assurance": str(s["assurance"]), "rules": list(s["rules"]),
+            "points": list(s["points"])}
+
+
 def _benchmarks(b: pd.Series) -> dict[str, Any]:
     return {
         "period": str(b["period"]), "england": _num(b["england"]),
@@ -43,12 +51,13 @@ def _benchmarks(b: pd.Series) -> dict[str, Any]:
 
 def summary_dict(config: Config, analysis: pd.DataFrame, problems: list[Problem],
                  deliveries: list[Delivery], cycle: str, generated_at: datetime,
-                 revisions: pd.DataFrame,
-                 benchmarks: pd.DataFrame | None = None) -> dict[str, Any]:
+                 revisions: pd.DataFrame, benchmarks: pd.DataFrame | None = None,
+                 spc: pd.DataFrame | None = None) -> dict[str, Any]:
     b = config.briefing
     rows = analysis.set_index("code")
     bench = (benchmarks.set_index("code") if benchmarks is not None and not benchmarks.empty
              else None)
+    spc_rows = spc.set_index("code") if spc is not None and not spc.empty else None
     indicators = []
     for ind in config.indicators:
         r = rows.loc[ind.code]
@@ -62,6 +71,10 @@ def summary_dict(config: Config, analysis: pd.DataFrame, problems: list[Problem]
             "deep_dive": bool(r["deep_dive"]), "chain_broken_by_missing": _text(r["chain_gap"]),
             "year_ago": _num(r["year_ago"]), "breach": bool(r["breach"]), "owner": ind.owner,
             "period": _text(r["period"]),
+            "direction_3": r["direction_3"], "direction_6": r["direction_6"],
+            "direction_12": r["direction_12"], "small_number": bool(r["small_number"]),
+            "spc": (_spc(spc_rows.loc[ind.code])  # type: ignore[arg-type]
+                    if spc_rows is not None and ind.code in spc_rows.index else None),
             "benchmarks": (_benchmarks(bench.loc[ind.code])  # type: ignore[arg-type]
                            if bench is not None and ind.code in bench.index else None),
         })

@@ -38,6 +38,13 @@ def test_outputs_and_summary_contract(demo_run: Path) -> None:
                                                                              "red", True)
     assert cl01["previous"] == 50.0 and cl01["direction"] == "declining"
     assert cl01["consecutive_declines"] == 3 and cl01["owner"] == "head_care_leavers"
+    spc = cl01["spc"]
+    assert {"mean", "lower_limit", "upper_limit", "variation", "assurance", "rules",
+            "points"} <= set(spc)
+    assert spc["variation"] == "special_cause_concern" and "outside_limits" in spc["rules"]
+    assert spc["assurance"] == "consistently_failing" and len(spc["points"]) == 24
+    assert spc["lower_limit"] < spc["mean"] < spc["upper_limit"] < 52.0
+    assert cl01["direction_12"] == "declining"
     dq = s["data_quality"]
     assert {"severity", "file", "row", "column", "message"} <= set(dq[0])
     assert len(s["notifications"]) == 9

@@ -58,15 +58,38 @@ def test_tables_have_captions_and_header_cells(soup: BeautifulSoup) -> None:
         assert t.find("th"), t
 
 
-def test_every_chart_has_a_text_alternative(soup: BeautifulSoup) -> None:
+def test_every_chart_and_icon_has_a_text_alternative(soup: BeautifulSoup) -> None:
     svgs = soup.find_all("svg")
-    assert len(svgs) >= 33
+    charts = soup.select("svg.chart")
+    assert len(charts) >= 33 and len(svgs) > len(charts)
     for svg in svgs:
         assert svg["role"] == "img"
         for ref in svg["aria-labelledby"].split():
             target = soup.find(id=ref)
             assert target is not None and text(target)
-        assert svg.find("title") and svg.find("desc")
+        assert svg.find("title")
+    for svg in charts:
+        assert svg.find("desc")
+
+
+def test_spc_readings_in_plain_english(soup: BeautifulSoup) -> None:
+    cl01 = text(soup.select_one("#exc-CL01 .spc-reading"))
+    assert "Special cause concern: the latest point is above the upper process limit" in cl01
+    assert "Consistently failing" in cl01 and "will not be met" in cl01
+    labels = {text(s) for s in soup.select("#areas .spc-label")}
+    for kind in ("Common cause variation", "Special cause improvement",
+                 "Special cause concern", "Special cause, neither good nor bad: high",
+                 "Special cause, neither good nor bad: low"):
+        assert any(label.startswith(kind) for label in labels), kind
+    for kind in ("consistently passing", "consistently failing", "hit and miss"):
+        assert any(kind in label for label in labels), kind
+    # Small numbers: no SPC signal is shown for the suppressed youth custody counts.
+    assert "not shown for small numbers" in text(soup.select_one("#row-YJ03").find_parent(
+        "section"))
+    yj = soup.find(id="chart-YJ03-t").find_parent("svg")  # type: ignore[union-attr]
+    assert not yj.select(".spc-mean") and not yj.select(".special")
+    cl = soup.find(id="chart-CL01-t").find_parent("svg")  # type: ignore[union-attr]
+    assert cl.select(".spc-mean") and cl.select(".special-concern")
 
 
 def test_rag_never_by_colour_alone(soup: BeautifulSoup) -> None:

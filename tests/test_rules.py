@@ -142,3 +142,36 @@ def test_reversing_polarity_swaps_improving_and_declining(values: list[float]) -
     lo = analysed({"X0": values}, [{"polarity": "lower_is_better"}]).loc["X0"]  # type: ignore[dict-item]
     swap = {"improving": "declining", "declining": "improving"}
     assert lo["direction"] == swap.get(hi["direction"], hi["direction"])
+
+
+def test_min_change_makes_small_moves_no_change() -> None:
+    # 22.0 -> 22.1 -> 22.2 (lower is better): two declines, unless 0.1 is within min_change.
+    hist = {"X0": [22.0, 22.1, 22.2], "X1": [22.0, 22.1, 22.2], "X2": [22.0, 22.1, 22.35]}
+    a = analysed(hist, [{"polarity": "lower_is_better"},
+                        {"polarity": "lower_is_better", "min_change": 0.1},
+                        {"polarity": "lower_is_better", "min_change": 0.1}])
+    assert bool(a.loc["X0", "deep_dive"]) and a.loc["X0", "direction"] == "declining"
+    assert a.loc["X1", "direction"] == "no_change" and a.loc["X1", "consecutive_declines"] == 0
+    assert a.loc["X2", "direction"] == "declining" and a.loc["X2", "consecutive_declines"] == 1
+
+
+def test_small_denominator_is_shown_but_never_breaches_alone() -> None:
+    cfg = make_config([{"target": 40, "polarity": "lower_is_better"}] * 2)
+    cfg = cfg.model_copy(update={"indicators": [
+        cfg.indicators[0], cfg.indicators[1].model_copy(update={"code": "X1"})]})
+    rows = [("X0", "2024-10", 60.0, 6.0, 10.0), ("X1", "2024-10", 60.0, 3.0, 5.0)]
+    hist = pd.DataFrame([{"indicator": i, "period": p, "value": v, "numerator": n,
+                          "denominator": d} for i, p, v, n, d in rows])
+    a = analyse(hist, cfg, END).set_index("code")
+    assert a.loc["X0", "rag"] == "red" and bool(a.loc["X0", "breach"])
+    assert a.loc["X1", "rag"] == "red" and bool(a.loc["X1", "small_number"])
+    assert not a.loc["X1", "breach"]  # 3 of 5: below the minimum of 10 cases
+
+
+def test_direction_of_travel_over_3_6_12_periods() -> None:
+    values: list[float | None] = [50.0] * 6 + [40.0, 45.0, 46.0, 44.0, 47.0, 48.0, 49.0]
+    a = analysed({"X0": values}, [{}]).loc["X0"]
+    assert a["direction"] == "improving"  # 48 -> 49
+    assert a["direction_3"] == "improving"  # 44 -> 49
+    assert a["direction_6"] == "improving"  # 40 -> 49
+    assert a["direction_12"] == "declining"  # 50 -> 49
