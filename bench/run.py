@@ -1,0 +1,145 @@
+"""Benchmark: where a briefing's time goes, and what the rules cost at national scale.
+
+Run with `.venv/bin/python bench/run.py` (about a minute). Prints one table; the README
+quotes its output. Numbers are wall-clock seconds on the machine that runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flows import prefect_env  # noqa: E402
+
+prefect_env.apply()
+
+from tasks import pipeline  # noqa: E402
+from tasks.mail import OutboxMailer  # noqa: E402
+from tasks.spc import assurance, variation, xmr  # noqa: E402
+from tasks.store import SqlHistoryStore  # noqa: E402
+
+ROWS: list[tuple[str, str]] = []
+
+
+def row(what: str, value: str) -> None:
+    ROWS.append((what, value))
+    print(f"{what:<72} {value}", flush=True)
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def cold(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, env={**os.environ})
+    return time.perf_counter() - t
+
+
+FLOOR = """
+from flows import prefect_env
+prefect_env.apply()
+from prefect import flow, task
+@task
+def step(x): return x + 1
+@flow
+def floor():
+    x = 0
+    for _ in range(6):
+        x = step(x)
+    return x
+floor()
+"""
+
+
+def stages(label: str, config: Path, exports: Path) -> None:
+    t, inputs = timed(lambda: pipeline.validate_exports(config, exports))
+    row(f"{label}: read and validate exports ({len(inputs.records)} records)", f"{t:.3f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqlHistoryStore(f"sqlite:///{tmp}/h.sqlite")
+        t, analysed = timed(lambda: pipeline.compare_with_history(inputs, store), 3)
+        row(f"{label}: compare (rules, benchmarks, SPC, plausibility)", f"{t:.3f} s")
+        now = datetime.now().astimezone()
+        from tasks.context import build_context
+        from tasks.render import render_html, render_pdf
+
+        t, ctx = timed(lambda: build_context(
+            inputs.config, analysed.analysis, analysed.history, inputs.cycle,
+            inputs.problems + analysed.problems, now, analysed.benchmarks, analysed.spc), 3)
+        row(f"{label}: template context (charts' geometry included)", f"{t:.3f} s")
+        t, html = timed(lambda: render_html(ctx), 3)
+        charts = html.count('class="chart"')
+        row(f"{label}: HTML from Jinja ({charts} inline SVG charts, "
+            f"{t / max(charts, 1) * 1000:.2f} ms a chart at most)", f"{t:.3f} s")
+        t, pdf = timed(lambda: render_pdf(html))
+        from pypdf import PdfReader
+        import io
+
+        pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        row(f"{label}: PDF by WeasyPrint ({pages} pages, {len(pdf) // 1024} KiB)", f"{t:.3f} s")
+        rendered = pipeline.Rendered(ctx, html, pdf)
+        out = Path(tmp) / "out"
+        t, target = timed(lambda: pipeline.store_and_publish(inputs, analysed, rendered, store,
+                                                             out))
+        row(f"{label}: store the cycle (SQLite) and publish files", f"{t:.3f} s")
+        t, deliveries = timed(lambda: pipeline.notify(inputs, rendered, store,
+                                                      OutboxMailer(target / "outbox"), False))
+        row(f"{label}: notify ({len(deliveries)} messages to the outbox)", f"{t:.3f} s")
+
+
+def spc_scale() -> None:
+    rng = np.random.default_rng(1)
+    series, points = 153 * 40, 120
+    x = rng.normal(50, 5, (series, points))
+    x[rng.random(x.shape) < 0.02] = np.nan
+    sign = np.where(rng.random(series) < 0.5, 1.0, -1.0)
+    tracemalloc.start()
+
+    def run() -> None:
+        r = xmr(x)
+        variation(r, sign)
+        assurance(r, np.full(series, 50.0), sign)
+
+    t, _ = timed(run, 3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    row(f"SPC: 153 authorities x 40 indicators x 120 periods, one call", f"{t:.3f} s, "
+        f"{peak / 2**20:.0f} MiB peak")
+
+
+def main() -> None:
+    print(f"{'what':<72} time", flush=True)
+    py = sys.executable
+    row("Prefect floor: trivial flow, 6 tasks, cold process (temporary server)",
+        f"{cold([py, '-c', FLOOR]):.1f} s")
+    row("`briefing demo`, cold process, whole command",
+        f"{cold([py, '-m', 'flows.cli', 'demo', '--out', tempfile.mkdtemp()]):.1f} s")
+    stages("demo", ROOT / "config", ROOT / "demo" / "exports")
+    dfe = ROOT.parent / "shared" / "data" / "dfe"
+    if dfe.is_dir():
+        row("`briefing demo --real` (Torbay), cold process, whole command",
+            f"{cold([py, '-m', 'flows.cli', 'demo', '--real', '--out', tempfile.mkdtemp()]):.1f} s")
+        stages("real (Torbay)", ROOT / "config" / "dfe", dfe)
+    spc_scale()
+
+
+if __name__ == "__main__":
+    main()
