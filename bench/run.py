@@ -90,8 +90,9 @@ def stages(label: str, config: Path, exports: Path) -> None:
         row(f"{label}: HTML from Jinja ({charts} inline SVG charts, "
             f"{t / max(charts, 1) * 1000:.2f} ms a chart at most)", f"{t:.3f} s")
         t, pdf = timed(lambda: render_pdf(html))
-        from pypdf import PdfReader
         import io
+
+        from pypdf import PdfReader
 
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
         row(f"{label}: PDF by WeasyPrint ({pages} pages, {len(pdf) // 1024} KiB)", f"{t:.3f} s")
@@ -121,7 +122,7 @@ def spc_scale() -> None:
     t, _ = timed(run, 3)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    row(f"SPC: 153 authorities x 40 indicators x 120 periods, one call", f"{t:.3f} s, "
+    row("SPC: 153 authorities x 40 indicators x 120 periods, one call", f"{t:.3f} s, "
         f"{peak / 2**20:.0f} MiB peak")
 
 
