@@ -96,7 +96,8 @@ def stages(label: str, config: Path, exports: Path) -> None:
 
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
         row(f"{label}: PDF by WeasyPrint ({pages} pages, {len(pdf) // 1024} KiB)", f"{t:.3f} s")
-        rendered = pipeline.Rendered(ctx, html, pdf)
+        t, rendered = timed(lambda: pipeline.render_briefing(inputs, analysed, now))
+        row(f"{label}: both editions (public, restricted), HTML and PDF", f"{t:.3f} s")
         out = Path(tmp) / "out"
         t, target = timed(lambda: pipeline.store_and_publish(inputs, analysed, rendered, store,
                                                              out))

@@ -222,6 +222,27 @@ def _fix_zip_times(data: bytes, path: Path) -> None:
     path.write_bytes(out.getvalue())
 
 
+COMMENTARY = """\
+# Owners' commentary for the committee, one entry per indicator and period.
+- indicator: CL01
+  period: 2024-10
+  author: Aisha Rahman, Head of Service, Care Leavers
+  date: 2024-11-04
+  text: >-
+    The rise since August follows the end of the apprenticeship scheme with the council's
+    own services. We have checked the figure against case records after last year's input
+    errors: it is accurate. A new employment offer with the virtual school and two local
+    employers starts in December; we expect the rate to fall below 45% by March.
+- indicator: AS01
+  period: 2024-10
+  author: Tom Bradley, Head of Service, Assessment and Intervention
+  date: 2024-11-05
+  text: >-
+    Two teams carried vacancies for most of the autumn (caseloads > 20). Agency cover is in
+    place from November and every assessment over 45 days is reviewed weekly by a manager.
+"""
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     series = simulate(rng)
@@ -231,6 +252,7 @@ def main() -> None:
     for idx, period in enumerate(months()):
         write_csv(period, CSV_CODES, series, idx, rng)
     write_wide_xlsx(XLSX_CODES, series)
+    (OUT / "commentary.yaml").write_text(COMMENTARY, encoding="utf-8")
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT}")
 
 

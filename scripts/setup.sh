@@ -13,6 +13,10 @@ have_lib "libpangoft2-1.0.so" || need_apt+=(libpangoft2-1.0-0)
 # HarfBuzz's subsetter makes PDF fonts ~1 s faster per briefing; WeasyPrint works without it.
 have_lib "libharfbuzz-subset.so" || need_apt+=(libharfbuzz-subset0)
 fc-list 2>/dev/null | grep -i "DejaVu Sans" >/dev/null || need_apt+=(fonts-dejavu-core)
+# For the tests: PDF pages to images (pdftoppm), and a browser for the accessibility checks.
+command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v node >/dev/null || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing system packages: ${need_apt[*]}"
@@ -47,5 +51,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -c "import prefect, weasyprint, pandas, aiosmtpd" \
     || { echo "setup: the install failed; see the messages above" >&2; exit 1; }
   touch "$stamp"
+fi
+# axe-core and a driver for the system Chromium, pinned in tools/a11y/package-lock.json.
+if command -v npm >/dev/null && [ ! -d tools/a11y/node_modules/axe-core ]; then
+  echo "setup: installing the accessibility checker (tools/a11y)"
+  npm ci --prefix tools/a11y --no-audit --no-fund --loglevel=error >/dev/null
 fi
 echo "setup: ready (.venv/bin/briefing)"

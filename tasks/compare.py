@@ -164,11 +164,15 @@ def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, cur
     return out
 
 
-def series(history: pd.DataFrame, code: str, current: str,
-           periods: int) -> list[tuple[str, float | None]]:
-    """The last `periods` periods of one indicator up to `current`, missing ones as None."""
+def series(history: pd.DataFrame, code: str, current: str, periods: int,
+           extra: str = "numerator") -> list[tuple[str, float | None, float | None]]:
+    """The last `periods` periods of one indicator up to `current`: (period, value, and the
+    `extra` column, e.g. its numerator), missing ones as None."""
     freq = frequency_of(current)
     cur = period_index(current)
-    wide = wide_history(history, [code], cur - periods + 1, cur, freq)
-    return [(period_from_index(int(c), freq), None if np.isnan(v) else float(v))
-            for c, v in zip(wide.columns, wide.iloc[0].to_numpy(), strict=True)]
+    first = cur - periods + 1
+    vals = wide_history(history, [code], first, cur, freq).iloc[0].to_numpy()
+    more = wide_history(history, [code], first, cur, freq, extra).iloc[0].to_numpy()
+    return [(period_from_index(first + j, freq), None if np.isnan(v) else float(v),
+             None if np.isnan(m) else float(m)) for j, (v, m) in enumerate(zip(vals, more,
+                                                                               strict=True))]

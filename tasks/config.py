@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -97,6 +97,7 @@ class Contact(_Strict):
 class Recipient(_Strict):
     name: str
     email: Email
+    edition: Literal["public", "restricted"] = "public"
 
 
 class Rules(_Strict):
@@ -120,6 +121,8 @@ class Briefing(_Strict):
     report_title: str = "Children's services performance"
     contact: Contact
     recipients: list[Recipient] = Field(default_factory=list)
+    # In the public edition, owners appear by role only when this is false.
+    publish_owner_names: bool = True
     rules: Rules = Rules()
     mail: Mail
 

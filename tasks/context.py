@@ -16,19 +16,22 @@ import pandas as pd
 from tasks import spc
 from tasks.benchmarks import ordinal
 from tasks.charts import Chart, trend_chart
+from tasks.commentary import Commentary
 from tasks.compare import RAG_AMBER, RAG_GREEN, RAG_NONE, RAG_RED, series
 from tasks.config import Config, Indicator, Polarity
 from tasks.formatting import (
+    SUPPRESSED,
     SUPPRESSION_NOTE,
+    Disclosure,
+    Edition,
     axis_format,
     fmt_change,
     fmt_value,
-    is_suppressed,
     polarity_label,
     target_label,
     unit_label,
 )
-from tasks.periods import Frequency, frequency_of, label, shift, short_label
+from tasks.periods import PER_YEAR, Frequency, frequency_of, label, shift, short_label
 from tasks.problems import Problem, sort_problems
 
 RAG_WORDS = {RAG_RED: "Red", RAG_AMBER: "Amber", RAG_GREEN: "Green", RAG_NONE: "No rating"}
@@ -36,6 +39,13 @@ RAG_SYMBOLS = {RAG_RED: "■", RAG_AMBER: "▲", RAG_GREEN: "●", RAG_NONE: "�
 DIRECTION_WORDS = {"improving": "Improving", "declining": "Declining",
                    "no_change": "No change", "none": "Not compared"}
 DIRECTION_SYMBOLS = {"improving": "↑", "declining": "↓", "no_change": "→", "none": ""}
+
+
+@dataclass(frozen=True)
+class CommentaryView:
+    author: str
+    date: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -176,6 +186,7 @@ class IndicatorView:
     benchmark: BenchmarkView | None
     spc: SpcView | None
     trends: str
+    commentary: list[CommentaryView]
 
 
 @dataclass(frozen=True)
@@ -218,6 +229,9 @@ class BriefingContext:
     rule_periods: int
     suppression_note: str
     has_benchmarks: bool
+    edition: str
+    edition_label: str
+    missing_commentary: list[str]
     rag_words: dict[str, str] = field(default_factory=lambda: dict(RAG_WORDS))
     rag_symbols: dict[str, str] = field(default_factory=lambda: dict(RAG_SYMBOLS))
 
@@ -243,14 +257,15 @@ def _unit_of_time(period: str) -> str:
             Frequency.ANNUAL: "years"}[frequency_of(period)]
 
 
-def _reasons(ind: Indicator, row: pd.Series, needed: int, period: str) -> list[str]:
+def _reasons(ind: Indicator, row: pd.Series, needed: int, period: str,
+             hidden: bool) -> list[str]:
     out: list[str] = []
     value, target = _f(row["value"]), _f(row["target"])
     if row["rag"] == RAG_RED and value is not None and target is not None:
         gap = abs(value - target)
-        tail = "" if is_suppressed(ind.unit, value) else (
-            f", {fmt_change(ind.unit, gap).lstrip('+')} outside the target")
-        out.append(f"Red: {fmt_value(ind.unit, value)} against a target of "
+        tail = "" if hidden else f", {fmt_change(ind.unit, gap).lstrip('+')} outside the target"
+        shown = SUPPRESSED if hidden else fmt_value(ind.unit, value)
+        out.append(f"Red: {shown} against a target of "
                    f"{target_label(ind.unit, target, ind.polarity)}{tail}.")
     if bool(row["deep_dive"]):
         n = int(row["consecutive_declines"])
@@ -259,7 +274,8 @@ def _reasons(ind: Indicator, row: pd.Series, needed: int, period: str) -> list[s
     return out
 
 
-def _notes(ind: Indicator, row: pd.Series, period: str, cycle: str, needed: int) -> list[str]:
+def _notes(ind: Indicator, row: pd.Series, period: str, cycle: str, needed: int,
+           hidden: bool) -> list[str]:
     notes: list[str] = []
     if period != cycle:
         notes.append(f"Figure for {label(period)} (reported {ind.frequency.value}).")
@@ -273,65 +289,94 @@ def _notes(ind: Indicator, row: pd.Series, period: str, cycle: str, needed: int)
         notes.append(f"No figure for {label(gap)}, so the rule of {needed} "
                      "consecutive declines cannot be checked across that gap; the run of "
                      "declines restarts after it.")
-    if is_suppressed(ind.unit, _f(row["value"])):
+    if hidden:
         notes.append("The figure is a small number and is not published (c).")
-    if bool(row["small_number"]):
+    if bool(row["small_number"]) and not hidden:
         notes.append(f"A percentage of only {_f(row['denominator']):g} cases: one child moves it "
                      "a long way, so it is shown but does not trigger an alert by itself.")
     return notes
 
 
 def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
-          cycle: str, bench: pd.Series | None, spc_row: pd.Series | None) -> IndicatorView:
+          cycle: str, bench: pd.Series | None, spc_row: pd.Series | None,
+          policy: Disclosure, commentary: list[CommentaryView]) -> IndicatorView:
     owner = config.owners[ind.owner]
     unit = ind.unit
     value, prev, year_ago = _f(row["value"]), _f(row["previous"]), _f(row["year_ago"])
     period = str(row["period"])
-    raw = series(history, ind.code, period, config.briefing.rules.chart_periods)
-    pts = [(p, None if is_suppressed(unit, v) else v) for p, v in raw]
+    raw = series(history, ind.code, period, config.briefing.rules.chart_periods, "numerator")
+    nums = {p: n for p, _, n in raw}
+
+    def hide(v: float | None, p: str | None) -> bool:
+        return policy.hidden(unit, v, nums.get(p) if p else None)
+
+    hidden_now = hide(value, period)
+    prev_period = _s(row["previous_period"])
+    hidden_prev = hide(prev, prev_period)
+    year_ago_period = shift(period, -PER_YEAR[frequency_of(period)])
+    pts = [(p, None if hide(v, p) else v) for p, v, _ in raw]
     shown = [v for _, v in pts if v is not None]
-    # SPC lines would let a reader recover suppressed small counts: leave them off.
-    any_suppressed = len(shown) < sum(1 for _, v in raw if v is not None)
+    # One hidden point and the average of the rest would give it away: no SPC lines then.
+    any_hidden = len(shown) < sum(1 for _, v, _ in raw if v is not None)
     limits = special = None
-    if spc_row is not None and not any_suppressed and pd.notna(spc_row["mean"]):
+    if spc_row is not None and not any_hidden and pd.notna(spc_row["mean"]):
         limits = (float(spc_row["mean"]), float(spc_row["lower"]), float(spc_row["upper"]))
         special = {str(p["period"]): str(p["special"]) for p in spc_row["points"]
                    if p["special"]}
     desc = (f"Values of {ind.title} from {label(pts[0][0])} to {label(period)}. "
             + (f"Lowest {fmt_value(unit, min(shown))}, highest {fmt_value(unit, max(shown))}, "
-               f"latest {fmt_value(unit, value)}. " if shown else "No values to plot. ")
-            + (f"Target line at {fmt_value(unit, ind.target, suppress=False)}. "
+               f"latest {SUPPRESSED if hidden_now else fmt_value(unit, value)}. "
+               if shown else "No values to plot. ")
+            + (f"Target line at {fmt_value(unit, ind.target)}. "
                if ind.target is not None else "No target. ")
             + ("Some periods are missing or not published." if len(shown) < len(pts) else ""))
-    direction_key = str(row["direction"])
-    if is_suppressed(unit, value) or is_suppressed(unit, prev):
-        direction_key = "none"
+    direction_key = "none" if hidden_now or hidden_prev else str(row["direction"])
     needed = config.briefing.rules.consecutive_declines
+    show_name = not policy.public or config.briefing.publish_owner_names
     return IndicatorView(
         code=ind.code, title=ind.title, service_area=ind.service_area,
         unit_label=unit_label(unit), polarity_label=polarity_label(ind.polarity),
-        value=fmt_value(unit, value),
+        value=SUPPRESSED if hidden_now else fmt_value(unit, value),
         target=target_label(unit, ind.target, ind.polarity),
-        previous=fmt_value(unit, prev),
-        previous_period=short_label(pp) if (pp := _s(row["previous_period"])) else "",
-        year_ago=fmt_value(unit, year_ago),
-        change=fmt_change(unit, _f(row["change"]), value, prev),
+        previous=SUPPRESSED if hidden_prev else fmt_value(unit, prev),
+        previous_period=short_label(prev_period) if prev_period else "",
+        year_ago=(SUPPRESSED if hide(year_ago, year_ago_period) else fmt_value(unit, year_ago)),
+        change=fmt_change(unit, _f(row["change"]), hidden_now or hidden_prev),
         rag=str(row["rag"]), rag_label=RAG_WORDS[str(row["rag"])],
         rag_symbol=RAG_SYMBOLS[str(row["rag"])],
         direction=direction_key, direction_label=DIRECTION_WORDS[direction_key],
         direction_symbol=DIRECTION_SYMBOLS[direction_key],
         deep_dive=bool(row["deep_dive"]), consecutive_declines=int(row["consecutive_declines"]),
-        breach=bool(row["breach"]), reasons=_reasons(ind, row, needed, period),
-        notes=_notes(ind, row, period, cycle, needed), period_label=label(period),
-        owner_id=ind.owner, owner_name=owner.name, owner_role=owner.role, definition=ind.definition,
+        breach=bool(row["breach"]), reasons=_reasons(ind, row, needed, period, hidden_now),
+        notes=_notes(ind, row, period, cycle, needed, hidden_now), period_label=label(period),
+        owner_id=ind.owner, owner_name=owner.name if show_name else owner.role,
+        owner_role=owner.role, definition=ind.definition,
         question=ind.question or _default_question(ind),
         chart=trend_chart(ind.title, pts, ind.target, axis_format(unit), desc, spc=limits,
                           special=special),
         benchmark=benchmark_view(ind, bench),
-        spc=spc_view(spc_row, period, any_suppressed, config.briefing.rules.spc_shift,
+        spc=spc_view(spc_row, period, any_hidden, config.briefing.rules.spc_shift,
                      config.briefing.rules.spc_trend),
-        trends=_trends(row),
+        trends="" if any_hidden else _trends(row),
+        commentary=commentary,
     )
+
+
+def _commentary(config: Config, analysis: pd.DataFrame, items: list[Commentary],
+                policy: Disclosure) -> dict[str, list[CommentaryView]]:
+    """Commentary for each indicator's current period, newest first."""
+    current = dict(zip(analysis["code"], analysis["period"], strict=True))
+    out: dict[str, list[CommentaryView]] = {}
+    for c in sorted(items, key=lambda c: c.date, reverse=True):
+        if current.get(c.indicator) != c.period:
+            continue
+        author = c.author
+        ind = config.by_code().get(c.indicator)
+        if policy.public and ind and not config.briefing.publish_owner_names:
+            author = config.owners[ind.owner].role
+        out.setdefault(c.indicator, []).append(
+            CommentaryView(author, c.date.strftime("%-d %B %Y"), c.text))
+    return out
 
 
 def _trends(row: pd.Series) -> str:
@@ -381,16 +426,20 @@ def _summary(views: list[IndicatorView], counts: dict[str, int], not_collected: 
 def build_context(config: Config, analysis: pd.DataFrame, history: pd.DataFrame, cycle: str,
                   problems: list[Problem], generated_at: datetime,
                   benchmarks: pd.DataFrame | None = None,
-                  spc_frame: pd.DataFrame | None = None) -> BriefingContext:
+                  spc_frame: pd.DataFrame | None = None, edition: Edition = Edition.PUBLIC,
+                  commentary: list[Commentary] | None = None) -> BriefingContext:
     rows = analysis.set_index("code")
     bench = (benchmarks.set_index("code") if benchmarks is not None and not benchmarks.empty
              else None)
     spc_rows = spc_frame.set_index("code") if spc_frame is not None and not spc_frame.empty \
         else None
+    policy = Disclosure(edition)
+    notes = _commentary(config, analysis, commentary or [], policy)
     views = [_view(ind, rows.loc[ind.code], config, history, cycle,  # type: ignore[arg-type]
                    bench.loc[ind.code] if bench is not None and ind.code in bench.index
                    else None,  # type: ignore[arg-type]
-                   spc_rows.loc[ind.code] if spc_rows is not None else None)  # type: ignore[arg-type]
+                   spc_rows.loc[ind.code] if spc_rows is not None else None,  # type: ignore[arg-type]
+                   policy, notes.get(ind.code, []))
              for ind in config.indicators]
     areas: dict[str, list[IndicatorView]] = {}
     for v in views:
@@ -417,6 +466,13 @@ def build_context(config: Config, analysis: pd.DataFrame, history: pd.DataFrame,
         data_quality=dq, not_collected=not_collected,
         rule_periods=b.rules.consecutive_declines, suppression_note=SUPPRESSION_NOTE,
         has_benchmarks=any(v.benchmark is not None for v in views),
+        edition=edition.value,
+        edition_label=("Public edition: small numbers are not published (c)"
+                       if policy.public else
+                       "Restricted edition: not for publication. Contains figures about small "
+                       "numbers of children"),
+        missing_commentary=[f"{v.title} ({v.owner_role})" for v in exceptions
+                            if not v.commentary],
     )
 
 

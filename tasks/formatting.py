@@ -1,12 +1,17 @@
 """How numbers read in a committee paper, and which ones may not be published.
 
-Counts of 1 to 5 are shown as `c`, as DfE publishes them, so that no child can be
-identified from a public paper; anything derived from a suppressed count is `c` too.
+Two editions come from one run. The restricted edition (officers, the board's private
+session) shows every figure. The public edition shows counts of 1 to 5 as `c`, as DfE
+publishes them, and percentages or rates whose numerator is 1 to 5 as `c` too, so that no
+child can be identified; anything from which a hidden figure could be worked out (a change,
+an average over a chart with one hidden point, SPC limits) is hidden as well.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from enum import StrEnum
 
 from tasks.config import Polarity, Unit
 
@@ -16,9 +21,40 @@ SUPPRESSION_NOTE = ("c = a count between 1 and 5, not published so that no child
                     "identified (as in DfE's published statistics).")
 
 
-def is_suppressed(unit: Unit, value: float | None) -> bool:
-    return (unit is Unit.COUNT and value is not None and not math.isnan(value)
-            and 1 <= value <= 5)
+class Edition(StrEnum):
+    PUBLIC = "public"
+    RESTRICTED = "restricted"
+
+
+def _small(x: float | None) -> bool:
+    return x is not None and not math.isnan(x) and 1 <= x <= 5
+
+
+def is_suppressed(unit: Unit, value: float | None, numerator: float | None = None) -> bool:
+    """Would the public edition hide this figure? Counts 1 to 5, and percentages or rates
+    over a numerator of 1 to 5."""
+    if value is None or math.isnan(value):
+        return False
+    if unit is Unit.COUNT:
+        return _small(value)
+    return unit in (Unit.PERCENT, Unit.RATE_PER_10K) and _small(numerator)
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What an edition may print."""
+
+    edition: Edition
+
+    @property
+    def public(self) -> bool:
+        return self.edition is Edition.PUBLIC
+
+    def hidden(self, unit: Unit, value: float | None, numerator: float | None = None) -> bool:
+        return self.public and is_suppressed(unit, value, numerator)
+
+    def show(self, unit: Unit, value: float | None, numerator: float | None = None) -> str:
+        return SUPPRESSED if self.hidden(unit, value, numerator) else fmt_value(unit, value)
 
 
 _VALUE = {Unit.PERCENT: "{:.1f}%", Unit.COUNT: "{:,.0f}", Unit.DAYS: "{:.0f} days",
@@ -33,18 +69,16 @@ def axis_format(unit: Unit) -> str:
     return _AXIS[unit]
 
 
-def fmt_value(unit: Unit, value: float | None, suppress: bool = True) -> str:
-    """A figure as the paper prints it; targets pass suppress=False (they describe no child)."""
+def fmt_value(unit: Unit, value: float | None) -> str:
+    """A figure as the paper prints it (whether it may be printed is `Disclosure`'s call)."""
     if value is None or math.isnan(value):
         return NO_DATA
-    if suppress and is_suppressed(unit, value):
-        return SUPPRESSED
     return _VALUE[unit].format(value)
 
 
-def fmt_change(unit: Unit, change: float | None, *parts: float | None) -> str:
-    """Signed change; `c` if either side is suppressed."""
-    if any(is_suppressed(unit, p) for p in parts):
+def fmt_change(unit: Unit, change: float | None, hidden: bool = False) -> str:
+    """Signed change; `c` if either figure it is worked out from is hidden."""
+    if hidden:
         return SUPPRESSED
     if change is None or math.isnan(change):
         return NO_DATA
@@ -73,4 +107,4 @@ def target_label(unit: Unit, target: float | None, polarity: Polarity) -> str:
         return "No target"
     word = {Polarity.HIGHER_IS_BETTER: "at least", Polarity.LOWER_IS_BETTER: "at most",
             Polarity.NEUTRAL: ""}[polarity]
-    return f"{word} {fmt_value(unit, target, suppress=False)}".strip()
+    return f"{word} {fmt_value(unit, target)}".strip()

@@ -405,6 +405,8 @@ def export_files(exports_dir: Path) -> tuple[list[Path], list[Problem]]:
     for p in sorted(exports_dir.iterdir()):
         if p.name.startswith(".") or p.is_dir():
             continue
+        if p.name == "commentary.yaml":
+            continue  # owners' commentary: read by tasks.commentary, not an export
         if p.name.startswith("~$"):
             problems.append(Problem(Severity.WARNING, p.name, None, None,
                                     "an Excel lock file (the workbook is open somewhere); ignored"))

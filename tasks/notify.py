@@ -13,6 +13,7 @@ from email.utils import formataddr, formatdate, make_msgid
 
 from tasks.config import Config
 from tasks.context import BriefingContext, IndicatorView
+from tasks.formatting import Edition
 from tasks.mail import Mailer
 from tasks.render import environment
 from tasks.store import HistoryStore, LedgerEntry
@@ -31,6 +32,7 @@ class Notice:
     subject: str
     text: str
     html: str
+    edition: Edition = Edition.PUBLIC
 
     def ledger_key(self, transport: str) -> str:
         return f"{transport}:{self.kind}:{self.to.lower()}"
@@ -52,9 +54,14 @@ class Delivery:
                 "error": self.error}
 
 
-def plan_notices(config: Config, ctx: BriefingContext) -> list[Notice]:
-    """One breach message per owner (all their breached indicators), then the briefing."""
+def plan_notices(config: Config, contexts: dict[Edition, BriefingContext]) -> list[Notice]:
+    """One breach message per owner (all their breached indicators), then the briefing.
+
+    Owners are officers: they get the restricted edition, which shows their actual figures.
+    Each recipient of the whole briefing gets the edition configured for them.
+    """
     env = environment()
+    ctx = contexts[Edition.RESTRICTED]
     by_owner: dict[str, list[IndicatorView]] = {}
     for ind in ctx.exceptions:
         by_owner.setdefault(ind.owner_id, []).append(ind)
@@ -69,14 +76,16 @@ def plan_notices(config: Config, ctx: BriefingContext) -> list[Notice]:
         notices.append(Notice(
             BREACH, owner_id, owner.email, owner.name, [i.code for i in inds], subject,
             env.get_template("email_owner.txt.j2").render(**fields),
-            env.get_template("email_owner.html.j2").render(**fields)))
+            env.get_template("email_owner.html.j2").render(**fields), Edition.RESTRICTED))
     for r in config.briefing.recipients:
-        fields2 = {"ctx": ctx, "recipient": r}
+        edition = Edition(r.edition)
+        rctx = contexts[edition]
+        fields2 = {"ctx": rctx, "recipient": r}
         notices.append(Notice(
-            BRIEFING, None, r.email, r.name, [i.code for i in ctx.exceptions],
-            f"{prefix} {ctx.cycle_label}: {ctx.committee}",
+            BRIEFING, None, r.email, r.name, [i.code for i in rctx.exceptions],
+            f"{prefix} {rctx.cycle_label}: {rctx.committee}",
             env.get_template("email_briefing.txt.j2").render(**fields2),
-            env.get_template("email_briefing.html.j2").render(**fields2)))
+            env.get_template("email_briefing.html.j2").render(**fields2), edition))
     return notices
 
 
@@ -97,8 +106,9 @@ def build_message(notice: Notice, config: Config, pdf: bytes, pdf_name: str) -> 
     return msg
 
 
-def deliver(notices: list[Notice], config: Config, pdf: bytes, pdf_name: str, mailer: Mailer,
-            store: HistoryStore, cycle: str, resend: bool = False) -> list[Delivery]:
+def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[bytes, str]],
+            mailer: Mailer, store: HistoryStore, cycle: str,
+            resend: bool = False) -> list[Delivery]:
     """Send each notice at most once per cycle and transport, recording each in the ledger.
 
     A message left `sending` by a run that stopped mid-send is not sent again without
@@ -119,7 +129,7 @@ def deliver(notices: list[Notice], config: Config, pdf: bytes, pdf_name: str, ma
                    "" if prior.status == SENT else "a previous run stopped while sending; "
                    "use --resend if it did not arrive")
             continue
-        msg = build_message(n, config, pdf, pdf_name)
+        msg = build_message(n, config, *pdfs[n.edition])
         entry = LedgerEntry(authority, cycle, key, n.to, "sending", str(msg["Message-ID"]))
         store.ledger_put(entry)
         try:

@@ -15,9 +15,11 @@ import pandas as pd
 
 from tasks.authorities import resolve_authority, with_authority
 from tasks.benchmarks import compare_with_others
+from tasks.commentary import Commentary, read_commentary
 from tasks.compare import analyse
 from tasks.config import Config, ConfigError, load_config
 from tasks.context import BriefingContext, build_context
+from tasks.formatting import Edition
 from tasks.ingest import read_exports
 from tasks.mail import Mailer
 from tasks.notify import Delivery, deliver, plan_notices
@@ -46,6 +48,7 @@ class Inputs:
     files: list[str]
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
     neighbours: dict[str, list[str]] = field(default_factory=dict)
+    commentary: list[Commentary] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -63,10 +66,39 @@ class Analysed:
 
 
 @dataclass
-class Rendered:
+class Paper:
+    """One edition of the briefing."""
+
     context: BriefingContext
     html: str
     pdf: bytes
+
+
+@dataclass
+class Rendered:
+    """Both editions from one run; `context`, `html` and `pdf` are the public edition's."""
+
+    editions: dict[Edition, Paper]
+
+    @property
+    def public(self) -> Paper:
+        return self.editions[Edition.PUBLIC]
+
+    @property
+    def restricted(self) -> Paper:
+        return self.editions[Edition.RESTRICTED]
+
+    @property
+    def context(self) -> BriefingContext:
+        return self.public.context
+
+    @property
+    def html(self) -> str:
+        return self.public.html
+
+    @property
+    def pdf(self) -> bytes:
+        return self.public.pdf
 
 
 def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = None,
@@ -95,8 +127,10 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
                           f"reporting year), not {cycle!r}")
     problems += check_records(records, config, cycle, today_period, ingested.headers)
     problems += check_coverage(records, config, cycle)
+    commentary, comment_problems = read_commentary(Path(exports_dir))
+    problems += comment_problems
     return Inputs(config, cycle, usable_records(records, config, cycle), problems,
-                  ingested.files, ingested.benchmarks, ingested.neighbours)
+                  ingested.files, ingested.benchmarks, ingested.neighbours, commentary)
 
 
 def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
@@ -125,11 +159,15 @@ def _n(x: object) -> str:
 
 
 def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime) -> Rendered:
-    ctx = build_context(inputs.config, analysed.analysis, analysed.history, inputs.cycle,
-                        inputs.problems + analysed.problems, generated_at, analysed.benchmarks,
-                        analysed.spc)
-    html = render_html(ctx)
-    return Rendered(ctx, html, render_pdf(html))
+    """The public and the restricted edition, each as HTML and PDF."""
+    papers = {}
+    for edition in Edition:
+        ctx = build_context(inputs.config, analysed.analysis, analysed.history, inputs.cycle,
+                            inputs.problems + analysed.problems, generated_at,
+                            analysed.benchmarks, analysed.spc, edition, inputs.commentary)
+        html = render_html(ctx)
+        papers[edition] = Paper(ctx, html, render_pdf(html))
+    return Rendered(papers)
 
 
 def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
@@ -138,18 +176,22 @@ def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
     authority = inputs.config.briefing.authority.code
     store.commit_cycle(authority, inputs.cycle, inputs.records, analysed.revisions, inputs.files)
     target = cycle_dir(out_dir, authority, inputs.cycle)
-    write_text_atomic(target / HTML_NAME, rendered.html)
-    write_bytes_atomic(target / PDF_NAME, rendered.pdf)
+    for edition, paper in rendered.editions.items():
+        write_text_atomic(target / f"briefing-{edition.value}.html", paper.html)
+        write_bytes_atomic(target / f"briefing-{edition.value}.pdf", paper.pdf)
+    # The contract's names: the public edition, the one safe to pass on.
+    write_text_atomic(target / HTML_NAME, rendered.public.html)
+    write_bytes_atomic(target / PDF_NAME, rendered.public.pdf)
     return target
 
 
 def notify(inputs: Inputs, rendered: Rendered, store: HistoryStore, mailer: Mailer,
            resend: bool) -> list[Delivery]:
-    notices = plan_notices(inputs.config, rendered.context)
+    notices = plan_notices(inputs.config, {e: p.context for e, p in rendered.editions.items()})
     authority = inputs.config.briefing.authority.code
-    pdf_name = f"{authority}-{inputs.cycle}-briefing.pdf"
-    return deliver(notices, inputs.config, rendered.pdf, pdf_name, mailer, store, inputs.cycle,
-                   resend=resend)
+    pdfs = {e: (p.pdf, f"{authority}-{inputs.cycle}-briefing-{e.value}.pdf")
+            for e, p in rendered.editions.items()}
+    return deliver(notices, inputs.config, pdfs, mailer, store, inputs.cycle, resend=resend)
 
 
 def write_summary(inputs: Inputs, analysed: Analysed, deliveries: list[Delivery],

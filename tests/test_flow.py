@@ -25,9 +25,12 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) ->
 
 def test_outputs_and_summary_contract(demo_run: Path) -> None:
     folder = demo_run / "999" / "2024-10"
-    assert {p.name for p in folder.iterdir()} == {"briefing.html", "briefing.pdf",
-                                                   "summary.json", "outbox"}
+    assert {p.name for p in folder.iterdir()} == {
+        "briefing.html", "briefing.pdf", "summary.json", "outbox", "briefing-public.html",
+        "briefing-public.pdf", "briefing-restricted.html", "briefing-restricted.pdf"}
     assert (folder / "briefing.pdf").read_bytes().startswith(b"%PDF-")
+    assert (folder / "briefing.pdf").read_bytes() == (folder / "briefing-public.pdf").read_bytes()
+    assert "Restricted edition" in (folder / "briefing-restricted.html").read_text()
     s = json.loads((folder / "summary.json").read_text())
     assert s["cycle"] == "2024-10" and s["authority"]["code"] == "999" and s["generated_at"]
     assert len(s["indicators"]) == 33

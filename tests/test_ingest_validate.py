@@ -167,3 +167,11 @@ def test_period_after_cycle_is_reported_not_used(tmp_path: Path) -> None:
     inputs = validate_exports(DEMO_CONFIG, tmp_path, "2024-09")
     assert list(inputs.records["period"]) == ["2024-09"]
     find(inputs.problems, Severity.INFO, "after the cycle")
+
+
+def test_bad_commentary_is_an_error_naming_the_field(tmp_path: Path) -> None:
+    write(tmp_path, "x.csv", HEADER + "FD01,2024-10,95,,,999\n")
+    write(tmp_path, "commentary.yaml", "- indicator: FD01\n  period: 2024-10\n  author: A\n"
+                                       "  date: not a date\n  text: hello\n")
+    p = find(run(tmp_path), Severity.ERROR, "date")
+    assert (p.file, p.column) == ("commentary.yaml", "0.date")

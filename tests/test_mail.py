@@ -42,7 +42,7 @@ def parse(raw: bytes) -> EmailMessage:
 def test_plan_one_message_per_owner_listing_all_their_breaches(
         demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
     inputs, rendered = demo
-    notices = plan_notices(inputs.config, rendered.context)
+    notices = plan_notices(inputs.config, {e: p.context for e, p in rendered.editions.items()})
     owners = [n.owner for n in notices if n.kind == "breach"]
     assert len(owners) == len(set(owners))
     by_owner = {n.owner: n for n in notices if n.kind == "breach"}
@@ -51,9 +51,12 @@ def test_plan_one_message_per_owner_listing_all_their_breaches(
     assert "Deep dive" in by_owner["head_care_leavers"].text
     assert [n.to for n in notices if n.kind == "briefing"] == ["scrutiny.clerk@example.gov.uk",
                                                               "dcs@example.gov.uk"]
-    # The youth justice owner's email carries the suppressed value, not the count.
-    yj = by_owner["head_youth_justice"].text
-    assert "Young people in custody (YJ03): c," in yj
+    # Owners are officers: their email and attachment are the restricted edition, with the
+    # real small count; the clerk's (published with the agenda) is the public edition.
+    yj = by_owner["head_youth_justice"]
+    assert "Young people in custody (YJ03): 5," in yj.text and yj.edition == "restricted"
+    clerk = next(n for n in notices if n.to == "scrutiny.clerk@example.gov.uk")
+    assert clerk.edition == "public"
 
 
 def test_real_smtp_delivery_attachment_is_the_pdf_and_rerun_sends_nothing(
@@ -73,8 +76,13 @@ def test_real_smtp_delivery_attachment_is_the_pdf_and_rerun_sends_nothing(
     assert len(attachments) == 1
     att = attachments[0]
     assert att.get_content_type() == "application/pdf"
-    assert att.get_filename() == "999-2024-10-briefing.pdf"
-    assert att.get_content() == rendered.pdf  # byte for byte
+    assert att.get_filename() == "999-2024-10-briefing-restricted.pdf"
+    assert att.get_content() == rendered.restricted.pdf  # byte for byte
+    clerk = parse(next(raw for _, to, raw in inbox.messages
+                       if to == ["scrutiny.clerk@example.gov.uk"]))
+    (public,) = clerk.iter_attachments()
+    assert public.get_filename() == "999-2024-10-briefing-public.pdf"
+    assert public.get_content() == rendered.public.pdf
     body = msg.get_body(("plain",))
     assert body is not None and "Care leavers aged 19 to 21" in body.get_content()
     assert msg.get_body(("html",)) is not None

@@ -186,3 +186,31 @@ def test_pdf_text_pages_and_metadata(rendered: pipeline.Rendered) -> None:
     assert "1. Key points and summary" in titles and "2. Exceptions" in titles
     box = reader.pages[0].mediabox  # A4 in points
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+
+
+def test_two_editions(rendered: pipeline.Rendered) -> None:
+    public = BeautifulSoup(rendered.public.html, "html.parser")
+    restricted = BeautifulSoup(rendered.restricted.html, "html.parser")
+    assert "Public edition" in text(public.select_one(".edition"))
+    assert "Restricted edition" in text(restricted.select_one(".edition"))
+    # Young people in custody: 5 this month, 4 the month before.
+    pub = [text(td) for td in public.select_one("#row-YJ03").find_all("td")]
+    res = [text(td) for td in restricted.select_one("#row-YJ03").find_all("td")]
+    assert (pub[0], pub[3]) == ("c", "c") and (res[0], res[3]) == ("5", "4")
+    assert restricted.find(id="chart-YJ03-t").find_parent("svg").select(".spc-mean")  # type: ignore[union-attr]
+    # Owners by role in public (publish_owner_names: false), by name in restricted.
+    assert "Aisha Rahman" not in rendered.public.html
+    assert "Aisha Rahman" in rendered.restricted.html
+    assert rendered.public.pdf != rendered.restricted.pdf
+
+
+def test_owner_commentary_attributed_dated_escaped(soup: BeautifulSoup) -> None:
+    block = soup.select_one("#exc-CL01 .commentary")
+    assert block is not None
+    assert "checked the figure against case records" in text(block)
+    assert "Head of Service, Care Leavers, 4 November 2024" in text(block.find("footer"))
+    as01 = soup.select_one("#exc-AS01 .commentary")
+    assert as01 is not None and "caseloads > 20" in text(as01)
+    assert "caseloads &gt; 20" in str(as01)  # escaped, not markup
+    missing = text(soup.select_one("#missing-commentary").find_next("ul"))
+    assert "Agency social worker rate" in missing and "Care leavers" not in missing

@@ -1,0 +1,47 @@
+"""Owners' commentary on their indicators, from `commentary.yaml` in the exports folder.
+
+Commentary is the owner's own words beside the figures: attributed, dated, and escaped
+like every other text in the paper. An exception without commentary is itself reported.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from tasks.periods import is_period
+from tasks.problems import Problem, Severity
+
+COMMENTARY_FILE = "commentary.yaml"
+
+
+class Commentary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    indicator: str
+    period: str
+    author: str
+    date: date
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+def read_commentary(exports_dir: Path) -> tuple[list[Commentary], list[Problem]]:
+    path = Path(exports_dir) / COMMENTARY_FILE
+    if not path.is_file():
+        return [], []
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        items = TypeAdapter(list[Commentary]).validate_python(raw)
+    except yaml.YAMLError as exc:
+        return [], [Problem(Severity.ERROR, path.name, None, None, f"not valid YAML: {exc}")]
+    except ValidationError as exc:
+        return [], [Problem(Severity.ERROR, path.name, None, ".".join(map(str, e["loc"])),
+                            e["msg"]) for e in exc.errors()]
+    problems = [Problem(Severity.ERROR, path.name, None, f"{i}.period",
+                        f"expected a period such as 2024-10, found {c.period!r}")
+                for i, c in enumerate(items) if not is_period(c.period)]
+    return items, problems
