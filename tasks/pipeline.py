@@ -27,7 +27,7 @@ from tasks.outputs import cycle_dir, write_bytes_atomic, write_json_atomic, writ
 from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
 from tasks.plausibility import implausible_jumps
 from tasks.problems import Problem, Severity, errors
-from tasks.render import render_html, render_pdf
+from tasks.render import render_html, render_pdfs
 from tasks.sources import load_sources
 from tasks.spc import analyse_spc
 from tasks.store import HistoryStore, find_revisions
@@ -160,14 +160,14 @@ def _n(x: object) -> str:
 
 def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime) -> Rendered:
     """The public and the restricted edition, each as HTML and PDF."""
-    papers = {}
-    for edition in Edition:
-        ctx = build_context(inputs.config, analysed.analysis, analysed.history, inputs.cycle,
-                            inputs.problems + analysed.problems, generated_at,
-                            analysed.benchmarks, analysed.spc, edition, inputs.commentary)
-        html = render_html(ctx)
-        papers[edition] = Paper(ctx, html, render_pdf(html))
-    return Rendered(papers)
+    contexts = {e: build_context(inputs.config, analysed.analysis, analysed.history,
+                                 inputs.cycle, inputs.problems + analysed.problems,
+                                 generated_at, analysed.benchmarks, analysed.spc, e,
+                                 inputs.commentary) for e in Edition}
+    htmls = {e: render_html(c) for e, c in contexts.items()}
+    pdfs = render_pdfs(list(htmls.values()))
+    return Rendered({e: Paper(contexts[e], htmls[e], pdf)
+                     for e, pdf in zip(htmls, pdfs, strict=True)})
 
 
 def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,

@@ -8,6 +8,9 @@ project's own templates folder: a paper never pulls anything from elsewhere.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -59,6 +62,17 @@ class ProjectFilesOnly(URLFetcher):
         if not path.is_relative_to(self.root) or not path.is_file():
             raise ValueError(f"refused to fetch {url!r}: outside {self.root}")
         return URLFetcherResponse(url, body=path.read_bytes())
+
+
+def render_pdfs(htmls: list[str], templates_dir: Path = TEMPLATES_DIR) -> list[bytes]:
+    """Several PDFs at once, one process each (WeasyPrint is CPU-bound Python: threads would
+    take turns). Spawned, not forked: the caller may be running Prefect's threads."""
+    if len(htmls) < 2 or (os.cpu_count() or 1) < 2:
+        return [render_pdf(h, templates_dir) for h in htmls]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(len(htmls), os.cpu_count() or 1),
+                             mp_context=ctx) as pool:
+        return list(pool.map(render_pdf, htmls, [templates_dir] * len(htmls)))
 
 
 def render_pdf(html: str, templates_dir: Path = TEMPLATES_DIR) -> bytes:
