@@ -11,19 +11,29 @@ from flows import prefect_env
 prefect_env.apply()
 
 from prefect import flow, get_run_logger  # noqa: E402
+from prefect.runtime import flow_run  # noqa: E402
 
+from flows.failure import notify_operators  # noqa: E402
 from tasks import steps  # noqa: E402
 from tasks.mail import Mailer, OutboxMailer, SmtpMailer, SmtpSettings  # noqa: E402
 from tasks.outputs import cycle_dir  # noqa: E402
 from tasks.problems import ValidationFailed, errors  # noqa: E402
-from tasks.store import STORE_URL_ENV, default_store_url, open_store  # noqa: E402
+from tasks.store import STORE_URL_ENV, cycle_lock, default_store_url, open_store  # noqa: E402
 
 
 def _mailer(send: bool, outbox: Path) -> Mailer:
     return SmtpMailer(SmtpSettings.from_env()) if send else OutboxMailer(outbox)
 
 
-@flow(name="monthly-briefing", log_prints=False)
+def _run_name() -> str:
+    """Runs are named for what they produce: authority and cycle, as asked."""
+    p = flow_run.parameters
+    who = p.get("authority") or Path(str(p.get("config_dir", "config"))).name
+    return f"briefing-{who}-{p.get('cycle') or 'latest'}"
+
+
+@flow(name="monthly-briefing", log_prints=False, flow_run_name=_run_name,
+      on_failure=[notify_operators])
 def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None,
                      out_dir: str = "outputs", send: bool = False,
                      resend: bool = False, authority: str | None = None) -> dict[str, str]:
@@ -47,15 +57,16 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None
     if not inputs.ok:
         raise ValidationFailed(inputs.problems)
     out = Path(out_dir)
-    authority = inputs.config.briefing.authority.code
-    mailer = _mailer(send, cycle_dir(out, authority, inputs.cycle) / "outbox")
+    code = inputs.config.briefing.authority.code
+    mailer = _mailer(send, cycle_dir(out, code, inputs.cycle) / "outbox")
     store = open_store(os.environ.get(STORE_URL_ENV) or default_store_url(out))
-    generated_at = datetime.now().astimezone()
-    analysed = steps.compare_with_history(inputs, store)
-    rendered = steps.render_briefing(inputs, analysed, generated_at)
-    target = steps.store_and_publish(inputs, analysed, rendered, store, out)
-    deliveries = steps.notify(inputs, rendered, store, mailer, resend)
-    summary = steps.write_summary(inputs, analysed, deliveries, target, generated_at)
+    with cycle_lock(store, code, inputs.cycle):  # the same cycle twice at once: one waits
+        generated_at = datetime.now().astimezone()
+        analysed = steps.compare_with_history(inputs, store)
+        rendered = steps.render_briefing(inputs, analysed, generated_at)
+        target = steps.store_and_publish(inputs, analysed, rendered, store, out)
+        deliveries = steps.notify(inputs, rendered, store, mailer, resend)
+        summary = steps.write_summary(inputs, analysed, deliveries, target, generated_at)
     log.info("Briefing written to %s; %d messages: %s", target, len(deliveries),
              ", ".join(sorted({d.status for d in deliveries})) or "none")
     return {"folder": str(target), "summary": str(summary), "cycle": inputs.cycle}

@@ -113,6 +113,10 @@ class Mail(_Strict):
     sender: Email
     reply_to: Email | None = None
     subject_prefix: str = "Performance briefing"
+    # Mail goes only to these domains (empty: any); anything else fails that message alone.
+    allowed_domains: list[str] = Field(default_factory=list)
+    # Told by email when a run fails (with the error and the run's link).
+    operators: list[Email] = Field(default_factory=list)
 
 
 class Briefing(_Strict):

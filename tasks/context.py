@@ -270,7 +270,8 @@ def _reasons(ind: Indicator, row: pd.Series, needed: int, period: str,
     if bool(row["deep_dive"]):
         n = int(row["consecutive_declines"])
         out.append(f"Deep dive: worse in each of the last {n} consecutive "
-                   f"{_unit_of_time(period)} (the rule is {needed}), up to {label(period)}.")
+                   f"{_unit_of_time(period)} (the rule is {needed}), since "
+                   f"{label(shift(period, -n))}.")
     return out
 
 

@@ -10,6 +10,8 @@ import os
 import re
 import smtplib
 import ssl
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -40,6 +42,9 @@ class SmtpSettings:
     username: str | None
     password: str | None
     timeout: float
+    ca_file: str | None = None  # an internal relay's own certificate authority
+    retries: int = 3
+    backoff: float = 2.0  # seconds before the first retry, doubling each time
 
     def __repr__(self) -> str:  # never show the password
         return (f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}, "
@@ -68,20 +73,71 @@ class SmtpSettings:
                 from exc
         user = e.get(ENV_PREFIX + "USERNAME") or None
         password = e.get(ENV_PREFIX + "PASSWORD") or None
+        block = e.get(ENV_PREFIX + "PASSWORD_BLOCK") or None
+        if password is None and block:
+            password = _secret_from_prefect(block)
         if bool(user) != bool(password):
-            raise MailConfigError(f"set both {ENV_PREFIX}USERNAME and {ENV_PREFIX}PASSWORD, "
-                                  "or neither")
-        return cls(host, port, security, user, password, timeout)
+            raise MailConfigError(f"set both {ENV_PREFIX}USERNAME and {ENV_PREFIX}PASSWORD "
+                                  f"(or {ENV_PREFIX}PASSWORD_BLOCK), or neither")
+        ca_file = e.get(ENV_PREFIX + "CA_FILE") or None
+        if ca_file and not Path(ca_file).is_file():
+            raise MailConfigError(f"{ENV_PREFIX}CA_FILE: {ca_file} not found")
+        try:
+            retries = int(e.get(ENV_PREFIX + "RETRIES", 3))
+            backoff = float(e.get(ENV_PREFIX + "BACKOFF", 2.0))
+        except ValueError as exc:
+            raise MailConfigError(f"{ENV_PREFIX}RETRIES and {ENV_PREFIX}BACKOFF must be "
+                                  "numbers") from exc
+        return cls(host, port, security, user, password, timeout, ca_file, retries, backoff)
+
+
+def _secret_from_prefect(name: str) -> str:
+    """The SMTP password from a Prefect Secret block, for deployments that keep it there."""
+    try:
+        from prefect.blocks.system import Secret
+
+        value = Secret.load(name, _sync=True).get()  # type: ignore[call-arg,union-attr]
+    except Exception as exc:
+        raise MailConfigError(f"{ENV_PREFIX}PASSWORD_BLOCK: could not load the Prefect Secret "
+                              f"block {name!r} ({type(exc).__name__})") from exc
+    return str(value)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth trying again: the connection failed or dropped, or the server said 4xx."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError
+                      | ConnectionError | TimeoutError | OSError)
 
 
 class SmtpMailer:
+    """SMTP with STARTTLS, implicit TLS, or plain on this machine; retries transient faults
+    with backoff, never a message the server accepted or refused for good."""
+
     transport = "smtp"
 
-    def __init__(self, settings: SmtpSettings, ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, settings: SmtpSettings, ssl_context: ssl.SSLContext | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
         self.settings = settings
-        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.ssl_context = ssl_context or ssl.create_default_context(cafile=settings.ca_file)
+        self.sleep = sleep
 
     def send(self, message: EmailMessage) -> None:
+        delay = self.settings.backoff
+        for attempt in range(self.settings.retries + 1):
+            try:
+                self._send_once(message)
+                return
+            except Exception as exc:
+                if attempt == self.settings.retries or not is_transient(exc):
+                    raise
+                self.sleep(delay)
+                delay *= 2
+
+    def _send_once(self, message: EmailMessage) -> None:
         s = self.settings
         smtp: smtplib.SMTP
         if s.security == "ssl":
@@ -92,8 +148,19 @@ class SmtpMailer:
             if s.security == "starttls":
                 smtp.starttls(context=self.ssl_context)
             if s.username and s.password:
-                smtp.login(s.username, s.password)
+                _login(smtp, s.username, s.password)
             smtp.send_message(message)
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH PLAIN when offered (one round trip; a refusal is a clear 535), else smtplib's
+    own choice. Only ever over TLS or to this machine (see SmtpSettings)."""
+    smtp.ehlo_or_helo_if_needed()
+    if "PLAIN" in smtp.esmtp_features.get("auth", "").upper().split():
+        smtp.user, smtp.password = user, password
+        smtp.auth("PLAIN", smtp.auth_plain)
+    else:
+        smtp.login(user, password)
 
 
 class OutboxMailer:

@@ -14,7 +14,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from tasks.config import Config
 from tasks.context import BriefingContext, IndicatorView
 from tasks.formatting import Edition
-from tasks.mail import Mailer
+from tasks.mail import Mailer, is_transient
 from tasks.render import environment
 from tasks.store import HistoryStore, LedgerEntry
 
@@ -116,6 +116,7 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
     """
     authority = config.briefing.authority.code
     out: list[Delivery] = []
+    unreachable = ""  # once the server is down after retries, the rest wait for the next run
     for n in notices:
         key = n.ledger_key(mailer.transport)
         prior = store.ledger_get(authority, cycle, key)
@@ -129,6 +130,17 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
                    "" if prior.status == SENT else "a previous run stopped while sending; "
                    "use --resend if it did not arrive")
             continue
+        allowed = [d.lower() for d in config.briefing.mail.allowed_domains]
+        domain = n.to.rsplit("@", 1)[-1].lower()
+        if allowed and domain not in allowed:
+            error = f"{domain} is not in mail.allowed_domains; not sent"
+            store.ledger_put(LedgerEntry(authority, cycle, key, n.to, FAILED, "", error))
+            record(FAILED, error)
+            continue
+        if unreachable:
+            store.ledger_put(LedgerEntry(authority, cycle, key, n.to, FAILED, "", unreachable))
+            record(FAILED, unreachable)
+            continue
         msg = build_message(n, config, *pdfs[n.edition])
         entry = LedgerEntry(authority, cycle, key, n.to, "sending", str(msg["Message-ID"]))
         store.ledger_put(entry)
@@ -136,6 +148,8 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
             mailer.send(msg)
         except Exception as exc:  # one bad message must not stop the others
             error = f"{type(exc).__name__}: {exc}"[:500]
+            if is_transient(exc):
+                unreachable = f"not attempted: the mail server failed ({error[:200]})"
             store.ledger_put(LedgerEntry(authority, cycle, key, n.to, FAILED,
                                          entry.message_id, error))
             record(FAILED, error)

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +54,33 @@ class HistoryStore(Protocol):
 
     def ledger_put(self, entry: LedgerEntry) -> None: ...
 
+    def try_lock(self, authority: str, cycle: str, holder: str) -> bool: ...
+
+    def unlock(self, authority: str, cycle: str, holder: str) -> None: ...
+
+
+class CycleBusy(Exception):
+    """Another run is producing the same authority's cycle; two at once would interleave."""
+
+
+STALE_LOCK_SECONDS = 2 * 3600  # a run killed mid-way leaves its lock; after this, it is stale
+
+
+@contextmanager
+def cycle_lock(store: HistoryStore, authority: str, cycle: str, wait: float = 600,
+               poll: float = 2.0) -> Iterator[None]:
+    """Hold the authority's cycle for one run: wait up to `wait` seconds, then refuse."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    deadline = time.monotonic() + wait
+    while not store.try_lock(authority, cycle, holder):
+        if time.monotonic() >= deadline:
+            raise CycleBusy(f"another run is producing {authority} {cycle}; waited {wait:.0f} s")
+        time.sleep(poll)
+    try:
+        yield
+    finally:
+        store.unlock(authority, cycle, holder)
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -77,6 +111,8 @@ class MemoryHistoryStore:
         self._obs: dict[tuple[str, str, str], tuple[float | None, ...]] = {}
         self._revisions: list[dict[str, object]] = []
         self._ledger: dict[tuple[str, str, str], LedgerEntry] = {}
+        self._locks: dict[tuple[str, str], str] = {}
+        self._guard = threading.Lock()
 
     def history(self, authority: str) -> pd.DataFrame:
         rows = [{"indicator": k[1], "period": k[2], "value": v[0], "numerator": v[1],
@@ -104,6 +140,18 @@ class MemoryHistoryStore:
 
     def ledger_put(self, entry: LedgerEntry) -> None:
         self._ledger[(entry.authority, entry.cycle, entry.key)] = entry
+
+    def try_lock(self, authority: str, cycle: str, holder: str) -> bool:
+        with self._guard:
+            if (authority, cycle) in self._locks:
+                return False
+            self._locks[(authority, cycle)] = holder
+            return True
+
+    def unlock(self, authority: str, cycle: str, holder: str) -> None:
+        with self._guard:
+            if self._locks.get((authority, cycle)) == holder:
+                del self._locks[(authority, cycle)]
 
 
 _meta = sa.MetaData()
@@ -136,6 +184,13 @@ _cycles = sa.Table(
     sa.Column("files", sa.Text, nullable=False),
     sa.Column("records", sa.Integer, nullable=False),
     sa.Column("stored_at", sa.String(32), nullable=False),
+)
+_locks = sa.Table(
+    "run_locks", _meta,
+    sa.Column("authority", sa.String(16), primary_key=True),
+    sa.Column("cycle", sa.String(7), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("acquired", sa.Float, nullable=False),
 )
 _ledger = sa.Table(
     "ledger", _meta,
@@ -227,6 +282,25 @@ class SqlHistoryStore:
                                                 & (_ledger.c.cycle == entry.cycle)
                                                 & (_ledger.c.key == entry.key)))
             conn.execute(_ledger.insert(), [values])
+
+    def try_lock(self, authority: str, cycle: str, holder: str) -> bool:
+        """Insert the lock row; the primary key makes a second insert fail, on any database."""
+        key = (_locks.c.authority == authority) & (_locks.c.cycle == cycle)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(_locks.delete().where(
+                    key & (_locks.c.acquired < time.time() - STALE_LOCK_SECONDS)))
+                conn.execute(_locks.insert(), [{"authority": authority, "cycle": cycle,
+                                                "holder": holder, "acquired": time.time()}])
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def unlock(self, authority: str, cycle: str, holder: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(_locks.delete().where((_locks.c.authority == authority)
+                                               & (_locks.c.cycle == cycle)
+                                               & (_locks.c.holder == holder)))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,191 @@
+"""Delivery against real SMTP servers on 127.0.0.1 (aiosmtpd): STARTTLS with AUTH, implicit
+TLS, a server that drops the connection mid-message, a server that is down, an address
+outside the allowed domains. Each ends with the right messages received exactly once."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tasks import pipeline
+from tasks.mail import SmtpMailer, SmtpSettings
+from tasks.store import MemoryHistoryStore
+from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, Inbox, free_port
+from tests.tls import make_cert
+
+USER, PASSWORD = "briefing", "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[pipeline.Inputs, pipeline.Rendered]:
+    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    return inputs, pipeline.render_briefing(inputs, analysed,
+                                            datetime(2024, 11, 5).astimezone())
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_cert(tmp_path_factory.mktemp("tls"))
+
+
+def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                  auth_data: Any) -> AuthResult:
+    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
+          and auth_data.password == PASSWORD.encode())
+    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
+
+
+def server_ctx(cert: tuple[Path, Path]) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(*cert)
+    return ctx
+
+
+@pytest.fixture
+def starttls_server(cert: tuple[Path, Path]) -> Iterator[tuple[int, Inbox]]:
+    inbox, port = Inbox(), free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_ctx(cert),
+                     require_starttls=True, authenticator=authenticator, auth_required=True)
+    ctl.start()
+    yield port, inbox
+    ctl.stop()
+
+
+@pytest.fixture
+def implicit_tls_server(cert: tuple[Path, Path]) -> Iterator[tuple[int, Inbox]]:
+    inbox, port = Inbox(), free_port()
+    # The whole connection is TLS, so AUTH needs no STARTTLS first.
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=server_ctx(cert),
+                     authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    ctl.start()
+    yield port, inbox
+    ctl.stop()
+
+
+def mailer(port: int, security: str, cert: Path | None = None,
+           password: str = PASSWORD) -> SmtpMailer:
+    env = {"BRIEFING_SMTP_HOST": "127.0.0.1", "BRIEFING_SMTP_PORT": str(port),
+           "BRIEFING_SMTP_SECURITY": security, "BRIEFING_SMTP_TIMEOUT": "5",
+           "BRIEFING_SMTP_BACKOFF": "0.01"}
+    if security != "none":
+        env |= {"BRIEFING_SMTP_USERNAME": USER, "BRIEFING_SMTP_PASSWORD": password,
+                "BRIEFING_SMTP_CA_FILE": str(cert)}
+    return SmtpMailer(SmtpSettings.from_env(env))
+
+
+def recipients(inbox: Inbox) -> list[str]:
+    return sorted(to for _, tos, _ in inbox.messages for to in tos)
+
+
+def test_starttls_with_auth(demo: tuple[pipeline.Inputs, pipeline.Rendered],
+                            starttls_server: tuple[int, Inbox], cert: tuple[Path, Path]) -> None:
+    inputs, rendered = demo
+    port, inbox = starttls_server
+    store = MemoryHistoryStore()
+    out = pipeline.notify(inputs, rendered, store, mailer(port, "starttls", cert[0]), False)
+    assert {d.status for d in out} == {"sent"} and len(inbox.messages) == len(out) == 9
+    again = pipeline.notify(inputs, rendered, store, mailer(port, "starttls", cert[0]), False)
+    assert {d.status for d in again} == {"already_sent"} and len(inbox.messages) == 9
+
+
+def test_wrong_password_fails_every_message_without_leaking_it(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered], starttls_server: tuple[int, Inbox],
+        cert: tuple[Path, Path]) -> None:
+    inputs, rendered = demo
+    port, inbox = starttls_server
+    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(),
+                          mailer(port, "starttls", cert[0], password="wrong-secret"), False)
+    assert {d.status for d in out} == {"failed"} and not inbox.messages
+    assert all("wrong-secret" not in d.error and "535" in d.error for d in out)
+
+
+def test_implicit_tls(demo: tuple[pipeline.Inputs, pipeline.Rendered],
+                      implicit_tls_server: tuple[int, Inbox], cert: tuple[Path, Path]) -> None:
+    inputs, rendered = demo
+    port, inbox = implicit_tls_server
+    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer(port, "ssl", cert[0]),
+                          False)
+    assert {d.status for d in out} == {"sent"} and len(inbox.messages) == 9
+
+
+def test_untrusted_certificate_is_refused(demo: tuple[pipeline.Inputs, pipeline.Rendered],
+                                          implicit_tls_server: tuple[int, Inbox],
+                                          tmp_path: Path) -> None:
+    inputs, rendered = demo
+    port, inbox = implicit_tls_server
+    other, _ = make_cert(tmp_path)  # a different CA than the server's
+    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer(port, "ssl", other),
+                          False)
+    assert {d.status for d in out} == {"failed"} and not inbox.messages
+    assert "CERTIFICATE_VERIFY_FAILED" in out[0].error
+
+
+class DropsFirstDelivery(Inbox):
+    """Drops the connection in the middle of the first message, as a flaky relay does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.dropped == 0:
+            self.dropped += 1
+            server.transport.close()
+            return "421 connection lost"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_dropped_connection_is_retried_and_delivered_once(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+    inputs, rendered = demo
+    inbox, port = DropsFirstDelivery(), free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer(port, "none"),
+                              False)
+    finally:
+        ctl.stop()
+    assert inbox.dropped == 1
+    assert {d.status for d in out} == {"sent"}
+    expected = sorted(d.to for d in out)
+    assert recipients(inbox) == expected  # each exactly once
+
+
+def test_transient_failures_back_off_then_give_up() -> None:
+    waits: list[float] = []
+    m = SmtpMailer(SmtpSettings.from_env({"BRIEFING_SMTP_HOST": "127.0.0.1",
+                                          "BRIEFING_SMTP_PORT": str(free_port()),
+                                          "BRIEFING_SMTP_SECURITY": "none",
+                                          "BRIEFING_SMTP_RETRIES": "3",
+                                          "BRIEFING_SMTP_BACKOFF": "1.5"}), sleep=waits.append)
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["To"], msg["From"], msg["Subject"] = "a@example.gov.uk", "b@example.gov.uk", "x"
+    with pytest.raises(ConnectionRefusedError):
+        m.send(msg)
+    assert waits == [1.5, 3.0, 6.0]
+
+
+def test_address_outside_allowed_domains_fails_alone(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered], smtp_server: tuple[str, int, Inbox],
+        tmp_path: Path) -> None:
+    inputs, rendered = demo
+    _host, port, inbox = smtp_server
+    owners = dict(inputs.config.owners)
+    owners["head_cla"] = owners["head_cla"].model_copy(update={"email": "martin@gmail.com"})
+    config = inputs.config.model_copy(update={"owners": owners})
+    out = pipeline.notify(pipeline.Inputs(config, inputs.cycle, inputs.records, [], []),
+                          rendered, MemoryHistoryStore(), mailer(port, "none"), False)
+    failed = [d for d in out if d.status == "failed"]
+    assert [d.to for d in failed] == ["martin@gmail.com"]
+    assert "allowed_domains" in failed[0].error and len(inbox.messages) == 8
