@@ -71,6 +71,12 @@ def parser() -> argparse.ArgumentParser:
                           "(looked up in published DfE files among the exports)")
     common_out(run)
 
+    sub.add_parser("serve", help="run the deployments in prefect.yaml on this machine",
+                   description="Serve the deployments declared in prefect.yaml: their "
+                               "schedules run, and runs triggered from the Prefect UI or "
+                               "`prefect deployment run` execute here. Uses PREFECT_API_URL, "
+                               "or a temporary local server.")
+
     val = sub.add_parser("validate", help="check config and exports; changes nothing",
                          description="Check the config and exports and print every problem, "
                                      "one per line. Stores and writes nothing.")
@@ -158,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "serve":
+            prefect_env.apply()
+            from flows.serve import serve
+
+            serve()
+            return EXIT_OK
         if args.command == "demo" and args.real:
             exports = Path(args.exports) if args.exports else REAL_EXPORTS
             if not exports.is_dir():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from uuid import UUID
 
 from flows import prefect_env
 
@@ -23,6 +24,19 @@ from tasks.store import STORE_URL_ENV, cycle_lock, default_store_url, open_store
 
 def _mailer(send: bool, outbox: Path) -> Mailer:
     return SmtpMailer(SmtpSettings.from_env()) if send else OutboxMailer(outbox)
+
+
+def _rename(name: str) -> None:
+    """Once the authority and cycle are known, the run takes their name (best effort)."""
+    try:
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            run_id = flow_run.get_id()
+            if run_id:
+                client.update_flow_run(flow_run_id=UUID(run_id), name=name)
+    except Exception as exc:  # naming is a courtesy; the briefing matters more
+        get_run_logger().debug("could not rename the run: %s", exc)
 
 
 def _run_name() -> str:
@@ -58,6 +72,7 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None
         raise ValidationFailed(inputs.problems)
     out = Path(out_dir)
     code = inputs.config.briefing.authority.code
+    _rename(f"briefing-{code}-{inputs.cycle}")
     mailer = _mailer(send, cycle_dir(out, code, inputs.cycle) / "outbox")
     store = open_store(os.environ.get(STORE_URL_ENV) or default_store_url(out))
     with cycle_lock(store, code, inputs.cycle):  # the same cycle twice at once: one waits

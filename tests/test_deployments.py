@@ -26,8 +26,19 @@ def test_every_entrypoint_imports_a_flow() -> None:
         assert set(d.get("parameters", {})) <= set(flow.parameters.properties)
 
 
-def test_monthly_schedule_is_london_time() -> None:
+def test_monthly_schedule_is_london_time_and_one_at_a_time() -> None:
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     monthly = next(d for d in spec["deployments"] if d["name"] == "monthly")
     (sched,) = monthly["schedules"]
-    assert sched["timezone"] == "Europe/London" and sched["cron"].split()[2] == "5"
+    assert sched["timezone"] == "Europe/London" and "BYSETPOS=3" in sched["rrule"]
+    assert monthly["concurrency_limit"] == 1
+
+
+def test_serve_builds_every_deployment_from_prefect_yaml() -> None:
+    from flows.serve import deployments
+
+    built = {d.name: d for d in deployments()}
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    assert set(built) == {d["name"] for d in spec["deployments"]}
+    assert built["monthly"].schedules and not built["demo"].schedules
+    assert built["demo"].parameters["exports_dir"] == "demo/exports"
