@@ -6,6 +6,7 @@ become a default of 0. Secrets never live here; see `tasks.mail` for SMTP settin
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -119,6 +120,15 @@ class Mail(_Strict):
     operators: list[Email] = Field(default_factory=list)
 
 
+class Papers(_Strict):
+    """The committee timetable's rules (see tasks.calendar)."""
+
+    clear_days: Annotated[int, Field(ge=1, le=20)] = 5
+    commentary_working_days: Annotated[int, Field(ge=0, le=20)] = 3
+    data_ready_days: Annotated[int, Field(ge=0, le=40)] = 10
+    remind_working_days: Annotated[int, Field(ge=0, le=20)] = 2
+
+
 class Briefing(_Strict):
     authority: Authority
     committee: str
@@ -129,6 +139,9 @@ class Briefing(_Strict):
     publish_owner_names: bool = True
     rules: Rules = Rules()
     mail: Mail
+    meetings: list[date] = Field(default_factory=list)
+    papers: Papers = Papers()
+    clerk: Recipient | None = None
 
 
 class Config(_Strict):
