@@ -39,8 +39,11 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--out", default="outputs", metavar="DIR",
                         help="output folder (default: outputs); the history store is "
                              "DIR/history.sqlite unless BRIEFING_STORE_URL is set")
-        sp.add_argument("--send", action="store_true",
-                        help="send email through SMTP instead of writing .eml files")
+        sp.add_argument("--send", action=argparse.BooleanOptionalAction, default=False,
+                        help="send email through SMTP (settings from BRIEFING_SMTP_*), or "
+                             "with --no-send (the default) write .eml files to an outbox")
+        sp.add_argument("--edition", choices=["both", "public", "restricted"],
+                        default="both", help="which editions to produce (default both)")
         sp.add_argument("--resend", action="store_true",
                         help="send again messages this cycle already sent")
 
@@ -130,7 +133,8 @@ def _run(args: argparse.Namespace, config: Path, exports: Path) -> int:
     try:
         result = monthly_briefing(config_dir=str(config), exports_dir=str(exports),
                                   cycle=args.cycle, out_dir=args.out, send=args.send,
-                                  resend=args.resend, authority=args.authority)
+                                  resend=args.resend, authority=args.authority,
+                                  edition=args.edition)
     except ValidationFailed as exc:
         for p in exc.problems:
             print(p.as_line(), file=sys.stderr)

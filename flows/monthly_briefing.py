@@ -16,10 +16,20 @@ from prefect.runtime import flow_run  # noqa: E402
 
 from flows.failure import notify_operators  # noqa: E402
 from tasks import steps  # noqa: E402
+from tasks.formatting import Edition  # noqa: E402
 from tasks.mail import Mailer, OutboxMailer, SmtpMailer, SmtpSettings  # noqa: E402
 from tasks.outputs import cycle_dir  # noqa: E402
 from tasks.problems import ValidationFailed, errors  # noqa: E402
 from tasks.store import STORE_URL_ENV, cycle_lock, default_store_url, open_store  # noqa: E402
+
+
+def editions(choice: str) -> list[Edition]:
+    if choice == "both":
+        return list(Edition)
+    try:
+        return [Edition(choice)]
+    except ValueError as exc:
+        raise ValueError(f"edition must be both, public or restricted, not {choice!r}") from exc
 
 
 def _mailer(send: bool, outbox: Path) -> Mailer:
@@ -50,7 +60,8 @@ def _run_name() -> str:
       on_failure=[notify_operators])
 def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None,
                      out_dir: str = "outputs", send: bool = False,
-                     resend: bool = False, authority: str | None = None) -> dict[str, str]:
+                     resend: bool = False, authority: str | None = None,
+                     edition: str = "both") -> dict[str, str]:
     """Produce the month's briefing (HTML, PDF, summary.json) and notify owners of breaches.
 
     Parameters: `config_dir` (indicators.yaml, owners.yaml, briefing.yaml, sources.yaml),
@@ -58,7 +69,7 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None
     latest in the exports), `out_dir` (outputs and, by default, the history store),
     `send` (email through SMTP; otherwise .eml files in an outbox folder), `resend` (send
     again what this cycle already sent), `authority` (DfE code or name, instead of the one
-    in briefing.yaml).
+    in briefing.yaml), `edition` (both, public or restricted).
 
     Raises ValidationFailed, writing and storing nothing, if the exports have errors.
     """
@@ -78,7 +89,7 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None
     with cycle_lock(store, code, inputs.cycle):  # the same cycle twice at once: one waits
         generated_at = datetime.now().astimezone()
         analysed = steps.compare_with_history(inputs, store)
-        rendered = steps.render_briefing(inputs, analysed, generated_at)
+        rendered = steps.render_briefing(inputs, analysed, generated_at, editions(edition))
         target = steps.store_and_publish(inputs, analysed, rendered, store, out)
         deliveries = steps.notify(inputs, rendered, store, mailer, resend)
         summary = steps.write_summary(inputs, analysed, deliveries, target, generated_at)

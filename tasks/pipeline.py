@@ -82,11 +82,12 @@ class Rendered:
 
     @property
     def public(self) -> Paper:
-        return self.editions[Edition.PUBLIC]
+        """The public edition, or the only one produced."""
+        return self.editions.get(Edition.PUBLIC) or next(iter(self.editions.values()))
 
     @property
     def restricted(self) -> Paper:
-        return self.editions[Edition.RESTRICTED]
+        return self.editions.get(Edition.RESTRICTED) or next(iter(self.editions.values()))
 
     @property
     def context(self) -> BriefingContext:
@@ -158,12 +159,13 @@ def _n(x: object) -> str:
     return "blank" if v != v else f"{v:g}"
 
 
-def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime) -> Rendered:
-    """The public and the restricted edition, each as HTML and PDF."""
+def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime,
+                    editions: list[Edition] | None = None) -> Rendered:
+    """The public and the restricted edition (or those asked for), as HTML and PDF."""
     contexts = {e: build_context(inputs.config, analysed.analysis, analysed.history,
                                  inputs.cycle, inputs.problems + analysed.problems,
                                  generated_at, analysed.benchmarks, analysed.spc, e,
-                                 inputs.commentary) for e in Edition}
+                                 inputs.commentary) for e in (editions or list(Edition))}
     htmls = {e: render_html(c) for e, c in contexts.items()}
     pdfs = render_pdfs(list(htmls.values()))
     return Rendered({e: Paper(contexts[e], htmls[e], pdf)
@@ -180,17 +182,21 @@ def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
         write_text_atomic(target / f"briefing-{edition.value}.html", paper.html)
         write_bytes_atomic(target / f"briefing-{edition.value}.pdf", paper.pdf)
     # The contract's names: the public edition, the one safe to pass on.
-    write_text_atomic(target / HTML_NAME, rendered.public.html)
-    write_bytes_atomic(target / PDF_NAME, rendered.public.pdf)
+    if Edition.PUBLIC in rendered.editions:
+        write_text_atomic(target / HTML_NAME, rendered.public.html)
+        write_bytes_atomic(target / PDF_NAME, rendered.public.pdf)
     return target
 
 
 def notify(inputs: Inputs, rendered: Rendered, store: HistoryStore, mailer: Mailer,
            resend: bool) -> list[Delivery]:
-    notices = plan_notices(inputs.config, {e: p.context for e, p in rendered.editions.items()})
+    # With one edition produced, every message carries that one.
+    papers = {e: rendered.editions.get(e) or next(iter(rendered.editions.values()))
+              for e in Edition}
+    notices = plan_notices(inputs.config, {e: p.context for e, p in papers.items()})
     authority = inputs.config.briefing.authority.code
-    pdfs = {e: (p.pdf, f"{authority}-{inputs.cycle}-briefing-{e.value}.pdf")
-            for e, p in rendered.editions.items()}
+    pdfs = {e: (p.pdf, f"{authority}-{inputs.cycle}-briefing-{p.context.edition}.pdf")
+            for e, p in papers.items()}
     return deliver(notices, inputs.config, pdfs, mailer, store, inputs.cycle, resend=resend)
 
 

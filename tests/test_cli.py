@@ -71,3 +71,20 @@ def test_send_without_smtp_settings_fails_loudly_before_writing(
     assert main(["demo", "--out", str(out), "--send"]) == 2
     assert "BRIEFING_SMTP_HOST is not set" in capsys.readouterr().err
     assert tree_digest(out) == {}
+
+
+def test_run_help_documents_the_manual_trigger_flags() -> None:
+    done = subprocess.run([*BRIEFING, "run", "--help"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60, check=False)
+    for flag in ("--send, --no-send", "--edition {both,public,restricted}", "--authority"):
+        assert flag in done.stdout
+
+
+def test_public_edition_only(tmp_path: Path, prefect_harness: None) -> None:
+    out = tmp_path / "out"
+    assert main(["demo", "--out", str(out), "--edition", "public"]) == 0
+    names = {p.name for p in (out / "999" / "2024-10").iterdir()}
+    assert "briefing-public.pdf" in names and "briefing-restricted.pdf" not in names
+    emls = list((out / "999" / "2024-10" / "outbox").glob("*.eml"))
+    assert len(emls) == 9
+    assert all("briefing-public.pdf" in e.read_text() for e in emls)
