@@ -7,7 +7,9 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +30,18 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="session")
+def demo() -> tuple[Any, Any]:
+    """The demo's inputs and both editions, rendered once for the session."""
+    from tasks import pipeline
+    from tasks.store import MemoryHistoryStore
+
+    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    return inputs, pipeline.render_briefing(inputs, analysed,
+                                            datetime(2024, 11, 5, 9, 30).astimezone())
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +16,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from tasks import pipeline
 from tasks.mail import SmtpMailer, SmtpSettings
 from tasks.store import MemoryHistoryStore
-from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, Inbox, free_port
+from tests.conftest import Inbox, free_port
 from tests.tls import make_cert
 
 USER, PASSWORD = "briefing", "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def demo() -> tuple[pipeline.Inputs, pipeline.Rendered]:
-    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    return inputs, pipeline.render_briefing(inputs, analysed,
-                                            datetime(2024, 11, 5).astimezone())
 
 
 @pytest.fixture(scope="module")

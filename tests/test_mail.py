@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from typing import Any
@@ -14,16 +13,7 @@ from tasks import pipeline
 from tasks.mail import MailConfigError, MemoryMailer, SmtpMailer, SmtpSettings
 from tasks.notify import plan_notices
 from tasks.store import MemoryHistoryStore
-from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, Inbox, free_port
-
-GENERATED = datetime(2024, 11, 5, 9, 30).astimezone()
-
-
-@pytest.fixture(scope="module")
-def demo() -> tuple[pipeline.Inputs, pipeline.Rendered]:
-    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    return inputs, pipeline.render_briefing(inputs, analysed, GENERATED)
+from tests.conftest import Inbox, free_port
 
 
 def smtp(host: str, port: int) -> SmtpMailer:

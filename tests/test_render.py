@@ -16,17 +16,13 @@ from pypdf import PdfReader
 
 from tasks import pipeline
 from tasks.render import ProjectFilesOnly, environment, render_html
-from tasks.store import MemoryHistoryStore
-from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS
 
 GENERATED = datetime(2024, 11, 5, 9, 30).astimezone()
 
 
 @pytest.fixture(scope="module")
-def rendered() -> pipeline.Rendered:
-    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    return pipeline.render_briefing(inputs, analysed, GENERATED)
+def rendered(demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> pipeline.Rendered:
+    return demo[1]
 
 
 @pytest.fixture(scope="module")
