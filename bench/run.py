@@ -1,7 +1,8 @@
 """Benchmark: where a briefing's time goes, and what the rules cost at national scale.
 
-Run with `.venv/bin/python bench/run.py` (about a minute). Prints one table; the README
-quotes its output. Numbers are wall-clock seconds on the machine that runs it.
+Run with `.venv/bin/python bench/run.py` (about a minute; add `--regional` for the run over
+every authority, a few minutes more). Prints one table; the README quotes its output.
+Numbers are wall-clock seconds on the machine that runs it.
 """
 
 from __future__ import annotations
@@ -127,6 +128,32 @@ def spc_scale() -> None:
         f"{peak / 2**20:.0f} MiB peak")
 
 
+REGIONAL = """
+import sys
+from flows.regional_briefing import regional_briefing
+if __name__ == "__main__":
+    regional_briefing(out_dir=sys.argv[1])
+"""
+
+
+def regional(dfe: Path) -> None:
+    """Every authority in the DfE files, public edition, two processes; cold process."""
+    import resource
+
+    from tasks.authorities import known_authorities
+    from tasks.sources import load_sources
+
+    n = len(known_authorities(dfe, load_sources(ROOT / "config" / "dfe")))
+    out = tempfile.mkdtemp()
+    script = Path(out) / "regional_bench.py"
+    script.write_text(REGIONAL)
+    t = cold([sys.executable, str(script), out])
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    briefed = len(list(Path(out).glob("*/2025/briefing-public.pdf")))
+    row(f"regional: {briefed} of {n} authorities' briefings and the overview, cold process",
+        f"{t:.0f} s, {briefed / t * 60:.0f} a minute, {peak:.0f} MiB peak (largest process)")
+
+
 def main() -> None:
     print(f"{'what':<72} time", flush=True)
     py = sys.executable
@@ -141,6 +168,8 @@ def main() -> None:
             f"{cold([py, '-m', 'flows.cli', 'demo', '--real', '--out', tempfile.mkdtemp()]):.1f} s")
         stages("real (Torbay)", ROOT / "config" / "dfe", dfe)
     spc_scale()
+    if dfe.is_dir() and "--regional" in sys.argv:
+        regional(dfe)
 
 
 if __name__ == "__main__":

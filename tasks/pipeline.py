@@ -7,6 +7,7 @@ last, through the ledger.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from tasks.problems import Problem, Severity, errors
 from tasks.render import render_html, render_pdfs
 from tasks.sources import load_sources
 from tasks.spc import analyse_spc
-from tasks.store import HistoryStore, find_revisions
+from tasks.store import STORE_URL_ENV, HistoryStore, find_revisions
 from tasks.summary import summary_dict
 from tasks.validate import check_coverage, check_records, usable_records
 
@@ -208,3 +209,31 @@ def write_summary(inputs: Inputs, analysed: Analysed, deliveries: list[Delivery]
     path = target / SUMMARY_NAME
     write_json_atomic(path, summary)
     return path
+
+
+def brief_authority(config_dir: Path, exports_dir: Path, authority: str, out_dir: Path,
+                    cycle: str | None = None, edition: str = "public") -> dict[str, object]:
+    """One authority's briefing in a regional run: no mail; returns the overview's row.
+
+    Raises ValidationFailed if that authority's figures have errors (the others go on).
+    """
+    from tasks.problems import ValidationFailed
+    from tasks.store import default_store_url, open_store
+
+    inputs = validate_exports(Path(config_dir), Path(exports_dir), cycle, authority=authority)
+    if not inputs.ok:
+        raise ValidationFailed(inputs.problems)
+    store = open_store(os.environ.get(STORE_URL_ENV) or default_store_url(Path(out_dir)))
+    analysed = compare_with_history(inputs, store)
+    editions = list(Edition) if edition == "both" else [Edition(edition)]
+    rendered = render_briefing(inputs, analysed, datetime.now().astimezone(), editions)
+    target = store_and_publish(inputs, analysed, rendered, store, Path(out_dir))
+    write_summary(inputs, analysed, [], target, datetime.now().astimezone())
+    a = analysed.analysis
+    return {"code": inputs.config.briefing.authority.code,
+            "name": inputs.config.briefing.authority.name, "cycle": inputs.cycle,
+            "folder": str(target),
+            "indicators": {str(code): {"value": None if value != value else float(value),
+                                       "rag": str(rag), "deep_dive": bool(dd)}
+                           for code, value, rag, dd in zip(a["code"], a["value"], a["rag"],
+                                                           a["deep_dive"], strict=True)}}

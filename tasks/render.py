@@ -67,7 +67,9 @@ class ProjectFilesOnly(URLFetcher):
 def render_pdfs(htmls: list[str], templates_dir: Path = TEMPLATES_DIR) -> list[bytes]:
     """Several PDFs at once, one process each (WeasyPrint is CPU-bound Python: threads would
     take turns). Spawned, not forked: the caller may be running Prefect's threads."""
-    if len(htmls) < 2 or (os.cpu_count() or 1) < 2:
+    # Already a worker of a process pool (a regional run): pools cannot nest.
+    if (len(htmls) < 2 or (os.cpu_count() or 1) < 2
+            or multiprocessing.current_process().daemon):
         return [render_pdf(h, templates_dir) for h in htmls]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(len(htmls), os.cpu_count() or 1),
