@@ -74,6 +74,18 @@ def parser() -> argparse.ArgumentParser:
                           "(looked up in published DfE files among the exports)")
     common_out(run)
 
+    reg = sub.add_parser("regional", help="a briefing for every authority (or those named) "
+                                          "from DfE's published files, and an overview",
+                         description="Brief many authorities at once from DfE's published "
+                                     "files (config/dfe), across two processes, and write a "
+                                     "regional overview to OUT/regional/CYCLE/. No mail.")
+    reg.add_argument("--authority", action="append", metavar="CODE-OR-NAME",
+                     help="an authority to include (repeat; default: all in the files)")
+    reg.add_argument("--exports", metavar="DIR", default=str(REAL_EXPORTS),
+                     help="DfE's published files (default ../shared/data/dfe)")
+    reg.add_argument("--out", default="outputs", metavar="DIR", help="output folder")
+    reg.add_argument("--cycle", metavar="YYYY", help="reporting year (default: latest)")
+
     sub.add_parser("serve", help="run the deployments in prefect.yaml on this machine",
                    description="Serve the deployments declared in prefect.yaml: their "
                                "schedules run, and runs triggered from the Prefect UI or "
@@ -168,6 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "regional":
+            prefect_env.apply()
+            from flows.regional_briefing import regional_briefing
+
+            print(regional_briefing(config_dir=str(REAL_CONFIG), exports_dir=args.exports,
+                                    authorities=args.authority, out_dir=args.out,
+                                    cycle=args.cycle))
+            return EXIT_OK
         if args.command == "serve":
             prefect_env.apply()
             from flows.serve import serve

@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ProcessPoolTaskRunner  # noqa: E402
 
 from tasks import pipeline  # noqa: E402
-from tasks.authorities import known_authorities  # noqa: E402
+from tasks.authorities import known_authorities, latest_period  # noqa: E402
 from tasks.config import load_config  # noqa: E402
 from tasks.regional import overview, write_overview  # noqa: E402
 from tasks.sources import load_sources  # noqa: E402
@@ -34,7 +34,9 @@ def regional_briefing(config_dir: str = "config/dfe",
     """A briefing for each authority (all in the published files when `authorities` is
     empty), then a regional overview under `<out>/regional/<cycle>/`. No mail is sent."""
     log = get_run_logger()
-    known = known_authorities(Path(exports_dir), load_sources(Path(config_dir)))
+    sources = load_sources(Path(config_dir))
+    known = known_authorities(Path(exports_dir), sources)
+    cycle = cycle or latest_period(Path(exports_dir), sources)  # one cycle for every row
     by_name = {name.lower(): code for code, name in known.items()}
     # Names to codes, each authority once; an unknown one fails alone in its task.
     codes = list(dict.fromkeys(by_name.get(a.strip().lower(), a.strip())
@@ -49,7 +51,8 @@ def regional_briefing(config_dir: str = "config/dfe",
         if f.state.is_completed():
             results.append(f.result())
         else:
-            failed.append(code)
+            reason = f.result(raise_on_failure=False)
+            failed.append(f"{known.get(code, code)} ({reason})")
             log.warning("No briefing for %s: %s", code, state)
     if not results:
         raise RuntimeError("no authority could be briefed")

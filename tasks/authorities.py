@@ -11,13 +11,22 @@ from tasks.sources import DfeSource, Sources
 
 def known_authorities(exports_dir: Path, sources: Sources) -> dict[str, str]:
     """DfE code -> name, from the first published file among the exports."""
+    return _first_file(exports_dir, sources)[0]
+
+
+def latest_period(exports_dir: Path, sources: Sources) -> str | None:
+    """The latest reporting year in the first published file among the exports."""
+    return _first_file(exports_dir, sources)[1]
+
+
+def _first_file(exports_dir: Path, sources: Sources) -> tuple[dict[str, str], str | None]:
     for path in sorted(Path(exports_dir).glob("*.csv")):
         if isinstance(sources.match(path.name), DfeSource):
             frame = read_dfe_csv(path)
             la = frame[frame["geographic_level"] == LA_LEVEL]
-            return dict(zip(la["old_la_code"].str.strip(), la["la_name"].str.strip(),
-                            strict=True))
-    return {}
+            return (dict(zip(la["old_la_code"].str.strip(), la["la_name"].str.strip(),
+                             strict=True)), str(frame["time_period"].str.strip().max()))
+    return {}, None
 
 
 def resolve_authority(exports_dir: Path, sources: Sources, wanted: str,

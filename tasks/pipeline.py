@@ -211,6 +211,10 @@ def write_summary(inputs: Inputs, analysed: Analysed, deliveries: list[Delivery]
     return path
 
 
+class NoFigures(Exception):
+    """An authority in the files with nothing for the cycle: left out of a regional run."""
+
+
 def brief_authority(config_dir: Path, exports_dir: Path, authority: str, out_dir: Path,
                     cycle: str | None = None, edition: str = "public") -> dict[str, object]:
     """One authority's briefing in a regional run: no mail; returns the overview's row.
@@ -223,6 +227,8 @@ def brief_authority(config_dir: Path, exports_dir: Path, authority: str, out_dir
     inputs = validate_exports(Path(config_dir), Path(exports_dir), cycle, authority=authority)
     if not inputs.ok:
         raise ValidationFailed(inputs.problems)
+    if not (inputs.records["period"] == inputs.cycle).any():
+        raise NoFigures(f"no figures for {label(inputs.cycle)} (an authority since replaced?)")
     store = open_store(os.environ.get(STORE_URL_ENV) or default_store_url(Path(out_dir)))
     analysed = compare_with_history(inputs, store)
     editions = list(Edition) if edition == "both" else [Edition(edition)]

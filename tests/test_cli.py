@@ -16,14 +16,15 @@ BRIEFING = [sys.executable, "-m", "flows.cli"]
 
 
 @pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["run", "--help"],
-                                  ["validate", "--help"]])
+                                  ["validate", "--help"], ["serve", "--help"],
+                                  ["regional", "--help"]])
 def test_help(args: list[str]) -> None:
     done = subprocess.run([*BRIEFING, *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: briefing")
     if args == ["--help"]:
-        for word in ("demo", "run", "validate", "Exit codes"):
+        for word in ("demo", "run", "validate", "serve", "regional", "Exit codes"):
             assert word in done.stdout
     if args[0] == "run":
         for flag in ("--config", "--exports", "--cycle", "--out", "--send", "--resend"):
