@@ -40,25 +40,25 @@ def server_ctx(cert: tuple[Path, Path]) -> ssl.SSLContext:
     return ctx
 
 
-@pytest.fixture
-def starttls_server(cert: tuple[Path, Path]) -> Iterator[tuple[int, Inbox]]:
+def _serve(**tls: Any) -> Iterator[tuple[int, Inbox]]:
+    """An aiosmtpd server on 127.0.0.1 that requires AUTH, with the given TLS options."""
     inbox, port = Inbox(), free_port()
-    ctl = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_ctx(cert),
-                     require_starttls=True, authenticator=authenticator, auth_required=True)
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                     auth_required=True, **tls)
     ctl.start()
     yield port, inbox
     ctl.stop()
+
+
+@pytest.fixture
+def starttls_server(cert: tuple[Path, Path]) -> Iterator[tuple[int, Inbox]]:
+    yield from _serve(tls_context=server_ctx(cert), require_starttls=True)
 
 
 @pytest.fixture
 def implicit_tls_server(cert: tuple[Path, Path]) -> Iterator[tuple[int, Inbox]]:
-    inbox, port = Inbox(), free_port()
     # The whole connection is TLS, so AUTH needs no STARTTLS first.
-    ctl = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=server_ctx(cert),
-                     authenticator=authenticator, auth_required=True, auth_require_tls=False)
-    ctl.start()
-    yield port, inbox
-    ctl.stop()
+    yield from _serve(ssl_context=server_ctx(cert), auth_require_tls=False)
 
 
 def mailer(port: int, security: str, cert: Path | None = None,
