@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import traceback
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
 from tasks.config import load_config
-from tasks.mail import SmtpMailer, SmtpSettings
+from tasks.mail import SmtpMailer, SmtpSettings, new_message
 from tasks.problems import ValidationFailed
 
 OPERATORS_ENV = "BRIEFING_OPERATORS"
@@ -23,12 +22,7 @@ OPERATORS_ENV = "BRIEFING_OPERATORS"
 
 def failure_message(flow_name: str, run_name: str, link: str, error: BaseException | None,
                     sender: str, operators: list[str]) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = ", ".join(operators)
-    msg["Subject"] = f"Briefing run failed: {run_name}"
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
+    msg = new_message(sender, ", ".join(operators), f"Briefing run failed: {run_name}")
     lines = [f"The {flow_name} run {run_name} failed.", "", f"Run: {link}", ""]
     if isinstance(error, ValidationFailed):
         lines.append(str(error) + ":")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from uuid import UUID
@@ -17,10 +16,10 @@ from prefect.runtime import flow_run  # noqa: E402
 from flows.failure import notify_operators  # noqa: E402
 from tasks import steps  # noqa: E402
 from tasks.formatting import Edition  # noqa: E402
-from tasks.mail import Mailer, OutboxMailer, SmtpMailer, SmtpSettings  # noqa: E402
+from tasks.mail import choose_mailer  # noqa: E402
 from tasks.outputs import cycle_dir  # noqa: E402
 from tasks.problems import ValidationFailed, errors  # noqa: E402
-from tasks.store import STORE_URL_ENV, cycle_lock, default_store_url, open_store  # noqa: E402
+from tasks.store import cycle_lock, store_for  # noqa: E402
 
 
 def editions(choice: str) -> list[Edition]:
@@ -30,10 +29,6 @@ def editions(choice: str) -> list[Edition]:
         return [Edition(choice)]
     except ValueError as exc:
         raise ValueError(f"edition must be both, public or restricted, not {choice!r}") from exc
-
-
-def _mailer(send: bool, outbox: Path) -> Mailer:
-    return SmtpMailer(SmtpSettings.from_env()) if send else OutboxMailer(outbox)
 
 
 def _rename(name: str) -> None:
@@ -84,8 +79,8 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None
     out = Path(out_dir)
     code = inputs.config.briefing.authority.code
     _rename(f"briefing-{code}-{inputs.cycle}")
-    mailer = _mailer(send, cycle_dir(out, code, inputs.cycle) / "outbox")
-    store = open_store(os.environ.get(STORE_URL_ENV) or default_store_url(out))
+    mailer = choose_mailer(send, cycle_dir(out, code, inputs.cycle) / "outbox")
+    store = store_for(out)
     with cycle_lock(store, code, inputs.cycle):  # the same cycle twice at once: one waits
         generated_at = datetime.now().astimezone()
         analysed = steps.compare_with_history(inputs, store)

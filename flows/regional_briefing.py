@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ProcessPoolTaskRunner  # noqa: E402
 
 from tasks import pipeline  # noqa: E402
-from tasks.authorities import known_authorities, latest_period  # noqa: E402
+from tasks.authorities import published_index  # noqa: E402
 from tasks.config import load_config  # noqa: E402
 from tasks.regional import overview, write_overview  # noqa: E402
 from tasks.sources import load_sources  # noqa: E402
@@ -35,8 +35,8 @@ def regional_briefing(config_dir: str = "config/dfe",
     empty), then a regional overview under `<out>/regional/<cycle>/`. No mail is sent."""
     log = get_run_logger()
     sources = load_sources(Path(config_dir))
-    known = known_authorities(Path(exports_dir), sources)
-    cycle = cycle or latest_period(Path(exports_dir), sources)  # one cycle for every row
+    known, latest = published_index(Path(exports_dir), sources)
+    cycle = cycle or latest  # one cycle for every row
     by_name = {name.lower(): code for code, name in known.items()}
     # Names to codes, each authority once; an unknown one fails alone in its task.
     codes = list(dict.fromkeys(by_name.get(a.strip().lower(), a.strip())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 
@@ -15,10 +14,10 @@ from prefect import flow, get_run_logger  # noqa: E402
 
 from tasks.commentary import read_commentary  # noqa: E402
 from tasks.config import load_config  # noqa: E402
-from tasks.mail import Mailer, OutboxMailer, SmtpMailer, SmtpSettings  # noqa: E402
+from tasks.mail import choose_mailer  # noqa: E402
 from tasks.outputs import cycle_dir  # noqa: E402
 from tasks.reminders import due_reminders, plan_for, send_reminders  # noqa: E402
-from tasks.store import STORE_URL_ENV, default_store_url, open_store  # noqa: E402
+from tasks.store import store_for  # noqa: E402
 
 
 @flow(name="meeting-reminders", log_prints=False)
@@ -44,9 +43,8 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     if not reminders:
         log.info("Meeting %s: nothing due on %s", plan.meeting, day)
         return []
-    mailer: Mailer = (SmtpMailer(SmtpSettings.from_env()) if send
-                      else OutboxMailer(out / code / "reminders"))
-    store = open_store(os.environ.get(STORE_URL_ENV) or default_store_url(out))
+    mailer = choose_mailer(send, out / code / "reminders")
+    store = store_for(out)
     results = send_reminders(reminders, config, plan, mailer, store)
     log.info("Meeting %s: %d reminder(s): %s", plan.meeting, len(results),
              ", ".join(s for _, s in results))

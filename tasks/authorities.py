@@ -11,15 +11,12 @@ from tasks.sources import DfeSource, Sources
 
 def known_authorities(exports_dir: Path, sources: Sources) -> dict[str, str]:
     """DfE code -> name, from the first published file among the exports."""
-    return _first_file(exports_dir, sources)[0]
+    return published_index(exports_dir, sources)[0]
 
 
-def latest_period(exports_dir: Path, sources: Sources) -> str | None:
-    """The latest reporting year in the first published file among the exports."""
-    return _first_file(exports_dir, sources)[1]
-
-
-def _first_file(exports_dir: Path, sources: Sources) -> tuple[dict[str, str], str | None]:
+def published_index(exports_dir: Path,
+                    sources: Sources) -> tuple[dict[str, str], str | None]:
+    """(DfE code -> name, the latest reporting year) from the first published file."""
     for path in sorted(Path(exports_dir).glob("*.csv")):
         if isinstance(sources.match(path.name), DfeSource):
             frame = read_dfe_csv(path)

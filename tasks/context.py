@@ -6,7 +6,6 @@ where it must be), so what a template can print is decided here, where it is tes
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +32,7 @@ from tasks.formatting import (
 )
 from tasks.periods import PER_YEAR, Frequency, frequency_of, label, shift, short_label
 from tasks.problems import Problem, sort_problems
+from tasks.values import opt_float, opt_text
 
 RAG_WORDS = {RAG_RED: "Red", RAG_AMBER: "Amber", RAG_GREEN: "Green", RAG_NONE: "No rating"}
 RAG_SYMBOLS = {RAG_RED: "■", RAG_AMBER: "▲", RAG_GREEN: "●", RAG_NONE: "○"}
@@ -73,8 +73,9 @@ def benchmark_view(ind: Indicator, b: pd.Series | None) -> BenchmarkView | None:
         note += "; not published: " + ", ".join(missing)
     rank = (f"{ordinal(int(b['rank']))} of {int(b['of'])}" if pd.notna(b["rank"]) else "")
     return BenchmarkView(
-        england=fmt_value(unit, _f(b["england"])), region=fmt_value(unit, _f(b["region"])),
-        region_name=str(b["region_name"]), neighbours=fmt_value(unit, _f(b["sn_mean"])),
+        england=fmt_value(unit, opt_float(b["england"])),
+        region=fmt_value(unit, opt_float(b["region"])),
+        region_name=str(b["region_name"]), neighbours=fmt_value(unit, opt_float(b["sn_mean"])),
         neighbours_note=note, rank=rank,
         quartile=QUARTILE_WORDS[int(b["quartile"])] if pd.notna(b["quartile"]) else "")
 
@@ -236,18 +237,6 @@ class BriefingContext:
     rag_symbols: dict[str, str] = field(default_factory=lambda: dict(RAG_SYMBOLS))
 
 
-def _f(x: object) -> float | None:
-    if x is None:
-        return None
-    v = float(x)  # type: ignore[arg-type]
-    return None if math.isnan(v) else v
-
-
-def _s(x: object) -> str | None:
-    """A text cell, or None where pandas holds a missing value."""
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
-
-
 def anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -260,7 +249,7 @@ def _unit_of_time(period: str) -> str:
 def _reasons(ind: Indicator, row: pd.Series, needed: int, period: str,
              hidden: bool) -> list[str]:
     out: list[str] = []
-    value, target = _f(row["value"]), _f(row["target"])
+    value, target = opt_float(row["value"]), opt_float(row["target"])
     if row["rag"] == RAG_RED and value is not None and target is not None:
         gap = abs(value - target)
         tail = "" if hidden else f", {fmt_change(ind.unit, gap).lstrip('+')} outside the target"
@@ -280,11 +269,11 @@ def _notes(ind: Indicator, row: pd.Series, period: str, cycle: str, needed: int,
     notes: list[str] = []
     if period != cycle:
         notes.append(f"Figure for {label(period)} (reported {ind.frequency.value}).")
-    if _f(row["value"]) is None:
+    if opt_float(row["value"]) is None:
         notes.append(f"No figure for {label(period)}: not collected or left blank in the "
                      "export.")
-    prev_period, gap = _s(row["previous_period"]), _s(row["chain_gap"])
-    if prev_period and prev_period != shift(period, -1) and _f(row["value"]) is not None:
+    prev_period, gap = opt_text(row["previous_period"]), opt_text(row["chain_gap"])
+    if prev_period and prev_period != shift(period, -1) and opt_float(row["value"]) is not None:
         notes.append(f"Compared with {label(prev_period)}, the last month with a figure.")
     if gap:
         notes.append(f"No figure for {label(gap)}, so the rule of {needed} "
@@ -293,8 +282,9 @@ def _notes(ind: Indicator, row: pd.Series, period: str, cycle: str, needed: int,
     if hidden:
         notes.append("The figure is a small number and is not published (c).")
     if bool(row["small_number"]) and not hidden:
-        notes.append(f"A percentage of only {_f(row['denominator']):g} cases: one child moves it "
-                     "a long way, so it is shown but does not trigger an alert by itself.")
+        notes.append(f"A percentage of only {opt_float(row['denominator']):g} cases: one child "
+                     "moves it a long way, so it is shown but does not trigger an alert by "
+                     "itself.")
     return notes
 
 
@@ -303,7 +293,8 @@ def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
           policy: Disclosure, commentary: list[CommentaryView]) -> IndicatorView:
     owner = config.owners[ind.owner]
     unit = ind.unit
-    value, prev, year_ago = _f(row["value"]), _f(row["previous"]), _f(row["year_ago"])
+    value, prev = opt_float(row["value"]), opt_float(row["previous"])
+    year_ago = opt_float(row["year_ago"])
     period = str(row["period"])
     raw = series(history, ind.code, period, config.briefing.rules.chart_periods, "numerator")
     nums = {p: n for p, _, n in raw}
@@ -312,7 +303,7 @@ def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
         return policy.hidden(unit, v, nums.get(p) if p else None)
 
     hidden_now = hide(value, period)
-    prev_period = _s(row["previous_period"])
+    prev_period = opt_text(row["previous_period"])
     hidden_prev = hide(prev, prev_period)
     year_ago_period = shift(period, -PER_YEAR[frequency_of(period)])
     pts = [(p, None if hide(v, p) else v) for p, v, _ in raw]
@@ -342,7 +333,7 @@ def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
         previous=SUPPRESSED if hidden_prev else fmt_value(unit, prev),
         previous_period=short_label(prev_period) if prev_period else "",
         year_ago=(SUPPRESSED if hide(year_ago, year_ago_period) else fmt_value(unit, year_ago)),
-        change=fmt_change(unit, _f(row["change"]), hidden_now or hidden_prev),
+        change=fmt_change(unit, opt_float(row["change"]), hidden_now or hidden_prev),
         rag=str(row["rag"]), rag_label=RAG_WORDS[str(row["rag"])],
         rag_symbol=RAG_SYMBOLS[str(row["rag"])],
         direction=direction_key, direction_label=DIRECTION_WORDS[direction_key],

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -161,6 +161,23 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
         smtp.auth("PLAIN", smtp.auth_plain)
     else:
         smtp.login(user, password)
+
+
+def choose_mailer(send: bool, outbox: Path) -> Mailer:
+    """SMTP (settings from the environment) when sending for real, else the outbox."""
+    return SmtpMailer(SmtpSettings.from_env()) if send else OutboxMailer(outbox)
+
+
+def new_message(sender: str, to: str, subject: str) -> EmailMessage:
+    """A message with the headers every one of ours carries: From, To, Subject, Date and a
+    Message-ID in the sender's domain."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rsplit("@", 1)[-1])
+    return msg
 
 
 class OutboxMailer:

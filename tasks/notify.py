@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr
 
 from tasks.config import Config
 from tasks.context import BriefingContext, IndicatorView
 from tasks.formatting import Edition
-from tasks.mail import Mailer, is_transient
+from tasks.mail import Mailer, is_transient, new_message
 from tasks.render import environment
 from tasks.store import HistoryStore, LedgerEntry
 
@@ -91,14 +91,10 @@ def plan_notices(config: Config, contexts: dict[Edition, BriefingContext]) -> li
 
 def build_message(notice: Notice, config: Config, pdf: bytes, pdf_name: str) -> EmailMessage:
     mail = config.briefing.mail
-    msg = EmailMessage()
-    msg["From"] = formataddr((config.briefing.authority.name, mail.sender))
-    msg["To"] = formataddr((notice.to_name, notice.to))
+    msg = new_message(formataddr((config.briefing.authority.name, mail.sender)),
+                      formataddr((notice.to_name, notice.to)), notice.subject)
     if mail.reply_to:
         msg["Reply-To"] = mail.reply_to
-    msg["Subject"] = notice.subject
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=mail.sender.split("@", 1)[1])
     msg["X-Briefing-Kind"] = notice.kind
     msg.set_content(notice.text)
     msg.add_alternative(notice.html, subtype="html")

@@ -50,10 +50,6 @@ def is_period(text: str) -> bool:
     return True
 
 
-def is_month(text: str) -> bool:
-    return bool(_MONTHLY.match(text))
-
-
 def period_index(period: str) -> int:
     """Ordinal within the period's own kind: consecutive periods differ by exactly 1."""
     freq = frequency_of(period)

@@ -7,7 +7,6 @@ last, through the ledger.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +30,10 @@ from tasks.problems import Problem, Severity, errors
 from tasks.render import render_html, render_pdfs
 from tasks.sources import load_sources
 from tasks.spc import analyse_spc
-from tasks.store import STORE_URL_ENV, HistoryStore, find_revisions
+from tasks.store import HistoryStore, find_revisions, store_for
 from tasks.summary import summary_dict
 from tasks.validate import check_coverage, check_records, usable_records
+from tasks.values import opt_float
 
 PDF_NAME = "briefing.pdf"
 HTML_NAME = "briefing.html"
@@ -156,8 +156,8 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
 
 
 def _n(x: object) -> str:
-    v = float("nan") if x is None else float(x)  # type: ignore[arg-type]
-    return "blank" if v != v else f"{v:g}"
+    v = opt_float(x)
+    return "blank" if v is None else f"{v:g}"
 
 
 def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime,
@@ -222,14 +222,13 @@ def brief_authority(config_dir: Path, exports_dir: Path, authority: str, out_dir
     Raises ValidationFailed if that authority's figures have errors (the others go on).
     """
     from tasks.problems import ValidationFailed
-    from tasks.store import default_store_url, open_store
 
     inputs = validate_exports(Path(config_dir), Path(exports_dir), cycle, authority=authority)
     if not inputs.ok:
         raise ValidationFailed(inputs.problems)
     if not (inputs.records["period"] == inputs.cycle).any():
         raise NoFigures(f"no figures for {label(inputs.cycle)} (an authority since replaced?)")
-    store = open_store(os.environ.get(STORE_URL_ENV) or default_store_url(Path(out_dir)))
+    store = store_for(Path(out_dir))
     analysed = compare_with_history(inputs, store)
     editions = list(Edition) if edition == "both" else [Edition(edition)]
     rendered = render_briefing(inputs, analysed, datetime.now().astimezone(), editions)

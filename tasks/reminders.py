@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr
 from typing import Any
 
 from tasks.calendar import MeetingPlan, next_meeting, plan_meeting, working_days_before
 from tasks.config import Config
-from tasks.mail import Mailer
+from tasks.mail import Mailer, new_message
 from tasks.periods import label
 from tasks.store import HistoryStore, LedgerEntry
 
@@ -85,12 +84,8 @@ def send_reminders(reminders: list[Reminder], config: Config, plan: MeetingPlan,
         if prior is not None and prior.status == "sent":
             results.append((r.to, "already_sent"))
             continue
-        msg = EmailMessage()
-        msg["From"] = formataddr((config.briefing.authority.name, mail.sender))
-        msg["To"] = formataddr((r.to_name, r.to))
-        msg["Subject"] = r.subject
-        msg["Date"] = formatdate(localtime=True)
-        msg["Message-ID"] = make_msgid(domain=mail.sender.split("@", 1)[1])
+        msg = new_message(formataddr((config.briefing.authority.name, mail.sender)),
+                          formataddr((r.to_name, r.to)), r.subject)
         msg["X-Briefing-Kind"] = r.key.split(":", 1)[0]
         msg.set_content(r.text)
         try:

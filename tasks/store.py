@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 import threading
@@ -22,6 +21,8 @@ from typing import Protocol
 
 import pandas as pd
 import sqlalchemy as sa
+
+from tasks.values import opt_float
 
 HISTORY_COLUMNS = ["indicator", "period", "value", "numerator", "denominator"]
 REVISION_COLUMNS = ["indicator", "period", "old_value", "new_value"]
@@ -126,7 +127,7 @@ class MemoryHistoryStore:
                      revisions: pd.DataFrame, files: list[str]) -> None:
         for r in records.itertuples(index=False):
             self._obs[(authority, str(r.indicator), str(r.period))] = (
-                _none_if_nan(r.value), _none_if_nan(r.numerator), _none_if_nan(r.denominator))
+                opt_float(r.value), opt_float(r.numerator), opt_float(r.denominator))
         for r in revisions.itertuples(index=False):
             self._revisions.append({"indicator": r.indicator, "period": r.period,
                                     "old_value": r.old_value, "new_value": r.new_value,
@@ -205,13 +206,6 @@ _ledger = sa.Table(
 )
 
 
-def _none_if_nan(x: object) -> float | None:
-    if x is None:
-        return None
-    v = float(x)  # type: ignore[arg-type]
-    return None if math.isnan(v) else v
-
-
 class SqlHistoryStore:
     """History and ledger in any SQLAlchemy database; each cycle is one transaction."""
 
@@ -238,12 +232,12 @@ class SqlHistoryStore:
                      revisions: pd.DataFrame, files: list[str]) -> None:
         now = _now()
         obs = [{"authority": authority, "indicator": str(r.indicator), "period": str(r.period),
-                "value": _none_if_nan(r.value), "numerator": _none_if_nan(r.numerator),
-                "denominator": _none_if_nan(r.denominator), "cycle": cycle, "stored_at": now}
+                "value": opt_float(r.value), "numerator": opt_float(r.numerator),
+                "denominator": opt_float(r.denominator), "cycle": cycle, "stored_at": now}
                for r in records.itertuples(index=False)]
         keys = [{"a": authority, "i": o["indicator"], "p": o["period"]} for o in obs]
         revs = [{"authority": authority, "indicator": str(r.indicator), "period": str(r.period),
-                 "old_value": _none_if_nan(r.old_value), "new_value": _none_if_nan(r.new_value),
+                 "old_value": opt_float(r.old_value), "new_value": opt_float(r.new_value),
                  "cycle": cycle, "revised_at": now} for r in revisions.itertuples(index=False)]
         with self.engine.begin() as conn:
             if keys:
@@ -308,6 +302,11 @@ class SqlHistoryStore:
 
 def default_store_url(out_dir: Path) -> str:
     return f"sqlite:///{(Path(out_dir) / 'history.sqlite').resolve()}"
+
+
+def store_for(out_dir: Path) -> HistoryStore:
+    """The store a run uses: BRIEFING_STORE_URL, else `<out>/history.sqlite`."""
+    return open_store(os.environ.get(STORE_URL_ENV) or default_store_url(out_dir))
 
 
 def open_store(url: str) -> HistoryStore:

@@ -6,7 +6,6 @@ suppressed ones printed in the public paper); it is never emailed.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
@@ -15,17 +14,12 @@ import pandas as pd
 from tasks.config import Config
 from tasks.notify import Delivery
 from tasks.problems import Problem, sort_problems
+from tasks.values import opt_float, opt_text
 
 
 def _num(x: object) -> float | None:
-    if x is None:
-        return None
-    v = float(x)  # type: ignore[arg-type]
-    return None if math.isnan(v) else round(v, 6)
-
-
-def _text(x: object) -> str | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+    v = opt_float(x)
+    return None if v is None else round(v, 6)
 
 
 def _spc(s: pd.Series) -> dict[str, Any]:
@@ -66,11 +60,11 @@ def summary_dict(config: Config, analysis: pd.DataFrame, problems: list[Problem]
             "unit": ind.unit.value, "polarity": ind.polarity.value,
             "value": _num(r["value"]), "target": ind.target, "tolerance": ind.tolerance,
             "rag": r["rag"], "previous": _num(r["previous"]),
-            "previous_period": _text(r["previous_period"]), "change": _num(r["change"]),
+            "previous_period": opt_text(r["previous_period"]), "change": _num(r["change"]),
             "direction": r["direction"], "consecutive_declines": int(r["consecutive_declines"]),  # type: ignore[arg-type]
-            "deep_dive": bool(r["deep_dive"]), "chain_broken_by_missing": _text(r["chain_gap"]),
+            "deep_dive": bool(r["deep_dive"]), "chain_broken_by_missing": opt_text(r["chain_gap"]),
             "year_ago": _num(r["year_ago"]), "breach": bool(r["breach"]), "owner": ind.owner,
-            "period": _text(r["period"]),
+            "period": opt_text(r["period"]),
             "direction_3": r["direction_3"], "direction_6": r["direction_6"],
             "direction_12": r["direction_12"], "small_number": bool(r["small_number"]),
             "spc": (_spc(spc_rows.loc[ind.code])  # type: ignore[arg-type]
