@@ -17,6 +17,8 @@ fc-list 2>/dev/null | grep -i "DejaVu Sans" >/dev/null || need_apt+=(fonts-dejav
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+# PostgreSQL behind the Prefect server and the history store, for the scale-out test.
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need_apt+=(postgresql postgresql-contrib)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing system packages: ${need_apt[*]}"
@@ -50,7 +52,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   # constraints.txt pins every package to the versions tested (pip freeze of a green run),
   # so a new release upstream cannot break a fresh install.
   .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import prefect, weasyprint, pandas, aiosmtpd" \
+  .venv/bin/python -c "import prefect, weasyprint, pandas, aiosmtpd, psycopg" \
     || { echo "setup: the install failed; see the messages above" >&2; exit 1; }
   touch "$stamp"
 fi

@@ -42,6 +42,68 @@ class Overview:
     failed: list[str]
 
 
+def split_parts(codes: list[str], size: int) -> list[list[str]]:
+    """Consecutive parts of at most `size` authorities, in the order given."""
+    if size < 1:
+        raise ValueError(f"part_size must be at least 1, got {size}")
+    return [codes[i:i + size] for i in range(0, len(codes), size)]
+
+
+@dataclass(frozen=True)
+class PartOutcome:
+    """What one part of a spread regional run came back with."""
+
+    run_id: str
+    authorities: list[str]
+    state: str
+    results: list[dict[str, Any]]
+    failed: dict[str, str]  # code -> "Name (reason)"
+    worker: str = ""
+    host: str = ""
+
+    @property
+    def missing(self) -> list[str]:
+        """Authorities the part gave no answer for (its run crashed or never ran)."""
+        answered = {r["code"] for r in self.results} | set(self.failed)
+        return [a for a in self.authorities if a not in answered]
+
+    def describe(self) -> str:
+        where = f" by {self.worker or '?'} on {self.host or '?'}" if self.host else ""
+        return (f"{self.state}{where}: {len(self.results)} briefed, {len(self.failed)} "
+                f"failed, {len(self.missing)} without an answer")
+
+    def record(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "state": self.state, "worker": self.worker,
+                "host": self.host, "authorities": self.authorities,
+                "briefed": [r["code"] for r in self.results],
+                "failed": list(self.failed.values())}
+
+
+def read_part(path: Path, run_id: str, authorities: list[str], state: str) -> PartOutcome:
+    """The part's file, or an empty outcome when the part's run left none."""
+    import json
+
+    if not path.is_file():
+        return PartOutcome(run_id, authorities, state, [], {})
+    got = json.loads(path.read_text(encoding="utf-8"))
+    return PartOutcome(run_id, authorities, state, got["results"], got["failed"],
+                       got.get("worker", ""), got.get("host", ""))
+
+
+def merge_parts(parts: list[PartOutcome], names: dict[str, str]
+                ) -> tuple[list[dict[str, Any]], list[str]]:
+    """All parts' rows and failures; an authority whose part ended without answering is a
+    failure that names the part's end, so nothing drops out of the overview silently."""
+    results: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for p in parts:
+        results += p.results
+        failed += p.failed.values()
+        failed += [f"{names.get(a, a)} (no result from its part: run {p.state})"
+                   for a in p.missing]
+    return results, failed
+
+
 def overview(config: Config, results: list[dict[str, Any]], failed: list[str],
              generated_at: datetime) -> Overview:
     """Rows sorted by the number of red indicators, then deep dives: worst first."""

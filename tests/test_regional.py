@@ -38,3 +38,34 @@ def test_regional_run(prefect_harness: None, tmp_path: Path) -> None:
     # Worst first: Torbay has more red indicators than Barnet in 2025.
     assert rows[0] == "Torbay (880)"
     assert (folder / "overview.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_parts_split_in_order_and_merge_without_losing_anyone(tmp_path: Path) -> None:
+    from tasks.outputs import write_json_atomic
+    from tasks.regional import merge_parts, read_part, split_parts
+
+    codes = [str(c) for c in range(301, 306)]
+    assert split_parts(codes, 2) == [["301", "302"], ["303", "304"], ["305"]]
+    assert split_parts(codes, 10) == [codes]
+    with pytest.raises(ValueError, match="part_size"):
+        split_parts(codes, 0)
+    row = {"code": "301", "name": "A", "cycle": "2025", "indicators": {}}
+    write_json_atomic(tmp_path / "r1.json", {
+        "results": [row], "failed": {"302": "B (no figures for 2025)"},
+        "worker": "worker-a", "host": "h1", "authorities": ["301", "302"]})
+    done = read_part(tmp_path / "r1.json", "r1", ["301", "302"], "Completed")
+    # A part whose run crashed before writing its file: its authorities are not dropped.
+    crashed = read_part(tmp_path / "r2.json", "r2", ["303", "304"], "Crashed")
+    # A part still running at the deadline, its file empty so far.
+    write_json_atomic(tmp_path / "r3.json", {"results": [], "failed": {},
+                                             "authorities": ["305"]})
+    late = read_part(tmp_path / "r3.json", "r3", ["305"], "still going after 60 minutes")
+    results, failed = merge_parts([done, crashed, late], {"303": "C", "304": "D"})
+    assert results == [row]
+    assert failed == ["B (no figures for 2025)",
+                      "C (no result from its part: run Crashed)",
+                      "D (no result from its part: run Crashed)",
+                      "305 (no result from its part: run still going after 60 minutes)"]
+    assert done.describe() == "Completed by worker-a on h1: 1 briefed, 1 failed, 0 without " \
+                              "an answer"
+    assert crashed.record()["briefed"] == [] and crashed.missing == ["303", "304"]

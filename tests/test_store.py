@@ -1,8 +1,10 @@
-"""The history store and ledger: the real SQLite file, and the in-memory twin, alike."""
+"""The history store and ledger: a real SQLite file, a real PostgreSQL server, and the
+in-memory twin, alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -29,10 +31,32 @@ def recs(rows: list[tuple[str, str, float | None]]) -> pd.DataFrame:
         {"value": "float64", "numerator": "float64", "denominator": "float64"})
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Callable[[], str]]:
+    """A real PostgreSQL server for the module; each call gives a new empty database."""
+    import psycopg
+
+    from tests.postgres import postgres_server
+
+    with postgres_server([]) as where:
+        made = itertools.count()
+
+        def new_database() -> str:
+            name = f"t{next(made)}"
+            with psycopg.connect(f"postgresql://{where}/postgres", autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {name}")
+            return f"postgresql+psycopg://{where}/{name}"
+
+        yield new_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "memory"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], HistoryStore]:
     if request.param == "sqlite":
         return lambda: SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres")()
+        return lambda: SqlHistoryStore(url)
     mem = MemoryHistoryStore()
     return lambda: mem
 
@@ -62,6 +86,17 @@ def test_ledger_round_trip(make_store: Callable[[], HistoryStore]) -> None:
     got = make_store().ledger_get("999", "2024-10", "k")
     assert got is not None and got.status == "sent" and got.message_id == "<id>"
     assert make_store().ledger_get("999", "2024-11", "k") is None
+
+
+def test_one_run_at_a_time_per_cycle(make_store: Callable[[], HistoryStore]) -> None:
+    first, second = make_store(), make_store()  # two connections, as two workers would be
+    assert first.try_lock("999", "2024-10", "run-1")
+    assert not second.try_lock("999", "2024-10", "run-2")
+    assert second.try_lock("999", "2024-11", "run-2")  # another cycle is free
+    second.unlock("999", "2024-10", "run-2")  # not its lock: nothing happens
+    assert not second.try_lock("999", "2024-10", "run-2")
+    first.unlock("999", "2024-10", "run-1")
+    assert second.try_lock("999", "2024-10", "run-2")
 
 
 def test_revision_from_blank_counts() -> None:
