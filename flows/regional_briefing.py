@@ -23,6 +23,7 @@ from prefect import flow, get_client, get_run_logger, task, unmapped  # noqa: E4
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.deployments import run_deployment  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
+from prefect.states import Cancelled, Cancelling  # noqa: E402
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner  # noqa: E402
 
 from tasks import pipeline  # noqa: E402
@@ -111,6 +112,11 @@ def _spread(deployment: str, codes: list[str], part_size: int, config_dir: str,
                     continue
                 state = client.read_flow_run(run_id).state
                 final = state is not None and state.is_final()
+                if not final and time.monotonic() > deadline:
+                    # Stop it, so that it cannot write its rows after the overview is made.
+                    waiting = state is None or state.is_scheduled() or state.is_pending()
+                    client.set_flow_run_state(run_id, Cancelled() if waiting else Cancelling(),
+                                              force=True)
                 if final or time.monotonic() > deadline:
                     name = (state.name or state.type.value) if final and state else (
                         f"still going after {timeout_minutes:g} minutes")

@@ -69,3 +69,27 @@ def test_parts_split_in_order_and_merge_without_losing_anyone(tmp_path: Path) ->
     assert done.describe() == "Completed by worker-a on h1: 1 briefed, 1 failed, 0 without " \
                               "an answer"
     assert crashed.record()["briefed"] == [] and crashed.missing == ["303", "304"]
+
+
+def test_spread_run_whose_parts_are_never_taken_cancels_them_and_says_so(
+        prefect_harness: None, tmp_path: Path) -> None:
+    """A deployment with no worker: the part waits, the deadline passes, the part is
+    cancelled (so it cannot write late), and the authority is named, not dropped."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from flows.regional_briefing import regional_briefing, regional_part
+
+    deployment_id = regional_part.to_deployment(name="nobody-works-here").apply()
+    with pytest.raises(RuntimeError) as failed:
+        regional_briefing(authorities=["Torbay"], out_dir=str(tmp_path / "out"),
+                          spread_to="regional-briefing-part/nobody-works-here",
+                          part_timeout_minutes=0.05)
+    assert ("no authority could be briefed: Torbay (no result from its part: run still "
+            "going after 0.05 minutes)") in str(failed.value)
+    with get_client(sync_client=True) as client:
+        (part,) = client.read_flow_runs(limit=5, deployment_filter=DeploymentFilter(
+            id=DeploymentFilterId(any_=[deployment_id])))
+    assert part.state is not None and part.state.is_cancelled()
+    assert part.parameters["authorities"] == ["880"]
+    assert not (tmp_path / "out" / "880").exists()
