@@ -27,7 +27,7 @@ from tasks.outputs import cycle_dir, write_bytes_atomic, write_json_atomic, writ
 from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
 from tasks.plausibility import implausible_jumps
 from tasks.problems import Problem, Severity, errors
-from tasks.render import render_html, render_pdfs
+from tasks.render import PdfWriters, render_html
 from tasks.sources import load_sources
 from tasks.spc import analyse_spc
 from tasks.store import HistoryStore, find_revisions, store_for
@@ -163,12 +163,14 @@ def _n(x: object) -> str:
 def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime,
                     editions: list[Edition] | None = None) -> Rendered:
     """The public and the restricted edition (or those asked for), as HTML and PDF."""
-    contexts = {e: build_context(inputs.config, analysed.analysis, analysed.history,
-                                 inputs.cycle, inputs.problems + analysed.problems,
-                                 generated_at, analysed.benchmarks, analysed.spc, e,
-                                 inputs.commentary) for e in (editions or list(Edition))}
-    htmls = {e: render_html(c) for e, c in contexts.items()}
-    pdfs = render_pdfs(list(htmls.values()))
+    wanted = editions or list(Edition)
+    with PdfWriters(len(wanted)) as writers:  # helpers start now, while contexts are built
+        contexts = {e: build_context(inputs.config, analysed.analysis, analysed.history,
+                                     inputs.cycle, inputs.problems + analysed.problems,
+                                     generated_at, analysed.benchmarks, analysed.spc, e,
+                                     inputs.commentary) for e in wanted}
+        htmls = {e: render_html(c) for e, c in contexts.items()}
+        pdfs = writers.write(list(htmls.values()))
     return Rendered({e: Paper(contexts[e], htmls[e], pdf)
                      for e, pdf in zip(htmls, pdfs, strict=True)})
 

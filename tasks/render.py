@@ -64,17 +64,42 @@ class ProjectFilesOnly(URLFetcher):
         return URLFetcherResponse(url, body=path.read_bytes())
 
 
-def render_pdfs(htmls: list[str], templates_dir: Path = TEMPLATES_DIR) -> list[bytes]:
-    """Several PDFs at once, one process each (WeasyPrint is CPU-bound Python: threads would
-    take turns). Spawned, not forked: the caller may be running Prefect's threads."""
-    # Already a worker of a process pool (a regional run): pools cannot nest.
-    if (len(htmls) < 2 or (os.cpu_count() or 1) < 2
-            or multiprocessing.current_process().daemon):
-        return [render_pdf(h, templates_dir) for h in htmls]
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(len(htmls), os.cpu_count() or 1),
-                             mp_context=ctx) as pool:
-        return list(pool.map(render_pdf, htmls, [templates_dir] * len(htmls)))
+def _ready() -> None:
+    """Runs first in a helper process: unpickling it imports this module and WeasyPrint."""
+
+
+class PdfWriters:
+    """PDFs of several papers at once: one in this process, the others in helper processes
+    started on entering, so that their imports (a second or so) overlap the caller's work.
+
+    WeasyPrint is CPU-bound Python, so threads would take turns. Helpers are spawned, not
+    forked: the caller may be running Prefect's threads. A process that is itself a pool's
+    worker (a regional run) cannot start helpers and renders everything itself.
+    """
+
+    def __init__(self, papers: int, templates_dir: Path = TEMPLATES_DIR) -> None:
+        self.templates_dir = templates_dir
+        helpers = min(papers - 1, (os.cpu_count() or 1) - 1)
+        self.pool: ProcessPoolExecutor | None = None
+        if helpers > 0 and not multiprocessing.current_process().daemon:
+            self.pool = ProcessPoolExecutor(max_workers=helpers,
+                                            mp_context=multiprocessing.get_context("spawn"))
+            for _ in range(helpers):
+                self.pool.submit(_ready)
+
+    def __enter__(self) -> PdfWriters:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def write(self, htmls: list[str]) -> list[bytes]:
+        if self.pool is None or len(htmls) < 2:
+            return [render_pdf(h, self.templates_dir) for h in htmls]
+        later = [self.pool.submit(render_pdf, h, self.templates_dir) for h in htmls[1:]]
+        first = render_pdf(htmls[0], self.templates_dir)
+        return [first, *(f.result() for f in later)]
 
 
 def render_pdf(html: str, templates_dir: Path = TEMPLATES_DIR) -> bytes:
