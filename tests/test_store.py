@@ -110,3 +110,25 @@ def test_open_store_by_url(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sub' / 'h.sqlite'}"
     assert isinstance(open_store(url), SqlHistoryStore)
     assert (tmp_path / "sub" / "h.sqlite").exists()
+
+
+def test_one_query_per_step_whatever_the_size(tmp_path: Path) -> None:
+    """The analysis reads an authority's history in one query, and a cycle is stored in a
+    fixed number of statements: never one per indicator or per month."""
+    import sqlalchemy as sa
+
+    from tasks import pipeline
+    from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS
+
+    store = SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute",
+                    lambda conn, cursor, sql, *rest: statements.append(sql))
+    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
+    assert inputs.records["indicator"].nunique() > 30 and len(inputs.records) > 1000
+    store.commit_cycle("999", inputs.cycle, inputs.records, NO_REVISIONS, ["x.csv"])
+    assert len(statements) <= 5, statements
+    statements.clear()
+    analysed = pipeline.compare_with_history(inputs, store)
+    assert [s.split()[0] for s in statements] == ["SELECT"]
+    assert len(analysed.history) == len(inputs.records)
