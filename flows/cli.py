@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -85,6 +86,11 @@ def parser() -> argparse.ArgumentParser:
                      help="DfE's published files (default ../shared/data/dfe)")
     reg.add_argument("--out", default="outputs", metavar="DIR", help="output folder")
     reg.add_argument("--cycle", metavar="YYYY", help="reporting year (default: latest)")
+    reg.add_argument("--spread-to", metavar="DEPLOYMENT",
+                     help="hand the authorities in parts to this deployment's workers, e.g. "
+                          "regional-briefing-part/regional-part (needs PREFECT_API_URL)")
+    reg.add_argument("--part-size", type=int, default=10, metavar="N",
+                     help="authorities per part with --spread-to (default 10)")
 
     sub.add_parser("serve", help="run the deployments in prefect.yaml on this machine",
                    description="Serve the deployments declared in prefect.yaml: their "
@@ -181,12 +187,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             return _validate(args)
         if args.command == "regional":
+            if args.spread_to and not os.environ.get("PREFECT_API_URL"):
+                raise ConfigError("--spread-to hands parts to the workers of a Prefect server: "
+                                  "set PREFECT_API_URL to that server's API")
             prefect_env.apply()
             from flows.regional_briefing import regional_briefing
 
             print(regional_briefing(config_dir=str(REAL_CONFIG), exports_dir=args.exports,
                                     authorities=args.authority, out_dir=args.out,
-                                    cycle=args.cycle))
+                                    cycle=args.cycle, spread_to=args.spread_to,
+                                    part_size=args.part_size))
             return EXIT_OK
         if args.command == "serve":
             prefect_env.apply()

@@ -29,6 +29,9 @@ def test_help(args: list[str]) -> None:
     if args[0] == "run":
         for flag in ("--config", "--exports", "--cycle", "--out", "--send", "--resend"):
             assert flag in done.stdout
+    if args[0] == "regional":
+        for flag in ("--authority", "--cycle", "--out", "--spread-to", "--part-size"):
+            assert flag in done.stdout
 
 
 def test_installed_console_script_has_help() -> None:
@@ -89,3 +92,10 @@ def test_public_edition_only(tmp_path: Path, prefect_harness: None) -> None:
     emls = list((out / "999" / "2024-10" / "outbox").glob("*.eml"))
     assert len(emls) == 9
     assert all("briefing-public.pdf" in e.read_text() for e in emls)
+
+
+def test_spreading_without_a_server_is_refused_before_anything_starts(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert main(["regional", "--spread-to", "regional-briefing-part/regional-part"]) == 2
+    assert "set PREFECT_API_URL" in capsys.readouterr().err
