@@ -206,13 +206,34 @@ _ledger = sa.Table(
 )
 
 
+_DDL_LOCK = 0x4252_4945_4649_4E47  # "BRIEFING": PostgreSQL advisory lock key for the DDL
+
+
+def _create_tables(engine: sa.Engine, tries: int = 5) -> None:
+    """Create the tables if missing, safely when many processes open a new store at once
+    (the parts of a spread regional run): "does it exist? create it" is a race. PostgreSQL
+    serialises it with an advisory lock; elsewhere the loser sees the tables on a retry."""
+    for attempt in range(tries):
+        try:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                 {"key": _DDL_LOCK})
+                _meta.create_all(conn)
+            return
+        except sa.exc.DBAPIError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 class SqlHistoryStore:
     """History and ledger in any SQLAlchemy database; each cycle is one transaction."""
 
     def __init__(self, url: str):
         self.url = url
         self.engine = sa.create_engine(url)
-        _meta.create_all(self.engine)
+        _create_tables(self.engine)
 
     def history(self, authority: str) -> pd.DataFrame:
         q = (sa.select(_observations.c.indicator, _observations.c.period, _observations.c.value,

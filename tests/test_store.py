@@ -132,3 +132,30 @@ def test_one_query_per_step_whatever_the_size(tmp_path: Path) -> None:
     analysed = pipeline.compare_with_history(inputs, store)
     assert [s.split()[0] for s in statements] == ["SELECT"]
     assert len(analysed.history) == len(inputs.records)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_many_workers_opening_a_new_store_at_once(kind: str, tmp_path: Path,
+                                                  request: pytest.FixtureRequest) -> None:
+    """Parts of a spread regional run start together, each creating the tables if missing:
+    a race in CREATE TABLE once failed an authority on PostgreSQL."""
+    import threading
+
+    url = (f"sqlite:///{tmp_path / 'h.sqlite'}" if kind == "sqlite"
+           else request.getfixturevalue("postgres")())
+    start, errors = threading.Barrier(8), []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            SqlHistoryStore(url).dispose()
+        except Exception as exc:  # collected, so every thread's outcome is seen
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert SqlHistoryStore(url).history("999").empty
