@@ -112,12 +112,13 @@ def _spread(deployment: str, codes: list[str], part_size: int, config_dir: str,
                     continue
                 state = client.read_flow_run(run_id).state
                 final = state is not None and state.is_final()
-                if not final and time.monotonic() > deadline:
+                overdue = not final and time.monotonic() > deadline
+                if overdue:
                     # Stop it, so that it cannot write its rows after the overview is made.
                     waiting = state is None or state.is_scheduled() or state.is_pending()
                     client.set_flow_run_state(run_id, Cancelled() if waiting else Cancelling(),
                                               force=True)
-                if final or time.monotonic() > deadline:
+                if final or overdue:
                     name = (state.name or state.type.value) if final and state else (
                         f"still going after {timeout_minutes:g} minutes")
                     outcomes[run_id] = read_part(_parts_dir(out_dir, cycle) / f"{run_id}.json",
