@@ -33,6 +33,7 @@ from tasks.outputs import write_json_atomic  # noqa: E402
 from tasks.regional import (  # noqa: E402
     PartOutcome,
     merge_parts,
+    named_failures,
     overview,
     read_part,
     split_parts,
@@ -48,8 +49,9 @@ brief_authority = task(name="brief-authority", cache_policy=NO_CACHE, retries=0)
 
 
 def _brief_all(config_dir: str, exports_dir: str, codes: list[str], out_dir: str, cycle: str,
-               edition: str, names: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Map the authorities over the flow's task runner; one failing never stops the rest."""
+               edition: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Map the authorities over the flow's task runner; one failing never stops the rest.
+    Returns the overview's rows, and the reason for each authority (by code) not briefed."""
     log = get_run_logger()
     futures = brief_authority.map(unmapped(Path(config_dir)), unmapped(Path(exports_dir)),
                                   codes, unmapped(Path(out_dir)), unmapped(cycle),
@@ -61,7 +63,7 @@ def _brief_all(config_dir: str, exports_dir: str, codes: list[str], out_dir: str
             results.append(f.result())
         else:
             reason = f.result(raise_on_failure=False)
-            failed[code] = f"{names.get(code, code)} ({reason})"
+            failed[code] = str(reason)
             log.warning("No briefing for %s: %s", code, state)
     return results, failed
 
@@ -82,9 +84,8 @@ def regional_part(authorities: list[str], cycle: str, config_dir: str = "config/
     worker = os.environ.get("PREFECT__WORKER_NAME", "")
     log.info("Part of %d authorities on %s (worker %s)", len(authorities),
              socket.gethostname(), worker or "none")
-    known, _ = published_index(Path(exports_dir), load_sources(Path(config_dir)))
     results, failed = _brief_all(config_dir, exports_dir, authorities, out_dir, cycle,
-                                 edition, known)
+                                 edition)
     path = _parts_dir(out_dir, cycle) / f"{flow_run.id}.json"
     write_json_atomic(path, {"results": results, "failed": failed, "worker": worker,
                              "host": socket.gethostname(), "authorities": authorities})
@@ -160,8 +161,8 @@ def regional_briefing(config_dir: str = "config/dfe", exports_dir: str = DFE,
     else:
         parts = []
         results, by_code = _brief_all(config_dir, exports_dir, codes, out_dir, cycle,
-                                      edition, known)
-        failed = list(by_code.values())
+                                      edition)
+        failed = named_failures(by_code, known)
     if not results:
         raise RuntimeError("no authority could be briefed: " + "; ".join(failed))
     ov = overview(load_config(Path(config_dir)), results, failed,

@@ -57,7 +57,7 @@ class PartOutcome:
     authorities: list[str]
     state: str
     results: list[dict[str, Any]]
-    failed: dict[str, str]  # code -> "Name (reason)"
+    failed: dict[str, str]  # code -> reason
     worker: str = ""
     host: str = ""
 
@@ -76,7 +76,7 @@ class PartOutcome:
         return {"run_id": self.run_id, "state": self.state, "worker": self.worker,
                 "host": self.host, "authorities": self.authorities,
                 "briefed": [r["code"] for r in self.results],
-                "failed": list(self.failed.values())}
+                "failed": self.failed}
 
 
 def read_part(path: Path, run_id: str, authorities: list[str], state: str) -> PartOutcome:
@@ -90,18 +90,23 @@ def read_part(path: Path, run_id: str, authorities: list[str], state: str) -> Pa
                        got.get("worker", ""), got.get("host", ""))
 
 
+def named_failures(failed: dict[str, str], names: dict[str, str]) -> list[str]:
+    """"Name (reason)" for each authority that was not briefed, as the overview shows it."""
+    return [f"{names.get(code, code)} ({reason})" for code, reason in failed.items()]
+
+
 def merge_parts(parts: list[PartOutcome], names: dict[str, str]
                 ) -> tuple[list[dict[str, Any]], list[str]]:
     """All parts' rows and failures; an authority whose part ended without answering is a
     failure that names the part's end, so nothing drops out of the overview silently."""
     results: list[dict[str, Any]] = []
-    failed: list[str] = []
+    failed: dict[str, str] = {}
     for p in parts:
         results += p.results
-        failed += p.failed.values()
-        failed += [f"{names.get(a, a)} (no result from its part: run {p.state})"
-                   for a in p.missing]
-    return results, failed
+        failed |= p.failed
+        failed |= {a: f"no result from its part: run {p.state}"
+                   for a in p.missing}
+    return results, named_failures(failed, names)
 
 
 def overview(config: Config, results: list[dict[str, Any]], failed: list[str],

@@ -51,7 +51,7 @@ def test_parts_split_in_order_and_merge_without_losing_anyone(tmp_path: Path) ->
         split_parts(codes, 0)
     row = {"code": "301", "name": "A", "cycle": "2025", "indicators": {}}
     write_json_atomic(tmp_path / "r1.json", {
-        "results": [row], "failed": {"302": "B (no figures for 2025)"},
+        "results": [row], "failed": {"302": "no figures for 2025"},
         "worker": "worker-a", "host": "h1", "authorities": ["301", "302"]})
     done = read_part(tmp_path / "r1.json", "r1", ["301", "302"], "Completed")
     # A part whose run crashed before writing its file: its authorities are not dropped.
@@ -60,7 +60,7 @@ def test_parts_split_in_order_and_merge_without_losing_anyone(tmp_path: Path) ->
     write_json_atomic(tmp_path / "r3.json", {"results": [], "failed": {},
                                              "authorities": ["305"]})
     late = read_part(tmp_path / "r3.json", "r3", ["305"], "still going after 60 minutes")
-    results, failed = merge_parts([done, crashed, late], {"303": "C", "304": "D"})
+    results, failed = merge_parts([done, crashed, late], {"302": "B", "303": "C", "304": "D"})
     assert results == [row]
     assert failed == ["B (no figures for 2025)",
                       "C (no result from its part: run Crashed)",
