@@ -1,38 +1,67 @@
 """`briefing`: run the monthly briefing, the bundled demo, or a check of the exports.
 
-Exit codes: 0 done; 1 the exports have errors (nothing was stored or written);
-2 a usage or configuration error (config files, SMTP settings); 3 the briefing was
-produced but some messages failed (recorded, and retried by the next run).
+Exit codes: 0 done; 1 the exports have errors that stop the run (about a whole file, or
+any with --strict; nothing was stored or written); 2 a usage or configuration error
+(config files, SMTP settings, folders, a cycle with no figures, the cycle busy with another
+run), always one line on stderr and, where it can be known beforehand, before Prefect's
+engine starts; 3 the briefing was produced but some messages failed (recorded, and retried
+by the next run); 4 the briefing was produced, but some figures were withheld for an error
+in one cell of an export (each named; fix the export and run again).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from flows import prefect_env
+
+if TYPE_CHECKING:  # imported when used: `briefing --help` stays quick
+    from tasks.files import Limits
+    from tasks.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "config"
 DEMO_EXPORTS = ROOT / "demo" / "exports"
 REAL_CONFIG = ROOT / "config" / "dfe"
 REAL_EXPORTS = ROOT.parent / "shared" / "data" / "dfe"
-EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_MAIL = 0, 1, 2, 3
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_MAIL, EXIT_WITHHELD = 0, 1, 2, 3, 4
+CYCLE_HELP = ("period to report: a month 2024-10, a calendar quarter 2024-Q3, or a year 2025 "
+              "(a DfE reporting year to March; financial, academic and calendar years are "
+              "filed under the year they end in); default: the latest in the exports")
+STRICT_HELP = ("stop at any error in the exports, as rules.strict does (otherwise an error in "
+               "one cell withholds that figure and the rest of the paper is produced, exit 4)")
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called: one line, exit 2, nothing started."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's own errors as one line (and exit 2), like every other usage error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"Error: {message} (see {self.prog} --help)\n")
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="briefing",
         description="Children's services performance briefing for Overview and Scrutiny: "
                     "validate the month's exports, compare with history, targets and trend, "
                     "render the committee paper (HTML and PDF) and notify indicator owners.",
-        epilog="Exit codes: 0 done; 1 the exports have errors (nothing stored or written); "
-               "2 usage or configuration error; 3 some messages failed. Emails go to an "
-               "outbox folder of .eml files unless --send is given (SMTP settings from "
+        epilog="Exit codes: 0 done; 1 the exports have errors that stop the run (nothing "
+               "stored or written); 2 usage or configuration error; 3 some messages failed; "
+               "4 produced, with some figures withheld for an error in the source. Emails go "
+               "to an outbox folder of .eml files unless --send is given (SMTP settings from "
                "BRIEFING_SMTP_* variables).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -47,29 +76,43 @@ def parser() -> argparse.ArgumentParser:
                         default="both", help="which editions to produce (default both)")
         sp.add_argument("--resend", action="store_true",
                         help="send again messages this cycle already sent")
+        sp.add_argument("--report-date", type=_iso_date, metavar="YYYY-MM-DD",
+                        help="the date of the report on the cover (default: the publication "
+                             "day of the meeting in briefing.yaml that takes this cycle's "
+                             "paper; with no such meeting, 'to be confirmed')")
+        sp.add_argument("--allow-empty", action="store_true",
+                        help="brief a --cycle that has no figures at all (otherwise a usage "
+                             "error naming the latest cycle that has figures)")
+        sp.add_argument("--strict", action="store_true", default=None, help=STRICT_HELP)
 
     demo = sub.add_parser("demo", help="run the bundled demo (latest cycle); needs no server",
                           description="Run the monthly briefing on the demo config and "
                                       "exports shipped with the project.")
     demo.add_argument("--cycle", metavar="PERIOD",
-                      help="period to report: YYYY-MM, or YYYY with --real (default: latest)")
+                      help="period to report: a month 2024-10, or a reporting year 2025 with "
+                           "--real (default: the latest)")
     demo.add_argument("--real", action="store_true",
                       help="brief from DfE's published statistics alone (../shared/data/dfe, "
                            "or --exports): annual cycles 2013 to 2025, with benchmarks")
     demo.add_argument("--authority", metavar="CODE-OR-NAME",
                       help="with --real: the authority, by DfE code or name (default: Torbay, "
                            "880)")
-    demo.add_argument("--exports", metavar="DIR", help=argparse.SUPPRESS)
+    demo.add_argument("--exports", metavar="DIR",
+                      help="with --real: the folder of DfE's published files (default "
+                           "../shared/data/dfe), read with the bundled config/dfe; for your "
+                           "own config, use: briefing run --config DIR --exports DIR")
     common_out(demo)
 
     run = sub.add_parser("run", help="run the monthly briefing on your config and exports",
-                         description="Run the monthly briefing for one cycle.")
+                         description="Run the monthly briefing for one cycle. For DfE's "
+                                     "published files with your own indicators: --config "
+                                     "a copy of config/dfe, --exports the files' folder.")
     run.add_argument("--config", required=True, metavar="DIR",
-                     help="folder with indicators.yaml, owners.yaml, briefing.yaml")
+                     help="folder with indicators.yaml, owners.yaml, briefing.yaml (and "
+                          "sources.yaml); `briefing init` drafts one from your exports")
     run.add_argument("--exports", required=True, metavar="DIR",
                      help="folder of the month's .csv and .xlsx exports")
-    run.add_argument("--cycle", metavar="PERIOD",
-                     help="period to report, e.g. 2024-10 (default: the latest in the exports)")
+    run.add_argument("--cycle", metavar="PERIOD", help=CYCLE_HELP)
     run.add_argument("--authority", metavar="CODE-OR-NAME",
                      help="report on this authority instead of the one in briefing.yaml "
                           "(looked up in published DfE files among the exports)")
@@ -92,133 +135,458 @@ def parser() -> argparse.ArgumentParser:
     reg.add_argument("--part-size", type=int, default=10, metavar="N",
                      help="authorities per part with --spread-to (default 10)")
 
-    sub.add_parser("serve", help="run the deployments in prefect.yaml on this machine",
-                   description="Serve the deployments declared in prefect.yaml: their "
-                               "schedules run, and runs triggered from the Prefect UI or "
-                               "`prefect deployment run` execute here. Uses PREFECT_API_URL, "
-                               "or a temporary local server.")
+    srv = sub.add_parser("serve", help="run the deployments in prefect.yaml on this machine",
+                         description="Serve the deployments declared in prefect.yaml: their "
+                                     "schedules run, and runs triggered from the Prefect UI "
+                                     "or `prefect deployment run` execute here. Uses the "
+                                     "Prefect server PREFECT_API_URL names; without one, "
+                                     "starts a Prefect server (with its UI) on 127.0.0.1 "
+                                     "for as long as it serves.")
+    srv.add_argument("--port", type=int, default=4200, metavar="N",
+                     help="port of the Prefect server started when PREFECT_API_URL is not "
+                          "set (default 4200): UI at http://127.0.0.1:N")
+
+    cal = sub.add_parser("calendar", help="each cycle's run day, paper deadline and "
+                                          "commentary due date in a year",
+                         description="The monthly runs in a year (07:00 Europe/London on the "
+                                     "working day papers.run_working_day in briefing.yaml, "
+                                     "England and Wales bank holidays excluded) and, for each "
+                                     "cycle a listed meeting takes, the date papers must be "
+                                     "published and the date commentary is due.")
+    cal.add_argument("--year", type=int, metavar="YYYY",
+                     help="the year of the runs (default: this year)")
+    cal.add_argument("--config", default=str(DEMO_CONFIG), metavar="DIR",
+                     help="folder with briefing.yaml (default: the demo's config/)")
+
+    sub.add_parser("schema", help="print the JSON Schema of summary.json (the contract)",
+                   description="Print the JSON Schema that every summary.json follows.")
 
     val = sub.add_parser("validate", help="check config and exports; changes nothing",
                          description="Check the config and exports and print every problem, "
                                      "one per line. Stores and writes nothing.")
     val.add_argument("--config", required=True, metavar="DIR")
     val.add_argument("--exports", required=True, metavar="DIR")
-    val.add_argument("--cycle", metavar="PERIOD", help="period to check (default: latest)")
+    val.add_argument("--cycle", metavar="PERIOD", help=CYCLE_HELP.replace("to report", "to check"))
     val.add_argument("--authority", metavar="CODE-OR-NAME",
                      help="check for this authority instead of the one in briefing.yaml")
+    val.add_argument("--allow-empty", action="store_true",
+                     help="check a --cycle that has no figures at all without complaint")
+    val.add_argument("--strict", action="store_true", default=None, help=STRICT_HELP)
+
+    init = sub.add_parser(
+        "init", help="draft sources.yaml and indicators.yaml from a folder of exports",
+        description="Read the exports (layouts, codes, titles, units, frequencies, targets "
+                    "and polarity where the files carry them) and draft a config folder for "
+                    "you to finish: every guess is marked with a comment, and what cannot "
+                    "be guessed says TODO. Then `briefing validate` says what is left.")
+    init.add_argument("--exports", required=True, metavar="DIR",
+                      help="folder of your .csv and .xlsx exports")
+    init.add_argument("--config", default="config-draft", metavar="OUT",
+                      help="folder to write (default config-draft); existing sources.yaml "
+                           "and indicators.yaml there are not overwritten without --force; "
+                           "briefing.yaml and owners.yaml are drafted only if absent")
+    init.add_argument("--force", action="store_true",
+                      help="overwrite sources.yaml and indicators.yaml in OUT")
     return p
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date such as 2024-11-20, not {text!r}") from None
+
+
+def check_usage(args: argparse.Namespace, settings: Settings) -> None:
+    """Everything about the call itself that can be checked without reading the exports:
+    raises UsageError (or ConfigError) before anything starts or is written."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from flows.failure import operators
+    from tasks.files import Limits
+    from tasks.periods import is_period
+    from tasks.store import STORE_URL_ENV
+
+    cycle = getattr(args, "cycle", None)
+    if cycle is not None and not is_period(cycle):
+        raise UsageError(f"--cycle must be a period such as 2024-10 (a month), 2024-Q3 (a "
+                         f"quarter) or 2025 (a reporting year), not {cycle[:40]!r}")
+    if args.command == "regional" and cycle is not None and len(cycle) != 4:
+        raise UsageError(f"--cycle for the regional run is a reporting year such as 2025, "
+                         f"not {cycle!r}")
+    for name in args.authority if isinstance(getattr(args, "authority", None), list) else [
+            getattr(args, "authority", None)]:
+        if name is not None and not name.strip():
+            raise UsageError("--authority is empty: give a DfE code such as 880 or a name")
+    if args.command == "calendar" and args.year is not None and not 2000 <= args.year <= 2100:
+        raise UsageError(f"--year must be a year such as 2026, not {args.year}")
+    if args.command == "serve" and not 1 <= args.port <= 65535:
+        raise UsageError(f"--port must be 1 to 65535, not {args.port}")
+    if getattr(args, "part_size", 1) < 1:
+        raise UsageError(f"--part-size must be 1 or more, not {args.part_size}")
+    if getattr(args, "config", None) is not None and args.command != "init":
+        from tasks.config import load_config
+
+        load_config(Path(args.config))  # its own errors name the file and key
+    exports = getattr(args, "exports", None)
+    if exports is not None and args.command != "demo":
+        exports_folder(Path(exports))
+    if getattr(args, "out", None) is not None:
+        out_folder(Path(args.out))
+    try:
+        Limits.from_settings(settings)
+        operators(settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    url = settings.secret("store_url")
+    if url and url != "memory://":
+        try:
+            make_url(url).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            raise UsageError(f"{STORE_URL_ENV} is not a database URL this can use "
+                             f"({type(exc).__name__}); expected e.g. "
+                             "postgresql+psycopg://user@host/history") from None
+
+
+def exports_folder(folder: Path) -> None:
+    """The exports folder exists, is a folder, and has at least one .csv or .xlsx in it."""
+    if not folder.exists():
+        raise UsageError(f"--exports {folder}: no such folder")
+    if not folder.is_dir():
+        raise UsageError(f"--exports {folder}: not a folder (give the folder the exports "
+                         "are in)")
+    try:
+        names = [p.name for p in folder.iterdir()]
+    except OSError as exc:
+        raise UsageError(f"--exports {folder}: cannot be read ({exc.strerror})") from None
+    if not any(n.lower().endswith((".csv", ".xlsx", ".xls")) and not n.startswith((".", "~$"))
+               for n in names):  # an .xls is an export, in a format the run explains
+        raise UsageError(f"--exports {folder}: no .csv or .xlsx exports in this folder")
+
+
+def out_folder(out: Path) -> None:
+    """--out is a folder, or can be made one: not a file, and inside somewhere writable."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder (give the folder outputs go in)")
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"--out {out}: {existing} is a file, so the folder cannot be made")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: {existing} is not writable")
+
+
+def _validate(args: argparse.Namespace, limits: Limits) -> int:
+    """Every finding, whether or not it would stop a run; then what is left to fill in."""
+    from tasks.config import ConfigError
+    from tasks.draft import leftovers
     from tasks.pipeline import validate_exports
+    from tasks.problems import blocking, errors, sort_problems
 
-    inputs = validate_exports(Path(args.config), Path(args.exports), args.cycle,
-                              authority=args.authority)
-    from tasks.problems import sort_problems
-
+    todo = leftovers(Path(args.config))
+    try:
+        inputs = validate_exports(Path(args.config), Path(args.exports), args.cycle,
+                                  today=date.today(), authority=args.authority,
+                                  allow_empty=args.allow_empty, strict=args.strict,
+                                  limits=limits)
+    except ConfigError:
+        for line in todo:  # a draft's blanks may be why (an authority code still 000)
+            print(line)
+        raise
     for p in sort_problems(inputs.problems):
         print(p.as_line())
-    n_err = sum(1 for p in inputs.problems if p.severity.value == "error")
+    for line in todo:
+        print(line)
+    n_err = len(errors(inputs.problems))
+    stops = blocking(inputs.problems, inputs.strict)
     print(f"{inputs.cycle}: {len(inputs.records)} usable records from {len(inputs.files)} "
-          f"file(s); {n_err} error(s), {len(inputs.problems) - n_err} other finding(s)")
-    return EXIT_DATA if n_err else EXIT_OK
+          f"file(s); {n_err} error(s), {len(inputs.problems) - n_err} other finding(s)"
+          + (f"; {len(inputs.withheld)} figure(s) would be withheld for an error in the "
+             "source" if inputs.withheld and not stops else "")
+          + ("; a run would stop" if stops else "")
+          + (f"; {len(todo)} TODO(s) left in the config" if todo else ""))
+    if stops:
+        return EXIT_DATA
+    return EXIT_WITHHELD if n_err else EXIT_OK
 
 
-def _preflight(args: argparse.Namespace, config: Path, exports: Path) -> None:
-    """Config, authority and SMTP settings checked before the engine's start-up is paid for."""
+def _init(args: argparse.Namespace, limits: Limits) -> int:
+    from tasks.draft import draft_config
+
+    exports_folder(Path(args.exports))
+    written, notes = draft_config(Path(args.exports), Path(args.config), force=args.force,
+                                  limits=limits)
+    for path in written:
+        print(f"  wrote {path}")
+    for note in notes:
+        print(f"  {note}")
+    print(f"Next: read the drafts (each guess has a comment; TODO marks what only you know), "
+          f"then: briefing validate --config {args.config} --exports {args.exports}")
+    return EXIT_OK
+
+
+def _preflight(args: argparse.Namespace, config: Path, exports: Path,
+               settings: Settings) -> None:
+    """Config, folders, authority and SMTP settings checked before the engine's start-up is
+    paid for."""
     from tasks.authorities import resolve_authority
     from tasks.config import load_config
-    from tasks.mail import SmtpSettings
+    from tasks.files import Limits
+    from tasks.mail import mailer_for
     from tasks.sources import load_sources
 
+    exports_folder(exports)
+    limits = Limits.from_settings(settings)  # checked by check_usage
     cfg = load_config(config)
+    from tasks.draft import leftovers
+
+    todo = leftovers(config)
+    if todo:
+        raise UsageError(f"{config} is a draft with {len(todo)} TODO(s) left, the first "
+                         f"{todo[0].removeprefix('TODO: ')}; fill them in and delete the word "
+                         "TODO (briefing validate lists them)")
     if args.authority:
-        resolve_authority(exports, load_sources(config), args.authority, cfg)
+        resolve_authority(exports, load_sources(config), args.authority, cfg, limits)
     if args.send:
-        SmtpSettings.from_env()
+        mailer_for(settings)  # BRIEFING_MAIL_TRANSPORT and its settings
+    if args.cycle and not args.allow_empty:
+        # A cycle typed by hand: the exports checked now, so that a typo costs one line
+        # (NoFiguresForCycle), not the engine's start-up and a blank paper. Errors in the
+        # exports are left for the run to report; the flow checks again for itself.
+        from tasks.pipeline import validate_exports
+
+        validate_exports(config, exports, args.cycle, today=date.today(),
+                         authority=args.authority, allow_empty=False, limits=limits)
 
 
-def _run(args: argparse.Namespace, config: Path, exports: Path) -> int:
-    _preflight(args, config, exports)
-    prefect_env.apply()
+_INSTALLED_COMMAND = False  # set by `entry`: this process is the `briefing` command itself
+
+
+def _children_end_with_us() -> None:
+    """Before the engine starts: a watchdog that ends this command's child processes
+    (Prefect's temporary server, PDF helpers) if the command is killed. Only for the
+    command itself, never when `main` is called inside another program (the tests)."""
+    if _INSTALLED_COMMAND:
+        from tasks.lifeline import Watchdog
+
+        try:
+            Watchdog()
+        except OSError as exc:  # no watchdog is no reason not to run
+            print(f"briefing: no watchdog for child processes ({exc})", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settings) -> int:
+    _preflight(args, config, exports, settings)
+    _children_end_with_us()
     if prefect_env.uses_local_engine():
         print("Starting Prefect's local engine (10 to 30 s; set PREFECT_API_URL to use a "
               "running server)...", file=sys.stderr, flush=True)
     from flows.monthly_briefing import monthly_briefing
+    from tasks.mail import transport_name
     from tasks.problems import ValidationFailed
+    from tasks.results import Rating
+    from tasks.store import CycleBusy
+    from tasks.summary import Summary
 
     start = time.perf_counter()
     try:
         result = monthly_briefing(config_dir=str(config), exports_dir=str(exports),
                                   cycle=args.cycle, out_dir=args.out, send=args.send,
                                   resend=args.resend, authority=args.authority,
-                                  edition=args.edition)
+                                  edition=args.edition, allow_empty=args.allow_empty,
+                                  strict=args.strict, report_date=args.report_date)
+    except CycleBusy as exc:
+        raise UsageError(str(exc)) from None
     except ValidationFailed as exc:
         for p in exc.problems:
             print(p.as_line(), file=sys.stderr)
         print(f"Stopped: {exc}", file=sys.stderr)
         return EXIT_DATA
-    summary = json.loads(Path(result["summary"]).read_text(encoding="utf-8"))
-    rags = [i["rag"] for i in summary["indicators"]]
-    dives = sum(1 for i in summary["indicators"] if i["deep_dive"])
+    if not isinstance(result, dict):  # only a scheduled run returns a state (not run day)
+        print(result.message)
+        return EXIT_OK
+    summary = Summary.read(Path(result["summary"]))
+    dives = sum(1 for i in summary.indicators if i.deep_dive)
     folder = Path(result["folder"])
-    print(f"Briefing for {summary['authority']['name']}, {result['cycle']}: "
-          f"{rags.count('red')} red, {rags.count('amber')} amber, {rags.count('green')} green, "
-          f"{dives} deep dive(s), {len(summary['data_quality'])} data-quality finding(s)")
-    print(f"  PDF:     {folder / 'briefing.pdf'}")
-    print(f"  HTML:    {folder / 'briefing.html'}")
-    print(f"  Summary: {folder / 'summary.json'}")
+    print(f"Briefing for {summary.authority.name}, {result['cycle']}: "
+          f"{summary.count(Rating.RED)} red, {summary.count(Rating.AMBER)} amber, "
+          f"{summary.count(Rating.GREEN)} green, {dives} deep dive(s), "
+          f"{len(summary.data_quality)} data-quality finding(s)")
+    # The papers this run wrote (with --edition, only that one: older files may lie beside).
+    written = ["public", "restricted"] if args.edition == "both" else [args.edition]
+    for edition in written:
+        name = "briefing" if edition == "public" else "briefing-restricted"
+        print(f"  {edition.capitalize() + ':':<11} {folder / (name + '.pdf')}, "
+              f"{folder / (name + '.html')}")
+    print(f"  Summary:    {folder / 'summary.json'}")
     statuses: dict[str, int] = {}
-    for n in summary["notifications"]:
-        statuses[n["status"]] = statuses.get(n["status"], 0) + 1
-    where = "SMTP" if args.send else f"outbox {folder / 'outbox'}"
+    for n in summary.notifications:
+        statuses[n.status] = statuses.get(n.status, 0) + 1
+    where = transport_name(settings) if args.send \
+        else f"outbox {folder / 'outbox'}"
     print(f"  Email ({where}): " + (", ".join(f"{v} {k}" for k, v in sorted(statuses.items()))
                                     or "none"))
+    if statuses.get("waiting"):
+        print(f"  {statuses['waiting']} message(s) wait for an edition this run did not write "
+              "(--edition): a run that writes it sends them")
+    for n in summary.notifications:
+        if n.status == "uncertain":
+            print(f"  Uncertain: {n.to}: a run stopped while sending it; it may have "
+                  "arrived (check, then --resend if not)")
+    withheld = [i for i in summary.indicators if i.withheld_error]
+    faults = int(result.get("cell_errors", "0"))
+    if faults:
+        print(f"  {faults} error(s) in the exports' cells (listed in the data-quality "
+              f"appendix); {len(withheld)} figure(s) withheld: error in the source")
+        for i in withheld:
+            print(f"    {i.code} {i.period}: withheld: error in the source ({i.withheld_error})")
     print(f"Done in {time.perf_counter() - start:.1f} s")
+    if faults:
+        return EXIT_WITHHELD  # the exports need correcting; a re-run retries failed mail too
     return EXIT_MAIL if statuses.get("failed") else EXIT_OK
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int, str], None] | None]:
+    """On a terminal, a bar for the regional run, drawn on the console Prefect logs to, so
+    that its "n of N" lines scroll above the bar instead of through it. Elsewhere (a log
+    file, CI) nothing: the log lines say the same."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    handler = next((h for name in ("", "prefect") for h in logging.getLogger(name).handlers
+                    if isinstance(h, PrefectConsoleHandler)), None)
+    stream = getattr(handler, "stream", None)
+    if handler is None or not (stream is not None and stream.isatty()):
+        yield None
+        return
+    # Prefect's console has no theme, so every style is given here.
+    columns = (TextColumn("{task.description}"),
+               BarColumn(style="grey37", complete_style="green", finished_style="green",
+                         pulse_style="cyan"),
+               TextColumn("{task.completed} of {task.total}"))
+    with Progress(*columns, console=handler.console, transient=False) as bar:
+        bar_id = bar.add_task("Authorities briefed", total=None)
+
+        def hook(done: int, total: int, _what: str) -> None:
+            bar.update(bar_id, completed=done, total=total)
+
+        yield hook
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from tasks.calendar import ordinal, year_plan
+    from tasks.config import load_config
+
+    b = load_config(Path(args.config)).briefing
+    year = args.year or date.today().year
+    p = b.papers
+    plan = year_plan(year, p.run_working_day, b.meetings, p.clear_days,
+                     p.commentary_working_days, p.data_ready_days)
+
+    def day(d: date) -> str:
+        return f"{d:%a} {d.day:2d} {d:%b %Y}"
+
+    print(f"{b.authority.name} ({b.authority.code}): runs at 07:00 Europe/London on the "
+          f"{ordinal(p.run_working_day)} working day of each month (England and Wales bank "
+          f"holidays excluded); papers {p.clear_days} clear working days before the meeting, "
+          f"commentary {p.commentary_working_days} working days before that.")
+    print(f"{'Cycle':<8} {'Run day':<16} {'Meeting':<16} {'Papers by':<16} Commentary due")
+    for c in plan:
+        m = c.meeting
+        cols = [day(m.meeting), day(m.publish_by), day(m.commentary_due)] if m else [
+            "no meeting listed", "", ""]
+        late = "  LATE: commentary due before the run" if c.late else ""
+        print(f"{c.cycle:<8} {day(c.run.date()):<16} {cols[0]:<16} {cols[1]:<16} "
+              f"{cols[2]}{late}".rstrip())
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from tasks.config import ConfigError
+    from tasks.files import Limits
     from tasks.mail import MailConfigError
+    from tasks.settings import Settings
 
     try:
+        settings = Settings.from_env()  # once, for this command; each flow reads its own
+        check_usage(args, settings)
         if args.command == "validate":
-            return _validate(args)
+            return _validate(args, Limits.from_settings(settings))
+        if args.command == "calendar":
+            return _calendar(args)
+        if args.command == "init":
+            return _init(args, Limits.from_settings(settings))
+        if args.command == "schema":
+            from tasks.summary import schema
+
+            print(json.dumps(schema(), indent=2))
+            return EXIT_OK
         if args.command == "regional":
-            if args.spread_to and not os.environ.get("PREFECT_API_URL"):
+            if args.spread_to and not settings.prefect_api_url:
                 raise ConfigError("--spread-to hands parts to the workers of a Prefect server: "
                                   "set PREFECT_API_URL to that server's API")
-            prefect_env.apply()
-            from flows.regional_briefing import regional_briefing
+            if args.authority:  # each named authority must be in the published files
+                from tasks.authorities import resolve_authority
+                from tasks.config import load_config
+                from tasks.sources import load_sources
 
-            print(regional_briefing(config_dir=str(REAL_CONFIG), exports_dir=args.exports,
-                                    authorities=args.authority, out_dir=args.out,
-                                    cycle=args.cycle, spread_to=args.spread_to,
-                                    part_size=args.part_size))
+                cfg, sources = load_config(REAL_CONFIG), load_sources(REAL_CONFIG)
+                for name in args.authority:
+                    resolve_authority(Path(args.exports), sources, name, cfg,
+                                      Limits.from_settings(settings))
+            _children_end_with_us()
+            from flows import regional_briefing as regional
+
+            with _progress_bar() as hook:
+                regional.PROGRESS_HOOK = hook
+                try:
+                    print(regional.regional_briefing(
+                        config_dir=str(REAL_CONFIG), exports_dir=args.exports,
+                        authorities=args.authority, out_dir=args.out, cycle=args.cycle,
+                        spread_to=args.spread_to, part_size=args.part_size))
+                finally:
+                    regional.PROGRESS_HOOK = None
             return EXIT_OK
         if args.command == "serve":
-            prefect_env.apply()
-            from flows.serve import serve
+            _children_end_with_us()
+            from flows.serve import ServeError, serve
 
-            serve()
+            try:
+                serve(port=args.port)
+            except ServeError as exc:
+                raise UsageError(str(exc)) from None
             return EXIT_OK
         if args.command == "demo" and args.real:
             exports = Path(args.exports) if args.exports else REAL_EXPORTS
             if not exports.is_dir():
                 raise ConfigError(f"{exports}: DfE's published files not found; give the "
                                   "folder with --exports")
-            return _run(args, REAL_CONFIG, exports)
+            return _run(args, REAL_CONFIG, exports, settings)
         if args.command == "demo":
             if args.authority:
                 raise ConfigError("--authority goes with --real (the bundled demo is fictional)")
-            return _run(args, DEMO_CONFIG, DEMO_EXPORTS)
-        return _run(args, Path(args.config), Path(args.exports))
-    except (ConfigError, MailConfigError) as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+            return _run(args, DEMO_CONFIG, DEMO_EXPORTS, settings)
+        return _run(args, Path(args.config), Path(args.exports), settings)
+    except (ConfigError, MailConfigError, UsageError) as exc:
+        print(f"Error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USAGE
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The installed `briefing` command."""
+    global _INSTALLED_COMMAND
+    _INSTALLED_COMMAND = True
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
-from uuid import UUID
+from typing import Annotated, Literal
 
-from flows import prefect_env
+from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
+from prefect.states import Completed
+from pydantic import Field
 
-prefect_env.apply()
+from flows.failure import notify_operators
+from tasks import artifacts, pipeline, render, steps
+from tasks.calendar import LONDON, not_run_day
+from tasks.config import load_config
+from tasks.files import Limits
+from tasks.formatting import Edition
+from tasks.mail import choose_mailer
+from tasks.outputs import cycle_dir
+from tasks.pipeline import Resources, run_cycle
+from tasks.problems import ValidationFailed, errors
+from tasks.settings import Settings
+from tasks.store import store_for
 
-from prefect import flow, get_run_logger  # noqa: E402
-from prefect.runtime import flow_run  # noqa: E402
+# A period as `tasks.periods` reads it: the run form in Prefect's UI checks it as typed.
+CYCLE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$"
 
-from flows.failure import notify_operators  # noqa: E402
-from tasks import steps  # noqa: E402
-from tasks.formatting import Edition  # noqa: E402
-from tasks.mail import choose_mailer  # noqa: E402
-from tasks.outputs import cycle_dir  # noqa: E402
-from tasks.problems import ValidationFailed, errors  # noqa: E402
-from tasks.store import cycle_lock, store_for  # noqa: E402
+
+Cycle = Annotated[str | None, Field(pattern=CYCLE_PATTERN)]
+EditionChoice = Literal["both", "public", "restricted"]
 
 
 def editions(choice: str) -> list[Edition]:
@@ -31,46 +45,124 @@ def editions(choice: str) -> list[Edition]:
         raise ValueError(f"edition must be both, public or restricted, not {choice!r}") from exc
 
 
-def _rename(name: str) -> None:
-    """Once the authority and cycle are known, the run takes their name (best effort)."""
-    try:
-        from prefect.client.orchestration import get_client
+PAUSE_ENV = "BRIEFING_PAUSE_BEFORE"
 
-        with get_client(sync_client=True) as client:
-            run_id = flow_run.get_id()
-            if run_id:
-                client.update_flow_run(flow_run_id=UUID(run_id), name=name)
-    except Exception as exc:  # naming is a courtesy; the briefing matters more
-        get_run_logger().debug("could not rename the run: %s", exc)
+
+def pause_before(wanted: str | None) -> Callable[[str], None]:
+    """Fault injection: with BRIEFING_PAUSE_BEFORE=<stage> the run holds there (saying so
+    on stderr) so that a test can kill it at that point for real (tests/test_crash.py)."""
+    def pause(stage: str) -> None:
+        if wanted == stage:
+            print(f"briefing: paused before {stage} ({PAUSE_ENV})", file=sys.stderr,
+                  flush=True)
+            time.sleep(600)
+
+    return pause
+
+
+def _when() -> datetime:
+    """The moment the run was scheduled for (a late start still counts as its day)."""
+    scheduled = flow_run.scheduled_start_time
+    return scheduled if isinstance(scheduled, datetime) else datetime.now(UTC)
+
+
+def _skip_reason(config_dir: str) -> str | None:
+    """Why a scheduled run does nothing today, or None on the run day."""
+    config = load_config(Path(config_dir))
+    return not_run_day(_when(), config.briefing.papers.run_working_day)
+
+
+def run_identity(config_dir: str, exports_dir: str, cycle: str | None,
+                 authority: str | None, today: date,
+                 limits: Limits | None = None) -> tuple[str, str]:
+    """(authority code, cycle) that a run will brief, "latest" resolved. Reads the exports
+    only when it must: for the latest cycle, or an authority given by name. `today`: the
+    day "latest" is judged on."""
+    config = load_config(Path(config_dir))
+    code = config.briefing.authority.code
+    if authority and not (authority.strip().isdigit() and len(authority.strip()) == 3):
+        inputs = pipeline.validate_exports(Path(config_dir), Path(exports_dir), cycle,
+                                           today=today, authority=authority, limits=limits)
+        return inputs.config.briefing.authority.code, inputs.cycle
+    code = authority.strip() if authority else code
+    if cycle is None:
+        cycle = pipeline.validate_exports(Path(config_dir), Path(exports_dir), None,
+                                          today=today, authority=authority,
+                                          limits=limits).cycle
+    return code, cycle
 
 
 def _run_name() -> str:
-    """Runs are named for what they produce: authority and cycle, as asked."""
+    """`briefing-<authority code>-<cycle>`, known before the run starts, so the UI, the
+    logs and the failure email all use it; `briefing-<code>-not-run-day-<date>` for a
+    scheduled run on another day."""
     p = flow_run.parameters
-    who = p.get("authority") or Path(str(p.get("config_dir", "config"))).name
-    return f"briefing-{who}-{p.get('cycle') or 'latest'}"
+    config_dir, exports_dir = str(p.get("config_dir")), str(p.get("exports_dir"))
+    cycle, authority = p.get("cycle"), p.get("authority")
+    try:
+        if p.get("only_on_run_day") and _skip_reason(config_dir):
+            code = load_config(Path(config_dir)).briefing.authority.code
+            return f"briefing-{code}-not-run-day-{_when().astimezone(LONDON):%Y-%m-%d}"
+        limits = Limits.from_settings(Settings.from_env())  # the name is made before the run
+        code, cycle = run_identity(config_dir, exports_dir, cycle, authority, date.today(),
+                                   limits)
+    except Exception:  # the run itself will say what is wrong; the name is a courtesy
+        code = authority or Path(config_dir).name
+    return f"briefing-{code}-{cycle or 'latest'}"
 
 
 @flow(name="monthly-briefing", log_prints=False, flow_run_name=_run_name,
       on_failure=[notify_operators])
-def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None,
+def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
                      out_dir: str = "outputs", send: bool = False,
                      resend: bool = False, authority: str | None = None,
-                     edition: str = "both") -> dict[str, str]:
+                     edition: EditionChoice = "both", allow_empty: bool = False,
+                     only_on_run_day: bool = False,
+                     strict: bool | None = None,
+                     report_date: date | None = None) -> dict[str, str] | State:
     """Produce the month's briefing (HTML, PDF, summary.json) and notify owners of breaches.
 
-    Parameters: `config_dir` (indicators.yaml, owners.yaml, briefing.yaml, sources.yaml),
-    `exports_dir` (the period's CSV and XLSX exports), `cycle` (YYYY-MM or YYYY; default the
-    latest in the exports), `out_dir` (outputs and, by default, the history store),
-    `send` (email through SMTP; otherwise .eml files in an outbox folder), `resend` (send
-    again what this cycle already sent), `authority` (DfE code or name, instead of the one
-    in briefing.yaml), `edition` (both, public or restricted).
+    Raises ValidationFailed, writing and storing nothing, if the exports have an error about
+    a whole file (or any error, when strict), and NoFiguresForCycle if the cycle asked for
+    has no figures (unless `allow_empty`). An error in one cell withholds that figure: the
+    briefing says where, and the result's `withheld` counts them.
 
-    Raises ValidationFailed, writing and storing nothing, if the exports have errors.
+    Args:
+        config_dir: Folder with indicators.yaml, owners.yaml, briefing.yaml and
+            sources.yaml (relative to the checkout, or absolute).
+        exports_dir: Folder of the month's CSV and XLSX exports.
+        cycle: The period to brief: YYYY-MM (a month), YYYY-Qn (a quarter) or YYYY (a DfE
+            reporting year). Empty: the latest period in the exports.
+        out_dir: Where the papers and summary.json go; also holds the history store
+            (history.sqlite) unless BRIEFING_STORE_URL is set.
+        send: Email through SMTP (BRIEFING_SMTP_* settings). Off: .eml files in an outbox
+            folder beside the papers.
+        resend: Send again the messages this cycle already sent.
+        authority: Brief this authority (DfE code or name, from the published files among
+            the exports) instead of the one in briefing.yaml.
+        edition: Which editions to write: both, public (published with the agenda) or
+            restricted (every figure, for officers).
+        allow_empty: Brief a cycle that has no figures at all; otherwise such a cycle (a
+            typo) stops the run.
+        only_on_run_day: Set by the schedule: run only on the month's run day (the Nth
+            working day, papers.run_working_day in briefing.yaml, bank holidays excluded);
+            on any other day end at once, Completed, saying when the run day is.
+        strict: Any error in the exports stops the run, even one in a single cell (which
+            otherwise withholds only that figure). Empty: rules.strict in briefing.yaml.
+        report_date: The date of the report on the paper's cover. Empty: the publication
+            day of the meeting in briefing.yaml's meetings that takes this cycle's paper
+            (five clear working days before it), else "to be confirmed".
     """
     log = get_run_logger()
+    settings = Settings.from_env()  # once, here: everything below is given what it needs
+    if only_on_run_day and (why := _skip_reason(config_dir)):
+        log.info("%s", why)
+        return Completed(message=why)
+    render.warm_up(len(editions(edition)))  # PDF helpers start while the exports are read
     inputs = steps.validate_exports(Path(config_dir), Path(exports_dir), cycle,
-                                    authority=authority)
+                                    today=date.today(), authority=authority,
+                                    allow_empty=allow_empty, strict=strict,
+                                    limits=Limits.from_settings(settings))
     log.info("Read %d files: %d records, %d problems (%d errors) for cycle %s",
              len(inputs.files), len(inputs.records), len(inputs.problems),
              len(errors(inputs.problems)), inputs.cycle)
@@ -78,16 +170,17 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: str | None = None
         raise ValidationFailed(inputs.problems)
     out = Path(out_dir)
     code = inputs.config.briefing.authority.code
-    _rename(f"briefing-{code}-{inputs.cycle}")
-    mailer = choose_mailer(send, cycle_dir(out, code, inputs.cycle) / "outbox")
-    store = store_for(out)
-    with cycle_lock(store, code, inputs.cycle):  # the same cycle twice at once: one waits
-        generated_at = datetime.now().astimezone()
-        analysed = steps.compare_with_history(inputs, store)
-        rendered = steps.render_briefing(inputs, analysed, generated_at, editions(edition))
-        target = steps.store_and_publish(inputs, analysed, rendered, store, out)
-        deliveries = steps.notify(inputs, rendered, store, mailer, resend)
-        summary = steps.write_summary(inputs, analysed, deliveries, target, generated_at)
-    log.info("Briefing written to %s; %d messages: %s", target, len(deliveries),
-             ", ".join(sorted({d.status for d in deliveries})) or "none")
-    return {"folder": str(target), "summary": str(summary), "cycle": inputs.cycle}
+    mailer = choose_mailer(send, cycle_dir(out, code, inputs.cycle) / "outbox", settings)
+    resources = Resources(store_for(out, settings.secret("store_url")), out, mailer,
+                          pause=pause_before(settings.pause_before), report_date=report_date)
+    done = run_cycle(inputs, resources, editions(edition), resend, steps)
+    try:  # the public edition's headlines, on the run itself (the UI's Artifacts tab)
+        artifacts.publish_briefing(done.rendered.contexts[Edition.PUBLIC], done.folder,
+                                   list(done.rendered.editions), settings.papers_url)
+    except Exception as exc:
+        log.warning("Artifacts not published: %s", exc)
+    log.info("Briefing written to %s; %d messages: %s", done.folder, len(done.deliveries),
+             ", ".join(sorted({d.status for d in done.deliveries})) or "none")
+    return {"folder": str(done.folder), "summary": str(done.summary), "cycle": inputs.cycle,
+            "withheld": str(len(inputs.withheld)),
+            "cell_errors": str(len(errors(inputs.problems)))}

@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
-from flows import prefect_env
+from prefect import flow, get_run_logger
+from pydantic import Field
 
-prefect_env.apply()
-
-from prefect import flow, get_run_logger  # noqa: E402
-
-from tasks.commentary import read_commentary  # noqa: E402
-from tasks.config import load_config  # noqa: E402
-from tasks.mail import choose_mailer  # noqa: E402
-from tasks.outputs import cycle_dir  # noqa: E402
-from tasks.reminders import due_reminders, plan_for, send_reminders  # noqa: E402
-from tasks.store import store_for  # noqa: E402
+from tasks.commentary import read_commentary
+from tasks.config import load_config
+from tasks.mail import choose_mailer
+from tasks.outputs import cycle_dir
+from tasks.reminders import due_reminders, plan_for, send_reminders
+from tasks.settings import Settings
+from tasks.store import store_for
+from tasks.summary import Summary
 
 
 @flow(name="meeting-reminders", log_prints=False)
 def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs",
-                      today: str | None = None, send: bool = False) -> list[tuple[str, str]]:
-    """Parameters: `today` (YYYY-MM-DD, default today) to re-run a day; `send` as for the
-    briefing (false: .eml files in `<out>/<authority>/reminders/`)."""
+                      today: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+                      send: bool = False) -> list[tuple[str, str]]:
+    """Remind owners whose exceptions have no commentary as the due date nears; tell the
+    clerk if the paper for the next meeting is late. Each reminder goes once.
+
+    Args:
+        config_dir: Folder with briefing.yaml (its meetings and papers timetable).
+        exports_dir: Folder of the exports, where commentary.yaml is read.
+        out_dir: The briefing's output folder (its summary.json and history store).
+        today: The day to act for, YYYY-MM-DD (to re-run a day); empty: today.
+        send: Email through SMTP; off: .eml files in <out>/<authority>/reminders/.
+    """
     log = get_run_logger()
+    settings = Settings.from_env()  # once, here
     config = load_config(Path(config_dir))
     day = date.fromisoformat(today) if today else date.today()
     plan = plan_for(config, day)
@@ -35,16 +44,15 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     out = Path(out_dir)
     code = config.briefing.authority.code
     summary_path = cycle_dir(out, code, plan.cycle) / "summary.json"
-    summary = (json.loads(summary_path.read_text(encoding="utf-8"))
-               if summary_path.is_file() else None)
+    summary = Summary.read(summary_path) if summary_path.is_file() else None
     comments, _ = read_commentary(Path(exports_dir))
     commented = {c.indicator for c in comments if c.period == plan.cycle}
     reminders = due_reminders(config, day, summary, commented)
     if not reminders:
         log.info("Meeting %s: nothing due on %s", plan.meeting, day)
         return []
-    mailer = choose_mailer(send, out / code / "reminders")
-    store = store_for(out)
+    mailer = choose_mailer(send, out / code / "reminders", settings)
+    store = store_for(out, settings.secret("store_url"))
     results = send_reminders(reminders, config, plan, mailer, store)
     log.info("Meeting %s: %d reminder(s): %s", plan.meeting, len(results),
              ", ".join(s for _, s in results))

@@ -22,9 +22,13 @@ compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need_apt+=(postgre
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing system packages: ${need_apt[*]}"
-    apt-get update -qq >/dev/null || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      "${need_apt[@]}" >/dev/null
+    # Another install may hold the package manager's lock: wait for it, saying so, and let
+    # apt itself wait too (for the moment between our check and its own).
+    source scripts/wait_for_apt.sh
+    wait_for_apt
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || true
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+      --no-install-recommends "${need_apt[@]}" >/dev/null
   else
     echo "setup: please install these system packages: ${need_apt[*]}" >&2
     [[ " ${need_apt[*]} " == *" libpango-1.0-0 "* ]] && exit 1

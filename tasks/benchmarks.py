@@ -45,14 +45,9 @@ def compare_with_others(analysis: pd.DataFrame, published: pd.DataFrame,
         missing += [f"{c} (not in the file)" for c in sorted(sn - set(sn_rows["area"]))]
         rank = of = quartile = None
         own = la.loc[la["area"] == authority, "value"]
-        polarity = pol.get(str(code), Polarity.NEUTRAL)
-        if polarity is not Polarity.NEUTRAL and len(own) and pd.notna(own.iloc[0]):
-            ranked = la["value"].dropna()
-            # Rank 1 is best: the highest where higher is better, the lowest otherwise.
-            better = (ranked > own.iloc[0]) if polarity is Polarity.HIGHER_IS_BETTER \
-                else (ranked < own.iloc[0])
-            rank, of = int(better.sum()) + 1, len(ranked)
-            quartile = min(4, math.ceil(4 * rank / of))
+        if len(own) and pd.notna(own.iloc[0]):
+            rank, of, quartile = rank_among(la["value"].dropna(), float(own.iloc[0]),
+                                            pol.get(str(code), Polarity.NEUTRAL))
         out.append({
             "code": code, "period": period,
             "england": float(nat.iloc[0]) if len(nat) and pd.notna(nat.iloc[0]) else None,
@@ -65,6 +60,19 @@ def compare_with_others(analysis: pd.DataFrame, published: pd.DataFrame,
             "rank": rank, "of": of, "quartile": quartile,
         })
     return pd.DataFrame(out, columns=BENCHMARK_FIELDS)
+
+
+def rank_among(values: pd.Series, own: float, polarity: Polarity) -> tuple[int, int, int]:
+    """(rank, of how many, quartile) of `own` among every authority's published figure.
+
+    Rank 1 is best: the highest where higher is better, the lowest where lower is; where
+    neither is, rank 1 is the highest (a place, not a judgement). Ties share the best rank
+    and the next is skipped (1, 2, 2, 4: "standard competition" ranking, Excel's RANK, which
+    DfE's LA Interactive Tool, a workbook, shows). Quartile 1: ranks in the first quarter.
+    """
+    ahead = (values < own) if polarity is Polarity.LOWER_IS_BETTER else (values > own)
+    rank, of = int(ahead.sum()) + 1, len(values)
+    return rank, of, min(4, math.ceil(4 * rank / of))
 
 
 def ordinal(n: int) -> str:

@@ -1,74 +1,36 @@
-"""Committee dates: bank holidays in England and Wales, working days, and when papers and
-commentary are due before a meeting.
+"""Committee dates: bank holidays in England and Wales, working days, the monthly run day, and
+when papers and commentary are due before a meeting.
+
+Bank holidays come from the `holidays` package (England's subdivision of the United
+Kingdom: the same list as Wales), which is kept up to date with the one-off holidays that
+no rule predicts (jubilees, a coronation, a state funeral); its weekend dates (a Christmas
+Day on a Sunday, whose substitute is the following Tuesday) are not working days anyway and
+are left out, so the lists match GOV.UK's.
 
 Agenda papers must be published at least five clear working days before the meeting
 (clear days: neither the day of publication nor the meeting day counts; weekends and bank
-holidays do not count). Bank holidays are computed (Easter by the Gregorian computus,
-the fixed and Monday holidays with their substitute days), plus the one-off changes
-proclaimed since 2011, which no rule predicts.
+holidays do not count). The monthly briefing runs at 07:00 (Europe/London) on the Nth
+working day of the month (`papers.run_working_day` in briefing.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
-# Proclaimed changes: (added days, removed days) by year.
-_ONE_OFF: dict[int, tuple[set[date], set[date]]] = {
-    2011: ({date(2011, 4, 29)}, set()),                      # royal wedding
-    2012: ({date(2012, 6, 4), date(2012, 6, 5)}, {date(2012, 5, 28)}),  # diamond jubilee
-    2020: ({date(2020, 5, 8)}, {date(2020, 5, 4)}),          # VE day: early May moved
-    2022: ({date(2022, 6, 2), date(2022, 6, 3), date(2022, 9, 19)},
-           {date(2022, 5, 30)}),                             # platinum jubilee; state funeral
-    2023: ({date(2023, 5, 8)}, set()),                       # coronation
-}
+import holidays
 
-
-def easter_sunday(year: int) -> date:
-    """Anonymous Gregorian algorithm (Meeus/Jones/Butcher)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    month = (h + m - 7 * n + 114) // 31
-    day = (h + m - 7 * n + 114) % 31 + 1
-    return date(year, month, day)
-
-
-def _first_monday(year: int, month: int) -> date:
-    d = date(year, month, 1)
-    return d + timedelta(days=(7 - d.weekday()) % 7)
-
-
-def _last_monday(year: int, month: int) -> date:
-    d = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-    return d - timedelta(days=d.weekday())
+LONDON = ZoneInfo("Europe/London")
+RUN_TIME = time(7, 0)  # the monthly run's time of day, London time
 
 
 @cache
 def bank_holidays(year: int) -> frozenset[date]:
-    days: set[date] = set()
-    new_year = date(year, 1, 1)
-    days.add(new_year + timedelta(days={5: 2, 6: 1}.get(new_year.weekday(), 0)))
-    easter = easter_sunday(year)
-    days |= {easter - timedelta(days=2), easter + timedelta(days=1)}
-    days |= {_first_monday(year, 5), _last_monday(year, 5), _last_monday(year, 8)}
-    christmas, boxing = date(year, 12, 25), date(year, 12, 26)
-    if christmas.weekday() == 5:  # Saturday: Monday 27 and Tuesday 28
-        days |= {date(year, 12, 27), date(year, 12, 28)}
-    elif christmas.weekday() == 6:  # Sunday: Boxing Day Monday 26, Christmas Tuesday 27
-        days |= {boxing, date(year, 12, 27)}
-    elif boxing.weekday() == 5:  # Friday Christmas, Saturday Boxing Day: Monday 28
-        days |= {christmas, date(year, 12, 28)}
-    else:
-        days |= {christmas, boxing}
-    added, removed = _ONE_OFF.get(year, (set(), set()))
-    return frozenset((days - removed) | added)
+    """England and Wales bank holidays on weekdays in `year`, substitute days included."""
+    days = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    return frozenset(d for d in days if d.weekday() < 5)
 
 
 def is_working_day(d: date) -> bool:
@@ -82,6 +44,41 @@ def working_days_before(d: date, n: int) -> date:
         if is_working_day(d):
             n -= 1
     return d
+
+
+def nth_working_day(year: int, month: int, n: int) -> date:
+    """The Nth working day of a month (n=1: its first working day)."""
+    if n < 1:
+        raise ValueError(f"the run day is counted from 1, not {n}")
+    d = date(year, month, 1) - timedelta(days=1)
+    while n > 0:
+        d += timedelta(days=1)
+        if is_working_day(d):
+            n -= 1
+    if d.month != month:
+        raise ValueError(f"{year}-{month:02d} has fewer than {n} working days")
+    return d
+
+
+def run_time(year: int, month: int, n: int) -> datetime:
+    """07:00 London time on the month's Nth working day, as an aware datetime."""
+    return datetime.combine(nth_working_day(year, month, n), RUN_TIME, LONDON)
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def not_run_day(when: datetime, n: int) -> str | None:
+    """None on the month's run day (London time); otherwise why not, naming the run day."""
+    local = when.astimezone(LONDON).date()
+    day = nth_working_day(local.year, local.month, n)
+    if local == day:
+        return None
+    return (f"Not the run day: the briefing runs on the {ordinal(n)} working day of the "
+            f"month, {day:%A} {day.day} {day:%B %Y} (07:00 Europe/London); "
+            f"{local:%A} {local.day} {local:%B} is not")
 
 
 def publication_deadline(meeting: date, clear_days: int = 5) -> date:
@@ -115,3 +112,63 @@ def plan_meeting(meeting: date, clear_days: int = 5, commentary_working_days: in
 def next_meeting(meetings: list[date], today: date) -> date | None:
     upcoming = sorted(m for m in meetings if m >= today)
     return upcoming[0] if upcoming else None
+
+
+@dataclass(frozen=True)
+class PaperDates:
+    """The dates a paper prints on its cover: never the day the machine happened to run.
+
+    `meeting` is the first listed meeting whose paper reports the cycle; `report` is the
+    date of the report, the day it is published with that meeting's agenda, unless one
+    was given. Either is None when nothing says it (the cover then says "to be
+    confirmed", for the clerk to settle).
+    """
+
+    meeting: date | None
+    report: date | None
+    from_calendar: bool  # the report date is the calendar's publication date
+
+
+def paper_dates(meetings: list[date], cycle: str, report: date | None = None,
+                clear_days: int = 5, commentary_working_days: int = 3,
+                data_ready_days: int = 10) -> PaperDates:
+    """The meeting a cycle's paper goes to and the paper's date, from the timetable."""
+    plans = (plan_meeting(m, clear_days, commentary_working_days, data_ready_days)
+             for m in sorted(meetings))
+    plan = next((p for p in plans if p.cycle == cycle), None)
+    if report is not None:
+        return PaperDates(plan.meeting if plan else None, report, False)
+    if plan is None:
+        return PaperDates(None, None, False)
+    return PaperDates(plan.meeting, plan.publish_by, True)
+
+
+@dataclass(frozen=True)
+class CycleDates:
+    """One monthly run: the cycle it briefs, when it runs, and the meeting that takes it."""
+
+    cycle: str
+    run: datetime
+    meeting: MeetingPlan | None
+
+    @property
+    def late(self) -> bool:
+        """The run comes after the owners' commentary is due: the timetable cannot work."""
+        return self.meeting is not None and self.run.date() > self.meeting.commentary_due
+
+
+def year_plan(year: int, n: int, meetings: list[date], clear_days: int = 5,
+              commentary_working_days: int = 3, data_ready_days: int = 10
+              ) -> list[CycleDates]:
+    """The twelve runs in `year`: each briefs the month before its run day (January's run,
+    December's figures), with the meeting whose paper reports that cycle, if one is listed."""
+    plans: dict[str, MeetingPlan] = {}
+    for m in sorted(meetings):
+        p = plan_meeting(m, clear_days, commentary_working_days, data_ready_days)
+        plans.setdefault(p.cycle, p)  # the first meeting to take the cycle
+    out = []
+    for month in range(1, 13):
+        prev = date(year, month, 1) - timedelta(days=1)
+        cycle = f"{prev.year:04d}-{prev.month:02d}"
+        out.append(CycleDates(cycle, run_time(year, month, n), plans.get(cycle)))
+    return out

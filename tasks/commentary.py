@@ -13,6 +13,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from tasks.files import FileRefused, one_line, open_regular, quote, refusal
 from tasks.periods import is_period
 from tasks.problems import Problem, Severity
 
@@ -29,19 +30,32 @@ class Commentary(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
+MAX_COMMENTARY_BYTES = 1 << 20  # a month's commentary is a few pages of text
+
+
 def read_commentary(exports_dir: Path) -> tuple[list[Commentary], list[Problem]]:
     path = Path(exports_dir) / COMMENTARY_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return [], []
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        why = refusal(Path(exports_dir), path)
+        if why:
+            raise FileRefused(why)
+        with open_regular(path) as fh:
+            data = fh.read(MAX_COMMENTARY_BYTES + 1)
+        if len(data) > MAX_COMMENTARY_BYTES:
+            raise FileRefused(f"is larger than {MAX_COMMENTARY_BYTES // 1024} KiB; not read")
+        raw = yaml.safe_load(data.decode("utf-8", errors="replace")) or []
         items = TypeAdapter(list[Commentary]).validate_python(raw)
+    except FileRefused as exc:
+        return [], [Problem(Severity.ERROR, path.name, None, None, str(exc))]
     except yaml.YAMLError as exc:
-        return [], [Problem(Severity.ERROR, path.name, None, None, f"not valid YAML: {exc}")]
+        return [], [Problem(Severity.ERROR, path.name, None, None,
+                            f"not valid YAML: {one_line(exc)}")]
     except ValidationError as exc:
         return [], [Problem(Severity.ERROR, path.name, None, ".".join(map(str, e["loc"])),
                             e["msg"]) for e in exc.errors()]
     problems = [Problem(Severity.ERROR, path.name, None, f"{i}.period",
-                        f"expected a period such as 2024-10, found {c.period!r}")
+                        f"expected a period such as 2024-10, found {quote(c.period)}")
                 for i, c in enumerate(items) if not is_period(c.period)]
     return items, problems

@@ -81,7 +81,11 @@ def wide_history(history: pd.DataFrame, codes: list[str], first: int, last: int,
     return wide.reindex(index=codes, columns=range(first, last + 1)).astype("float64")
 
 
-def analyse(history: pd.DataFrame, config: Config, cycle: str) -> pd.DataFrame:
+WITHHELD = "withheld"  # a rating or direction that rests on a figure the edition hides
+
+
+def analyse(history: pd.DataFrame, config: Config, cycle: str,
+            bounds: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per catalogue indicator for `cycle`, with every comparison the briefing shows.
 
     Each indicator is compared at its own latest period that has ended by the cycle (a
@@ -90,6 +94,13 @@ def analyse(history: pd.DataFrame, config: Config, cycle: str) -> pd.DataFrame:
     indicator's last reported period before that. Declines are counted only between
     consecutive periods: a missing one ends the run, and `chain_gap` names it so the
     briefing can say the rule could not be applied.
+
+    `bounds` (indicator, period, lo, hi) widens figures that an edition may not print to
+    every value they could hold (see `tasks.disclosure`). The rules then run over those
+    ranges: a result that is the same across the range is kept, any other is `withheld`
+    (a rating or direction), NaN (a number), or marked undetermined (`deep_dive_possible`
+    true while `deep_dive` is false; `breach_possible` likewise). Without bounds every
+    result is determined, and the two columns equal their certain counterparts.
     """
     cat = pd.DataFrame([{"code": i.code, "target": i.target, "tolerance": i.tolerance,
                          "polarity": i.polarity.value, "owner": i.owner,
@@ -100,68 +111,141 @@ def analyse(history: pd.DataFrame, config: Config, cycle: str) -> pd.DataFrame:
     rules = config.briefing.rules
     parts = [_analyse_kind(history, cat[cat["frequency"] == freq].reset_index(drop=True),
                            freq, latest_of_kind(freq, cycle), rules.consecutive_declines,
-                           rules.min_denominator)
+                           rules.min_denominator, bounds)
              for freq in Frequency if (cat["frequency"] == freq).any()]
     out = pd.concat(parts, ignore_index=True).set_index("code").loc[list(cat["code"])]
-    return out.reset_index()[ANALYSIS_COLUMNS]
+    return out.reset_index()[ANALYSIS_COLUMNS + BOUND_COLUMNS]
+
+
+BOUND_COLUMNS = ["deep_dive_possible", "declines_most", "breach_possible", "withheld"]
+
+
+def _widen(history: pd.DataFrame, bounds: pd.DataFrame | None, codes: list[str], first: int,
+           last: int, freq: Frequency
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(values, lowest, highest, widened) by indicator and period; lowest = highest = value
+    except where `bounds` widens a figure. NaN where there is no figure."""
+    vals = wide_history(history, codes, first, last, freq).to_numpy()
+    lo, hi = vals.copy(), vals.copy()
+    hidden = np.zeros(vals.shape, dtype=bool)
+    if bounds is not None and not bounds.empty:
+        b = bounds.rename(columns={"lo": "value"})
+        lo_w = wide_history(b, codes, first, last, freq).to_numpy()
+        hi_w = wide_history(b.drop(columns="value").rename(columns={"hi": "value"}), codes,
+                            first, last, freq).to_numpy()
+        hidden = ~np.isnan(lo_w) & ~np.isnan(vals)
+        lo[hidden], hi[hidden] = lo_w[hidden], hi_w[hidden]
+    return vals, lo, hi, hidden
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    """a where a and b agree, else `withheld`: a result true across a whole range, or none."""
+    return a.where(a == b, WITHHELD)
 
 
 def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, current: str,
-                  needed: int, min_denominator: float) -> pd.DataFrame:
+                  needed: int, min_denominator: float,
+                  bounds: pd.DataFrame | None = None) -> pd.DataFrame:
     codes = list(cat["code"])
     per_year = PER_YEAR[freq]
     cur = period_index(current)
     first = cur - max(24, needed + 1, per_year + 1)
-    vals = wide_history(history, codes, first, cur, freq).to_numpy()
+    vals, lo, hi, hidden = _widen(history, bounds, codes, first, cur, freq)
     dens = wide_history(history, codes, cur, cur, freq, "denominator").to_numpy()[:, -1]
     sign = polarity_sign(cat["polarity"])
     floor = cat["min_change"].to_numpy(dtype="float64")
+    polarity, minimum = cat["polarity"], cat["min_change"]
 
     out = cat.copy()
     out["period"] = current
-    out["value"] = vals[:, -1]
-    # Previous reported period: the latest non-missing value before the current one.
+    out["value"] = np.where(hidden[:, -1], np.nan, vals[:, -1])
+    # Previous reported period: the latest period before the current one with a figure.
     prior = vals[:, :-1]
     has_prior = ~np.isnan(prior)
     last_pos = np.where(has_prior.any(axis=1),
                         prior.shape[1] - 1 - np.argmax(has_prior[:, ::-1], axis=1), -1)
     rows = np.arange(len(codes))
-    out["previous"] = np.where(last_pos >= 0, prior[rows, np.maximum(last_pos, 0)], np.nan)
+    at = np.maximum(last_pos, 0)
+    found = last_pos >= 0
+    prev = np.where(found, prior[rows, at], np.nan)
+    prev_lo = np.where(found, lo[:, :-1][rows, at], np.nan)
+    prev_hi = np.where(found, hi[:, :-1][rows, at], np.nan)
+    prev_hidden = found & hidden[:, :-1][rows, at]
+    out["previous"] = np.where(prev_hidden, np.nan, prev)
     out["previous_period"] = [period_from_index(first + int(p), freq) if p >= 0 else None
                               for p in last_pos]
-    out["change"] = out["value"] - out["previous"]
-    out["direction"] = direction(out["change"], out["polarity"], cat["min_change"])
+    either = hidden[:, -1] | prev_hidden
+    out["change"] = np.where(either, np.nan, vals[:, -1] - prev)
+    v_lo, v_hi = pd.Series(lo[:, -1]), pd.Series(hi[:, -1])
+    out["direction"] = _same(direction(v_lo - pd.Series(prev_hi), polarity, minimum),
+                             direction(v_hi - pd.Series(prev_lo), polarity, minimum))
     for k in (3, 6, 12):  # direction of travel over several periods, against k periods ago
-        out[f"direction_{k}"] = direction(out["value"] - vals[:, -1 - k], out["polarity"],
-                                          cat["min_change"])
-    out["year_ago"] = vals[:, -1 - per_year]
-    out["rag"] = rag(out["value"], out["target"], out["tolerance"], out["polarity"])
+        out[f"direction_{k}"] = _same(
+            direction(v_lo - pd.Series(hi[:, -1 - k]), polarity, minimum),
+            direction(v_hi - pd.Series(lo[:, -1 - k]), polarity, minimum))
+    out["year_ago"] = np.where(hidden[:, -1 - per_year], np.nan, vals[:, -1 - per_year])
+    target, tolerance = out["target"], out["tolerance"]
+    rag_lo = rag(v_lo, target, tolerance, polarity)
+    rag_hi = rag(v_hi, target, tolerance, polarity)
+    out["rag"] = _same(rag_lo, rag_hi)
+    red_possible = (rag_lo == RAG_RED) | (rag_hi == RAG_RED)
 
-    # Consecutive declines ending at the current period, one period at a time backwards.
-    steps = np.diff(vals, axis=1) * sign[:, None]  # >0 improving, <0 declining, NaN gap
-    count = np.zeros(len(codes), dtype=int)
-    alive = (sign != 0) & ~np.isnan(vals[:, -1])
-    gap = np.full(len(codes), None, dtype=object)
-    for k in range(steps.shape[1] - 1, -1, -1):
-        step = steps[:, k]
-        for i in np.flatnonzero(np.isnan(step) & alive):
-            # The period at k (before the step) or k+1 is missing; name the one missing.
-            gap[i] = period_from_index(first + (k if np.isnan(vals[i, k]) else k + 1), freq)
-        declined = alive & ~np.isnan(step) & (step < -floor - EPS)
-        count = count + declined
-        alive = declined
-        if not alive.any():
-            break
-    out["consecutive_declines"] = count
-    out["deep_dive"] = count >= needed
-    # A gap matters only where it stopped a run that had not yet reached the rule.
-    out["chain_gap"] = [g if (g is not None and c < needed) else None
-                        for g, c in zip(gap, count, strict=True)]
+    least, most, gap = decline_runs(lo, hi, sign, floor, first, freq)
+    out["consecutive_declines"] = least
+    out["declines_most"] = most
+    out["deep_dive"] = least >= needed
+    out["deep_dive_possible"] = most >= needed
+    # A gap matters only where it certainly stopped a run that had not yet reached the rule.
+    out["chain_gap"] = [g if (g is not None and a == b and a < needed) else None
+                        for g, a, b in zip(gap, least, most, strict=True)]
     # A percentage of very few cases moves a long way on one child: shown, never a breach alone.
     out["denominator"] = dens
     out["small_number"] = (cat["unit"] == "percent").to_numpy() & (dens < min_denominator)
-    out["breach"] = ((out["rag"] == RAG_RED) | out["deep_dive"]) & ~out["small_number"]
+    small = out["small_number"]
+    out["breach"] = ((out["rag"] == RAG_RED) | out["deep_dive"]) & ~small
+    out["breach_possible"] = (red_possible | out["deep_dive_possible"]) & ~small
+    out["withheld"] = [
+        [name for name, h in (("value", hidden[i, -1]), ("previous", prev_hidden[i]),
+                              ("change", either[i]),
+                              ("year_ago", hidden[i, -1 - per_year])) if h]
+        for i in range(len(codes))]
     return out
+
+
+def decline_runs(lo: np.ndarray, hi: np.ndarray, sign: np.ndarray, floor: np.ndarray,
+                 first: int, freq: Frequency) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Consecutive declines ending at the last column, counted backwards one period at a time.
+
+    Each figure lies between `lo` and `hi` (equal when known exactly). A step is a certain
+    decline when it is one for every value the figures could hold, a possible decline when
+    for some. Returns (certain run, possible run, the missing period that ended the possible
+    run, if one did). With exact figures the two runs are the same.
+    """
+    rows = lo.shape[0]
+    # Signed steps (> 0 better, < 0 worse) at their worst and best over the ranges.
+    up_lo, up_hi = lo[:, 1:] - hi[:, :-1], hi[:, 1:] - lo[:, :-1]
+    s = sign[:, None]
+    worst = np.where(s >= 0, up_lo * s, up_hi * s)
+    best = np.where(s >= 0, up_hi * s, up_lo * s)
+    limit = -floor[:, None] - EPS
+    certain = best < limit  # worse whatever the figures
+    possible = worst < limit  # worse for some values they could hold
+    least = np.zeros(rows, dtype=int)
+    most = np.zeros(rows, dtype=int)
+    alive_least = alive_most = (sign != 0) & ~np.isnan(lo[:, -1])
+    gap: list[str | None] = [None] * rows
+    for k in range(worst.shape[1] - 1, -1, -1):
+        missing = np.isnan(worst[:, k])
+        for i in np.flatnonzero(missing & alive_most):
+            # The period at k (before the step) or k+1 is missing; name the one missing.
+            gap[i] = period_from_index(first + (k if np.isnan(lo[i, k]) else k + 1), freq)
+        alive_least = alive_least & ~missing & certain[:, k]
+        alive_most = alive_most & ~missing & possible[:, k]
+        least += alive_least
+        most += alive_most
+        if not alive_most.any():
+            break
+    return least, most, gap
 
 
 def series(history: pd.DataFrame, code: str, current: str, periods: int,
@@ -171,8 +255,18 @@ def series(history: pd.DataFrame, code: str, current: str, periods: int,
     freq = frequency_of(current)
     cur = period_index(current)
     first = cur - periods + 1
-    vals = wide_history(history, [code], first, cur, freq).iloc[0].to_numpy()
-    more = wide_history(history, [code], first, cur, freq, extra).iloc[0].to_numpy()
-    return [(period_from_index(first + j, freq), None if np.isnan(v) else float(v),
-             None if np.isnan(m) else float(m)) for j, (v, m) in enumerate(zip(vals, more,
-                                                                               strict=True))]
+    # As `wide_history` would give it (the first figure of each period), without a pivot
+    # table per indicator: a paper asks for one series per indicator and edition.
+    values: dict[int, float] = {}
+    extras: dict[int, float] = {}
+    rows = history[history["indicator"] == code]
+    for period, v, m in zip(rows["period"], rows["value"], rows[extra], strict=True):
+        if frequency_of(period) is not freq or not first <= period_index(period) <= cur:
+            continue
+        i = period_index(period)
+        if v == v and i not in values:  # NaN is not equal to itself: no figure
+            values[i] = float(v)
+        if m == m and i not in extras:
+            extras[i] = float(m)
+    return [(period_from_index(i, freq), values.get(i), extras.get(i))
+            for i in range(first, cur + 1)]

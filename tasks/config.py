@@ -6,13 +6,16 @@ become a default of 0. Secrets never live here; see `tasks.mail` for SMTP settin
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -35,6 +38,7 @@ class Unit(StrEnum):
     RATE_PER_10K = "rate_per_10k"
     DAYS = "days"
     NUMBER = "number"
+    MONEY = "money"  # pounds sterling: spend per child, cost of a placement, a variance
 
 
 class Polarity(StrEnum):
@@ -43,17 +47,75 @@ class Polarity(StrEnum):
     NEUTRAL = "neutral"
 
 
+class SpcMethod(StrEnum):
+    """A named SPC rule set: the defaults of a tool analysts are trained on (tasks.spc)."""
+
+    PLOTTHEDOTS = "plotthedots"  # NHSRplotthedots 0.2.x, the NHS-R Community's R package
+    NHSE = "nhse"  # NHS England's SPC charts SQL tool v2.6
+
+
+class SpcConflict(StrEnum):
+    """How `nhse` reads a point with both an improvement and a concern signal."""
+
+    IMPROVEMENT = "improvement"
+    CONCERN = "concern"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+def check_address(value: str) -> str:
+    """One mailbox, checked by email-validator (syntax only: no DNS here), normalised.
+
+    `,` and `;` are refused outright: a header or an SMTP envelope would read them as two
+    addresses, and the allowed-domains check would see only one.
+    """
+    if "," in value or ";" in value:
+        raise ValueError("an address must be a single mailbox: ',' and ';' are not allowed")
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+
+
+def check_domain(value: str) -> str:
+    """A mail domain (for `allowed_domains`), checked as the domain of an address would be."""
+    if "@" in value:
+        raise ValueError("expected a domain such as example.gov.uk, not an address")
+    return check_address(f"postmaster@{value}").split("@", 1)[1]
+
+
+HEADER_TEXT_LIMIT = 120
+
+
+def check_one_line(value: str) -> str:
+    """Text that can reach a mail header (a name, a subject): one line, no control or
+    invisible formatting characters, and short enough that a header never needs folding."""
+    for i, ch in enumerate(value):
+        cat = unicodedata.category(ch)
+        if cat[0] == "C" or cat in ("Zl", "Zp"):
+            what = "a line break" if ch in "\r\n\u2028\u2029\x85" else "a control character"
+            raise ValueError(f"contains {what} (U+{ord(ch):04X}) at position {i + 1}; names "
+                             "and subjects go into mail headers and must be one line of text")
+    if len(value) > HEADER_TEXT_LIMIT:
+        raise ValueError(f"is {len(value)} characters long; at most {HEADER_TEXT_LIMIT} "
+                         "(it goes into mail headers)")
+    if not value.strip():
+        raise ValueError("is blank")
+    return value
+
+
+Email = Annotated[str, AfterValidator(check_address)]
+Domain = Annotated[str, AfterValidator(check_domain)]
+# Names, roles, titles: anything that may be put into a From, To or Subject header.
+Line = Annotated[str, AfterValidator(check_one_line)]
 
 
 class Indicator(_Strict):
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
-    title: str
-    service_area: str
+    title: Line
+    service_area: Line
     unit: Unit
     polarity: Polarity
     target: float | None = None
@@ -62,11 +124,18 @@ class Indicator(_Strict):
     definition: str
     question: str | None = None
     frequency: Frequency = Frequency.MONTHLY
+    # Decimal places the paper prints (default: the unit's own, tasks.formatting).
+    decimals: Annotated[int, Field(ge=0, le=4)] | None = None
     # A change no bigger than this (in the indicator's units) is "no change": 22.0% to 22.1%
     # is not a decline worth a deep dive. 0 keeps every change.
     min_change: Annotated[float, Field(ge=0)] = 0.0
     # Recalculate the SPC limits from this period on (a known change in the process).
     rebase: str | None = None
+    # This indicator's SPC rule set, when not the briefing's `rules.spc_method`.
+    spc_method: SpcMethod | None = None
+    # With `nhse`: a point with both an improvement and a concern signal reads as this
+    # (default `rules.spc_conflict`). `plotthedots` settles it by its order of rules instead.
+    spc_conflict: SpcConflict | None = None
 
     @model_validator(mode="after")
     def _percent_target_in_range(self) -> Indicator:
@@ -78,44 +147,56 @@ class Indicator(_Strict):
 
 
 class Owner(_Strict):
-    name: str
-    role: str
+    name: Line
+    role: Line
     email: Email
 
 
 class Authority(_Strict):
-    name: str
+    name: Line
     code: Annotated[str, Field(pattern=r"^\d{3}$", description="DfE 3-digit LA code")]
 
 
 class Contact(_Strict):
-    name: str
-    role: str
-    phone: str
+    name: Line
+    role: Line
+    phone: Line
     email: Email
 
 
 class Recipient(_Strict):
-    name: str
+    name: Line
     email: Email
     edition: Literal["public", "restricted"] = "public"
+    # The edition's workbook (.xlsx) attached beside its PDF, for those who analyse it.
+    spreadsheet: bool = False
 
 
 class Rules(_Strict):
     consecutive_declines: Annotated[int, Field(ge=1, le=24)] = 2
     # A percentage over fewer cases than this is shown but does not breach by itself.
     min_denominator: Annotated[float, Field(ge=0)] = 10
-    spc_shift: Annotated[int, Field(ge=6, le=9)] = 7
-    spc_trend: Annotated[int, Field(ge=6, le=9)] = 7
+    # The SPC rule set for every indicator that does not name its own.
+    spc_method: SpcMethod = SpcMethod.PLOTTHEDOTS
+    # Points in a shift / trend. Unset: the rule set's own (plotthedots 7, nhse 6); set, it
+    # replaces that for every indicator, whatever its rule set.
+    spc_shift: Annotated[int, Field(ge=6, le=9)] | None = None
+    spc_trend: Annotated[int, Field(ge=6, le=9)] | None = None
+    # With `nhse`, how a point with both an improvement and a concern signal reads, unless
+    # the indicator says otherwise: concern, so that a deterioration is never hidden.
+    spc_conflict: SpcConflict = SpcConflict.CONCERN
     chart_periods: Annotated[int, Field(ge=3, le=60)] = 24
+    # True: any error in the exports stops the run, as `--strict` does. False (default): a
+    # fault in one cell withholds that figure and the rest of the paper is produced.
+    strict: bool = False
 
 
 class Mail(_Strict):
     sender: Email
     reply_to: Email | None = None
-    subject_prefix: str = "Performance briefing"
+    subject_prefix: Line = "Performance briefing"
     # Mail goes only to these domains (empty: any); anything else fails that message alone.
-    allowed_domains: list[str] = Field(default_factory=list)
+    allowed_domains: list[Domain] = Field(default_factory=list)
     # Told by email when a run fails (with the error and the run's link).
     operators: list[Email] = Field(default_factory=list)
 
@@ -127,12 +208,14 @@ class Papers(_Strict):
     commentary_working_days: Annotated[int, Field(ge=0, le=20)] = 3
     data_ready_days: Annotated[int, Field(ge=0, le=40)] = 10
     remind_working_days: Annotated[int, Field(ge=0, le=20)] = 2
+    # The monthly run: 07:00 (Europe/London) on this working day of the month.
+    run_working_day: Annotated[int, Field(ge=1, le=15)] = 3
 
 
 class Briefing(_Strict):
     authority: Authority
-    committee: str
-    report_title: str = "Children's services performance"
+    committee: Line
+    report_title: Line = "Children's services performance"
     contact: Contact
     recipients: list[Recipient] = Field(default_factory=list)
     # In the public edition, owners appear by role only when this is false.
@@ -179,29 +262,36 @@ class ConfigError(Exception):
     """A config file is missing or wrong; the message names the file and the field."""
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
+    """A config file's YAML; every way it can be unreadable is one ConfigError naming it."""
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8")\
+            from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
 
 
 def describe_validation_error(exc: ValidationError, path: Path) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s)"]
+    """One line naming the file and each key at fault (never echoing the bad value whole)."""
+    parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
-        lines.append(f"  at {loc or '(top)'}: {err['msg']}")
-    return "\n".join(lines)
+        parts.append(f"at {loc or '(top)'}: {err['msg'].removeprefix('Value error, ')}")
+    return f"{path}: {exc.error_count()} problem(s): " + "; ".join(parts)
 
 
 def load_config(config_dir: Path) -> Config:
     """Read the three files and check them against each other; raise ConfigError if wrong."""
     config_dir = Path(config_dir)
-    raw_ind = _read_yaml(config_dir / INDICATORS_FILE)
-    raw_own = _read_yaml(config_dir / OWNERS_FILE)
-    raw_brf = _read_yaml(config_dir / BRIEFING_FILE)
+    raw_ind = read_yaml(config_dir / INDICATORS_FILE)
+    raw_own = read_yaml(config_dir / OWNERS_FILE)
+    raw_brf = read_yaml(config_dir / BRIEFING_FILE)
     parts: dict[str, Any] = {}
     for name, raw, model, path in (
         ("indicators", raw_ind, list[Indicator], config_dir / INDICATORS_FILE),

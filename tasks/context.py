@@ -1,44 +1,72 @@
 """The one typed context the briefing templates see: plain strings, numbers and lists.
 
-Templates never receive a DataFrame; every number is already formatted (and suppressed
-where it must be), so what a template can print is decided here, where it is tested.
+Templates never receive a DataFrame. The context is built from one edition's results
+(`tasks.disclosure.edition_results`), which already hold only what that edition may print,
+so this module formats and words; it decides nothing about disclosure.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-
-import pandas as pd
+from datetime import date
+from typing import Any
 
 from tasks import spc
 from tasks.benchmarks import ordinal
-from tasks.charts import Chart, trend_chart
+from tasks.breakdowns import Breakdown
+from tasks.calendar import PaperDates
+from tasks.charts import SPARK, WIDE, Chart, Size, trend_chart
 from tasks.commentary import Commentary
-from tasks.compare import RAG_AMBER, RAG_GREEN, RAG_NONE, RAG_RED, series
-from tasks.config import Config, Indicator, Polarity
+from tasks.config import Config, Indicator, Polarity, Unit
+from tasks.deep_dives import (
+    IMPACT_PERIODS,
+    MIN_PERIODS_AFTER,
+    STATUS_WORDS,
+    DeepDiveResult,
+    Status,
+    pack_name,
+    verdict_text,
+)
+from tasks.disclosure import EditionResults
 from tasks.formatting import (
     SUPPRESSED,
     SUPPRESSION_NOTE,
-    Disclosure,
-    Edition,
-    axis_format,
     fmt_change,
     fmt_value,
     polarity_label,
     target_label,
     unit_label,
 )
-from tasks.periods import PER_YEAR, Frequency, frequency_of, label, shift, short_label
-from tasks.problems import Problem, sort_problems
-from tasks.values import opt_float, opt_text
+from tasks.periods import (
+    PER_YEAR,
+    Frequency,
+    end_month,
+    frequency_of,
+    label,
+    shift,
+    short_label,
+)
+from tasks.problems import CONTESTED_TEXT, WITHHELD_TEXT, Problem, sort_problems
+from tasks.results import (
+    BenchmarkResult,
+    Direction,
+    IndicatorResult,
+    Rating,
+    SpcResult,
+)
 
-RAG_WORDS = {RAG_RED: "Red", RAG_AMBER: "Amber", RAG_GREEN: "Green", RAG_NONE: "No rating"}
-RAG_SYMBOLS = {RAG_RED: "■", RAG_AMBER: "▲", RAG_GREEN: "●", RAG_NONE: "○"}
-DIRECTION_WORDS = {"improving": "Improving", "declining": "Declining",
-                   "no_change": "No change", "none": "Not compared"}
-DIRECTION_SYMBOLS = {"improving": "↑", "declining": "↓", "no_change": "→", "none": ""}
+RAG_WORDS = {Rating.RED: "Red", Rating.AMBER: "Amber", Rating.GREEN: "Green",
+             Rating.NONE: "No rating", Rating.WITHHELD: "Not published"}
+RAG_SYMBOLS = {Rating.RED: "■", Rating.AMBER: "▲", Rating.GREEN: "●", Rating.NONE: "○",
+               Rating.WITHHELD: "◇"}
+RAG_ORDER = (Rating.RED, Rating.AMBER, Rating.GREEN, Rating.NONE, Rating.WITHHELD)
+DIRECTION_WORDS = {Direction.IMPROVING: "Improving", Direction.DECLINING: "Declining",
+                   Direction.NO_CHANGE: "No change", Direction.NONE: "Not compared",
+                   Direction.WITHHELD: "Not published"}
+DIRECTION_SYMBOLS = {Direction.IMPROVING: "↑", Direction.DECLINING: "↓",
+                     Direction.NO_CHANGE: "→", Direction.NONE: "", Direction.WITHHELD: ""}
+SMALL_FIGURES = "figures about small numbers of children, which are not published"
 
 
 @dataclass(frozen=True)
@@ -55,29 +83,41 @@ class BenchmarkView:
     region_name: str
     neighbours: str
     neighbours_note: str
+    neighbours_count: int  # how many neighbours' figures the mean is of
+    neighbours_missing: str  # "not published: ..." or ""
     rank: str
     quartile: str
+    rank_basis: str = "1st is best"
 
 
 QUARTILE_WORDS = {1: "1st quartile (best)", 2: "2nd quartile", 3: "3rd quartile",
                   4: "4th quartile (worst)"}
 
 
-def benchmark_view(ind: Indicator, b: pd.Series | None) -> BenchmarkView | None:
+# Neither higher nor lower is better: ranked from the highest, with no best or worst.
+NEUTRAL_QUARTILE_WORDS = {1: "1st quartile (highest)", 2: "2nd quartile", 3: "3rd quartile",
+                          4: "4th quartile (lowest)"}
+
+
+def benchmark_view(ind: Indicator, b: BenchmarkResult | None) -> BenchmarkView | None:
     if b is None:
         return None
-    unit = ind.unit
-    n, missing = int(b["sn_count"]), list(b["sn_missing"])
-    note = f"mean of {n} statistical neighbours"
-    if missing:
-        note += "; not published: " + ", ".join(missing)
-    rank = (f"{ordinal(int(b['rank']))} of {int(b['of'])}" if pd.notna(b["rank"]) else "")
+    unit, places = ind.unit, ind.decimals
+    note = f"mean of {b.sn_count} statistical neighbours"
+    if b.sn_missing:
+        note += "; not published: " + ", ".join(b.sn_missing)
+    neutral = ind.polarity is Polarity.NEUTRAL
+    rank = (f"{ordinal(b.rank)}{' highest' if neutral else ''} of {b.of}"
+            if b.rank is not None and b.of is not None else "")
+    words = NEUTRAL_QUARTILE_WORDS if neutral else QUARTILE_WORDS
     return BenchmarkView(
-        england=fmt_value(unit, opt_float(b["england"])),
-        region=fmt_value(unit, opt_float(b["region"])),
-        region_name=str(b["region_name"]), neighbours=fmt_value(unit, opt_float(b["sn_mean"])),
-        neighbours_note=note, rank=rank,
-        quartile=QUARTILE_WORDS[int(b["quartile"])] if pd.notna(b["quartile"]) else "")
+        england=fmt_value(unit, b.england, places), region=fmt_value(unit, b.region, places),
+        region_name=b.region_name, neighbours=fmt_value(unit, b.sn_mean, places),
+        neighbours_note=note, neighbours_count=b.sn_count,
+        neighbours_missing=("not published: " + ", ".join(b.sn_missing)) if b.sn_missing else "",
+        rank=rank,
+        quartile=words[b.quartile] if b.quartile is not None else "",
+        rank_basis="1st is the highest" if neutral else "1st is best")
 
 
 @dataclass(frozen=True)
@@ -92,6 +132,10 @@ class SpcView:
     reading: str
     assurance_reading: str
     trial: bool
+    method: str = ""  # the rule set's name
+    method_text: str = ""  # the rule set and its settings, for the method appendix
+    warning: str = ""  # shown with the icons: too short a series for settled limits
+    enough: bool = True  # False: too few points for SPC, words instead of icons
 
 
 VARIATION_WORDS = {
@@ -114,15 +158,66 @@ ASSURANCE_WORDS = {
                        "periods and missed in others, by chance alone."),
     spc.NO_ASSURANCE: ("No target to assure", "", ""),
 }
+SPC_WITHHELD = SpcView(spc.NO_VARIATION, "SPC not shown for small numbers", "none", "",
+                       spc.NO_ASSURANCE, "", "", "Not shown: the figures include small "
+                       "numbers that are not published.", "", False)
+PRIORITY_WORDS = "beyond a limit, then a trend, then 2 of 3, then a shift"
 
 
-def spc_view(row: pd.Series | None, period: str, suppressed: bool, shift: int = 7,
-             trend: int = 7) -> SpcView | None:
-    if row is None:
+def spc_method_text(st: dict[str, Any]) -> str:
+    """The rule set and every setting that matters, in words, from the analysis's own
+    settings (so the paper can never describe other rules than those applied)."""
+    parts = [
+        "moving ranges of 3.267 times their average or more are left out before the limits "
+        "are set" if st["screen_outliers"] else "every moving range counts towards the limits",
+        f"a shift is {st['shift']} or more points in a row on one side of the average",
+        f"a trend is {st['trend']} or more points in a row each higher, or each lower, than "
+        "the one before" + (" (it may run on across a rebase)" if st["trend_across_rebase"]
+                            else ""),
+        "2 of 3 points in a row beyond a two-sigma line, all three on the same side of the "
+        "average, are special cause" + (", a point beyond the process limit among them"
+                                        if st["two_of_three_counts_beyond_limit"] else
+                                        "; only points between that line and the process "
+                                        "limit count"),
+        f"a point with more than one signal reads by the first of: {PRIORITY_WORDS}"
+        if st["two_signals"] == "priority" else
+        "a point with both an improvement and a concern signal reads as the indicator's "
+        f"setting says ({st['two_signals_default']} unless set otherwise), and a neutral "
+        "indicator's high signal wins",
+        "the target is consistently passed or failed "
+        + ("when it lies on or beyond a process limit" if st["assurance"] == "inclusive"
+           else "only when it lies beyond a process limit (on a limit it is hit and miss)"),
+        "each period from a rebase has its own limits",
+    ]
+    if st["min_points"] > 2:
+        parts.append(f"with fewer than {st['min_points']} points in the chart there is no "
+                     "SPC reading")
+    parts.append(f"fewer than {st['short_series']} points since the start or a rebase give "
+                 "trial limits, shown with a warning")
+    return (f"Rule set \u201c{st['method']}\u201d, the defaults of {st['reference']}: "
+            + "; ".join(parts) + ".")
+
+
+def spc_view(s: SpcResult | None, period: str, withheld: bool, shift: int | None = None,
+             trend: int | None = None) -> SpcView | None:
+    """The SPC reading in words; `shift` and `trend` default to the rule set's own."""
+    if withheld:  # even the direction of a signal would say something about small counts
+        return SPC_WITHHELD
+    if s is None:
         return None
-    key = str(row["variation"])
+    st = s.settings
+    shift = shift or int(st["shift"])
+    trend = trend or int(st["trend"])
+    method_text = spc_method_text(st)
+    if not s.enough:
+        label = f"Too few points for SPC ({s.n_chart} of {int(st['min_points'])})"
+        return SpcView(spc.NO_VARIATION, label, "none", "", spc.NO_ASSURANCE, "", "",
+                       f"{label}: {st['reference']} gives no SPC reading under "
+                       f"{int(st['min_points'])} points.", "", False, s.method, method_text,
+                       enough=False)
+    key = s.variation
     label, cls = VARIATION_WORDS[key]
-    side = str(row["latest_side"])
+    side = s.latest_side
     letter = {"high": "H", "low": "L"}.get(side, "") if cls not in ("common", "none") else ""
     unit = _unit_of_time(period)
     high = side == "high"
@@ -140,17 +235,22 @@ def spc_view(row: pd.Series | None, period: str, suppressed: bool, shift: int = 
     elif key == spc.COMMON:
         reading = "Common cause variation: no sign that anything has changed."
     else:
-        why = "; ".join(reasons[r] for r in row["rules"])
+        why = "; ".join(reasons[r] for r in s.rules)
         reading = f"{label}: {why}."
-    if bool(row["trial"]) and key != spc.NO_VARIATION:
-        reading += f" Trial limits (fewer than {spc.MIN_BASELINE} points)."
-    a_label, a_letter, a_reading = ASSURANCE_WORDS[str(row["assurance"])]
-    if suppressed:  # even the direction of a signal would say something about small counts
-        return SpcView(spc.NO_VARIATION, "SPC not shown for small numbers", "none", "",
-                       spc.NO_ASSURANCE, "", "", "Not shown: the figures include small "
-                       "numbers that are not published.", "", False)
-    return SpcView(key, label, cls, letter, str(row["assurance"]), a_label, a_letter, reading,
-                   a_reading, bool(row["trial"]))
+        if s.both_ways:
+            reading += (" It signals the other way too; "
+                        + (f"the first of {PRIORITY_WORDS} decides."
+                           if st["two_signals"] == "priority" else
+                           f"this indicator reads such a point as {st['two_signals']}."))
+    warning = ""
+    if s.trial and key != spc.NO_VARIATION:
+        since = " since the rebase" if s.n < s.n_chart else ""
+        warning = (f"only {s.n} points{since}: fewer than {int(st['short_series'])} give "
+                   "trial limits, revised with each new point")
+        reading += f" Trial limits (only {s.n} points{since})."
+    a_label, a_letter, a_reading = ASSURANCE_WORDS[s.assurance]
+    return SpcView(key, label, cls, letter, s.assurance, a_label, a_letter, reading,
+                   a_reading, s.trial, s.method, method_text, warning)
 
 
 @dataclass(frozen=True)
@@ -165,6 +265,9 @@ class IndicatorView:
     previous: str
     previous_period: str
     year_ago: str
+    year_ago_period: str
+    # False when a year ago is the previous period (an annual indicator): shown once.
+    year_ago_shown: bool
     change: str
     rag: str
     rag_label: str
@@ -172,22 +275,78 @@ class IndicatorView:
     direction: str
     direction_label: str
     direction_symbol: str
-    deep_dive: bool
+    deep_dive: bool  # the rule certainly fired
+    deep_dive_text: str  # "Yes (3 in a row)", "No", or "Not published"
     consecutive_declines: int
-    breach: bool
+    breach: bool  # listed as an exception (in the public edition: possibly a breach)
+    why_listed: str  # in a few words, for the exceptions at a glance
     period_label: str
+    period_heading: str  # as a column heading: "October 2024", "Year to 31 March 2025"
+    period_short: str  # "Oct 24", "2025"
     reasons: list[str]
     notes: list[str]
     owner_id: str
     owner_name: str
     owner_role: str
+    owner: str  # as the edition names the owner: "Name, Role", or the role alone
     definition: str
     question: str
-    chart: Chart
+    chart: Chart | None  # full width, for an exception; None otherwise or nothing to plot
+    spark: Chart | None  # the trend line in its service area's table
+    chart_note: str  # what is said instead of a chart when there is nothing to plot
     benchmark: BenchmarkView | None
     spc: SpcView | None
     trends: str
     commentary: list[CommentaryView]
+    breakdown: BreakdownView | None = None  # an exception's latest breakdown
+
+
+@dataclass(frozen=True)
+class PartView:
+    name: str
+    value: str
+    previous: str
+    contribution: str  # to the change in the indicator, in its units
+    numerator_effect: str  # from the part's own rate ("" for a count)
+    size_effect: str  # from its share of the denominator ("" for a count)
+
+
+@dataclass(frozen=True)
+class BreakdownView:
+    caption: str  # "By team, October 2024"
+    name: str  # the column: "Team"
+    rows: list[PartView]
+    decomposed: bool  # contributions shown (the parts add up, both periods known)
+    is_rate: bool  # the split into numerator and size effects applies
+    change: str  # the total change the contributions add up to
+    note: str  # why there are no contributions, or why the breakdown is withheld
+
+
+@dataclass(frozen=True)
+class ActionView:
+    number: int  # A1, A2 ... within its deep dive, as the chart marks them
+    description: str
+    owner: str
+    due: str
+    done: str  # "" when not yet put in place
+    overdue: bool  # due before the date of the report and not put in place
+    impact: str  # the verdict in words, or why there is none
+
+
+@dataclass(frozen=True)
+class DeepDiveView:
+    code: str
+    title: str
+    opened: str  # "September 2024"
+    age: str  # "open for 1 month", or "opened this month"
+    status: str
+    owner: str
+    closed: str  # "14 February 2024", or ""
+    findings: str
+    actions: list[ActionView]
+    outcome: str  # a closed deep dive: the impact of its last action put in place
+    opened_now: bool
+    pack: str = ""  # the restricted deep-dive pack written as it opened (tasks.packs)
 
 
 @dataclass(frozen=True)
@@ -196,6 +355,7 @@ class AreaView:
     anchor: str
     indicators: list[IndicatorView]
     counts: dict[str, int]
+    show_year_ago: bool  # some indicator's year-ago figure is not its previous one
 
 
 @dataclass(frozen=True)
@@ -213,9 +373,12 @@ class BriefingContext:
     committee: str
     cycle: str
     cycle_label: str
+    cycle_title: str  # the cycle as a heading or table cell starts: "Year to 31 March 2025"
     cycle_short: str
-    generated_on: str
-    generated_iso: str
+    meeting_date: str  # "28 November 2024", or "To be confirmed"
+    report_date: str  # the date of the report (its publication with the agenda)
+    report_date_iso: str  # "" when not known
+    report_date_note: str  # where the date comes from, for the method appendix
     contact_name: str
     contact_role: str
     contact_phone: str
@@ -223,6 +386,8 @@ class BriefingContext:
     counts: dict[str, int]
     total: int
     summary: list[str]
+    key_points: list[str]  # the paper's first page: the summary without what the
+    # exceptions at a glance already show
     exceptions: list[IndicatorView]
     areas: list[AreaView]
     data_quality: list[ProblemView]
@@ -233,8 +398,15 @@ class BriefingContext:
     edition: str
     edition_label: str
     missing_commentary: list[str]
-    rag_words: dict[str, str] = field(default_factory=lambda: dict(RAG_WORDS))
-    rag_symbols: dict[str, str] = field(default_factory=lambda: dict(RAG_SYMBOLS))
+    deep_dives_open: list[DeepDiveView] = field(default_factory=list)
+    deep_dives_closed: list[DeepDiveView] = field(default_factory=list)
+    overdue_actions: list[str] = field(default_factory=list)
+    deep_dive_note: str = ""  # the public edition's, always: what it leaves out
+    impact_rule: str = ""  # how impact is judged, for the section's introduction
+    rag_words: dict[str, str] = field(
+        default_factory=lambda: {str(k): v for k, v in RAG_WORDS.items()})
+    rag_symbols: dict[str, str] = field(
+        default_factory=lambda: {str(k): v for k, v in RAG_SYMBOLS.items()})
 
 
 def anchor(text: str) -> str:
@@ -246,134 +418,266 @@ def _unit_of_time(period: str) -> str:
             Frequency.ANNUAL: "years"}[frequency_of(period)]
 
 
-def _reasons(ind: Indicator, row: pd.Series, needed: int, period: str,
-             hidden: bool) -> list[str]:
+def _shown(ind: Indicator, r: IndicatorResult, name: str, value: float | None) -> str:
+    return SUPPRESSED if r.is_withheld(name) else fmt_value(ind.unit, value, ind.decimals)
+
+
+def _source_error(r: IndicatorResult) -> list[str]:
+    """A figure withheld for an error in the export: where, so it can be put right."""
+    if r.source_error is None:
+        return []
+    if r.source_error == CONTESTED_TEXT:
+        return [f"Not published in this edition: {CONTESTED_TEXT}."]
+    return [f"{WITHHELD_TEXT[0].upper()}{WITHHELD_TEXT[1:]} ({r.source_error}): the figure "
+            f"for {label(r.period)} is not used or stored until the export is corrected."]
+
+
+def _reasons(ind: Indicator, r: IndicatorResult, needed: int) -> list[str]:
     out: list[str] = []
-    value, target = opt_float(row["value"]), opt_float(row["target"])
-    if row["rag"] == RAG_RED and value is not None and target is not None:
-        gap = abs(value - target)
-        tail = "" if hidden else f", {fmt_change(ind.unit, gap).lstrip('+')} outside the target"
-        shown = SUPPRESSED if hidden else fmt_value(ind.unit, value)
-        out.append(f"Red: {shown} against a target of "
-                   f"{target_label(ind.unit, target, ind.polarity)}{tail}.")
-    if bool(row["deep_dive"]):
-        n = int(row["consecutive_declines"])
-        out.append(f"Deep dive: worse in each of the last {n} consecutive "
-                   f"{_unit_of_time(period)} (the rule is {needed}), since "
-                   f"{label(shift(period, -n))}.")
+    unit = _unit_of_time(r.period)
+    target = target_label(ind.unit, ind.target, ind.polarity, ind.decimals)
+    if r.rag is Rating.RED and ind.target is not None:
+        tail = ""
+        if r.value is not None:
+            gap = fmt_change(ind.unit, abs(r.value - ind.target),
+                             decimals=ind.decimals).lstrip("+")
+            tail = f", {gap} outside the target"
+        out.append(f"Red: {_shown(ind, r, 'value', r.value)} against a target of {target}{tail}.")
+    elif r.rag is Rating.WITHHELD:
+        out.append(f"Rating not published: whether it meets the target of {target} rests on "
+                   f"{SMALL_FIGURES}.")
+    if r.deep_dive is True:
+        n = r.consecutive_declines
+        if r.declines_exact:
+            out.append(f"Deep dive: worse in each of the last {n} consecutive {unit} (the rule "
+                       f"is {needed}), since {label(shift(r.period, -n))}.")
+        else:
+            out.append(f"Deep dive: worse in each of at least the last {n} consecutive {unit} "
+                       f"(the rule is {needed}).")
+    elif r.deep_dive is None:
+        out.append(f"Deep dive not published: whether it got worse in each of the last "
+                   f"{needed} {unit} rests on {SMALL_FIGURES}.")
+    # Why an indicator that is not red is an exception: said, never left to guess.
+    rated = {Rating.GREEN: f"it is Green, meeting its target of {target}",
+             Rating.AMBER: f"it is Amber, within the tolerance of its target of {target}",
+             Rating.NONE: "it has no target, so no rating"}
+    if r.breach is not False and r.deep_dive is True and r.rag in rated:
+        out.append(f"Listed for the deep dive, not for its rating: {rated[r.rag]}.")
     return out
 
 
-def _notes(ind: Indicator, row: pd.Series, period: str, cycle: str, needed: int,
-           hidden: bool) -> list[str]:
+def _why_listed(ind: Indicator, r: IndicatorResult) -> str:
+    """The rule that put an indicator among the exceptions, in a few words."""
+    parts = []
+    if r.source_error == CONTESTED_TEXT:
+        parts.append("figure not published: given by more than one export")
+    elif r.source_error is not None:
+        parts.append("figure withheld: error in the source")
+    if r.rag is Rating.RED:
+        parts.append("Red rating")
+    elif r.rag is Rating.WITHHELD:
+        parts.append("rating not published")
+    if r.deep_dive is True:
+        least = "" if r.declines_exact else "at least "
+        parts.append(f"worse {least}{r.consecutive_declines} {_unit_of_time(r.period)} "
+                     "running (deep dive)")
+    elif r.deep_dive is None:
+        parts.append("deep dive not published")
+    text = " and ".join(parts)
+    if r.rag is Rating.WITHHELD or r.deep_dive is None:
+        text += " (small numbers)"
+    return text[:1].upper() + text[1:]
+
+
+def _notes(ind: Indicator, r: IndicatorResult, cycle: str, needed: int, public: bool,
+           min_denominator: float) -> list[str]:
     notes: list[str] = []
+    period = r.period
+    hidden = r.is_withheld("value")
+    has_figure = r.value is not None or hidden
     if period != cycle:
-        notes.append(f"Figure for {label(period)} (reported {ind.frequency.value}).")
-    if opt_float(row["value"]) is None:
+        how = {Frequency.ANNUAL: "annually"}.get(ind.frequency, ind.frequency.value)
+        notes.append(f"Figure for {label(period)} (reported {how}).")
+    if not has_figure and r.source_error is None:
         notes.append(f"No figure for {label(period)}: not collected or left blank in the "
                      "export.")
-    prev_period, gap = opt_text(row["previous_period"]), opt_text(row["chain_gap"])
-    if prev_period and prev_period != shift(period, -1) and opt_float(row["value"]) is not None:
-        notes.append(f"Compared with {label(prev_period)}, the last month with a figure.")
-    if gap:
-        notes.append(f"No figure for {label(gap)}, so the rule of {needed} "
+    prev = r.previous_period
+    if prev and prev != shift(period, -1) and has_figure:
+        notes.append(f"Compared with {label(prev)}, the last "
+                     f"{_unit_of_time(period)[:-1]} with a figure.")
+    if r.chain_gap:
+        notes.append(f"No figure for {label(r.chain_gap)}, so the rule of {needed} "
                      "consecutive declines cannot be checked across that gap; the run of "
                      "declines restarts after it.")
     if hidden:
         notes.append("The figure is a small number and is not published (c).")
-    if bool(row["small_number"]) and not hidden:
-        notes.append(f"A percentage of only {opt_float(row['denominator']):g} cases: one child "
-                     "moves it a long way, so it is shown but does not trigger an alert by "
-                     "itself.")
+    elif r.small_number:
+        cases = (f"fewer than {min_denominator:g}" if public or r.denominator is None
+                 else f"only {r.denominator:g}")
+        notes.append(f"A percentage of {cases} cases: one child moves it a long way, so it "
+                     "is shown but does not trigger an alert by itself.")
     return notes
 
 
-def _view(ind: Indicator, row: pd.Series, config: Config, history: pd.DataFrame,
-          cycle: str, bench: pd.Series | None, spc_row: pd.Series | None,
-          policy: Disclosure, commentary: list[CommentaryView]) -> IndicatorView:
-    owner = config.owners[ind.owner]
+def _deep_dive_text(r: IndicatorResult) -> str:
+    if r.deep_dive is None:
+        return "Not published"
+    if not r.deep_dive:
+        return "No"
+    least = "at least " if not r.declines_exact else ""
+    return f"Yes ({least}{r.consecutive_declines} in a row)"
+
+
+Y_TITLES = {Unit.PERCENT: "Per cent", Unit.COUNT: "Number", Unit.DAYS: "Days",
+            Unit.RATE_PER_10K: "Per 10,000 children", Unit.NUMBER: "Number",
+            Unit.MONEY: "Pounds (£)"}
+X_TITLES = {Frequency.MONTHLY: "Month", Frequency.QUARTERLY: "Quarter",
+            Frequency.ANNUAL: "Year to 31 March"}
+
+
+def _chart(ind: Indicator, r: IndicatorResult, size: Size,
+           marks: dict[str, str] | None = None) -> tuple[Chart | None, str]:
+    """The indicator's trend from its first shown figure (the axes start where the data
+    does), or why there is none. Only the points this edition shows reach the chart;
+    `marks` (period: label) are the deep-dive actions put in place."""
     unit = ind.unit
-    value, prev = opt_float(row["value"]), opt_float(row["previous"])
-    year_ago = opt_float(row["year_ago"])
-    period = str(row["period"])
-    raw = series(history, ind.code, period, config.briefing.rules.chart_periods, "numerator")
-    nums = {p: n for p, _, n in raw}
-
-    def hide(v: float | None, p: str | None) -> bool:
-        return policy.hidden(unit, v, nums.get(p) if p else None)
-
-    hidden_now = hide(value, period)
-    prev_period = opt_text(row["previous_period"])
-    hidden_prev = hide(prev, prev_period)
-    year_ago_period = shift(period, -PER_YEAR[frequency_of(period)])
-    pts = [(p, None if hide(v, p) else v) for p, v, _ in raw]
+    pts = [(p.period, p.value) for p in r.chart]
+    window = (label(pts[0][0]), label(pts[-1][0])) if pts else (label(r.period),) * 2
+    start = next((i for i, (_, v) in enumerate(pts) if v is not None), None)
+    if start is None:
+        if pts and all(p.withheld for p in r.chart):
+            why = (f"every figure from {window[0]} to {window[1]} is about a small number "
+                   "of children and is not published")
+        elif any(p.withheld for p in r.chart):
+            why = (f"every figure from {window[0]} to {window[1]} is missing, or about a "
+                   "small number of children and not published")
+        else:
+            why = f"there are no figures from {window[0]} to {window[1]}"
+        return None, f"No chart: {why}."
+    pts = pts[start:]
     shown = [v for _, v in pts if v is not None]
-    # One hidden point and the average of the rest would give it away: no SPC lines then.
-    any_hidden = len(shown) < sum(1 for _, v, _ in raw if v is not None)
-    limits = special = None
-    if spc_row is not None and not any_hidden and pd.notna(spc_row["mean"]):
-        limits = (float(spc_row["mean"]), float(spc_row["lower"]), float(spc_row["upper"]))
-        special = {str(p["period"]): str(p["special"]) for p in spc_row["points"]
-                   if p["special"]}
-    desc = (f"Values of {ind.title} from {label(pts[0][0])} to {label(period)}. "
-            + (f"Lowest {fmt_value(unit, min(shown))}, highest {fmt_value(unit, max(shown))}, "
-               f"latest {SUPPRESSED if hidden_now else fmt_value(unit, value)}. "
-               if shown else "No values to plot. ")
-            + (f"Target line at {fmt_value(unit, ind.target)}. "
+    desc = (f"Values of {ind.title} from {label(pts[0][0])} to {label(r.period)}. "
+            f"Lowest {fmt_value(unit, min(shown), ind.decimals)}, highest "
+            f"{fmt_value(unit, max(shown), ind.decimals)}, "
+            f"latest {_shown(ind, r, 'value', r.value)}. "
+            + (f"Target line at {fmt_value(unit, ind.target, ind.decimals)}. "
                if ind.target is not None else "No target. ")
             + ("Some periods are missing or not published." if len(shown) < len(pts) else ""))
-    direction_key = "none" if hidden_now or hidden_prev else str(row["direction"])
-    needed = config.briefing.rules.consecutive_declines
-    show_name = not policy.public or config.briefing.publish_owner_names
+    limits = special = None
+    s = r.spc
+    if s is not None and s.mean is not None and s.lower is not None and s.upper is not None:
+        limits = (s.mean, s.lower, s.upper)
+        special = {p.period: p.special for p in s.points if p.special}
+    chart = trend_chart(ind.title, pts, ind.target, "%" if unit is Unit.PERCENT else "", desc,
+                        size, spc=limits, special=special,
+                        target_text=fmt_value(unit, ind.target, ind.decimals),
+                        y_title=Y_TITLES[unit],
+                        x_title=X_TITLES[frequency_of(r.period)] if size is WIDE else "",
+                        whole=unit is Unit.COUNT, marks=marks)
+    return chart, ""
+
+
+def _breakdown_view(ind: Indicator, b: Breakdown | None) -> BreakdownView | None:
+    """An exception's breakdown as printed: parts, and each part's contribution."""
+    if b is None:
+        return None
+    caption = f"By {b.breakdown.lower()}, {label(b.period)}"
+    if b.withheld:
+        return BreakdownView(caption, b.breakdown, [], False, False, "",
+                             f"The breakdown by {b.breakdown.lower()} is not published: some "
+                             f"of its figures are about small numbers of children.")
+    unit, places = ind.unit, ind.decimals
+    is_rate = ind.unit is not Unit.COUNT
+    shown = {p.name: p for p in b.parts}
+    rows = []
+    names = [c.name for c in b.contributions] or [p.name for p in b.parts]
+    by_name = {c.name: c for c in b.contributions}
+    for name in names:
+        c = by_name.get(name)
+        p = shown.get(name)
+        rows.append(PartView(
+            name, fmt_value(unit, p.value if p else None, places),
+            fmt_value(unit, c.previous, places) if c else "",
+            fmt_change(unit, c.total, decimals=places) if c else "",
+            fmt_change(unit, c.numerator_effect, decimals=places) if c and is_rate else "",
+            fmt_change(unit, c.size_effect, decimals=places) if c and is_rate else ""))
+    note = "" if b.contributions else (
+        f"Contributions to the change are not shown: the breakdown by {b.breakdown.lower()} "
+        "does not add up to the total, or there is none for the period before (see "
+        "Appendix A).")
+    return BreakdownView(caption, b.breakdown, rows, bool(b.contributions), is_rate,
+                         fmt_change(unit, b.change, decimals=places)
+                         if b.change is not None else "", note)
+
+
+def _view(ind: Indicator, r: IndicatorResult, config: Config, cycle: str, public: bool,
+          commentary: list[CommentaryView],
+          marks: dict[str, str] | None = None,
+          breakdown: Breakdown | None = None) -> IndicatorView:
+    owner = config.owners[ind.owner]
+    unit = ind.unit
+    rules = config.briefing.rules
+    needed = rules.consecutive_declines
+    show_name = not public or config.briefing.publish_owner_names
+    listed = r.breach is not False or r.source_error is not None
+    spark, chart_note = _chart(ind, r, SPARK)
+    chart = _chart(ind, r, WIDE, marks)[0] if listed else None
+    year_ago_period = shift(r.period, -PER_YEAR[frequency_of(r.period)])
     return IndicatorView(
         code=ind.code, title=ind.title, service_area=ind.service_area,
         unit_label=unit_label(unit), polarity_label=polarity_label(ind.polarity),
-        value=SUPPRESSED if hidden_now else fmt_value(unit, value),
-        target=target_label(unit, ind.target, ind.polarity),
-        previous=SUPPRESSED if hidden_prev else fmt_value(unit, prev),
-        previous_period=short_label(prev_period) if prev_period else "",
-        year_ago=(SUPPRESSED if hide(year_ago, year_ago_period) else fmt_value(unit, year_ago)),
-        change=fmt_change(unit, opt_float(row["change"]), hidden_now or hidden_prev),
-        rag=str(row["rag"]), rag_label=RAG_WORDS[str(row["rag"])],
-        rag_symbol=RAG_SYMBOLS[str(row["rag"])],
-        direction=direction_key, direction_label=DIRECTION_WORDS[direction_key],
-        direction_symbol=DIRECTION_SYMBOLS[direction_key],
-        deep_dive=bool(row["deep_dive"]), consecutive_declines=int(row["consecutive_declines"]),
-        breach=bool(row["breach"]), reasons=_reasons(ind, row, needed, period, hidden_now),
-        notes=_notes(ind, row, period, cycle, needed, hidden_now), period_label=label(period),
+        value=_shown(ind, r, "value", r.value),
+        target=target_label(unit, ind.target, ind.polarity, ind.decimals),
+        previous=_shown(ind, r, "previous", r.previous),
+        previous_period=short_label(r.previous_period) if r.previous_period else "",
+        year_ago=_shown(ind, r, "year_ago", r.year_ago),
+        year_ago_period=short_label(year_ago_period),
+        year_ago_shown=r.previous_period != year_ago_period,
+        change=fmt_change(unit, r.change, r.is_withheld("change"), ind.decimals),
+        rag=str(r.rag), rag_label=RAG_WORDS[r.rag], rag_symbol=RAG_SYMBOLS[r.rag],
+        direction=str(r.direction), direction_label=DIRECTION_WORDS[r.direction],
+        direction_symbol=DIRECTION_SYMBOLS[r.direction],
+        deep_dive=r.deep_dive is True, deep_dive_text=_deep_dive_text(r),
+        consecutive_declines=r.consecutive_declines,
+        breach=listed, why_listed=_why_listed(ind, r) if listed else "",
+        reasons=_source_error(r) + _reasons(ind, r, needed),
+        notes=_notes(ind, r, cycle, needed, public, rules.min_denominator),
+        period_label=label(r.period), period_heading=_heading(label(r.period)),
+        period_short=short_label(r.period),
         owner_id=ind.owner, owner_name=owner.name if show_name else owner.role,
-        owner_role=owner.role, definition=ind.definition,
-        question=ind.question or _default_question(ind),
-        chart=trend_chart(ind.title, pts, ind.target, axis_format(unit), desc, spc=limits,
-                          special=special),
-        benchmark=benchmark_view(ind, bench),
-        spc=spc_view(spc_row, period, any_hidden, config.briefing.rules.spc_shift,
-                     config.briefing.rules.spc_trend),
-        trends="" if any_hidden else _trends(row),
-        commentary=commentary,
+        owner_role=owner.role,
+        owner=f"{owner.name}, {owner.role}" if show_name else owner.role,
+        definition=ind.definition,
+        question=(f"When will the corrected figure for {label(r.period)} be available?"
+                  if r.source_error is not None and r.breach is False
+                  else ind.question or _default_question(ind)),
+        chart=chart, spark=spark, chart_note=chart_note, benchmark=benchmark_view(ind, r.benchmark),
+        spc=spc_view(r.spc, r.period, r.spc_withheld, rules.spc_shift, rules.spc_trend),
+        trends=_trends(r), commentary=commentary,
+        breakdown=_breakdown_view(ind, breakdown) if listed else None,
     )
 
 
-def _commentary(config: Config, analysis: pd.DataFrame, items: list[Commentary],
-                policy: Disclosure) -> dict[str, list[CommentaryView]]:
+def _commentary(config: Config, results: list[IndicatorResult], items: list[Commentary],
+                public: bool) -> dict[str, list[CommentaryView]]:
     """Commentary for each indicator's current period, newest first."""
-    current = dict(zip(analysis["code"], analysis["period"], strict=True))
+    current = {r.code: r.period for r in results}
     out: dict[str, list[CommentaryView]] = {}
     for c in sorted(items, key=lambda c: c.date, reverse=True):
         if current.get(c.indicator) != c.period:
             continue
         author = c.author
         ind = config.by_code().get(c.indicator)
-        if policy.public and ind and not config.briefing.publish_owner_names:
+        if public and ind and not config.briefing.publish_owner_names:
             author = config.owners[ind.owner].role
         out.setdefault(c.indicator, []).append(
             CommentaryView(author, c.date.strftime("%-d %B %Y"), c.text))
     return out
 
 
-def _trends(row: pd.Series) -> str:
-    """'Over 3 periods: improving; 6: declining; 12: no change' in plain words."""
-    parts = [f"{k}: {DIRECTION_WORDS[str(row[f'direction_{k}'])].lower()}" for k in (3, 6, 12)]
+def _trends(r: IndicatorResult) -> str:
+    """'Against 3, 6 and 12 periods before: 3: improving; 6: declining; ...' in plain words."""
+    parts = [f"{k}: {DIRECTION_WORDS[d].lower()}" for k, d in r.trends]
     return "Against 3, 6 and 12 periods before: " + "; ".join(parts) + "."
 
 
@@ -385,87 +689,201 @@ def _default_question(ind: Indicator) -> str:
 
 
 def _counts(rows: list[IndicatorView]) -> dict[str, int]:
-    return {k: sum(1 for r in rows if r.rag == k) for k in (RAG_RED, RAG_AMBER, RAG_GREEN,
-                                                            RAG_NONE)}
+    return {str(k): sum(1 for r in rows if r.rag == k) for k in RAG_ORDER}
 
 
-def _summary(views: list[IndicatorView], counts: dict[str, int], not_collected: list[str],
-             needed: int, cycle: str) -> list[str]:
+def _summary(views: list[IndicatorView], results: dict[str, IndicatorResult],
+             counts: dict[str, int], not_collected: list[str], needed: int,
+             cycle: str) -> tuple[list[str], list[str]]:
+    """(the summary, as emails carry it; the key points on the paper's first page, which
+    leave the names and figures to the exceptions at a glance below them)."""
     total = len(views)
-    lines = [f"Of {total} indicators in {label(cycle)}, {counts[RAG_RED]} are red, "
-             f"{counts[RAG_AMBER]} amber and {counts[RAG_GREEN]} green; "
-             f"{counts[RAG_NONE]} have no target or no figure."]
-    dives = [v for v in views if v.deep_dive]
+    line = (f"Of {total} indicators in {label(cycle)}, {counts[Rating.RED]} are red, "
+            f"{counts[Rating.AMBER]} amber and {counts[Rating.GREEN]} green; "
+            f"{counts[Rating.NONE]} have no target or no figure")
+    withheld = counts[Rating.WITHHELD]
+    if withheld:
+        line += (f"; {withheld} {'rating is' if withheld == 1 else 'ratings are'} not "
+                 f"published, resting on {SMALL_FIGURES}")
+    lines = [line + "."]
+    dives = [v for v in views if results[v.code].deep_dive is True]
+    unknown = [v for v in views if results[v.code].deep_dive is None]
+    points = list(lines)
     if dives:
         noun = "indicator needs" if len(dives) == 1 else "indicators need"
         lines.append(f"{len(dives)} {noun} a deep dive, having got worse in each of the last "
                      f"{needed} reporting periods: " + "; ".join(v.title for v in dives) + ".")
+        points.append(f"{len(dives)} {noun} a deep dive, having got worse in each of the last "
+                      f"{needed} reporting periods. The exceptions below list them with the "
+                      "red indicators, and say why each is listed.")
     else:
         lines.append(f"No indicator has got worse in each of the last {needed} reporting "
-                     "periods.")
-    reds = [v for v in views if v.rag == RAG_RED]
-    for v in reds[:5]:
-        lines.append(f"{v.title} is {v.value} against a target of {v.target}.")
+                     "periods" + (" as far as the published figures show." if unknown
+                                  else "."))
+        points.append(lines[-1])
+    if unknown:
+        lines.append(f"Whether {len(unknown)} more {'needs' if len(unknown) == 1 else 'need'} "
+                     f"a deep dive rests on {SMALL_FIGURES}: "
+                     + "; ".join(v.title for v in unknown) + ".")
+        points.append(lines[-1])
+    reds = [v for v in views if v.rag == Rating.RED]
+    figures = [f"{v.title} is {v.value} against a target of {v.target}." for v in reds[:5]]
     if len(reds) > 5:
-        lines.append(f"{len(reds) - 5} further red indicators are listed under Exceptions.")
+        figures.append(f"{len(reds) - 5} further red indicators are listed under Exceptions.")
+    tail = []
     if not_collected:
         noun = "indicator has" if len(not_collected) == 1 else "indicators have"
-        lines.append(f"{len(not_collected)} {noun} no figure this month: "
-                     + "; ".join(not_collected) + ".")
-    return lines
+        tail.append(f"{len(not_collected)} {noun} no figure for {label(cycle)}: "
+                    + "; ".join(not_collected) + ".")
+    return lines + figures + tail, points + tail
 
 
-def build_context(config: Config, analysis: pd.DataFrame, history: pd.DataFrame, cycle: str,
-                  problems: list[Problem], generated_at: datetime,
-                  benchmarks: pd.DataFrame | None = None,
-                  spc_frame: pd.DataFrame | None = None, edition: Edition = Edition.PUBLIC,
-                  commentary: list[Commentary] | None = None) -> BriefingContext:
-    rows = analysis.set_index("code")
-    bench = (benchmarks.set_index("code") if benchmarks is not None and not benchmarks.empty
-             else None)
-    spc_rows = spc_frame.set_index("code") if spc_frame is not None and not spc_frame.empty \
-        else None
-    policy = Disclosure(edition)
-    notes = _commentary(config, analysis, commentary or [], policy)
-    views = [_view(ind, rows.loc[ind.code], config, history, cycle,  # type: ignore[arg-type]
-                   bench.loc[ind.code] if bench is not None and ind.code in bench.index
-                   else None,  # type: ignore[arg-type]
-                   spc_rows.loc[ind.code] if spc_rows is not None else None,  # type: ignore[arg-type]
-                   policy, notes.get(ind.code, []))
+def _heading(period_label: str) -> str:
+    """A period as a heading or a table cell starts: 'Year to 31 March 2025'."""
+    text = period_label.removeprefix("the ")
+    return text[:1].upper() + text[1:]
+
+
+def _long_date(d: date | None) -> str:
+    return d.strftime("%-d %B %Y") if d is not None else "To be confirmed"
+
+
+def _date_note(dates: PaperDates) -> str:
+    if dates.from_calendar:
+        return ("The date of the report is the day it is published with the agenda: five "
+                "clear working days before the meeting, by the board's timetable.")
+    if dates.report is not None:
+        return "The date of the report was given when the paper was produced."
+    return ("No meeting in the board's calendar takes this paper and no date was given, so "
+            "the dates are to be confirmed by the clerk when the agenda is set.")
+
+
+def build_context(config: Config, figures: EditionResults, cycle: str,
+                  commentary: list[Commentary] | None = None,
+                  dates: PaperDates | None = None) -> BriefingContext:
+    """The context of one edition, from that edition's results only. `dates` come from
+    the meeting calendar or the caller (`tasks.calendar.paper_dates`), never the clock."""
+    dates = dates or PaperDates(None, None, False)
+    public = figures.public
+    by_code = {r.code: r for r in figures.results}
+    notes = _commentary(config, figures.results, commentary or [], public)
+    marks: dict[str, dict[str, str]] = {}
+    for d in figures.deep_dives:  # the actions put in place, as the register numbers them
+        for n, a in enumerate(d.actions, 1):
+            if a.impact is not None:
+                marks.setdefault(d.indicator, {})[a.impact.period] = f"A{n}"
+    views = [_view(ind, by_code[ind.code], config, cycle, public, notes.get(ind.code, []),
+                   marks.get(ind.code), figures.breakdowns.get(ind.code))
              for ind in config.indicators]
     areas: dict[str, list[IndicatorView]] = {}
     for v in views:
         areas.setdefault(v.service_area, []).append(v)
-    rank = {RAG_RED: 0, RAG_AMBER: 1, RAG_GREEN: 2, RAG_NONE: 3}
+    rank = {str(k): i for i, k in enumerate(RAG_ORDER)}
     exceptions = sorted((v for v in views if v.breach),
                         key=lambda v: (rank[v.rag], not v.deep_dive))
-    not_collected = [v.title for v in views if v.value == "–"]
+    not_collected = [v.title for v in views
+                     if by_code[v.code].value is None and not by_code[v.code].is_withheld("value")
+                     and by_code[v.code].source_error is None]
     counts = _counts(views)
     b = config.briefing
-    dq = [ProblemView(p.severity.value, _where(p), p.message) for p in sort_problems(problems)]
+    summary, key_points = _summary(views, by_code, counts, not_collected,
+                                   b.rules.consecutive_declines, cycle)
+    dq = [ProblemView(p.severity.value, _where(p), p.message)
+          for p in sort_problems(figures.problems)]
+    as_of = dates.report or _cycle_end(cycle)
+    dives = [_deep_dive_view(config, d, as_of, public) for d in figures.deep_dives]
+    overdue = [f"{v.title}: {a.description} ({a.owner}), due {a.due}"
+               for v in dives for a in v.actions if a.overdue]
     return BriefingContext(
         title=b.report_title, authority_name=b.authority.name, authority_code=b.authority.code,
         committee=b.committee, cycle=cycle, cycle_label=label(cycle),
+        cycle_title=_heading(label(cycle)),
         cycle_short=short_label(cycle),
-        generated_on=generated_at.strftime("%-d %B %Y"),
-        generated_iso=generated_at.date().isoformat(),
+        meeting_date=_long_date(dates.meeting), report_date=_long_date(dates.report),
+        report_date_iso=dates.report.isoformat() if dates.report else "",
+        report_date_note=_date_note(dates),
         contact_name=b.contact.name, contact_role=b.contact.role,
         contact_phone=b.contact.phone, contact_email=b.contact.email,
         counts=counts, total=len(views),
-        summary=_summary(views, counts, not_collected, b.rules.consecutive_declines, cycle),
+        summary=summary, key_points=key_points,
         exceptions=exceptions,
-        areas=[AreaView(name, anchor(name), vs, _counts(vs)) for name, vs in areas.items()],
+        areas=[AreaView(name, anchor(name), vs, _counts(vs),
+                        any(v.year_ago_shown for v in vs)) for name, vs in areas.items()],
         data_quality=dq, not_collected=not_collected,
         rule_periods=b.rules.consecutive_declines, suppression_note=SUPPRESSION_NOTE,
         has_benchmarks=any(v.benchmark is not None for v in views),
-        edition=edition.value,
+        edition=figures.edition.value,
         edition_label=("Public edition: small numbers are not published (c)"
-                       if policy.public else
+                       if public else
                        "Restricted edition: not for publication. Contains figures about small "
                        "numbers of children"),
         missing_commentary=[f"{v.title} ({v.owner_role})" for v in exceptions
                             if not v.commentary],
+        deep_dives_open=[v for v in dives if v.status != STATUS_WORDS[Status.CLOSED]],
+        deep_dives_closed=[v for v in dives if v.status == STATUS_WORDS[Status.CLOSED]],
+        overdue_actions=overdue,
+        deep_dive_note=PUBLIC_DEEP_DIVE_NOTE if public else "",
+        impact_rule=IMPACT_RULE,
     )
+
+
+PUBLIC_DEEP_DIVE_NOTE = ("Deep dives into indicators that include figures about small "
+                         "numbers of children, and their impact, are given in the restricted "
+                         "edition only.")
+IMPACT_RULE = (f"Impact compares the indicator's mean over up to {IMPACT_PERIODS} periods "
+               f"before the period an action was put in place with up to {IMPACT_PERIODS} "
+               f"after it. With fewer than {MIN_PERIODS_AFTER} figures since, it is too early "
+               "to tell; otherwise it has improved (or got worse) when the means differ by "
+               "more than the indicator's smallest change that counts and more than twice "
+               "the difference chance alone gives, and shows no change yet within that.")
+
+
+def _cycle_end(cycle: str) -> date:
+    """The last day of the reporting period."""
+    year, month0 = divmod(end_month(cycle) + 1, 12)
+    return date.fromordinal(date(year, month0 + 1, 1).toordinal() - 1)
+
+
+def _deep_dive_view(config: Config, d: DeepDiveResult, as_of: date,
+                    public: bool) -> DeepDiveView:
+    """One deep dive in words: how long it has been open, its actions and their impact."""
+    ind = config.by_code()[d.indicator]
+    show_name = not public or config.briefing.publish_owner_names
+
+    def who(owner_id: str) -> str:
+        o = config.owners[owner_id]
+        return f"{o.name}, {o.role}" if show_name else o.role
+
+    unit = _unit_of_time(d.opened)
+    age = ("opened this " + unit[:-1] if d.age == 0 else
+           f"open for {d.age} {unit if d.age != 1 else unit[:-1]}")
+    actions = []
+    for n, a in enumerate(d.actions, 1):
+        if a.impact is not None:
+            impact = verdict_text(ind, a.impact)
+            if a.impact.special_since:
+                impact += f"; SPC shows special cause {a.impact.special_since} since"
+        elif a.done is not None:
+            impact = "impact figures withheld in the public edition"
+        else:
+            impact = "not yet put in place"
+        actions.append(ActionView(n, a.description, who(a.owner), _long_date(a.due),
+                                  _long_date(a.done) if a.done else "",
+                                  a.done is None and a.due < as_of
+                                  and d.status is not Status.CLOSED, impact))
+    done = [v for v in actions if v.done]
+    outcome = ""
+    if d.status is Status.CLOSED:
+        outcome = (f"Outcome: {done[-1].impact}." if done
+                   else "Outcome: no action was put in place with a date to judge it by.")
+    return DeepDiveView(
+        code=d.indicator, title=ind.title, opened=label(d.opened),
+        age=age if d.status is not Status.CLOSED else "",
+        status=STATUS_WORDS[d.status], owner=who(d.owner),
+        closed=_long_date(d.closed) if d.closed else "", findings=d.findings or "",
+        actions=actions, outcome=outcome, opened_now=d.opened_now,
+        pack=pack_name(config.briefing.authority.code, d.indicator, d.opened)
+        if d.opened_now and d.status is not Status.CLOSED else "")
 
 
 def _where(p: Problem) -> str:

@@ -1,23 +1,18 @@
-"""How numbers read in a committee paper, and which ones may not be published.
-
-Two editions come from one run. The restricted edition (officers, the board's private
-session) shows every figure. The public edition shows counts of 1 to 5 as `c`, as DfE
-publishes them, and percentages or rates whose numerator is 1 to 5 as `c` too, so that no
-child can be identified; anything from which a hidden figure could be worked out (a change,
-an average over a chart with one hidden point, SPC limits) is hidden as well.
+"""How numbers read in a committee paper. Which of them an edition may print is decided in
+`tasks.disclosure`; this module only writes them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from enum import StrEnum
 
 from tasks.config import Polarity, Unit
 
 SUPPRESSED = "c"
 NO_DATA = "–"
-SUPPRESSION_NOTE = ("c = a count between 1 and 5, not published so that no child can be "
+SUPPRESSION_NOTE = ("c = a figure about 1 to 5 children (a count of 1 to 5, or a percentage "
+                    "or rate over such a count), not published so that no child can be "
                     "identified (as in DfE's published statistics).")
 
 
@@ -26,74 +21,57 @@ class Edition(StrEnum):
     RESTRICTED = "restricted"
 
 
-def _small(x: float | None) -> bool:
-    return x is not None and not math.isnan(x) and 1 <= x <= 5
-
-
-def is_suppressed(unit: Unit, value: float | None, numerator: float | None = None) -> bool:
-    """Would the public edition hide this figure? Counts 1 to 5, and percentages or rates
-    over a numerator of 1 to 5."""
-    if value is None or math.isnan(value):
-        return False
-    if unit is Unit.COUNT:
-        return _small(value)
-    return unit in (Unit.PERCENT, Unit.RATE_PER_10K) and _small(numerator)
-
-
-@dataclass(frozen=True)
-class Disclosure:
-    """What an edition may print."""
-
-    edition: Edition
-
-    @property
-    def public(self) -> bool:
-        return self.edition is Edition.PUBLIC
-
-    def hidden(self, unit: Unit, value: float | None, numerator: float | None = None) -> bool:
-        return self.public and is_suppressed(unit, value, numerator)
-
-    def show(self, unit: Unit, value: float | None, numerator: float | None = None) -> str:
-        return SUPPRESSED if self.hidden(unit, value, numerator) else fmt_value(unit, value)
-
-
-_VALUE = {Unit.PERCENT: "{:.1f}%", Unit.COUNT: "{:,.0f}", Unit.DAYS: "{:.0f} days",
-          Unit.RATE_PER_10K: "{:,.1f}", Unit.NUMBER: "{:,.1f}"}
-# A change in a percentage is in percentage points, not per cent.
-_CHANGE = {**_VALUE, Unit.PERCENT: "{:.1f} pts"}
+# Each unit's way of writing a figure: text before and after the number, and the decimal
+# places an indicator's `decimals` replaces.
+_PARTS: dict[Unit, tuple[str, str, int]] = {
+    Unit.PERCENT: ("", "%", 1), Unit.COUNT: ("", "", 0), Unit.DAYS: ("", " days", 0),
+    Unit.RATE_PER_10K: ("", "", 1), Unit.NUMBER: ("", "", 1), Unit.MONEY: ("£", "", 0)}
 _AXIS = {Unit.PERCENT: "{:.0f}%", Unit.COUNT: "{:.0f}", Unit.RATE_PER_10K: "{:.0f}",
-         Unit.DAYS: "{:.0f}", Unit.NUMBER: "{:.1f}"}
+         Unit.DAYS: "{:.0f}", Unit.NUMBER: "{:.1f}", Unit.MONEY: "£{:,.0f}"}
 
 
 def axis_format(unit: Unit) -> str:
     return _AXIS[unit]
 
 
-def fmt_value(unit: Unit, value: float | None) -> str:
-    """A figure as the paper prints it (whether it may be printed is `Disclosure`'s call)."""
+def _number(unit: Unit, value: float, decimals: int | None, suffix: str | None = None) -> str:
+    before, after, places = _PARTS[unit]
+    places = places if decimals is None else decimals
+    grouping = "," if unit is not Unit.PERCENT else ""
+    return f"{before}{value:{grouping}.{places}f}{after if suffix is None else suffix}"
+
+
+def fmt_value(unit: Unit, value: float | None, decimals: int | None = None) -> str:
+    """A figure as the paper prints it (whether it may be printed is decided elsewhere), to
+    the unit's decimal places or the indicator's own `decimals`."""
     if value is None or math.isnan(value):
         return NO_DATA
-    return _VALUE[unit].format(value)
+    if value < 0 and unit is Unit.MONEY:
+        return "−" + _number(unit, -value, decimals)  # −£250, an underspend
+    return _number(unit, value, decimals)
 
 
-def fmt_change(unit: Unit, change: float | None, hidden: bool = False) -> str:
-    """Signed change; `c` if either figure it is worked out from is hidden."""
+def fmt_change(unit: Unit, change: float | None, hidden: bool = False,
+               decimals: int | None = None) -> str:
+    """Signed change; `c` if either figure it is worked out from is hidden. A change in a
+    percentage is in percentage points, not per cent."""
     if hidden:
         return SUPPRESSED
     if change is None or math.isnan(change):
         return NO_DATA
     if abs(change) < 1e-9:
         return "no change"
-    spec = _CHANGE[unit]
-    if unit is Unit.PERCENT and abs(change) < 0.05:
-        spec = "{:.2f} pts"  # a real but tiny change must not print as 0.0
-    return ("+" if change > 0 else "−") + spec.format(abs(change))
+    places = _PARTS[unit][2] if decimals is None else decimals
+    if abs(change) < 0.5 * 10.0 ** -places:
+        places += 1  # a real but tiny change must not print as 0.0
+    suffix = " pts" if unit is Unit.PERCENT else None
+    return ("+" if change > 0 else "−") + _number(unit, abs(change), places, suffix)
 
 
 def unit_label(unit: Unit) -> str:
     return {Unit.PERCENT: "percentage", Unit.COUNT: "number of children or events",
             Unit.RATE_PER_10K: "rate per 10,000 children", Unit.DAYS: "days",
-            Unit.NUMBER: "number"}[unit]
+            Unit.NUMBER: "number", Unit.MONEY: "amount in pounds (£)"}[unit]
 
 
 def polarity_label(polarity: Polarity) -> str:
@@ -102,9 +80,10 @@ def polarity_label(polarity: Polarity) -> str:
             Polarity.NEUTRAL: "Neither higher nor lower is better"}[polarity]
 
 
-def target_label(unit: Unit, target: float | None, polarity: Polarity) -> str:
+def target_label(unit: Unit, target: float | None, polarity: Polarity,
+                 decimals: int | None = None) -> str:
     if target is None:
         return "No target"
     word = {Polarity.HIGHER_IS_BETTER: "at least", Polarity.LOWER_IS_BETTER: "at most",
             Polarity.NEUTRAL: ""}[polarity]
-    return f"{word} {fmt_value(unit, target)}".strip()
+    return f"{word} {fmt_value(unit, target, decimals)}".strip()

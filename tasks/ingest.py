@@ -1,41 +1,72 @@
 """Read the month's exports (CSV and XLSX) into canonical records, naming every problem.
 
 Cells are read as text and parsed here, not by pandas' guessing, so that `52%`, `52`,
-`1,234`, a blank, `c` and `n/a` are each treated on purpose, and every finding can name
+`£1,234`, a blank, `c` and `n/a` are each treated on purpose, and every finding can name
 the file, the spreadsheet row and the column a person would look at. How each file is laid
-out comes from `sources.yaml` (see `tasks.sources`).
+out comes from `sources.yaml` (see `tasks.sources`). A cell that cannot be read is kept as
+a record with its fault (`error`), so that its figure is withheld by name rather than
+silently missing (see `tasks.reconcile`).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
-from dataclasses import dataclass, field
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from tasks.periods import is_period, parse_month, short_label
-from tasks.problems import Problem, Severity
-from tasks.sources import DfeSource, LongSource, Population, Sources, WideSource
+from tasks.breakdowns import PART_COLUMNS, empty_parts
+from tasks.files import (
+    MAX_TABLE_CELLS,
+    Counter,
+    FileRefused,
+    Limits,
+    check_workbook,
+    one_line,
+    open_regular,
+    quote,
+    refusal,
+    text_stream,
+)
+from tasks.periods import Frequency, is_period, parse_month, short_label
+from tasks.problems import Findings, Problem, Severity, cell_fault
+from tasks.sources import (
+    DEFAULT_MARKERS,
+    DfeMeasure,
+    DfeSource,
+    LongSource,
+    Population,
+    RowRef,
+    Sources,
+    WideSource,
+    markers,
+)
+from tasks.time_identifiers import KINDS, TimeIdentifierError, ees_period, kind_of
+
+T = TypeVar("T")
 
 REQUIRED = ("indicator", "period", "value")
 OPTIONAL = ("numerator", "denominator", "authority")
+# `error`: the heading of a cell found faulty (its figure is withheld, never stored), or None.
 CANONICAL_COLUMNS = ["file", "row", "column", "indicator", "period", "value", "numerator",
-                     "denominator", "authority", "percent_sign", "reason"]
+                     "denominator", "authority", "percent_sign", "reason", "error",
+                     "money_sign"]
 BENCHMARK_COLUMNS = ["indicator", "period", "level", "area", "name", "region", "value",
                      "reason"]
 SUPPORTED = {".csv", ".xlsx"}
-# Published statistics' markers for values that are not given (DfE's conventions).
-SUPPRESSION_MARKERS = {"c": "suppressed (small number)", "x": "not available",
-                       ":": "not available", "z": "not applicable", "u": "low reliability",
-                       "low": "rounds to zero"}
-_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?\Z")
 LA_LEVEL = "Local authority"
+# A header row is looked for among the first rows only: title rows, not a whole file.
+HEADER_SEARCH_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -44,14 +75,26 @@ class Cell:
 
     text: str
     percent_format: bool = False
+    money_format: bool = False  # a currency format in pounds (£#,##0)
 
 
-@dataclass
+EMPTY = Cell("")
+Row = tuple[int, list[Cell]]
+
+
 class Table:
-    """Every non-empty row of a sheet, with the row number a person would see."""
+    """The non-empty rows of a sheet, streamed once, each with the row number a person
+    would see; `count` says how many have been read so far."""
 
-    name: str
-    rows: list[tuple[int, list[Cell]]]
+    def __init__(self, name: str, rows: Iterable[Row]) -> None:
+        self.name = name
+        self._rows = iter(rows)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Row]:
+        for row in self._rows:
+            self.count += 1
+            yield row
 
 
 @dataclass
@@ -63,6 +106,26 @@ class Ingested:
     files: list[str] = field(default_factory=list)
     # file -> canonical column -> the heading in that file, so findings name what people see
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # What scorecards say about each indicator (wide layout's title, target and polarity
+    # columns, and the section it sits under): code -> Metadata, the first file's.
+    metadata: dict[str, Metadata] = field(default_factory=dict)
+    # Parts of indicators' figures from breakdown columns (tasks.breakdowns.PART_COLUMNS).
+    breakdowns: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """A scorecard row's own words about its indicator, as written, and where."""
+
+    file: str
+    row: int
+    title: str = ""
+    target: str = ""
+    polarity: str = ""
+    section: str = ""
+    # The headings of the target and polarity columns, so findings name them.
+    target_heading: str = ""
+    polarity_heading: str = ""
 
 
 def _cell_text(value: object) -> str:
@@ -75,37 +138,113 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+def _trimmed(cells: list[Cell]) -> list[Cell]:
+    """Without trailing blank cells: a stray far-right cell costs nothing in the rows above."""
+    end = len(cells)
+    while end and not cells[end - 1].text:
+        end -= 1
+    return cells[:end]
 
 
-def read_csv_table(path: Path) -> Table:
-    reader = csv.reader(io.StringIO(decode(path.read_bytes()), newline=""))
-    rows = [(n, [Cell(c.strip()) for c in rec]) for n, rec in enumerate(reader, start=1)
-            if any(c.strip() for c in rec)]
-    return Table(path.name, rows)
+def csv_rows(path: Path, limits: Limits | None = None) -> Iterator[Row]:
+    """A CSV's non-empty rows, streamed (the file is never held whole), within the limits."""
+    counter = Counter(limits or Limits())
+    with open_regular(path) as fh:
+        text = text_stream(fh)
+        for n, rec in enumerate(csv.reader(text), start=1):
+            counter.reached(n)
+            cells = _trimmed([Cell(sys.intern(c.strip())) if len(c) < 16 else Cell(c.strip())
+                              for c in rec])
+            if cells:
+                counter.add(n, len(rec))
+                yield n, cells
 
 
-def read_xlsx_table(path: Path, sheet: str | None = None) -> Table:
+def read_csv_table(path: Path, limits: Limits | None = None) -> Table:
+    return Table(path.name, csv_rows(path, limits))
+
+
+def xlsx_rows(path: Path, sheet: str | None = None,
+              limits: Limits | None = None) -> Iterator[Row]:
+    """A workbook's non-empty rows, streamed read-only, ignoring the sheet's declared size.
+
+    A sheet may declare (or hold one cell at) XFD1048576: reading it whole, or padding every
+    row to its declared width, would take minutes and gigabytes. Rows are read as stored,
+    blank ones skipped, and each row only as wide as its own last cell.
+    """
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, data_only=True)  # values, not formulas
-    try:
-        if sheet is not None and sheet not in wb.sheetnames:
-            raise ValueError(f"no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
-        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-        rows: list[tuple[int, list[Cell]]] = []
-        for row in ws.iter_rows():
-            cells = [Cell(_cell_text(c.value), "%" in (c.number_format or "")
-                          and isinstance(c.value, int | float)) for c in row]
-            if any(c.text for c in cells):
-                rows.append((row[0].row, cells))
-    finally:
-        wb.close()
-    return Table(path.name, rows)
+    counter = Counter(limits or Limits())
+    with open_regular(path) as fh:
+        check_workbook(fh)
+        wb = load_workbook(fh, read_only=True, data_only=True)  # values, not formulas
+        try:
+            if sheet is not None and sheet not in wb.sheetnames:
+                raise FileRefused(f"has no sheet named {quote(sheet)} (sheets: "
+                                  f"{', '.join(quote(n) for n in wb.sheetnames[:20])})")
+            ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+            if hasattr(ws, "reset_dimensions"):
+                ws.reset_dimensions()  # trust the cells, not the declared dimension
+            for n, row in enumerate(ws.iter_rows(), start=1):
+                counter.reached(n)
+                if not row:
+                    continue
+                counter.add(n, len(row))
+                cells = _trimmed([
+                    EMPTY if c.value is None else
+                    Cell(_cell_text(c.value),
+                         "%" in (c.number_format or "") and isinstance(c.value, int | float),
+                         "£" in (c.number_format or "") and isinstance(c.value, int | float))
+                    for c in row])
+                if cells:
+                    yield n, cells
+        finally:
+            wb.close()
+
+
+def read_xlsx_table(path: Path, sheet: str | None = None, limits: Limits | None = None) -> Table:
+    return Table(path.name, xlsx_rows(path, sheet, limits))
+
+
+def find_header(rows: Iterable[Row], is_header: Callable[[list[Cell]], bool],
+                search: int = HEADER_SEARCH_ROWS) -> tuple[Row | None, Row | None]:
+    """(the header row, the first row) among the first `search` rows; the caller goes on
+    reading the same iterator for the data below the header."""
+    first: Row | None = None
+    for k, row in enumerate(rows):
+        first = first or row
+        if is_header(row[1]):
+            return row, first
+        if k + 1 >= search:
+            break
+    return None, first
+
+
+def _headings(row: Row | None, most: int = 6) -> str:
+    """The cells of a row that should have been the header: each cut short, and only the
+    first few, so a file that is not an export at all is not echoed into a message."""
+    texts = [c.text for c in row[1] if c.text] if row else []
+    shown = ", ".join(quote(t, 30) for t in texts[:most])
+    more = f" and {len(texts) - most} more" if len(texts) > most else ""
+    return (shown + more) or "nothing"
+
+
+def duplicate_headings(table: str, row_no: int, header: list[Cell], wanted: dict[str, str],
+                       problems: list[Problem]) -> bool:
+    """Two columns with the same heading that is read: which one is meant is a guess, so it
+    is an error naming both. Returns whether there was one."""
+    found = False
+    norm = [c.text.strip().lower() for c in header]
+    for heading in wanted.values():
+        cols = [i for i, t in enumerate(norm) if t == heading.strip().lower()]
+        if len(cols) > 1:
+            found = True
+            letters = " and ".join(_letter(i) for i in cols)
+            problems.append(Problem(
+                Severity.ERROR, table, row_no, header[cols[0]].text,
+                f"columns {letters} both have the heading {quote(header[cols[0]].text)}; "
+                "expected one such column (rename or delete the other)"))
+    return found
 
 
 def parse_number(text: str) -> tuple[float | None, bool, str | None]:
@@ -117,10 +256,10 @@ def parse_number(text: str) -> tuple[float | None, bool, str | None]:
     if pct:
         t = t[:-1].strip()
     if not _NUMBER.match(t) or t in {"", "+", "-", "."}:
-        return None, pct, f"expected a number such as 52 or 52%, found {text!r}"
+        return None, pct, f"expected a number such as 52 or 52%, found {quote(text)}"
     value = float(t.replace(",", ""))
     if math.isnan(value) or math.isinf(value):
-        return None, pct, f"expected a finite number, found {text!r}"
+        return None, pct, f"expected a finite number, found {quote(text)}"
     return value, pct, None
 
 
@@ -130,19 +269,54 @@ def parse_period(text: str) -> str | None:
     return t if is_period(t) else parse_month(t)
 
 
-def _number_cell(c: Cell) -> tuple[float | None, bool, str | None, str | None]:
-    """(number, percent, reason if suppressed, error) for one value cell."""
-    marker = c.text.strip().lower()
-    if marker in SUPPRESSION_MARKERS:
-        return None, False, marker, None
-    number, pct, err = parse_number(c.text)
+def parse_money(text: str) -> tuple[str, bool]:
+    """A cell's text without its pound sign ('£1,250', '-£30', '£ 12.50'), and whether it
+    had one."""
+    t = text.strip()
+    for sign in ("-", "−", ""):
+        if t.startswith(sign + "£"):
+            return ("-" if sign else "") + t[len(sign) + 1:].strip(), True
+    return text, False
+
+
+def _number_cell(c: Cell, marks: dict[str, str] | None = None
+                 ) -> tuple[float | None, bool, str | None, str | None, bool]:
+    """(number, percent, the marker if it is one (the reason there is no number), error,
+    money) for one value cell; `marks` are the source's "not available" markers."""
+    marker = c.text.strip()
+    if marker.lower() in (DEFAULT_MARKERS if marks is None else marks):
+        return None, False, marker, None, False  # the marker as written is the reason
+    text, money = parse_money(c.text)
+    number, pct, err = parse_number(text)
     if number is not None and c.percent_format:
         number = round(number * 100, 10)  # Excel stores 52% as 0.52
         pct = True
-    return number, pct, None, err
+    return number, pct, None, err, money or c.money_format
 
 
-def _frame(out: list[dict[str, object]]) -> pd.DataFrame:
+class Records:
+    """Canonical records built column by column: a million rows as eleven lists, not a
+    million dictionaries."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[object]] = {c: [] for c in CANONICAL_COLUMNS}
+        self._appends = [column.append for column in self.columns.values()]
+
+    def add(self, file: str, row: int, column: str, indicator: str, period: str,
+            value: float | None, numerator: float | None = None,
+            denominator: float | None = None, authority: str | None = None,
+            percent_sign: bool = False, reason: str | None = None,
+            error: str | None = None, money_sign: bool = False) -> None:
+        for append, v in zip(self._appends, (file, row, column, indicator, period, value,
+                                             numerator, denominator, authority, percent_sign,
+                                             reason, error, money_sign), strict=True):
+            append(v)
+
+    def frame(self) -> pd.DataFrame:
+        return _frame(self.columns)
+
+
+def _frame(out: list[dict[str, object]] | dict[str, list[object]]) -> pd.DataFrame:
     frame = pd.DataFrame(out, columns=CANONICAL_COLUMNS)
     for name in ("value", "numerator", "denominator"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
@@ -151,112 +325,201 @@ def _frame(out: list[dict[str, object]]) -> pd.DataFrame:
 
 
 def long_records(table: Table, source: LongSource | None, problems: list[Problem],
-                 headers: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
-    """One row per indicator and period; the header may sit below title rows."""
+                 headers: dict[str, dict[str, str]] | None = None,
+                 parts: list[dict[str, object]] | None = None) -> pd.DataFrame:
+    """One row per indicator and period; the header may sit below title rows. A row with a
+    value in one of the source's `breakdowns` columns is a part of its indicator's figure:
+    it goes to `parts` (tasks.breakdowns), not among the records."""
     renames: dict[str, str] = {str(k): v for k, v in source.columns.items()} if source else {}
+    marks = markers(source.missing if source else None)
     names = {c: renames.get(c, c) for c in (*REQUIRED, *OPTIONAL)}
     want = {names[c].strip().lower() for c in REQUIRED}
-    header_at = next((i for i, (_, cells) in enumerate(table.rows)
-                      if want <= {c.text.strip().lower() for c in cells}), None)
-    if header_at is None:
-        first = table.rows[0][1] if table.rows else []
+    rows = iter(table)
+    found, first = find_header(rows, lambda cells: want <= {c.text.strip().lower()
+                                                            for c in cells})
+    if found is None:
+        if first is None:
+            problems.append(Problem(Severity.WARNING, table.name, None, None,
+                                    "has no data rows"))
         problems.append(Problem(
-            Severity.ERROR, table.name, table.rows[0][0] if table.rows else None, None,
+            Severity.ERROR, table.name, first[0] if first else None, None,
             f"no header row with the columns {', '.join(names[c] for c in REQUIRED)} "
-            f"(optional: {', '.join(names[c] for c in OPTIONAL)}); the first row has "
-            f"{', '.join(repr(c.text) for c in first if c.text) or 'nothing'}"))
+            f"(optional: {', '.join(names[c] for c in OPTIONAL)}) in the first "
+            f"{HEADER_SEARCH_ROWS} rows; the first row has {_headings(first)}"))
         return _frame([])
-    header = table.rows[header_at][1]
+    header_row, header = found
+    if duplicate_headings(table.name, header_row, header, names, problems):
+        return _frame([])
     norm = [c.text.strip().lower() for c in header]
     pos = {c: norm.index(n.strip().lower()) for c, n in names.items()
            if n.strip().lower() in norm}
     header_of = {c: header[i].text for c, i in pos.items()}
     if headers is not None:
         headers[table.name] = header_of
-    out: list[dict[str, object]] = []
+    split_by = [(b, norm.index(b.strip().lower())) for b in (source.breakdowns if source else [])
+                if b.strip().lower() in norm]
+    out = Records()
+    data_rows = 0
 
     def cell(cells: list[Cell], name: str) -> Cell:
         i = pos.get(name)
-        return cells[i] if i is not None and i < len(cells) else Cell("")
+        return cells[i] if i is not None and i < len(cells) else EMPTY
 
-    for row_no, cells in table.rows[header_at + 1:]:
-        def bad(column: str, message: str, _row: int = row_no, _ind: str | None = None) -> None:
-            problems.append(Problem(Severity.ERROR, table.name, _row,
-                                    header_of.get(column, column), message, _ind))
+    for row_no, cells in rows:
+        data_rows += 1
+
+        def bad(column: str, message: str, _row: int = row_no, _ind: str | None = None,
+                group: str = "", period: str | None = None) -> None:
+            problems.append(cell_fault(table.name, _row, header_of.get(column, column),
+                                       message, _ind, period, group))
 
         code = cell(cells, "indicator").text
         if not code:
-            bad("indicator", "expected an indicator code, found a blank cell")
+            bad("indicator", "expected an indicator code, found a blank cell",
+                group="with a blank indicator code")
             continue
         period_text = cell(cells, "period").text
         period = parse_period(period_text)
         if period is None:
             bad("period", f"expected a period such as 2024-10 (a month), 2024-Q3 or 2025, "
-                          f"found {period_text!r}", _ind=code)
+                          f"found {quote(period_text)}", _ind=code, group="with a bad period")
             continue
-        rec: dict[str, object] = {"file": table.name, "row": row_no,
-                                  "column": header_of["value"], "indicator": code,
-                                  "period": period, "percent_sign": False, "reason": None}
-        ok = True
+        numbers: list[float | None] = []
+        percent_sign, money_sign, reason, fault = False, False, None, None
         for name in ("value", "numerator", "denominator"):
-            number, pct, reason, err = _number_cell(cell(cells, name))
-            if err:
-                bad(name, err, _ind=code)
-                ok = False
+            c = cell(cells, name)
+            if not c.text:
+                numbers.append(None)
                 continue
-            rec[name] = number
+            number, pct, marker, err, money = _number_cell(c, marks)
+            if err:
+                bad(name, err, _ind=code, group="with a bad number", period=period)
+                fault = fault or header_of.get(name, name)
+            numbers.append(number)
             if name == "value":
-                rec["percent_sign"], rec["reason"] = pct, reason
-        if ok:
-            rec["authority"] = cell(cells, "authority").text or None
-            out.append(rec)
-    return _frame(out)
+                percent_sign, money_sign, reason = pct, money, marker
+        part = next(((b, cells[i].text) for b, i in split_by
+                     if i < len(cells) and cells[i].text), None)
+        if part is not None:
+            if parts is not None and not fault:
+                parts.append({"indicator": code, "period": period, "breakdown": part[0],
+                              "part": part[1], "value": numbers[0], "numerator": numbers[1],
+                              "denominator": numbers[2], "file": table.name, "row": row_no})
+            continue
+        # A faulty cell is kept as a record with its fault: its figure is withheld, and the
+        # paper can say where (tasks.validate.withheld_figures).
+        out.add(table.name, row_no, header_of["value"], code, period,
+                None if fault else numbers[0], None if fault else numbers[1],
+                None if fault else numbers[2], cell(cells, "authority").text or None,
+                percent_sign, reason, fault, money_sign)
+    if data_rows == 0:
+        problems.append(Problem(Severity.WARNING, table.name, None, None, "has no data rows"))
+    return out.frame()
 
 
 def wide_records(table: Table, source: WideSource, problems: list[Problem],
-                 headers: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
-    """A scorecard: indicator rows, month columns; title rows above, notes rows below."""
-    header_at = None
-    for i, (_, cells) in enumerate(table.rows):
-        if sum(parse_period(c.text) is not None for c in cells) >= 2:
-            header_at = i
-            break
-    if header_at is None:
+                 headers: dict[str, dict[str, str]] | None = None,
+                 metadata: dict[str, Metadata] | None = None) -> pd.DataFrame:
+    """A scorecard: indicator rows, month columns; title rows above, notes rows below; a
+    row with a label and no figures heads a section. Its title, target and polarity columns,
+    where sources.yaml names them, go into `metadata`."""
+    marks = markers(source.missing)
+    rows = iter(table)
+    found, first = find_header(
+        rows, lambda cells: sum(parse_period(c.text) is not None for c in cells) >= 2)
+    if found is None:
+        if first is None:
+            problems.append(Problem(Severity.WARNING, table.name, None, None,
+                                    "has no data rows"))
         problems.append(Problem(Severity.ERROR, table.name, None, None,
                                 "no header row with months as columns (such as Oct-24, "
-                                "2024-10 or 31/10/2024) was found"))
+                                "2024-10 or 31/10/2024) was found in the first "
+                                f"{HEADER_SEARCH_ROWS} rows"))
         return _frame([])
-    header_row, header = table.rows[header_at]
+    header_row, header = found
     texts = [c.text.strip().lower() for c in header]
     ind_col = (texts.index(source.indicator_column.lower())
                if source.indicator_column.lower() in texts else 0)
     periods = {i: p for i, c in enumerate(header) if (p := parse_period(c.text)) is not None}
+    named = {k: v for k, v in (("indicator", source.indicator_column),
+                               ("title", source.title_column),
+                               ("target", source.target_column),
+                               ("polarity", source.polarity_column)) if v}
+    if duplicate_headings(table.name, header_row, header, named, problems):
+        return _frame([])
+    absent = [v for k, v in named.items() if k != "indicator" and v.strip().lower() not in texts]
+    if absent:
+        problems.append(Problem(
+            Severity.ERROR, table.name, header_row, None,
+            f"no column headed {', '.join(quote(a) for a in absent)} (named in sources.yaml, "
+            f"{source.name}); the header row has {_headings((header_row, header))}"))
+        return _frame([])
+    meta_cols = {k: texts.index(v.strip().lower()) for k, v in named.items() if k != "indicator"}
+    by_period: dict[str, list[int]] = {}
+    for i, p in periods.items():
+        by_period.setdefault(p, []).append(i)
+    clashes = {p: cols for p, cols in by_period.items() if len(cols) > 1}
+    for p, cols in clashes.items():
+        problems.append(Problem(
+            Severity.ERROR, table.name, header_row, header[cols[0]].text,
+            f"columns {' and '.join(_letter(i) for i in cols)} are both headed "
+            f"{short_label(p)} ({' and '.join(quote(header[i].text) for i in cols)}); "
+            "expected one column per month"))
+    if clashes:
+        return _frame([])
     # Name a month column as a person finds it in Excel: its letter and its month.
     col_name = {i: f"{_letter(i)} ({short_label(p)})" for i, p in periods.items()}
     if headers is not None:
         headers[table.name] = {"indicator": header[ind_col].text or _letter(ind_col),
                                "period": f"row {header_row} (month headings)"}
     for i, c in enumerate(header):
-        if i != ind_col and c.text and i not in periods and i > min(periods):
+        if (i != ind_col and c.text and i not in periods and i > min(periods)
+                and i not in meta_cols.values()):
             problems.append(Problem(Severity.INFO, table.name, header_row, c.text,
                                     "column heading is not a month; column ignored"))
-    out: list[dict[str, object]] = []
-    for row_no, cells in table.rows[header_at + 1:]:
-        code = cells[ind_col].text if ind_col < len(cells) else ""
-        values = {i: cells[i] for i in periods if i < len(cells)}
+    out = Records()
+    data_rows = 0
+    section = ""
+
+    def text_at(cells: list[Cell], i: int | None) -> str:
+        """A cell's text as the person sees it: an Excel percentage cell as 95%."""
+        c = cells[i] if i is not None and i < len(cells) else EMPTY
+        if c.percent_format and (n := parse_number(c.text)[0]) is not None:
+            return f"{round(n * 100, 10):g}%"
+        return c.text
+
+    for row_no, cells in rows:
+        data_rows += 1
+        code = text_at(cells, ind_col)
+        # A blank month at the right-hand end is a blank cell too, not an absent one.
+        values = {i: cells[i] if i < len(cells) else EMPTY for i in periods}
         if not code or not any(c.text for c in values.values()):
-            continue  # a spacer, section heading or note below the table
+            # A spacer, a note below the table, or a section heading: a row whose only
+            # text is a short label that is not a code (the next indicators sit under it).
+            texts_in_row = [c.text for c in cells if c.text]
+            if (len(texts_in_row) == 1 and len(texts_in_row[0]) <= 60
+                    and (" " in texts_in_row[0]
+                         or not any(ch.isdigit() for ch in texts_in_row[0]))):
+                section = texts_in_row[0]
+            continue
+        if metadata is not None and code not in metadata:
+            metadata[code] = Metadata(
+                table.name, row_no, text_at(cells, meta_cols.get("title")),
+                text_at(cells, meta_cols.get("target")),
+                text_at(cells, meta_cols.get("polarity")), section,
+                header[meta_cols["target"]].text if "target" in meta_cols else "",
+                header[meta_cols["polarity"]].text if "polarity" in meta_cols else "")
         for i, c in values.items():
-            number, pct, reason, err = _number_cell(c)
+            number, pct, reason, err, money = _number_cell(c, marks)
             if err:
-                problems.append(Problem(Severity.ERROR, table.name, row_no, col_name[i],
-                                        err, code))
-                continue
-            out.append({"file": table.name, "row": row_no, "column": col_name[i],
-                        "indicator": code, "period": periods[i], "value": number,
-                        "numerator": None, "denominator": None, "authority": None,
-                        "percent_sign": pct, "reason": reason})
-    return _frame(out)
+                problems.append(cell_fault(table.name, row_no, col_name[i], err, code,
+                                           periods[i], "with a bad number"))
+            out.add(file=table.name, row=row_no, column=col_name[i], indicator=code,
+                    period=periods[i], value=None if err else number, percent_sign=pct,
+                    reason=reason, error=col_name[i] if err else None, money_sign=money)
+    if data_rows == 0:
+        problems.append(Problem(Severity.WARNING, table.name, None, None, "has no data rows"))
+    return out.frame()
 
 
 def _letter(index: int) -> str:
@@ -284,35 +547,155 @@ def _area_name(frame: pd.DataFrame) -> pd.Series:
                                        frame.get("country_name", ""))), index=frame.index)
 
 
-def read_dfe_csv(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(io.StringIO(decode(path.read_bytes())), dtype=str,
-                        keep_default_na=False)
+def read_dfe_csv(path: Path, limits: Limits | None = None) -> pd.DataFrame:
+    """A published tidy file as text columns, within the row and cell limits.
+
+    Raises FileRefused for a file that is not regular, too large, or has two columns with
+    the same heading (pandas would quietly rename the second).
+    """
+    limits = limits or Limits()
+    with open_regular(path) as fh:
+        text = text_stream(fh)
+        header = next(csv.reader(text), [])
+        seen: dict[str, int] = {}
+        for i, name in enumerate(h.strip() for h in header):
+            if name in seen:
+                raise FileRefused(f"row 1: columns {_letter(seen[name])} and {_letter(i)} both "
+                                  f"have the heading {quote(name)}; expected one such column")
+            seen[name] = i
+        cells = min(limits.cells, MAX_TABLE_CELLS)
+        max_rows = min(limits.rows, cells // max(1, len(header)))
+        text.seek(0)
+        frame = pd.read_csv(text, dtype=str, keep_default_na=False, nrows=max_rows + 1)
+    if len(frame) > max_rows:
+        limit = (f"{limits.rows:,} rows (the limit per file, BRIEFING_MAX_ROWS)"
+                 if max_rows == limits.rows else
+                 f"{cells:,} cells (the limit for a published file read whole)")
+        raise FileRefused(f"has more than {limit}; not read")
     frame.columns = [c.strip() for c in frame.columns]
     return frame
 
 
-def _numeric_column(frame: pd.DataFrame, column: str, name: str,
-                    problems: list[Problem]) -> tuple[pd.Series, pd.Series]:
-    """(values, reasons): published markers become NaN with the marker kept as reason."""
+def _numeric_column(frame: pd.DataFrame, column: str, name: str, problems: list[Problem],
+                    marks: dict[str, str] | None = None
+                    ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(values, reasons, faulty): markers become NaN with the marker kept as reason; a cell
+    that is neither a number nor a marker is faulty (its figure withheld), reported here."""
+    marks = DEFAULT_MARKERS if marks is None else marks
     raw = frame[column].str.strip()
     lower = raw.str.lower()
-    reason = lower.where(lower.isin(list(SUPPRESSION_MARKERS)))
+    reason = lower.where(lower.isin(list(marks)) | (raw == ""))
+    reason = reason.where(raw != "", None)
     values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
-    bad = values.isna() & reason.isna()
-    for idx in frame.index[bad][:20]:
-        problems.append(Problem(Severity.ERROR, name, int(idx) + 2, column,
-                                f"expected a number or a published marker "
-                                f"({', '.join(SUPPRESSION_MARKERS)}), found {raw[idx]!r}"))
-    return values.astype("float64"), reason
+    bad = values.isna() & reason.isna() & (raw != "")
+    bad_rows = frame.index[bad]
+    expected = (f"expected a number or a marker ({', '.join(list(marks)[:12])})")
+    for idx in bad_rows[:3]:
+        problems.append(cell_fault(name, int(idx) + 2, column,
+                                   f"{expected}, found {quote(raw[idx])}",
+                                   group="with a bad number"))
+    if len(bad_rows) > 3:  # counted, not listed: the first three show what is wrong
+        problems.append(replace(cell_fault(name, int(bad_rows[3]) + 2, column, expected,
+                                           group="with a bad number"),
+                                count=len(bad_rows) - 3))
+    return values.astype("float64"), reason, bad
 
 
-def dfe_records(path: Path, source: DfeSource, authority: str, problems: list[Problem],
-                population: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the authority's records, every geography's values) from a DfE tidy file."""
-    frame = read_dfe_csv(path)
+def _select(frame: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
+    sel = frame
+    for col, want in where.items():
+        sel = sel[sel[col].str.strip() == want]
+    return sel
+
+
+def _other_row(frame: pd.DataFrame, sel: pd.DataFrame, measure: DfeMeasure, ref: RowRef,
+               name: str, problems: list[Problem], marks: dict[str, str]
+               ) -> tuple[pd.Series, pd.Series] | None:
+    """(values, faulty) of `ref.column` from the row of the same geography and period that
+    `ref.where` picks (the measure's `where`, changed as it says): a denominator in a
+    "Total" row. None, with an error, when that row is not one row per area and period."""
+    other = _select(frame, {**measure.where, **ref.where})
+    keys = ["_period", "geographic_level", "_area"]
+    doubled = other[other.duplicated(keys, keep=False)]
+    if not doubled.empty:
+        first = doubled.iloc[0]
+        rows = doubled.index[(doubled[keys] == first[keys]).all(axis=1)]
+        picks = ", ".join(f"{k} = {quote(v, 50)}" for k, v in {**measure.where,
+                                                                 **ref.where}.items())
+        problems.append(Problem(
+            Severity.ERROR, name, int(rows[0]) + 2, ref.column,
+            f"{measure.indicator}: where {picks} picks "
+            f"{len(rows)} rows for {first['_name'] or first['_area']} {first['_period']} "
+            f"(rows {', '.join(str(int(r) + 2) for r in rows[:4])}); expected one row per "
+            "area and period: add the breakdown column that tells them apart to where"))
+        return None
+    values, _, bad = _numeric_column(other, ref.column, name, problems, marks)
+    table = pd.DataFrame({k: other[k] for k in keys}).assign(_v=values, _bad=bad)
+    merged = sel[keys].merge(table, on=keys, how="left")
+    return (pd.Series(merged["_v"].to_numpy(), index=sel.index),
+            pd.Series(merged["_bad"].fillna(False).to_numpy(dtype=bool), index=sel.index))
+
+
+def _periods(frame: pd.DataFrame, name: str, source: DfeSource,
+             frequencies: dict[str, Frequency], problems: list[Problem]) -> pd.Series | None:
+    """Each row's period, from its time identifier (tasks.time_identifiers); None with an
+    error when rows a measure reads use one that has no period kind, or the wrong kind for
+    its indicator's frequency. Rows no measure reads are never judged."""
+    tp = frame["time_period"].str.strip()
+    ident = (frame["time_identifier"].str.strip() if "time_identifier" in frame.columns
+             else pd.Series("Reporting year", index=frame.index))
+    pairs = pd.DataFrame({"i": ident, "t": tp})
+    mapped: dict[tuple[str, str], str | TimeIdentifierError] = {}
+    for i, t in pairs.drop_duplicates().itertuples(index=False):
+        try:
+            mapped[(i, t)] = ees_period(i, t)
+        except TimeIdentifierError as exc:
+            mapped[(i, t)] = exc
+    out = pd.Series([p if isinstance(p := mapped[(i, t)], str) else ""
+                     for i, t in zip(ident, tp, strict=True)], index=frame.index, dtype="object")
+    failed = False
+    for m in source.measures:
+        wheres = [m.where] + [{**m.where, **ref.where} for ref in (m.numerator, m.denominator)
+                              if isinstance(ref, RowRef)]
+        for w in wheres:
+            rows = _select(frame, w).index
+            bad = [(i, t) for i, t in pairs.loc[rows].drop_duplicates().itertuples(index=False)
+                   if not isinstance(mapped[(i, t)], str)]
+            if bad:
+                at = rows[(ident[rows] == bad[0][0]) & (tp[rows] == bad[0][1])][0]
+                problems.append(Problem(Severity.ERROR, name, int(at) + 2, "time_identifier",
+                                        f"{m.indicator}: {mapped[bad[0]]}"))
+                failed = True
+        rows = _select(frame, m.where).index
+        want = frequencies.get(m.indicator)
+        kinds = {kind_of(i) for i in set(ident[rows]) if i.lower() in KINDS}
+        wrong = sorted(k.value for k in kinds if want is not None and k is not want)
+        if wrong and want is not None:
+            problems.append(Problem(
+                Severity.ERROR, name, int(rows[0]) + 2, "time_identifier",
+                f"{m.indicator} is reported {want.value} (indicators.yaml frequency), but its "
+                f"rows here have {' and '.join(wrong)} time identifiers "
+                f"({', '.join(sorted(set(ident[rows]))[:4])}); expected {want.value} "
+                "periods, or a where: that picks them"))
+            failed = True
+    return None if failed else out
+
+
+def dfe_records(path: Path, source: DfeSource, authority: str | None,
+                problems: list[Problem], population: pd.DataFrame | None,
+                frequencies: dict[str, Frequency] | None = None, limits: Limits | None = None
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the authority's records, every geography's values) from a DfE tidy file; with
+    `authority` None, every authority's records (their codes in `authority`)."""
+    frame = read_dfe_csv(path, limits)
+    marks = markers(source.missing)
     needed = {"time_period", "geographic_level"}
     for m in source.measures:
-        needed |= {c for c in (m.value, m.numerator, m.denominator, m.rate_per_10k_of) if c}
+        for ref in (m.numerator, m.denominator):
+            if isinstance(ref, RowRef):
+                needed |= {ref.column, *ref.where}
+        needed |= {c for c in (m.value, m.numerator, m.denominator, m.rate_per_10k_of)
+                   if isinstance(c, str)}
         needed |= set(m.where)
     missing = sorted(needed - set(frame.columns))
     if missing:
@@ -322,18 +705,23 @@ def dfe_records(path: Path, source: DfeSource, authority: str, problems: list[Pr
         return _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
     frame["_area"] = _area(frame)
     frame["_name"] = _area_name(frame)
+    periods = _periods(frame, path.name, source, frequencies or {}, problems)
+    if periods is None:
+        return _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
+    frame["_period"] = periods
     own_rows, bench_parts = [], []
     for m in source.measures:
-        sel = frame
-        for col, want in m.where.items():
-            sel = sel[sel[col].str.strip() == want]
+        sel = _select(frame, m.where)
         if sel.empty:
             problems.append(Problem(Severity.WARNING, path.name, None, None,
                                     f"no rows for {m.indicator} where {m.where}"))
             continue
         num = den = None
+        faults: list[tuple[pd.Series, str]] = []  # (faulty cells, their column)
         if m.rate_per_10k_of:
-            count, reason = _numeric_column(sel, m.rate_per_10k_of, path.name, problems)
+            count, reason, b = _numeric_column(sel, m.rate_per_10k_of, path.name, problems,
+                                               marks)
+            faults.append((b, m.rate_per_10k_of))
             pop = _population_for(sel, population)
             value = (count / pop * 10000).round(1)
             num, den = count, pop
@@ -341,25 +729,47 @@ def dfe_records(path: Path, source: DfeSource, authority: str, problems: list[Pr
             reason = reason.where(reason.notna() | pop.notna(), "x")
         else:
             assert m.value is not None
-            value, reason = _numeric_column(sel, m.value, path.name, problems)
-            if m.numerator:
-                num = _numeric_column(sel, m.numerator, path.name, problems)[0]
-            if m.denominator:
-                den = _numeric_column(sel, m.denominator, path.name, problems)[0]
+            value, reason, b = _numeric_column(sel, m.value, path.name, problems, marks)
+            faults.append((b, m.value))
+            parts: list[pd.Series | None] = []
+            for ref in (m.numerator, m.denominator):
+                if ref is None:
+                    parts.append(None)
+                elif isinstance(ref, RowRef):
+                    got = _other_row(frame, sel, m, ref, path.name, problems, marks)
+                    if got is None:
+                        return _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
+                    parts.append(got[0])
+                    faults.append((got[1], ref.column))
+                else:
+                    v, _, b = _numeric_column(sel, ref, path.name, problems, marks)
+                    parts.append(v)
+                    faults.append((b, ref))
+            num, den = parts
+        # Each row's first faulty column, or None: a faulty row's figure is withheld.
+        faulty_column = pd.Series(None, index=sel.index, dtype="object")
+        for mask, column in reversed(faults):
+            faulty_column[mask] = column
+        bad = faulty_column.notna()
         part = pd.DataFrame({
-            "indicator": m.indicator, "period": sel["time_period"].str.strip(),
+            "indicator": m.indicator, "period": sel["_period"],
             "level": sel["geographic_level"], "area": sel["_area"], "name": sel["_name"],
-            "region": sel.get("region_code", ""), "value": value, "reason": reason,
-            "numerator": num if num is not None else np.nan,
-            "denominator": den if den is not None else np.nan,
-            "row": sel.index + 2, "column": m.value or m.rate_per_10k_of})
+            "region": sel.get("region_code", ""), "value": value.where(~bad),
+            "reason": reason,
+            "numerator": num.where(~bad) if num is not None else np.nan,
+            "denominator": den.where(~bad) if den is not None else np.nan,
+            "row": sel.index + 2, "column": m.value or m.rate_per_10k_of,
+            "error": faulty_column})
         bench_parts.append(part[BENCHMARK_COLUMNS])
-        own = part[(part["level"] == LA_LEVEL) & (part["area"] == authority)]
+        own = part[(part["level"] == LA_LEVEL)
+                   & ((part["area"] == authority) if authority is not None else True)]
         own_rows.append(pd.DataFrame({
             "file": path.name, "row": own["row"].astype("int64"), "column": own["column"],
             "indicator": own["indicator"], "period": own["period"], "value": own["value"],
             "numerator": own["numerator"], "denominator": own["denominator"],
-            "authority": authority, "percent_sign": False, "reason": own["reason"]}))
+            "authority": authority if authority is not None else own["area"],
+            "percent_sign": False, "reason": own["reason"], "error": own["error"],
+            "money_sign": False}))
     own_frame = (pd.concat(own_rows, ignore_index=True) if own_rows else _frame([]))
     bench = (pd.concat(bench_parts, ignore_index=True) if bench_parts
              else pd.DataFrame(columns=BENCHMARK_COLUMNS))
@@ -374,24 +784,58 @@ def _population_for(sel: pd.DataFrame, population: pd.DataFrame | None) -> pd.Se
     return pd.Series(merged["population"].to_numpy(), index=sel.index)
 
 
-def read_population(path: Path, spec: Population, problems: list[Problem]) -> pd.DataFrame:
+def read_population(path: Path, spec: Population, problems: list[Problem],
+                    limits: Limits | None = None) -> pd.DataFrame:
     """Population by geography, keyed to the reporting year it is the denominator for."""
-    frame = read_dfe_csv(path)
+    frame = read_dfe_csv(path, limits)
     for col, want in spec.where.items():
         frame = frame[frame[col].str.strip() == want]
-    values, _ = _numeric_column(frame, spec.column, path.name, problems)
+    values, _, _ = _numeric_column(frame, spec.column, path.name, problems)
     return pd.DataFrame({
         "area": _area(frame),
         "period": (frame["time_period"].astype(int) - spec.year_offset).astype(str),
         "population": values}).dropna()
 
 
-def read_neighbours(path: Path) -> dict[str, list[str]]:
-    frame = read_dfe_csv(path)
+def read_neighbours(path: Path, limits: Limits | None = None) -> dict[str, list[str]]:
+    frame = read_dfe_csv(path, limits)
     cols = [c for c in frame.columns if re.fullmatch(r"SN_\d+", c)]
     cols.sort(key=lambda c: int(c[3:]))
     return {str(r["old_la_code"]).strip(): [str(r[c]).strip() for c in cols if str(r[c]).strip()]
             for _, r in frame.iterrows()}
+
+
+# Published files read in this process, by file and modification: DfE's files change a few
+# times a year, and a regional run briefs every authority from the same six. The frames
+# are shared, so nothing may change them in place.
+_PUBLISHED: dict[tuple[object, ...], tuple[object, list[Problem]]] = {}
+
+
+def _published(key: tuple[object, ...], path: Path, problems: list[Problem],
+               read: Callable[[Path, list[Problem]], T], limits: Limits) -> T:
+    """`read(path, found)` once per process for the file as it now is (and the limits
+    it was read within); its findings added to `problems` each time. Anything but a
+    regular file is read afresh each time, so that `read` refuses it in its own words."""
+    try:
+        st = path.stat()
+    except OSError:
+        return read(path, problems)
+    if not stat.S_ISREG(st.st_mode):
+        return read(path, problems)
+    key = (*key, str(path.resolve()), st.st_mtime_ns, st.st_size, limits)
+    if key not in _PUBLISHED:
+        found: list[Problem] = []
+        _PUBLISHED[key] = (read(path, found), found)
+    value, found = _PUBLISHED[key]
+    problems.extend(found)
+    return value  # type: ignore[return-value]
+
+
+def _every_authority(source: DfeSource, population: pd.DataFrame | None,
+                     frequencies: dict[str, Frequency] | None, limits: Limits
+                     ) -> Callable[[Path, list[Problem]], tuple[pd.DataFrame, pd.DataFrame]]:
+    return lambda path, found: dfe_records(path, source, None, found, population, frequencies,
+                                           limits)
 
 
 def export_files(exports_dir: Path) -> tuple[list[Path], list[Problem]]:
@@ -403,11 +847,18 @@ def export_files(exports_dir: Path) -> tuple[list[Path], list[Problem]]:
         return [], problems
     files: list[Path] = []
     for p in sorted(exports_dir.iterdir()):
-        if p.name.startswith(".") or p.is_dir():
+        if p.name.startswith("."):
+            continue
+        why = refusal(exports_dir, p)
+        if why and why.startswith("a folder"):
             continue
         if p.name == "commentary.yaml":
             continue  # owners' commentary: read by tasks.commentary, not an export
-        if p.name.startswith("~$"):
+        if why and (p.suffix.lower() in SUPPORTED or p.name.startswith("~$")):
+            problems.append(Problem(Severity.ERROR, p.name, None, None, why))
+        elif why:
+            problems.append(Problem(Severity.INFO, p.name, None, None, why))
+        elif p.name.startswith("~$"):
             problems.append(Problem(Severity.WARNING, p.name, None, None,
                                     "an Excel lock file (the workbook is open somewhere); ignored"))
         elif p.suffix.lower() in SUPPORTED:
@@ -425,30 +876,59 @@ def export_files(exports_dir: Path) -> tuple[list[Path], list[Problem]]:
 
 
 def read_exports(exports_dir: Path, sources: Sources | None = None,
-                 authority: str = "") -> Ingested:
-    """Every record in every export, benchmarks from published files, and the problems."""
+                 authority: str = "",
+                 frequencies: dict[str, Frequency] | None = None,
+                 limits: Limits | None = None) -> Ingested:
+    """Every record in every export, benchmarks from published files, and the problems.
+
+    `frequencies` (indicator code -> frequency, from the catalogue) lets a published file's
+    time identifiers be checked against the indicators they feed. `limits`: rows and cells
+    per file (the entry point's BRIEFING_MAX_*; None: the defaults)."""
     sources = sources or Sources()
-    files, problems = export_files(Path(exports_dir))
+    limits = limits or Limits()
+    files, found = export_files(Path(exports_dir))
+    problems = Findings(found)
     frames: list[pd.DataFrame] = []
     bench: list[pd.DataFrame] = []
     neighbours: dict[str, list[str]] = {}
-    population = None
+    population, population_key = None, None
     if sources.population:
+        spec = sources.population
         for path in files:
-            if path.match(sources.population.files):
-                population = read_population(path, sources.population, problems)
+            if path.match(spec.files):
+                try:
+                    population = _published(("population", spec.model_dump_json()), path,
+                                            problems,
+                                            lambda p, found: read_population(p, spec, found,
+                                                                             limits),
+                                            limits)
+                    population_key = (str(path), path.stat().st_mtime_ns)
+                except FileRefused as exc:
+                    problems.append(Problem(Severity.ERROR, path.name, None, None, str(exc)))
     read: list[str] = []
+    parts: list[dict[str, object]] = []
     headers: dict[str, dict[str, str]] = {}
+    metadata: dict[str, Metadata] = {}
     for path in files:
         if sources.is_reference(path.name):
             if sources.neighbours and path.match(sources.neighbours):
-                neighbours = read_neighbours(path)
+                try:
+                    neighbours = _published(("neighbours",), path, problems,
+                                            lambda p, found: read_neighbours(p, limits),
+                                            limits)
+                except FileRefused as exc:
+                    problems.append(Problem(Severity.ERROR, path.name, None, None, str(exc)))
+                    continue
             read.append(path.name)
             continue
         source = sources.match(path.name)
         try:
             if isinstance(source, DfeSource):
-                own, b = dfe_records(path, source, authority, problems, population)
+                every, b = _published(
+                    ("dfe", source.model_dump_json(), population_key,
+                     tuple(sorted((frequencies or {}).items()))), path, problems,
+                    _every_authority(source, population, frequencies, limits), limits)
+                own = every[every["authority"] == authority].reset_index(drop=True)
                 headers[path.name] = {"indicator": "(sources.yaml)", "period": "time_period",
                                       "authority": "old_la_code"}
                 frames.append(own)
@@ -456,22 +936,31 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
             else:
                 is_xlsx = path.suffix.lower() == ".xlsx"
                 sheet = source.sheet if source else None
-                table = read_xlsx_table(path, sheet) if is_xlsx else read_csv_table(path)
-                if len(table.rows) <= 1:
-                    problems.append(Problem(Severity.WARNING, path.name, None, None,
-                                            "has no data rows"))
+                table = (read_xlsx_table(path, sheet, limits) if is_xlsx
+                         else read_csv_table(path, limits))
+                # A file's findings are kept only when the whole file could be read.
+                mine = Findings()
                 if isinstance(source, WideSource):
-                    frames.append(wide_records(table, source, problems, headers))
+                    frame = wide_records(table, source, mine, headers, metadata)
                 else:
-                    frames.append(long_records(table, source, problems, headers))
+                    frame = long_records(table, source, mine, headers, parts)
+                problems.extend(mine.collapsed())
+                frames.append(frame)
+        except FileRefused as exc:
+            problems.append(Problem(Severity.ERROR, path.name, None, None, str(exc)))
+            continue
         except Exception as exc:  # a corrupt file is a finding about that file, not a crash
             problems.append(Problem(Severity.ERROR, path.name, None, None,
                                     f"could not be read as {path.suffix.lower()[1:].upper()}: "
-                                    f"{type(exc).__name__}: {exc}"))
+                                    f"{type(exc).__name__}: {one_line(exc)}"))
             continue
         read.append(path.name)
     frames = [f for f in frames if not f.empty]
     records = pd.concat(frames, ignore_index=True) if frames else _frame([])
     benchmarks = (pd.concat(bench, ignore_index=True) if bench
                   else pd.DataFrame(columns=BENCHMARK_COLUMNS))
-    return Ingested(records, benchmarks, neighbours, problems, read, headers)
+    breakdowns = (pd.DataFrame(parts, columns=PART_COLUMNS) if parts else empty_parts())
+    for name in ("value", "numerator", "denominator"):
+        breakdowns[name] = pd.to_numeric(breakdowns[name], errors="coerce").astype("float64")
+    return Ingested(records, benchmarks, neighbours, problems.collapsed(), read, headers,
+                    metadata, breakdowns)

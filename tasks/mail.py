@@ -1,33 +1,55 @@
-"""Sending mail behind one small interface: SMTP for real, an outbox folder, or memory.
+"""Sending mail behind one small interface: SMTP for real (or Microsoft 365, tasks.m365), an
+outbox folder, or memory.
 
-SMTP settings come from environment variables only (never YAML), and a missing one fails
-loudly before anything is sent. Passwords are never logged or put into error messages.
+Settings come from environment variables only (never YAML), read once at the entry point
+(tasks.settings), and a missing one fails loudly before anything is sent. Passwords are
+never logged or put into error messages.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Protocol
 
 from tasks.outputs import write_bytes_atomic
+from tasks.settings import Settings
 
 ENV_PREFIX = "BRIEFING_SMTP_"
+TRANSPORT_ENV = "BRIEFING_MAIL_TRANSPORT"
+# smtp: user name and password (or none); smtp-oauth: SMTP AUTH XOAUTH2 with a Microsoft 365
+# token; graph: Microsoft Graph sendMail (tasks.m365).
+TRANSPORTS = ("smtp", "smtp-oauth", "graph")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# Python 3.11's header folding can split a quoted display name and drop its quotes, so
+# "Smith, John" <js@...> becomes two recipients when folded. Header text is validated to
+# be short (tasks.config.HEADER_TEXT_LIMIT), so our headers never need folding: lines up to
+# RFC 5322's hard limit of 998 characters are written whole, and keep their meaning.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 class Mailer(Protocol):
     transport: str
 
     def send(self, message: EmailMessage) -> None: ...
+
+
+# Every transport that reaches real mailboxes records under one name in the ledger, so a
+# message sent by SMTP is not sent again by Graph when a council changes over mid-cycle.
+REAL_MAIL = {"smtp", "smtp-oauth", "graph"}
+
+
+def ledger_name(mailer: Mailer) -> str:
+    return "smtp" if mailer.transport in REAL_MAIL else mailer.transport
 
 
 class MailConfigError(Exception):
@@ -51,13 +73,20 @@ class SmtpSettings:
                 f"username={self.username!r}, password={'***' if self.password else None})")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> SmtpSettings:
-        e = dict(os.environ if env is None else env)
-        host = e.get(ENV_PREFIX + "HOST", "").strip()
+    def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
+        """From the variables in `env` alone (a test's, a subprocess's)."""
+        return cls.from_settings(Settings.from_env(env))
+
+    @classmethod
+    def from_settings(cls, s: Settings, default_host: str | None = None) -> SmtpSettings:
+        """Checked now, before anything is sent; `default_host` is used when
+        BRIEFING_SMTP_HOST is not set at all (Microsoft 365's server for smtp-oauth)."""
+        host = (s.smtp_host if s.smtp_host is not None else default_host or "").strip()
         if not host:
             raise MailConfigError(f"{ENV_PREFIX}HOST is not set: --send needs an SMTP server "
                                   "(see README, 'Sending email')")
-        security = e.get(ENV_PREFIX + "SECURITY", "starttls").strip().lower()
+        security = (s.smtp_security if s.smtp_security is not None else "starttls"
+                    ).strip().lower()
         if security not in {"starttls", "ssl", "none"}:
             raise MailConfigError(f"{ENV_PREFIX}SECURITY must be starttls, ssl or none, "
                                   f"not {security!r}")
@@ -66,45 +95,50 @@ class SmtpSettings:
                                   f"this machine, not {host!r}")
         default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
         try:
-            port = int(e.get(ENV_PREFIX + "PORT", default_port))
-            timeout = float(e.get(ENV_PREFIX + "TIMEOUT", 30))
+            port = int(s.smtp_port if s.smtp_port is not None else default_port)
+            timeout = float(s.smtp_timeout if s.smtp_timeout is not None else 30)
         except ValueError as exc:
             raise MailConfigError(f"{ENV_PREFIX}PORT and {ENV_PREFIX}TIMEOUT must be numbers")\
                 from exc
-        user = e.get(ENV_PREFIX + "USERNAME") or None
-        password = e.get(ENV_PREFIX + "PASSWORD") or None
-        block = e.get(ENV_PREFIX + "PASSWORD_BLOCK") or None
+        user = s.smtp_username or None
+        password = s.secret("smtp_password")
+        block = s.smtp_password_block or None
         if password is None and block:
             password = _secret_from_prefect(block)
         if bool(user) != bool(password):
             raise MailConfigError(f"set both {ENV_PREFIX}USERNAME and {ENV_PREFIX}PASSWORD "
                                   f"(or {ENV_PREFIX}PASSWORD_BLOCK), or neither")
-        ca_file = e.get(ENV_PREFIX + "CA_FILE") or None
+        ca_file = s.smtp_ca_file or None
         if ca_file and not Path(ca_file).is_file():
             raise MailConfigError(f"{ENV_PREFIX}CA_FILE: {ca_file} not found")
         try:
-            retries = int(e.get(ENV_PREFIX + "RETRIES", 3))
-            backoff = float(e.get(ENV_PREFIX + "BACKOFF", 2.0))
+            retries = int(s.smtp_retries if s.smtp_retries is not None else 3)
+            backoff = float(s.smtp_backoff if s.smtp_backoff is not None else 2.0)
         except ValueError as exc:
             raise MailConfigError(f"{ENV_PREFIX}RETRIES and {ENV_PREFIX}BACKOFF must be "
                                   "numbers") from exc
         return cls(host, port, security, user, password, timeout, ca_file, retries, backoff)
 
 
-def _secret_from_prefect(name: str) -> str:
-    """The SMTP password from a Prefect Secret block, for deployments that keep it there."""
+def _secret_from_prefect(name: str, variable: str = ENV_PREFIX + "PASSWORD_BLOCK") -> str:
+    """A secret (the SMTP password, a client secret) from a Prefect Secret block, for
+    deployments that keep it there; `variable` is the setting that named the block."""
     try:
         from prefect.blocks.system import Secret
 
         value = Secret.load(name, _sync=True).get()  # type: ignore[call-arg,union-attr]
     except Exception as exc:
-        raise MailConfigError(f"{ENV_PREFIX}PASSWORD_BLOCK: could not load the Prefect Secret "
+        raise MailConfigError(f"{variable}: could not load the Prefect Secret "
                               f"block {name!r} ({type(exc).__name__})") from exc
     return str(value)
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Worth trying again: the connection failed or dropped, or the server said 4xx."""
+    """Worth trying again: the connection failed or dropped, or the server said 4xx (or,
+    for an HTTP transport, the error says so in its `transient`)."""
+    transient = getattr(exc, "transient", None)
+    if isinstance(transient, bool):
+        return transient
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return False
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -120,10 +154,13 @@ class SmtpMailer:
     transport = "smtp"
 
     def __init__(self, settings: SmtpSettings, ssl_context: ssl.SSLContext | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 authenticate: Callable[[smtplib.SMTP, EmailMessage], None] | None = None):
         self.settings = settings
         self.ssl_context = ssl_context or ssl.create_default_context(cafile=settings.ca_file)
         self.sleep = sleep
+        # Instead of user name and password: another AUTH (XOAUTH2, tasks.m365).
+        self.authenticate = authenticate
 
     def send(self, message: EmailMessage) -> None:
         delay = self.settings.backoff
@@ -147,9 +184,24 @@ class SmtpMailer:
         with smtp:
             if s.security == "starttls":
                 smtp.starttls(context=self.ssl_context)
-            if s.username and s.password:
+            if self.authenticate is not None:
+                self.authenticate(smtp, message)
+            elif s.username and s.password:
                 _login(smtp, s.username, s.password)
-            smtp.send_message(message)
+            # The envelope comes from the header's parsed addresses, never from re-reading
+            # its text, so what the server is told matches what was checked.
+            smtp.send_message(message, to_addrs=envelope_recipients(message))
+
+
+def envelope_recipients(message: EmailMessage) -> list[str]:
+    """The bare addresses in To, Cc and Bcc, from their structured header objects."""
+    out: list[str] = []
+    for name in ("To", "Cc", "Bcc"):
+        for header in message.get_all(name, []):
+            out += [a.addr_spec for a in getattr(header, "addresses", ())]
+    if not out:
+        raise ValueError("the message has no recipients")
+    return out
 
 
 def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
@@ -163,20 +215,73 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
         smtp.login(user, password)
 
 
-def choose_mailer(send: bool, outbox: Path) -> Mailer:
-    """SMTP (settings from the environment) when sending for real, else the outbox."""
-    return SmtpMailer(SmtpSettings.from_env()) if send else OutboxMailer(outbox)
+def mailer_from_env(env: Mapping[str, str]) -> Mailer:
+    """`mailer_for` the variables in `env` alone (a test's, a subprocess's)."""
+    return mailer_for(Settings.from_env(env))
 
 
-def new_message(sender: str, to: str, subject: str) -> EmailMessage:
+def mailer_for(settings: Settings) -> Mailer:
+    """The transport BRIEFING_MAIL_TRANSPORT names, its settings checked now (without
+    touching the network), so that a missing one stops the run before anything is written."""
+    transport = (settings.mail_transport if settings.mail_transport is not None else "smtp"
+                 ).strip().lower() or "smtp"
+    if transport not in TRANSPORTS:
+        raise MailConfigError(f"{TRANSPORT_ENV} must be one of {', '.join(TRANSPORTS)}, not "
+                              f"{transport!r}")
+    if transport == "smtp":
+        return SmtpMailer(SmtpSettings.from_settings(settings))
+    from tasks.m365 import m365_mailer
+
+    return m365_mailer(transport, settings)
+
+
+def mail_configured(settings: Settings) -> bool:
+    """Is there anywhere to send real mail (an operator's alert), by any transport?"""
+    return settings.given("smtp_host") or (settings.mail_transport or "").strip().lower() in (
+        "smtp-oauth", "graph")
+
+
+def transport_name(settings: Settings) -> str:
+    """The real transport's name, as the run's report says it."""
+    return settings.mail_transport or "smtp"
+
+
+def choose_mailer(send: bool, outbox: Path, settings: Settings) -> Mailer:
+    """Real mail (the transport and settings given) when sending, else the outbox."""
+    return mailer_for(settings) if send else OutboxMailer(outbox)
+
+
+def header_safe(text: str, limit: int = 200) -> str:
+    """Text from outside the config (a run's name) made fit for a header: control
+    characters replaced, whitespace runs made single spaces, cut short."""
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+
+
+def mailbox(address: str, name: str = "") -> Address:
+    """A header address from its parts: the display name is never parsed, so a comma or
+    quote in it stays part of the name."""
+    return Address(display_name=name, addr_spec=address)
+
+
+def new_message(sender: Address | str, to: Address | str | Sequence[Address | str],
+                subject: str) -> EmailMessage:
     """A message with the headers every one of ours carries: From, To, Subject, Date and a
-    Message-ID in the sender's domain."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
+    Message-ID in the sender's domain. Addresses are given as parts (`mailbox`), or as bare
+    addresses; a header value with a line break or control character is refused."""
+    def as_address(a: Address | str) -> Address:
+        return a if isinstance(a, Address) else mailbox(a)
+
+    msg = EmailMessage(policy=MAIL_POLICY)
+    for value in (subject, *(a for a in (sender, to) if isinstance(a, str))):
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("a mail header may not contain a line break or control character")
+    frm = as_address(sender)
+    msg["From"] = frm
+    msg["To"] = [as_address(a) for a in ([to] if isinstance(to, Address | str) else to)]
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rsplit("@", 1)[-1])
+    msg["Message-ID"] = make_msgid(domain=frm.domain or "localhost")
     return msg
 
 
@@ -190,7 +295,7 @@ class OutboxMailer:
 
     def send(self, message: EmailMessage) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        to = re.sub(r"[^A-Za-z0-9.@_-]+", "_", parseaddr(str(message["To"]))[1])
+        to = re.sub(r"[^A-Za-z0-9.@_-]+", "_", ",".join(envelope_recipients(message)))
         kind = re.sub(r"[^a-z-]+", "", str(message.get("X-Briefing-Kind", "message")))
         write_bytes_atomic(self.folder / f"{kind}-{to}.eml", bytes(message))
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr
 
 from tasks.config import Config
 from tasks.context import BriefingContext, IndicatorView
 from tasks.formatting import Edition
-from tasks.mail import Mailer, is_transient, new_message
+from tasks.mail import Mailer, is_transient, ledger_name, mailbox, new_message
 from tasks.render import environment
 from tasks.store import HistoryStore, LedgerEntry
 
-BREACH, BRIEFING = "breach", "briefing"
+BREACH, BRIEFING, REMINDER, LATE = "breach", "briefing", "reminder", "late"
+XLSX_SUBTYPE = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SENT, ALREADY_SENT, FAILED, UNCERTAIN = "sent", "already_sent", "failed", "uncertain"
+# The recipient's edition was not written by this run (--edition): not sent, not recorded
+# as sent, so the next run that writes that edition sends it.
+WAITING = "waiting"
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,9 @@ class Notice:
     indicators: list[str]
     subject: str
     text: str
-    html: str
-    edition: Edition = Edition.PUBLIC
+    html: str | None  # None: plain text only (reminders, notices)
+    edition: Edition | None = Edition.PUBLIC  # the paper attached; None: no attachment
+    spreadsheet: bool = False  # the edition's workbook goes beside its PDF
 
     def ledger_key(self, transport: str) -> str:
         return f"{transport}:{self.kind}:{self.to.lower()}"
@@ -47,11 +51,6 @@ class Delivery:
     status: str
     transport: str
     error: str = ""
-
-    def as_dict(self) -> dict[str, object]:
-        return {"owner": self.owner, "to": self.to, "indicators": self.indicators,
-                "status": self.status, "kind": self.kind, "transport": self.transport,
-                "error": self.error}
 
 
 def plan_notices(config: Config, contexts: dict[Edition, BriefingContext]) -> list[Notice]:
@@ -85,36 +84,63 @@ def plan_notices(config: Config, contexts: dict[Edition, BriefingContext]) -> li
             BRIEFING, None, r.email, r.name, [i.code for i in rctx.exceptions],
             f"{prefix} {rctx.cycle_label}: {rctx.committee}",
             env.get_template("email_briefing.txt.j2").render(**fields2),
-            env.get_template("email_briefing.html.j2").render(**fields2), edition))
+            env.get_template("email_briefing.html.j2").render(**fields2), edition,
+            r.spreadsheet))
     return notices
 
 
-def build_message(notice: Notice, config: Config, pdf: bytes, pdf_name: str) -> EmailMessage:
+def build_message(notice: Notice, config: Config, pdf: bytes | None = None,
+                  pdf_name: str = "", sheet: tuple[bytes, str] | None = None,
+                  packs: list[tuple[bytes, str]] | None = None) -> EmailMessage:
+    """The message for one notice. Addresses go in as parts, never as formatted text, so
+    folding a long display name with a comma cannot turn it into two recipients. `sheet`
+    (bytes, filename) is the edition's workbook, for recipients who asked for it."""
     mail = config.briefing.mail
-    msg = new_message(formataddr((config.briefing.authority.name, mail.sender)),
-                      formataddr((notice.to_name, notice.to)), notice.subject)
+    msg = new_message(mailbox(mail.sender, config.briefing.authority.name),
+                      mailbox(notice.to, notice.to_name), notice.subject)
     if mail.reply_to:
-        msg["Reply-To"] = mail.reply_to
+        msg["Reply-To"] = mailbox(mail.reply_to)
     msg["X-Briefing-Kind"] = notice.kind
     msg.set_content(notice.text)
-    msg.add_alternative(notice.html, subtype="html")
-    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
+    if notice.html is not None:
+        msg.add_alternative(notice.html, subtype="html")
+    if pdf is not None:
+        msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
+    if sheet is not None:
+        msg.add_attachment(sheet[0], maintype="application", subtype=XLSX_SUBTYPE,
+                           filename=sheet[1])
+    for data, name in packs or []:  # an owner's deep-dive packs (restricted, as is their paper)
+        msg.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     return msg
+
+
+def allowed_address(address: str, allowed_domains: list[str]) -> bool:
+    """Whether mail may go to `address`: `mail.allowed_domains` (empty: anywhere). Every
+    outgoing message is checked by this, the failure alert too."""
+    allowed = [d.lower() for d in allowed_domains]
+    return not allowed or address.rsplit("@", 1)[-1].lower() in allowed
 
 
 def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[bytes, str]],
             mailer: Mailer, store: HistoryStore, cycle: str,
-            resend: bool = False) -> list[Delivery]:
-    """Send each notice at most once per cycle and transport, recording each in the ledger.
+            resend: bool = False,
+            sheets: dict[Edition, tuple[bytes, str]] | None = None,
+            packs: dict[str, list[tuple[bytes, str]]] | None = None) -> list[Delivery]:
+    """Send each notice at most once per cycle, recording each in the ledger. Real mail
+    (SMTP, SMTP with OAuth, Graph) shares one ledger name, so changing transport mid-cycle
+    sends nothing twice; the outbox and memory keep their own.
 
     A message left `sending` by a run that stopped mid-send is not sent again without
-    `resend`: it may have gone, and twice by accident is worse than once by hand.
+    `resend`: it may have gone, and twice by accident is worse than once by hand. `packs`
+    (owner id -> PDFs) go with that owner's message only: their deep-dive packs. A notice
+    whose edition is not among `pdfs` (not written by this run) waits, untouched in the
+    ledger: nobody ever receives an edition other than their own.
     """
     authority = config.briefing.authority.code
     out: list[Delivery] = []
     unreachable = ""  # once the server is down after retries, the rest wait for the next run
     for n in notices:
-        key = n.ledger_key(mailer.transport)
+        key = n.ledger_key(ledger_name(mailer))
         prior = store.ledger_get(authority, cycle, key)
 
         def record(status: str, error: str = "", _n: Notice = n) -> None:
@@ -126,9 +152,11 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
                    "" if prior.status == SENT else "a previous run stopped while sending; "
                    "use --resend if it did not arrive")
             continue
-        allowed = [d.lower() for d in config.briefing.mail.allowed_domains]
-        domain = n.to.rsplit("@", 1)[-1].lower()
-        if allowed and domain not in allowed:
+        if n.edition is not None and n.edition not in pdfs:
+            record(WAITING, f"the {n.edition.value} edition was not written by this run")
+            continue
+        if not allowed_address(n.to, config.briefing.mail.allowed_domains):
+            domain = n.to.rsplit("@", 1)[-1].lower()
             error = f"{domain} is not in mail.allowed_domains; not sent"
             store.ledger_put(LedgerEntry(authority, cycle, key, n.to, FAILED, "", error))
             record(FAILED, error)
@@ -137,7 +165,10 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
             store.ledger_put(LedgerEntry(authority, cycle, key, n.to, FAILED, "", unreachable))
             record(FAILED, unreachable)
             continue
-        msg = build_message(n, config, *pdfs[n.edition])
+        pdf, pdf_name = pdfs[n.edition] if n.edition is not None else (None, "")
+        sheet = (sheets or {}).get(n.edition) if n.spreadsheet and n.edition else None
+        extra = (packs or {}).get(n.owner or "", []) if n.kind == BREACH else []
+        msg = build_message(n, config, pdf, pdf_name, sheet=sheet, packs=extra)
         entry = LedgerEntry(authority, cycle, key, n.to, "sending", str(msg["Message-ID"]))
         store.ledger_put(entry)
         try:

@@ -21,9 +21,9 @@ class Frequency(StrEnum):
     ANNUAL = "annual"
 
 
-_MONTHLY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTERLY = re.compile(r"^(\d{4})-Q([1-4])$")
-_ANNUAL = re.compile(r"^(\d{4})$")
+_MONTHLY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
+_QUARTERLY = re.compile(r"^(\d{4})-Q([1-4])\Z")
+_ANNUAL = re.compile(r"^(\d{4})\Z")
 _MONTHS = [
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -103,7 +103,8 @@ def latest_of_kind(freq: Frequency, cycle: str) -> str:
 
 def label(period: str) -> str:
     """'2024-10' -> 'October 2024'; '2024-Q3' -> 'July to September 2024';
-    '2025' -> 'reporting year 2025'."""
+    '2025' -> 'the year to 31 March 2025' (a DfE reporting year: read in a sentence, it
+    needs its article)."""
     freq = frequency_of(period)
     year = int(period[:4])
     if freq is Frequency.MONTHLY:
@@ -111,7 +112,7 @@ def label(period: str) -> str:
     if freq is Frequency.QUARTERLY:
         q = int(period[6])
         return f"{_MONTHS[3 * q - 3]} to {_MONTHS[3 * q - 1]} {year}"
-    return f"reporting year {year}"
+    return f"the year to 31 March {year}"
 
 
 def short_label(period: str) -> str:
@@ -123,8 +124,9 @@ def short_label(period: str) -> str:
     return period
 
 
-def current_period(today: date | None = None) -> str:
-    today = today or date.today()
+def current_period(today: date) -> str:
+    """The month `today` falls in. Today is the caller's (an entry point's clock), so that
+    what "current" means can be tested and re-run."""
     return f"{today.year:04d}-{today.month:02d}"
 
 
@@ -137,16 +139,16 @@ def parse_month(text: str) -> str | None:
     t = text.strip()
     if _MONTHLY.match(t):
         return t
-    m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00:00)?$", t)
+    m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00:00)?\Z", t)
     if m:
         return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", t)
+    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})\Z", t)
     if m:
         return _valid(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    m = re.match(r"^(\d{1,2})/(\d{4})$", t)
+    m = re.match(r"^(\d{1,2})/(\d{4})\Z", t)
     if m:
         return _valid(int(m.group(2)), int(m.group(1)), 1)
-    m = re.match(r"^([A-Za-z]{3,9})[\s\-']*(\d{2}|\d{4})$", t)
+    m = re.match(r"^([A-Za-z]{3,9})[\s\-']*(\d{2}|\d{4})\Z", t)
     if m:
         name = m.group(1).lower()
         month = _MONTH_NUMBER.get(name[:4] if name.startswith("sept") else name[:3])

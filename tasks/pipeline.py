@@ -7,37 +7,77 @@ last, through the ledger.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
 from tasks.authorities import resolve_authority, with_authority
 from tasks.benchmarks import compare_with_others
+from tasks.breakdowns import check_breakdowns, empty_parts
+from tasks.calendar import PaperDates, paper_dates
 from tasks.commentary import Commentary, read_commentary
 from tasks.compare import analyse
 from tasks.config import Config, ConfigError, load_config
 from tasks.context import BriefingContext, build_context
+from tasks.deep_dives import (
+    DeepDive,
+    DeepDiveEntry,
+    pack_name,
+    read_deep_dives,
+    update_register,
+)
+from tasks.disclosure import (
+    EditionResults,
+    edition_results,
+    revision_problems,
+    small_breakdowns,
+)
+from tasks.files import Limits
 from tasks.formatting import Edition
 from tasks.ingest import read_exports
 from tasks.mail import Mailer
+from tasks.metadata import check_metadata
 from tasks.notify import Delivery, deliver, plan_notices
-from tasks.outputs import cycle_dir, write_bytes_atomic, write_json_atomic, write_text_atomic
+from tasks.outputs import cycle_dir, write_bytes_atomic, write_text_atomic
+from tasks.packs import build_pack, opened_now, render_pack
 from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
 from tasks.plausibility import implausible_jumps
-from tasks.problems import Problem, Severity, errors
+from tasks.problems import (
+    CELL,
+    CONTESTED_TEXT,
+    DISAGREE,
+    DUPLICATE,
+    Problem,
+    Severity,
+    blocking,
+    errors,
+)
 from tasks.render import PdfWriters, render_html
+from tasks.results import spc_result
+from tasks.settings import Settings
 from tasks.sources import load_sources
 from tasks.spc import analyse_spc
-from tasks.store import HistoryStore, find_revisions, store_for
-from tasks.summary import summary_dict
-from tasks.validate import check_coverage, check_records, usable_records
-from tasks.values import opt_float
+from tasks.spreadsheets import briefing_workbook, open_data_csv
+from tasks.store import HistoryStore, cycle_lock, find_revisions, store_for
+from tasks.summary import build_summary
+from tasks.validate import (
+    check_coverage,
+    check_records,
+    choose_figures,
+    gaps,
+    mark_withheld,
+    no_figures,
+    with_faults,
+)
 
 PDF_NAME = "briefing.pdf"
 HTML_NAME = "briefing.html"
 SUMMARY_NAME = "summary.json"
+OPEN_DATA_NAME = "indicators-public.csv"  # the public indicator table as open data
 
 
 @dataclass
@@ -50,10 +90,28 @@ class Inputs:
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
     neighbours: dict[str, list[str]] = field(default_factory=dict)
     commentary: list[Commentary] = field(default_factory=list)
+    # Figures withheld for an error in the source: (indicator, period) -> where the error is.
+    withheld: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Any error stops the run (--strict, rules.strict), not only errors about a whole file.
+    strict: bool = False
+    deep_dives: list[DeepDiveEntry] = field(default_factory=list)  # deep_dives.yaml
+    # Parts of indicators' figures from breakdown columns (tasks.breakdowns.PART_COLUMNS).
+    breakdowns: pd.DataFrame = field(default_factory=empty_parts)
+    # Figures the public edition leaves out whatever their values (tasks.reconcile.contested).
+    contested: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def public_withheld(self) -> dict[tuple[str, str], str]:
+        """The figures the public edition withholds, and why, as it may say it."""
+        out = dict(self.withheld)
+        out.update({k: CONTESTED_TEXT for k in self.contested})
+        return out
 
     @property
     def ok(self) -> bool:
-        return not errors(self.problems)
+        """Whether the run may go on: no error about a whole file (and none at all when
+        strict); a fault in one cell withholds its figure."""
+        return not blocking(self.problems, self.strict)
 
 
 @dataclass
@@ -64,6 +122,14 @@ class Analysed:
     problems: list[Problem] = field(default_factory=list)
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
     spc: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The deep-dive register after this cycle, deep_dives.yaml's entry for each, and the
+    # deep dives this run opened (tasks.deep_dives).
+    register: list[DeepDive] = field(default_factory=list)
+    register_entries: dict[tuple[str, str], DeepDiveEntry] = field(default_factory=dict)
+    opened: list[DeepDive] = field(default_factory=list)
+    # The same, without the figures only the public edition withholds (Inputs.contested);
+    # None when there are none.
+    public: Analysed | None = None
 
 
 @dataclass
@@ -77,9 +143,18 @@ class Paper:
 
 @dataclass
 class Rendered:
-    """Both editions from one run; `context`, `html` and `pdf` are the public edition's."""
+    """The editions written by one run; `context`, `html` and `pdf` are the public
+    edition's. `contexts` holds both editions' contexts, written or not."""
 
     editions: dict[Edition, Paper]
+    contexts: dict[Edition, BriefingContext] = field(default_factory=dict)
+    figures: dict[Edition, EditionResults] = field(default_factory=dict)
+    # Each written edition's workbook, and the public table as CSV (tasks.spreadsheets).
+    sheets: dict[Edition, bytes] = field(default_factory=dict)
+    open_data: bytes | None = None
+    # Deep-dive packs for the deep dives that opened this cycle (tasks.packs), restricted:
+    # file name (without suffix) -> (owner id, HTML, PDF).
+    packs: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
 
     @property
     def public(self) -> Paper:
@@ -103,21 +178,34 @@ class Rendered:
         return self.public.pdf
 
 
-def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = None,
-                     today_period: str | None = None, authority: str | None = None) -> Inputs:
-    """Read config and exports and check them; changes nothing anywhere.
+class NoFiguresForCycle(ConfigError):
+    """The cycle asked for has no figures at all (a typo in --cycle): a usage error."""
+
+
+def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = None, *,
+                     today: date, authority: str | None = None,
+                     allow_empty: bool = True, strict: bool | None = None,
+                     limits: Limits | None = None) -> Inputs:
+    """Read config and exports and check them; changes nothing anywhere. `today` (the
+    entry point's clock) says which periods have ended: the latest of them is the cycle
+    when none is given, and figures for later ones are findings.
 
     `authority` (a DfE code or name) reports on another authority than `briefing.yaml`
-    names, looked up in the published files among the exports.
+    names, looked up in the published files among the exports. Without `allow_empty`, a
+    cycle asked for that has no figures at all raises NoFiguresForCycle. `strict` (default
+    `rules.strict`) makes every error stop the run; otherwise an error in one cell withholds
+    that figure and the run goes on (Inputs.ok, Inputs.withheld). `limits`: rows and
+    cells per file (BRIEFING_MAX_*, from the entry point's settings; None: the defaults).
     """
     config = load_config(Path(config_dir))
     sources = load_sources(Path(config_dir))
     if authority:
         config = with_authority(config, resolve_authority(Path(exports_dir), sources,
-                                                          authority, config))
-    ingested = read_exports(Path(exports_dir), sources, config.briefing.authority.code)
+                                                          authority, config, limits))
+    ingested = read_exports(Path(exports_dir), sources, config.briefing.authority.code,
+                            {i.code: i.frequency for i in config.indicators}, limits)
     records, problems = ingested.records, list(ingested.problems)
-    today_period = today_period or current_period()
+    today_period = current_period(today)
     if cycle is None:
         now = end_month(today_period)
         past = [p for p in records["period"].unique() if end_month(p) <= now]
@@ -127,27 +215,66 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     elif not is_period(cycle):
         raise ConfigError(f"--cycle must be a period such as 2024-10 (a month) or 2025 (a "
                           f"reporting year), not {cycle!r}")
-    problems += check_records(records, config, cycle, today_period, ingested.headers)
-    problems += check_coverage(records, config, cycle)
+    faults: dict[object, str] = {}
+    problems += check_records(records, config, cycle, today_period, ingested.headers, faults)
+    records = with_faults(records, faults)
+    # Errors in the exports say more than "no figures" (their figures may be what is wrong).
+    if (not allow_empty and not errors(problems)
+            and (why := no_figures(records, config, cycle, today_period))):
+        raise NoFiguresForCycle(why)
+    chosen = choose_figures(records, config, cycle, sources.priority, ingested.headers)
+    problems = mark_withheld(problems + chosen.problems, chosen.withheld)
+    problems += gaps(records, chosen.records, config, cycle)
+    problems += check_metadata(ingested.metadata, config)
+    problems += check_coverage(records[records["error"].isna()], config, cycle,
+                               set(chosen.withheld))
     commentary, comment_problems = read_commentary(Path(exports_dir))
     problems += comment_problems
-    return Inputs(config, cycle, usable_records(records, config, cycle), problems,
-                  ingested.files, ingested.benchmarks, ingested.neighbours, commentary)
+    deep_dives, dive_problems = read_deep_dives(Path(config_dir), config, cycle)
+    problems += dive_problems
+    parts = ingested.breakdowns
+    problems += check_breakdowns(parts, chosen.records, config,
+                                 small_breakdowns(parts, chosen.records, config))
+    strict = config.briefing.rules.strict if strict is None else strict
+    return Inputs(config, cycle, chosen.records, problems, ingested.files,
+                  ingested.benchmarks, ingested.neighbours, commentary, chosen.withheld,
+                  strict, deep_dives, parts, chosen.contested)
 
 
 def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
-    """Merge this run's records over the stored history and apply the committee's rules."""
+    """Merge this run's records over the stored history and apply the committee's rules,
+    and update the deep-dive register; again without the contested figures, for the public
+    edition, when there are any (the register is the full analysis's)."""
     authority = inputs.config.briefing.authority.code
     stored = store.history(authority)
-    revisions = find_revisions(stored, inputs.records)
-    problems = [
-        Problem(Severity.WARNING if r.period != inputs.cycle else Severity.INFO,
-                "(history store)", None, "value",
-                f"{r.indicator} {label(str(r.period))} revised since it was last stored: "
-                f"{_n(r.old_value)} -> {_n(r.new_value)}", str(r.indicator))
-        for r in revisions.itertuples(index=False)]
+    analysed = _analyse(inputs, inputs.records, stored, set(inputs.withheld))
+    firing = [str(c) for c, d in zip(analysed.analysis["code"],
+                                     analysed.analysis["deep_dive"], strict=True) if bool(d)]
+    register, entries, dive_problems = update_register(store.deep_dives(authority), firing,
+                                                       inputs.deep_dives, inputs.config,
+                                                       inputs.cycle)
+    analysed = replace(analysed, problems=analysed.problems + dive_problems,
+                       register=register, register_entries=entries,
+                       opened=opened_now(register, inputs.config, inputs.cycle))
+    if inputs.contested:
+        left_out = set(inputs.withheld) | inputs.contested
+        key = pd.MultiIndex.from_frame(inputs.records[["indicator", "period"]])
+        public = _analyse(inputs, inputs.records[~key.isin(list(left_out))], stored, left_out)
+        analysed.public = replace(public, problems=public.problems + dive_problems,
+                                  register=register, register_entries=entries,
+                                  opened=analysed.opened)
+    return analysed
+
+
+def _analyse(inputs: Inputs, records: pd.DataFrame, stored: pd.DataFrame,
+             left_out: set[tuple[str, str]]) -> Analysed:
+    if left_out:  # a figure withheld now is not shown from an earlier run either
+        key = pd.MultiIndex.from_frame(stored[["indicator", "period"]])
+        stored = stored[~key.isin(list(left_out))]
+    revisions = find_revisions(stored, records)
+    problems = revision_problems(revisions, inputs.cycle)
     keys = ["indicator", "period"]
-    merged = pd.concat([inputs.records, stored], ignore_index=True).drop_duplicates(keys)
+    merged = pd.concat([records, stored], ignore_index=True).drop_duplicates(keys)
     analysis = analyse(merged, inputs.config, inputs.cycle)
     problems += implausible_jumps(merged, analysis, inputs.config)
     others = compare_with_others(analysis, inputs.benchmarks, inputs.neighbours, inputs.config)
@@ -155,24 +282,106 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     return Analysed(merged, analysis, revisions, problems, others, spc)
 
 
-def _n(x: object) -> str:
-    v = opt_float(x)
-    return "blank" if v is None else f"{v:g}"
+def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> EditionResults:
+    """What one edition may print: every figure, or the public edition's (tasks.disclosure),
+    each current figure withheld for an error in the source saying where that error is.
+
+    The public edition is worked out without the contested figures, and says nothing of
+    the records behind them but the one wording (CONTESTED_TEXT)."""
+    if edition is Edition.PUBLIC and inputs.contested:
+        public = analysed.public or analysed
+        problems = [p for p in inputs.problems
+                    if not ((p.indicator, p.period) in inputs.contested
+                            and p.kind in (CELL, DUPLICATE, DISAGREE))]
+        # Whether the rule fired, and so the register, may rest on a contested figure.
+        codes = {code for code, _ in inputs.contested}
+        register = [d for d in public.register if d.indicator not in codes]
+        entries = {k: e for k, e in public.register_entries.items() if k[0] not in codes}
+        figures = edition_results(edition, inputs.config, inputs.cycle, public.history,
+                                  public.analysis, public.spc, public.benchmarks,
+                                  problems + public.problems, public.revisions,
+                                  register, entries, inputs.breakdowns)
+        notes = [Problem(Severity.WARNING, "(exports)", None, None,
+                         f"{code} {label(period)}: not published in this edition: "
+                         f"{CONTESTED_TEXT}", code, period=period)
+                 for code, period in sorted(inputs.contested)]
+        figures = replace(figures, problems=notes + figures.problems)
+        return with_source_errors(figures, inputs.public_withheld)
+    figures = edition_results(edition, inputs.config, inputs.cycle, analysed.history,
+                              analysed.analysis, analysed.spc, analysed.benchmarks,
+                              inputs.problems + analysed.problems, analysed.revisions,
+                              analysed.register, analysed.register_entries,
+                              inputs.breakdowns)
+    return with_source_errors(figures, inputs.withheld)
+
+
+def with_source_errors(figures: EditionResults,
+                       withheld: dict[tuple[str, str], str]) -> EditionResults:
+    """The results with `source_error` set where the current figure was withheld."""
+    if not any((r.code, r.period) in withheld for r in figures.results):
+        return figures
+    return replace(figures, results=[
+        replace(r, source_error=withheld[(r.code, r.period)])
+        if (r.code, r.period) in withheld else r for r in figures.results])
+
+
+def dates_for(config: Config, cycle: str, report_date: date | None = None) -> PaperDates:
+    """The cover's dates: the meeting whose paper reports this cycle, by the calendar in
+    briefing.yaml, and the date of the report (given, or that meeting's publication day)."""
+    b = config.briefing
+    return paper_dates(b.meetings, cycle, report_date, b.papers.clear_days,
+                       b.papers.commentary_working_days, b.papers.data_ready_days)
 
 
 def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime,
-                    editions: list[Edition] | None = None) -> Rendered:
-    """The public and the restricted edition (or those asked for), as HTML and PDF."""
+                    editions: list[Edition] | None = None, report_date: date | None = None,
+                    mail: bool = True) -> Rendered:
+    """Both editions' contexts (every message is planned from them), and the HTML and PDF
+    of those asked for: the editions not asked for are not written, and whoever should
+    receive them waits for a run that writes them. With `mail` false (no messages to
+    plan) only the editions asked for, and the public figures, are worked out. The paper's
+    dates come from the meeting calendar or `report_date`, never from the clock."""
     wanted = editions or list(Edition)
+    needed = list(Edition) if mail else [e for e in Edition
+                                         if e in wanted or e is Edition.PUBLIC]
+    dates = dates_for(inputs.config, inputs.cycle, report_date)
     with PdfWriters(len(wanted)) as writers:  # helpers start now, while contexts are built
-        contexts = {e: build_context(inputs.config, analysed.analysis, analysed.history,
-                                     inputs.cycle, inputs.problems + analysed.problems,
-                                     generated_at, analysed.benchmarks, analysed.spc, e,
-                                     inputs.commentary) for e in wanted}
-        htmls = {e: render_html(c) for e, c in contexts.items()}
-        pdfs = writers.write(list(htmls.values()))
-    return Rendered({e: Paper(contexts[e], htmls[e], pdf)
-                     for e, pdf in zip(htmls, pdfs, strict=True)})
+        figures = {e: edition_figures(inputs, analysed, e) for e in needed}
+        contexts = {e: build_context(inputs.config, figures[e], inputs.cycle,
+                                     inputs.commentary, dates) for e in needed}
+        htmls = {e: render_html(contexts[e]) for e in Edition if e in wanted}
+        sheets = {e: briefing_workbook(inputs.config, figures[e], inputs.cycle, generated_at)
+                  for e in htmls}
+        open_data = (open_data_csv(inputs.config, figures[Edition.PUBLIC], inputs.cycle)
+                     if Edition.PUBLIC in htmls else None)
+        # Restricted, like the edition: written only by a run that writes that edition.
+        packs = (deep_dive_packs(inputs, analysed, contexts.get(Edition.RESTRICTED))
+                 if Edition.RESTRICTED in htmls else {})
+        pdfs = writers.write(list(htmls.values()) + [html for _, html in packs.values()])
+    papers = dict(zip(htmls, pdfs, strict=False))
+    pack_pdfs = pdfs[len(htmls):]
+    return Rendered({e: Paper(contexts[e], htmls[e], pdf) for e, pdf in papers.items()},
+                    contexts, figures, sheets, open_data,
+                    {name: (owner, html, pdf) for (name, (owner, html)), pdf
+                     in zip(packs.items(), pack_pdfs, strict=True)})
+
+
+def deep_dive_packs(inputs: Inputs, analysed: Analysed, ctx: BriefingContext | None
+                    ) -> dict[str, tuple[str, str]]:
+    """The HTML of a pack for each deep dive that opened this cycle: file name (without
+    suffix) -> (owner id, HTML). None without the restricted context (no mail planned)."""
+    if ctx is None or not analysed.opened:
+        return {}
+    spc = {str(r["code"]): spc_result(r) for _, r in analysed.spc.iterrows()}
+    code = inputs.config.briefing.authority.code
+    out = {}
+    for d in analysed.opened:
+        pack = build_pack(inputs.config, d, ctx, analysed.history, spc.get(d.indicator),
+                          inputs.breakdowns, inputs.commentary)
+        # Attached to the message of the indicator's owner now (tasks.notify plans by it).
+        owner = inputs.config.by_code()[d.indicator].owner
+        out[pack_name(code, d.indicator, d.opened, "")] = (owner, render_pack(pack))
+    return out
 
 
 def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
@@ -180,10 +389,19 @@ def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
     """Store the cycle (one transaction), then rename the briefing files into place."""
     authority = inputs.config.briefing.authority.code
     store.commit_cycle(authority, inputs.cycle, inputs.records, analysed.revisions, inputs.files)
+    store.save_deep_dives(authority, analysed.register)
     target = cycle_dir(out_dir, authority, inputs.cycle)
     for edition, paper in rendered.editions.items():
         write_text_atomic(target / f"briefing-{edition.value}.html", paper.html)
         write_bytes_atomic(target / f"briefing-{edition.value}.pdf", paper.pdf)
+        if edition in rendered.sheets:
+            write_bytes_atomic(target / f"briefing-{edition.value}.xlsx",
+                               rendered.sheets[edition])
+    if rendered.open_data is not None:
+        write_bytes_atomic(target / OPEN_DATA_NAME, rendered.open_data)
+    for name, (_, html, pdf) in rendered.packs.items():
+        write_text_atomic(target / f"{name}.html", html)
+        write_bytes_atomic(target / f"{name}.pdf", pdf)
     # The contract's names: the public edition, the one safe to pass on.
     if Edition.PUBLIC in rendered.editions:
         write_text_atomic(target / HTML_NAME, rendered.public.html)
@@ -193,23 +411,31 @@ def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
 
 def notify(inputs: Inputs, rendered: Rendered, store: HistoryStore, mailer: Mailer,
            resend: bool) -> list[Delivery]:
-    # With one edition produced, every message carries that one.
-    papers = {e: rendered.editions.get(e) or next(iter(rendered.editions.values()))
-              for e in Edition}
-    notices = plan_notices(inputs.config, {e: p.context for e, p in papers.items()})
+    """Every recipient gets the edition configured for them, or waits for it: a message
+    whose edition this run did not write is reported `waiting`, and sent by a later run."""
+    contexts = rendered.contexts or {e: p.context for e, p in rendered.editions.items()}
+    notices = plan_notices(inputs.config, contexts)
     authority = inputs.config.briefing.authority.code
-    pdfs = {e: (p.pdf, f"{authority}-{inputs.cycle}-briefing-{p.context.edition}.pdf")
-            for e, p in papers.items()}
-    return deliver(notices, inputs.config, pdfs, mailer, store, inputs.cycle, resend=resend)
+    pdfs = {e: (p.pdf, f"{authority}-{inputs.cycle}-briefing-{e.value}.pdf")
+            for e, p in rendered.editions.items()}
+    sheets = {e: (data, f"{authority}-{inputs.cycle}-briefing-{e.value}.xlsx")
+              for e, data in rendered.sheets.items()}
+    packs: dict[str, list[tuple[bytes, str]]] = {}
+    for name, (owner, _, pdf) in rendered.packs.items():
+        packs.setdefault(owner, []).append((pdf, f"{name}.pdf"))
+    return deliver(notices, inputs.config, pdfs, mailer, store, inputs.cycle, resend=resend,
+                   sheets=sheets, packs=packs)
 
 
 def write_summary(inputs: Inputs, analysed: Analysed, deliveries: list[Delivery],
                   target: Path, generated_at: datetime) -> Path:
-    summary = summary_dict(inputs.config, analysed.analysis, inputs.problems + analysed.problems,
-                           deliveries, inputs.cycle, generated_at, analysed.revisions,
-                           analysed.benchmarks, analysed.spc)
+    """summary.json: the restricted edition's results, every figure as it is."""
+    figures = edition_figures(inputs, analysed, Edition.RESTRICTED)
+    summary = build_summary(inputs.config, figures.results, figures.problems, deliveries,
+                            inputs.cycle, generated_at, analysed.revisions,
+                            figures.deep_dives, figures.breakdowns)
     path = target / SUMMARY_NAME
-    write_json_atomic(path, summary)
+    summary.write(path)
     return path
 
 
@@ -218,29 +444,113 @@ class NoFigures(Exception):
 
 
 def brief_authority(config_dir: Path, exports_dir: Path, authority: str, out_dir: Path,
-                    cycle: str | None = None, edition: str = "public") -> dict[str, object]:
-    """One authority's briefing in a regional run: no mail; returns the overview's row.
+                    cycle: str | None = None, edition: str = "public",
+                    report_date: date | None = None,
+                    settings: Settings | None = None, *, today: date) -> dict[str, object]:
+    """One authority's briefing in a regional run: the same run sequence as the monthly
+    flow (its lock, one timestamp), no mail; returns the overview's row. `settings`: the
+    regional flow's (its store and limits; None: every default); `today`: its clock's day.
 
     Raises ValidationFailed if that authority's figures have errors (the others go on).
     """
     from tasks.problems import ValidationFailed
 
-    inputs = validate_exports(Path(config_dir), Path(exports_dir), cycle, authority=authority)
+    limits = Limits.from_settings(settings) if settings is not None else None
+    inputs = validate_exports(Path(config_dir), Path(exports_dir), cycle, today=today,
+                              authority=authority, limits=limits)
     if not inputs.ok:
         raise ValidationFailed(inputs.problems)
     if not (inputs.records["period"] == inputs.cycle).any():
         raise NoFigures(f"no figures for {label(inputs.cycle)} (an authority since replaced?)")
-    store = store_for(Path(out_dir))
-    analysed = compare_with_history(inputs, store)
     editions = list(Edition) if edition == "both" else [Edition(edition)]
-    rendered = render_briefing(inputs, analysed, datetime.now().astimezone(), editions)
-    target = store_and_publish(inputs, analysed, rendered, store, Path(out_dir))
-    write_summary(inputs, analysed, [], target, datetime.now().astimezone())
-    a = analysed.analysis
+    store_url = settings.secret("store_url") if settings is not None else None
+    done = run_cycle(inputs, Resources(store_for(Path(out_dir), store_url), Path(out_dir),
+                                       report_date=report_date), editions)
+    # The overview is published: its figures are the public edition's.
+    public = done.rendered.figures[Edition.PUBLIC].results
     return {"code": inputs.config.briefing.authority.code,
             "name": inputs.config.briefing.authority.name, "cycle": inputs.cycle,
-            "folder": str(target),
-            "indicators": {str(code): {"value": None if value != value else float(value),
-                                       "rag": str(rag), "deep_dive": bool(dd)}
-                           for code, value, rag, dd in zip(a["code"], a["value"], a["rag"],
-                                                           a["deep_dive"], strict=True)}}
+            "folder": str(done.folder),
+            "indicators": {r.code: {"value": r.value, "withheld": r.is_withheld("value"),
+                                    "rag": str(r.rag), "deep_dive": r.deep_dive}
+                           for r in public}}
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _no_pause(stage: str) -> None:
+    """The default between stages: go straight on (tests hold a run here to kill it)."""
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one run works with, chosen once at the entry point: the history store (and
+    ledger), the output folder, how mail goes (None: no mail, as in a regional run), the
+    clock that stamps the run, a hook called before each stage, and the date of the report
+    on the paper's cover (None: the calendar's, from briefing.yaml's meetings)."""
+
+    store: HistoryStore
+    out_dir: Path
+    mailer: Mailer | None = None
+    clock: Callable[[], datetime] = _now
+    pause: Callable[[str], None] = _no_pause
+    report_date: date | None = None
+
+
+class Steps(Protocol):
+    """The coarse steps: this module's functions, or `tasks.steps` (the same as Prefect
+    tasks, so each shows in the flow run)."""
+
+    @property
+    def compare_with_history(self) -> Callable[[Inputs, HistoryStore], Analysed]: ...
+
+    @property
+    def render_briefing(self) -> Callable[[Inputs, Analysed, datetime, list[Edition],
+                                           date | None, bool], Rendered]: ...
+
+    @property
+    def store_and_publish(self) -> Callable[[Inputs, Analysed, Rendered, HistoryStore, Path],
+                                            Path]: ...
+
+    @property
+    def notify(self) -> Callable[[Inputs, Rendered, HistoryStore, Mailer, bool],
+                                 list[Delivery]]: ...
+
+    @property
+    def write_summary(self) -> Callable[[Inputs, Analysed, list[Delivery], Path, datetime],
+                                        Path]: ...
+
+
+@dataclass(frozen=True)
+class CycleRun:
+    folder: Path
+    summary: Path
+    deliveries: list[Delivery]
+    rendered: Rendered
+
+
+def run_cycle(inputs: Inputs, resources: Resources, editions: list[Edition],
+              resend: bool = False, steps: Steps | None = None) -> CycleRun:
+    """The one run sequence, for every flow: under the cycle's lock, with one timestamp,
+    compare, render, store and publish, notify, write the summary. `inputs` must be valid.
+    """
+    import sys
+
+    do: Steps = steps if steps is not None else sys.modules[__name__]
+    store, code = resources.store, inputs.config.briefing.authority.code
+    with cycle_lock(store, code, inputs.cycle):  # the same cycle twice at once: one waits
+        generated_at = resources.clock()
+        analysed = do.compare_with_history(inputs, store)
+        resources.pause("render")
+        rendered = do.render_briefing(inputs, analysed, generated_at, editions,
+                                      resources.report_date, resources.mailer is not None)
+        resources.pause("publish")
+        folder = do.store_and_publish(inputs, analysed, rendered, store, resources.out_dir)
+        resources.pause("notify")
+        deliveries = ([] if resources.mailer is None else
+                      do.notify(inputs, rendered, store, resources.mailer, resend))
+        resources.pause("summary")
+        summary = do.write_summary(inputs, analysed, deliveries, folder, generated_at)
+    return CycleRun(folder, summary, deliveries, rendered)

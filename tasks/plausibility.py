@@ -13,7 +13,7 @@ import pandas as pd
 
 from tasks.config import Config
 from tasks.periods import frequency_of, label, period_index
-from tasks.problems import Problem, Severity
+from tasks.problems import JUMP, Problem, Severity
 
 MIN_CHANGES = 6  # past changes needed before judging what is usual
 THRESHOLD = 5.0  # robust standard deviations
@@ -56,5 +56,5 @@ def implausible_jumps(history: pd.DataFrame, analysis: pd.DataFrame,
                 f"{code} {titles.get(str(code), '')}: {prev:g} to {float(row['value']):g} in "
                 f"{label(str(row['period']))} is a far larger change than its history makes "
                 f"plausible (usually within ±{THRESHOLD * sigma:.2g}); check the figure "
-                "before it is reported", str(code)))
+                "before it is reported", str(code), period=str(row["period"]), kind=JUMP))
     return problems

@@ -1,4 +1,7 @@
-"""The regional overview: every authority's headline ratings side by side, one page."""
+"""The regional overview: every authority's headline ratings side by side, one page.
+
+It is published, so its rows are each authority's public edition (tasks.disclosure).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 
 from tasks.config import Config
 from tasks.context import RAG_SYMBOLS, RAG_WORDS
-from tasks.formatting import fmt_value
+from tasks.formatting import SUPPRESSED, fmt_value
 from tasks.periods import label
 from tasks.render import environment, render_pdf
 
@@ -20,7 +23,9 @@ class Cell:
     rag: str
     rag_word: str
     symbol: str
-    deep_dive: bool
+    deep_dive: bool | None  # None: not published (rests on small numbers)
+    value: float | None = None  # the published figure (None when withheld), for the .xlsx
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class Overview:
     indicators: list[tuple[str, str]]  # (code, title)
     rows: list[Row]
     failed: list[str]
+    rule_periods: int
+    generated_at: datetime | None = None
 
 
 def split_parts(codes: list[str], size: int) -> list[list[str]]:
@@ -118,22 +125,28 @@ def overview(config: Config, results: list[dict[str, Any]], failed: list[str],
         cells = []
         for ind in inds:
             v = r["indicators"].get(ind.code, {"value": None, "rag": "none", "deep_dive": False})
-            cells.append(Cell(fmt_value(ind.unit, v["value"]), v["rag"], RAG_WORDS[v["rag"]],
-                              RAG_SYMBOLS[v["rag"]], bool(v["deep_dive"])))
+            text = SUPPRESSED if v.get("withheld") else fmt_value(ind.unit, v["value"])
+            cells.append(Cell(text, v["rag"], RAG_WORDS[v["rag"]], RAG_SYMBOLS[v["rag"]],
+                              v["deep_dive"], None if v.get("withheld") else v["value"],
+                              ind.unit.value))
         rows.append(Row(r["code"], r["name"], cells, sum(c.rag == "red" for c in cells),
-                        sum(c.deep_dive for c in cells)))
+                        sum(c.deep_dive is True for c in cells)))
     rows.sort(key=lambda row: (-row.reds, -row.deep_dives, row.name))
     cycle = results[0]["cycle"] if results else ""
     return Overview("Regional overview: children's social care", label(cycle) if cycle else "",
                     generated_at.strftime("%-d %B %Y"),
-                    [(i.code, i.title) for i in inds], rows, failed)
+                    [(i.code, i.title) for i in inds], rows, failed,
+                    config.briefing.rules.consecutive_declines, generated_at)
 
 
 def write_overview(ov: Overview, folder: Path) -> Path:
     from tasks.outputs import write_bytes_atomic, write_text_atomic
+    from tasks.spreadsheets import overview_workbook
 
     env = environment()
     html = env.get_template("overview.html.j2").render(ov=ov)
     write_text_atomic(folder / "overview.html", html)
     write_bytes_atomic(folder / "overview.pdf", render_pdf(html))
+    write_bytes_atomic(folder / "overview.xlsx",
+                       overview_workbook(ov, ov.generated_at or datetime.now().astimezone()))
     return folder

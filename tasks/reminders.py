@@ -4,25 +4,15 @@ ledger, so each reminder goes once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from email.utils import formataddr
-from typing import Any
 
 from tasks.calendar import MeetingPlan, next_meeting, plan_meeting, working_days_before
 from tasks.config import Config
-from tasks.mail import Mailer, new_message
+from tasks.mail import Mailer
+from tasks.notify import LATE, REMINDER, Notice, deliver
 from tasks.periods import label
-from tasks.store import HistoryStore, LedgerEntry
-
-
-@dataclass(frozen=True)
-class Reminder:
-    key: str
-    to: str
-    to_name: str
-    subject: str
-    text: str
+from tasks.store import HistoryStore
+from tasks.summary import Summary
 
 
 def plan_for(config: Config, today: date) -> MeetingPlan | None:
@@ -33,26 +23,26 @@ def plan_for(config: Config, today: date) -> MeetingPlan | None:
     return plan_meeting(m, p.clear_days, p.commentary_working_days, p.data_ready_days)
 
 
-def due_reminders(config: Config, today: date, summary: dict[str, Any] | None,
-                  commented: set[str]) -> list[Reminder]:
+def due_reminders(config: Config, today: date, summary: Summary | None,
+                  commented: set[str]) -> list[Notice]:
     """What should go out today. `summary` is the cycle's summary.json, if produced;
     `commented` the indicators with commentary for the cycle."""
     plan = plan_for(config, today)
     if plan is None:
         return []
     b = config.briefing
-    out: list[Reminder] = []
+    out: list[Notice] = []
     meeting = plan.meeting.strftime("%-d %B %Y")
     remind_from = working_days_before(plan.commentary_due, b.papers.remind_working_days)
     if summary is not None and remind_from <= today <= plan.commentary_due:
         missing: dict[str, list[str]] = {}
-        for ind in summary["indicators"]:
-            if ind["breach"] and ind["code"] not in commented:
-                missing.setdefault(ind["owner"], []).append(ind["title"])
+        for ind in summary.indicators:
+            if ind.breach and ind.code not in commented:
+                missing.setdefault(ind.owner, []).append(ind.title)
         for owner_id, titles in missing.items():
             owner = config.owners[owner_id]
-            out.append(Reminder(
-                f"reminder:{owner.email.lower()}", owner.email, owner.name,
+            out.append(Notice(
+                REMINDER, owner_id, owner.email, owner.name, [],
                 f"Commentary due {plan.commentary_due.strftime('%-d %B')}: {b.committee}",
                 f"Dear {owner.name},\n\nThe {b.committee} meets on {meeting}. Its paper "
                 f"reports {label(plan.cycle)} and is published by "
@@ -60,42 +50,21 @@ def due_reminders(config: Config, today: date, summary: dict[str, Any] | None,
                 "exceptions with no commentary yet:\n\n"
                 + "".join(f"* {t}\n" for t in titles)
                 + f"\nPlease send commentary to {b.contact.name} ({b.contact.email}) by "
-                  f"{plan.commentary_due.strftime('%-d %B %Y')}.\n"))
+                  f"{plan.commentary_due.strftime('%-d %B %Y')}.\n", None, None))
     if today > plan.publish_by and summary is None and b.clerk is not None:
-        out.append(Reminder(
-            f"late:{b.clerk.email.lower()}", b.clerk.email, b.clerk.name,
+        out.append(Notice(
+            LATE, None, b.clerk.email, b.clerk.name, [],
             f"Late paper: {b.committee}, {meeting}",
             f"Dear {b.clerk.name},\n\nThe performance paper for the {b.committee} on {meeting} "
             f"({label(plan.cycle)}) was due to be published by "
             f"{plan.publish_by.strftime('%-d %B %Y')} and has not been produced. "
-            f"{b.contact.name} ({b.contact.email}, {b.contact.phone}) has been told.\n"))
+            f"{b.contact.name} ({b.contact.email}, {b.contact.phone}) has been told.\n",
+            None, None))
     return out
 
 
-def send_reminders(reminders: list[Reminder], config: Config, plan: MeetingPlan,
+def send_reminders(reminders: list[Notice], config: Config, plan: MeetingPlan,
                    mailer: Mailer, store: HistoryStore) -> list[tuple[str, str]]:
-    """Send each reminder once per cycle; returns (to, status) pairs."""
-    authority = config.briefing.authority.code
-    mail = config.briefing.mail
-    results = []
-    for r in reminders:
-        key = f"{mailer.transport}:{r.key}"
-        prior = store.ledger_get(authority, plan.cycle, key)
-        if prior is not None and prior.status == "sent":
-            results.append((r.to, "already_sent"))
-            continue
-        msg = new_message(formataddr((config.briefing.authority.name, mail.sender)),
-                          formataddr((r.to_name, r.to)), r.subject)
-        msg["X-Briefing-Kind"] = r.key.split(":", 1)[0]
-        msg.set_content(r.text)
-        try:
-            mailer.send(msg)
-        except Exception as exc:
-            store.ledger_put(LedgerEntry(authority, plan.cycle, key, r.to, "failed", "",
-                                         f"{type(exc).__name__}: {exc}"[:500]))
-            results.append((r.to, "failed"))
-            continue
-        store.ledger_put(LedgerEntry(authority, plan.cycle, key, r.to, "sent",
-                                     str(msg["Message-ID"])))
-        results.append((r.to, "sent"))
-    return results
+    """Send each once per cycle, through the one delivery path every message takes
+    (allowed domains, the crash-safe ledger, retries, the circuit); (to, status) pairs."""
+    return [(d.to, d.status) for d in deliver(reminders, config, {}, mailer, store, plan.cycle)]

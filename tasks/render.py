@@ -7,7 +7,9 @@ project's own templates folder: a paper never pulls anything from elsewhere.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import functools
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -21,13 +23,17 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from tasks.context import BriefingContext
+from tasks.lifeline import die_with_parent
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 BRIEFING_TEMPLATE = "briefing.html.j2"
 STYLESHEET = "briefing.css"
 
 
+@functools.cache
 def environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
+    """One Jinja environment per templates folder, so each template is compiled once per
+    process (compiling the briefing's costs more than rendering it)."""
     return Environment(
         loader=FileSystemLoader(str(templates_dir)),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"),
@@ -47,7 +53,7 @@ def render_html(ctx: BriefingContext, templates_dir: Path = TEMPLATES_DIR) -> st
     return env.get_template(BRIEFING_TEMPLATE).render(**fields, stylesheet=css)
 
 
-class ProjectFilesOnly(URLFetcher):
+class ProjectFilesOnly(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no types
     """Serve `file:` URLs inside the allowed folder; refuse everything else."""
 
     def __init__(self, root: Path = TEMPLATES_DIR) -> None:
@@ -65,7 +71,37 @@ class ProjectFilesOnly(URLFetcher):
 
 
 def _ready() -> None:
-    """Runs first in a helper process: unpickling it imports this module and WeasyPrint."""
+    """Runs first in a helper process: unpickling it imports this module and WeasyPrint;
+    a first small page loads the fonts."""
+    render_pdf("<p>ready</p>")
+
+
+def _helpers(papers: int) -> ProcessPoolExecutor | None:
+    helpers = min(papers - 1, (os.cpu_count() or 1) - 1)
+    if helpers <= 0 or multiprocessing.current_process().daemon:
+        return None
+    # Each helper ends when this process does, even by `kill -9` (tasks.lifeline).
+    pool = ProcessPoolExecutor(max_workers=helpers,
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    for _ in range(helpers):
+        pool.submit(_ready)
+    return pool
+
+
+_WARM: dict[int, ProcessPoolExecutor] = {}
+
+
+def warm_up(papers: int) -> None:
+    """Start the helper processes for `papers` PDFs now, at the start of a run, so that
+    their start (two seconds or so of imports) overlaps reading and checking the exports;
+    the next PdfWriters for as many papers takes them over. Left unused, they end with
+    this process."""
+    if papers not in _WARM:
+        pool = _helpers(papers)
+        if pool is not None:
+            _WARM[papers] = pool
+            atexit.register(pool.shutdown, cancel_futures=True)
 
 
 class PdfWriters:
@@ -79,13 +115,7 @@ class PdfWriters:
 
     def __init__(self, papers: int, templates_dir: Path = TEMPLATES_DIR) -> None:
         self.templates_dir = templates_dir
-        helpers = min(papers - 1, (os.cpu_count() or 1) - 1)
-        self.pool: ProcessPoolExecutor | None = None
-        if helpers > 0 and not multiprocessing.current_process().daemon:
-            self.pool = ProcessPoolExecutor(max_workers=helpers,
-                                            mp_context=multiprocessing.get_context("spawn"))
-            for _ in range(helpers):
-                self.pool.submit(_ready)
+        self.pool = _WARM.pop(papers, None) or _helpers(papers)
 
     def __enter__(self) -> PdfWriters:
         return self

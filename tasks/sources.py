@@ -7,6 +7,10 @@ Three layouts:
 - `dfe`: DfE's published tidy files (explore-education-statistics), one value column per
   measure, filtered by breakdown columns, every geography kept for benchmarks.
 A file that no source matches is read as `long` with the canonical column names.
+
+Every source may say which cell texts mean "not available" (`missing:`, added to or taken
+from the default markers) and how much it is trusted when another source gives the same
+figure (`priority:`, see `tasks.reconcile`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,14 @@ import fnmatch
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SOURCES_FILE = "sources.yaml"
 
@@ -25,36 +35,109 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class LongSource(_Strict):
+# Cell texts that mean "no figure", read as missing with the text kept as the reason (never
+# as zero). DfE's published markers, then what councils' own scorecards and case-management
+# exports write. Compared without case and surrounding spaces; a blank cell is missing too.
+PUBLISHED_MARKERS = {"c": "suppressed (small number)", "x": "not available",
+                     ":": "not available", "z": "not applicable", "u": "low reliability",
+                     "low": "rounds to zero"}
+NOT_AVAILABLE_MARKERS = {"n/a": "not available", "na": "not available",
+                         "-": "not available", "\u2013": "not available",
+                         "..": "not available", "*": "not available"}
+DEFAULT_MARKERS = {**PUBLISHED_MARKERS, **NOT_AVAILABLE_MARKERS}
+
+
+class Missing(_Strict):
+    """`missing:` on a source: marker texts to add to the defaults, or to take away (a
+    scorecard where `-` means zero)."""
+
+    add: list[str] = Field(default_factory=list)
+    remove: list[str] = Field(default_factory=list)
+
+    @field_validator("add", "remove")
+    @classmethod
+    def _not_blank(cls, v: list[str]) -> list[str]:
+        if any(not m.strip() for m in v):
+            raise ValueError("a marker is blank; a blank cell is always missing")
+        return v
+
+    @model_validator(mode="after")
+    def _removable(self) -> Missing:
+        unknown = sorted({m for m in self.remove if m.strip().lower() not in DEFAULT_MARKERS})
+        if unknown:
+            raise ValueError(f"remove: {', '.join(repr(m) for m in unknown)} not among the "
+                             f"default markers ({', '.join(DEFAULT_MARKERS)})")
+        return self
+
+
+def markers(missing: Missing | None) -> dict[str, str]:
+    """Marker text (lower case) -> the reason it stands for, for one source."""
+    out = dict(DEFAULT_MARKERS)
+    if missing is not None:
+        for m in missing.remove:
+            out.pop(m.strip().lower(), None)
+        for m in missing.add:
+            out[m.strip().lower()] = "not available"
+    return out
+
+
+class _Source(_Strict):
     name: str
     files: str = Field(description="glob matched against file names in the exports folder")
+    # Which record is used when two sources give the same indicator and period: the higher
+    # number. Equal priorities: the record with numerator and denominator (tasks.reconcile).
+    priority: int = 0
+    missing: Missing | None = None
+
+
+class LongSource(_Source):
     layout: Literal["long"]
     sheet: str | None = None
     columns: dict[Literal["indicator", "period", "value", "numerator", "denominator",
                           "authority"], str] = Field(default_factory=dict)
+    # Headings of breakdown columns (team, locality, age band): a row with a value in one
+    # is a part of its indicator's figure (tasks.breakdowns), a row with none the figure.
+    breakdowns: list[str] = Field(default_factory=list)
 
 
-class WideSource(_Strict):
-    name: str
-    files: str
+class WideSource(_Source):
     layout: Literal["wide"]
     sheet: str | None = None
     indicator_column: str = "indicator"
+    # The scorecard's own columns about each indicator, by heading: read by `briefing init`
+    # to draft the catalogue, and checked against indicators.yaml on every run.
+    title_column: str | None = None
+    target_column: str | None = None
+    polarity_column: str | None = None
+
+
+class RowRef(_Strict):
+    """A numerator or denominator from another row of the same file and geography: the
+    measure's `where`, with these columns changed (care leavers' or looked-after children's
+    totals sit in a "Total children" row)."""
+
+    column: str
+    where: dict[str, str] = Field(default_factory=dict)
 
 
 class DfeMeasure(_Strict):
     indicator: str
     value: str | None = None
-    numerator: str | None = None
-    denominator: str | None = None
+    numerator: str | RowRef | None = None
+    denominator: str | RowRef | None = None
     # A rate per 10,000 children: this count over the population source.
     rate_per_10k_of: str | None = None
     where: dict[str, str] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _one_value(self) -> DfeMeasure:
+        if (self.value is None) == (self.rate_per_10k_of is None):
+            raise ValueError(f"{self.indicator}: give one of value (a column) or "
+                             "rate_per_10k_of (a count over the population source)")
+        return self
 
-class DfeSource(_Strict):
-    name: str
-    files: str
+
+class DfeSource(_Source):
     layout: Literal["dfe"]
     measures: list[DfeMeasure]
 
@@ -82,6 +165,10 @@ class Sources(_Strict):
                 return s
         return None
 
+    def priority(self, filename: str) -> int:
+        source = self.match(filename)
+        return source.priority if source is not None else 0
+
     def is_reference(self, filename: str) -> bool:
         """Files read for benchmarks or denominators, not as indicator exports."""
         globs = [g for g in (self.neighbours, self.population.files if self.population else None)
@@ -91,15 +178,12 @@ class Sources(_Strict):
 
 def load_sources(config_dir: Path) -> Sources:
     """The sources file, or the default (everything canonical) when there is none."""
-    from tasks.config import ConfigError, describe_validation_error
+    from tasks.config import ConfigError, describe_validation_error, read_yaml
 
     path = Path(config_dir) / SOURCES_FILE
     if not path.is_file():
         return Sources()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return Sources.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        return Sources.model_validate(read_yaml(path) or {})
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, path)) from exc

@@ -15,17 +15,20 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
 import sqlalchemy as sa
 
+from tasks.deep_dives import DeepDive, Status
 from tasks.values import opt_float
 
 HISTORY_COLUMNS = ["indicator", "period", "value", "numerator", "denominator"]
 REVISION_COLUMNS = ["indicator", "period", "old_value", "new_value"]
+# What find_revisions also carries, so the disclosure step can tell a small figure.
+REVISION_COUNTS = ["old_numerator", "old_denominator", "new_numerator", "new_denominator"]
 STORE_URL_ENV = "BRIEFING_STORE_URL"
 
 
@@ -51,11 +54,19 @@ class HistoryStore(Protocol):
 
     def revisions(self, authority: str) -> pd.DataFrame: ...
 
+    def deep_dives(self, authority: str) -> list[DeepDive]: ...
+
+    def save_deep_dives(self, authority: str, dives: list[DeepDive]) -> None: ...
+
     def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None: ...
 
     def ledger_put(self, entry: LedgerEntry) -> None: ...
 
     def try_lock(self, authority: str, cycle: str, holder: str) -> bool: ...
+
+    def renew(self, authority: str, cycle: str, holder: str) -> bool: ...
+
+    def lock_holder(self, authority: str, cycle: str) -> str | None: ...
 
     def unlock(self, authority: str, cycle: str, holder: str) -> None: ...
 
@@ -64,22 +75,90 @@ class CycleBusy(Exception):
     """Another run is producing the same authority's cycle; two at once would interleave."""
 
 
-STALE_LOCK_SECONDS = 2 * 3600  # a run killed mid-way leaves its lock; after this, it is stale
+# A run renews its lock's lease every LEASE_SECONDS / 4 while it lives. A lock whose holder
+# is a process on this machine is judged by that process alone (gone, or its process id
+# reused by another: the lock is free at once); one held from another machine is free once
+# its lease has not been renewed for LEASE_SECONDS.
+LEASE_SECONDS = 60.0
+
+
+def _process_start(pid: int) -> str:
+    """When the process started (clock ticks since boot), to tell it from a later process
+    given the same id; empty where /proc does not say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, but alive
+    return True
+
+
+def new_holder() -> str:
+    """`host:pid:start:nonce`: enough for another run to tell whether this one is alive."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_alive(holder: str, renewed: float, now: float | None = None) -> bool:
+    """Whether the run holding a lock is still alive: by its process on this machine, else
+    by its lease."""
+    parts = holder.split(":")
+    if len(parts) == 4 and parts[0] == socket.gethostname() and parts[1].isdigit():
+        pid, start = int(parts[1]), parts[2]
+        if not _pid_alive(pid):
+            return False
+        return not start or _process_start(pid) in ("", start)
+    return (time.time() if now is None else now) - renewed < LEASE_SECONDS
+
+
+def describe_holder(holder: str | None) -> str:
+    parts = (holder or "").split(":")
+    if len(parts) == 4:
+        return f"the run of process {parts[1]} on {parts[0]}"
+    return "another run"
 
 
 @contextmanager
 def cycle_lock(store: HistoryStore, authority: str, cycle: str, wait: float = 600,
-               poll: float = 2.0) -> Iterator[None]:
-    """Hold the authority's cycle for one run: wait up to `wait` seconds, then refuse."""
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+               poll: float = 2.0, lease: float = LEASE_SECONDS) -> Iterator[None]:
+    """Hold the authority's cycle for one run: wait up to `wait` seconds, then refuse.
+
+    A lock left by a run that died (killed, crashed, machine restarted) is taken over at
+    once, or once its lease runs out; the lease is renewed by a thread while this one lives.
+    """
+    holder = new_holder()
     deadline = time.monotonic() + wait
     while not store.try_lock(authority, cycle, holder):
         if time.monotonic() >= deadline:
-            raise CycleBusy(f"another run is producing {authority} {cycle}; waited {wait:.0f} s")
+            who = describe_holder(store.lock_holder(authority, cycle))
+            raise CycleBusy(f"{who} is producing {authority} {cycle}; waited {wait:.0f} s "
+                            "for it to finish")
         time.sleep(poll)
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease / 4):
+            try:
+                store.renew(authority, cycle, holder)
+            except Exception:  # a missed renewal is retried; the lease allows for several
+                continue
+
+    renewer = threading.Thread(target=renew, name=f"lease-{authority}-{cycle}", daemon=True)
+    renewer.start()
     try:
         yield
     finally:
+        stop.set()
+        renewer.join(timeout=5)
         store.unlock(authority, cycle, holder)
 
 
@@ -88,14 +167,18 @@ def _now() -> str:
 
 
 def find_revisions(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:
-    """Incoming values that differ from what was stored for the same indicator and month."""
+    """Incoming values that differ from what was stored for the same indicator and month,
+    with the numerators and denominators of both."""
     if stored.empty or incoming.empty:
-        return pd.DataFrame(columns=REVISION_COLUMNS)
-    m = incoming.merge(stored, on=["indicator", "period"], suffixes=("_new", "_old"))
+        return pd.DataFrame(columns=REVISION_COLUMNS + REVISION_COUNTS)
+    keep = ["indicator", "period", "value", "numerator", "denominator"]
+    m = incoming[keep].merge(stored[keep], on=["indicator", "period"],
+                             suffixes=("_new", "_old"))
     old, new = m["value_old"], m["value_new"]
     changed = (old.isna() != new.isna()) | ((old - new).abs() > 1e-9)
-    out = m.loc[changed, ["indicator", "period", "value_old", "value_new"]]
-    out.columns = pd.Index(REVISION_COLUMNS)
+    out = m.loc[changed, ["indicator", "period", "value_old", "value_new", "numerator_old",
+                          "denominator_old", "numerator_new", "denominator_new"]]
+    out.columns = pd.Index(REVISION_COLUMNS + REVISION_COUNTS)
     return out.sort_values(["indicator", "period"]).reset_index(drop=True)
 
 
@@ -112,8 +195,9 @@ class MemoryHistoryStore:
         self._obs: dict[tuple[str, str, str], tuple[float | None, ...]] = {}
         self._revisions: list[dict[str, object]] = []
         self._ledger: dict[tuple[str, str, str], LedgerEntry] = {}
-        self._locks: dict[tuple[str, str], str] = {}
+        self._locks: dict[tuple[str, str], tuple[str, float]] = {}
         self._guard = threading.Lock()
+        self._dives: dict[tuple[str, str, str], DeepDive] = {}
 
     def history(self, authority: str) -> pd.DataFrame:
         rows = [{"indicator": k[1], "period": k[2], "value": v[0], "numerator": v[1],
@@ -136,6 +220,13 @@ class MemoryHistoryStore:
     def revisions(self, authority: str) -> pd.DataFrame:
         return pd.DataFrame(self._revisions, columns=[*REVISION_COLUMNS, "cycle"])
 
+    def deep_dives(self, authority: str) -> list[DeepDive]:
+        return [d for k, d in sorted(self._dives.items()) if k[0] == authority]
+
+    def save_deep_dives(self, authority: str, dives: list[DeepDive]) -> None:
+        for d in dives:
+            self._dives[(authority, d.indicator, d.opened)] = d
+
     def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None:
         return self._ledger.get((authority, cycle, key))
 
@@ -144,14 +235,26 @@ class MemoryHistoryStore:
 
     def try_lock(self, authority: str, cycle: str, holder: str) -> bool:
         with self._guard:
-            if (authority, cycle) in self._locks:
+            held = self._locks.get((authority, cycle))
+            if held is not None and holder_alive(*held):
                 return False
-            self._locks[(authority, cycle)] = holder
+            self._locks[(authority, cycle)] = (holder, time.time())
             return True
+
+    def renew(self, authority: str, cycle: str, holder: str) -> bool:
+        with self._guard:
+            if self._locks.get((authority, cycle), ("", 0.0))[0] != holder:
+                return False
+            self._locks[(authority, cycle)] = (holder, time.time())
+            return True
+
+    def lock_holder(self, authority: str, cycle: str) -> str | None:
+        held = self._locks.get((authority, cycle))
+        return held[0] if held else None
 
     def unlock(self, authority: str, cycle: str, holder: str) -> None:
         with self._guard:
-            if self._locks.get((authority, cycle)) == holder:
+            if self._locks.get((authority, cycle), ("", 0.0))[0] == holder:
                 del self._locks[(authority, cycle)]
 
 
@@ -186,11 +289,23 @@ _cycles = sa.Table(
     sa.Column("records", sa.Integer, nullable=False),
     sa.Column("stored_at", sa.String(32), nullable=False),
 )
+# The deep-dive register (tasks.deep_dives): one row per deep dive, keyed by when it opened.
+_deep_dives = sa.Table(
+    "deep_dives", _meta,
+    sa.Column("authority", sa.String(16), primary_key=True),
+    sa.Column("indicator", sa.String(64), primary_key=True),
+    sa.Column("opened", sa.String(7), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("closed", sa.String(10), nullable=True),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
 _locks = sa.Table(
     "run_locks", _meta,
     sa.Column("authority", sa.String(16), primary_key=True),
     sa.Column("cycle", sa.String(7), primary_key=True),
     sa.Column("holder", sa.String(200), nullable=False),
+    # When the lease was last renewed (time.time()), not only when it was first taken.
     sa.Column("acquired", sa.Float, nullable=False),
 )
 _ledger = sa.Table(
@@ -283,6 +398,31 @@ class SqlHistoryStore:
             rows = conn.execute(q).all()
         return pd.DataFrame([tuple(r) for r in rows], columns=[*REVISION_COLUMNS, "cycle"])
 
+    def deep_dives(self, authority: str) -> list[DeepDive]:
+        t = _deep_dives
+        q = (sa.select(t.c.indicator, t.c.opened, t.c.owner, t.c.status, t.c.closed)
+             .where(t.c.authority == authority).order_by(t.c.indicator, t.c.opened))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return [DeepDive(r.indicator, r.opened, r.owner, Status(r.status),
+                         date.fromisoformat(r.closed) if r.closed else None) for r in rows]
+
+    def save_deep_dives(self, authority: str, dives: list[DeepDive]) -> None:
+        """Write the register's rows (one transaction); a deep dive is never deleted."""
+        if not dives:
+            return
+        t, now = _deep_dives, _now()
+        keys = [{"a": authority, "i": d.indicator, "o": d.opened} for d in dives]
+        rows = [{"authority": authority, "indicator": d.indicator, "opened": d.opened,
+                 "owner": d.owner, "status": d.status.value,
+                 "closed": d.closed.isoformat() if d.closed else None, "updated_at": now}
+                for d in dives]
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where((t.c.authority == sa.bindparam("a"))
+                                          & (t.c.indicator == sa.bindparam("i"))
+                                          & (t.c.opened == sa.bindparam("o"))), keys)
+            conn.execute(t.insert(), rows)
+
     def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None:
         q = sa.select(_ledger).where((_ledger.c.authority == authority)
                                      & (_ledger.c.cycle == cycle) & (_ledger.c.key == key))
@@ -299,17 +439,37 @@ class SqlHistoryStore:
             conn.execute(_ledger.insert(), [values])
 
     def try_lock(self, authority: str, cycle: str, holder: str) -> bool:
-        """Insert the lock row; the primary key makes a second insert fail, on any database."""
+        """Insert the lock row; the primary key makes a second insert fail, on any database.
+
+        A row whose holder is dead is deleted first, matched on holder and lease time, so
+        two runs taking over the same dead lock cannot both succeed.
+        """
         key = (_locks.c.authority == authority) & (_locks.c.cycle == cycle)
         try:
             with self.engine.begin() as conn:
-                conn.execute(_locks.delete().where(
-                    key & (_locks.c.acquired < time.time() - STALE_LOCK_SECONDS)))
+                row = conn.execute(sa.select(_locks.c.holder, _locks.c.acquired)
+                                   .where(key)).first()
+                if row is not None and not holder_alive(row.holder, row.acquired):
+                    conn.execute(_locks.delete().where(key & (_locks.c.holder == row.holder)
+                                                       & (_locks.c.acquired == row.acquired)))
                 conn.execute(_locks.insert(), [{"authority": authority, "cycle": cycle,
                                                 "holder": holder, "acquired": time.time()}])
         except sa.exc.IntegrityError:
             return False
         return True
+
+    def renew(self, authority: str, cycle: str, holder: str) -> bool:
+        """Extend this holder's lease; False if the lock is no longer its own."""
+        with self.engine.begin() as conn:
+            done = conn.execute(_locks.update().where(
+                (_locks.c.authority == authority) & (_locks.c.cycle == cycle)
+                & (_locks.c.holder == holder)).values(acquired=time.time()))
+        return bool(done.rowcount)
+
+    def lock_holder(self, authority: str, cycle: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(_locks.c.holder).where(
+                (_locks.c.authority == authority) & (_locks.c.cycle == cycle))).scalar()
 
     def unlock(self, authority: str, cycle: str, holder: str) -> None:
         with self.engine.begin() as conn:
@@ -325,9 +485,10 @@ def default_store_url(out_dir: Path) -> str:
     return f"sqlite:///{(Path(out_dir) / 'history.sqlite').resolve()}"
 
 
-def store_for(out_dir: Path) -> HistoryStore:
-    """The store a run uses: BRIEFING_STORE_URL, else `<out>/history.sqlite`."""
-    return open_store(os.environ.get(STORE_URL_ENV) or default_store_url(out_dir))
+def store_for(out_dir: Path, url: str | None = None) -> HistoryStore:
+    """The store a run uses: `url` (BRIEFING_STORE_URL, given by the entry point), else
+    `<out>/history.sqlite`."""
+    return open_store(url or default_store_url(out_dir))
 
 
 def open_store(url: str) -> HistoryStore:

@@ -7,20 +7,56 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
-from flows import prefect_env
-
-prefect_env.apply()
+import flows  # noqa: F401  (applies Prefect's defaults before any test imports Prefect)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "config"
 DEMO_EXPORTS = ROOT / "demo" / "exports"
 DEMO_CYCLE = "2024-10"
+# The tests' clock: the day the suite runs, as `briefing` itself would see it.
+TODAY = date.today()
+
+# No per-example deadline: on a shared two-core machine an example's time says nothing
+# about the code, and a deadline would make property tests fail at random.
+settings.register_profile("briefing", deadline=None)
+settings.load_profile("briefing")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: a real server, PostgreSQL, a browser, the Prefect "
+                            "engine or a whole CLI run; `make check` leaves these out")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Anything that starts Prefect's engine is slow: the marker follows the fixture."""
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_summary_follows_the_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the session: every summary.json any test wrote (in process or by a CLI run)
+    validates against `briefing schema`. A failure here is an error at teardown."""
+    yield
+    import json
+
+    import jsonschema
+
+    from tasks.summary import schema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    for path in sorted(tmp_path_factory.getbasetemp().rglob("summary.json")):
+        errors = sorted(validator.iter_errors(json.loads(path.read_text(encoding="utf-8"))),
+                        key=str)
+        assert not errors, f"{path}: {errors[0].message} at {list(errors[0].absolute_path)}"
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +74,7 @@ def demo() -> tuple[Any, Any]:
     from tasks import pipeline
     from tasks.store import MemoryHistoryStore
 
-    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
+    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
     analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
     return inputs, pipeline.render_briefing(inputs, analysed,
                                             datetime(2024, 11, 5, 9, 30).astimezone())

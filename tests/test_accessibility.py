@@ -18,9 +18,10 @@ import pytest
 
 from tasks import pipeline
 from tasks.store import MemoryHistoryStore
-from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, ROOT
+from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, ROOT, TODAY
 
 A11Y = ROOT / "tools" / "a11y"
+pytestmark = pytest.mark.slow
 DFE = ROOT.parent / "shared" / "data" / "dfe"
 
 
@@ -38,7 +39,7 @@ def papers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pipeline.Paper
     if DFE.is_dir():
         runs.append(("torbay", ROOT / "config" / "dfe", DFE))
     for name, config, exports in runs:
-        inputs = pipeline.validate_exports(config, exports)
+        inputs = pipeline.validate_exports(config, exports, today=TODAY)
         analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
         rendered = pipeline.render_briefing(inputs, analysed, datetime(2024, 11, 5).astimezone())
         for edition, paper in rendered.editions.items():

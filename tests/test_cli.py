@@ -2,38 +2,53 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from flows.cli import main
-from tests.conftest import DEMO_CONFIG, ROOT, tree_digest
+from tests.conftest import DEMO_CONFIG, ROOT, TODAY, tree_digest
 
-BRIEFING = [sys.executable, "-m", "flows.cli"]
+
+def help_text(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """What `briefing ARGS` prints, in process: argparse prints help and exits 0."""
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    assert done.value.code == 0
+    return capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["run", "--help"],
                                   ["validate", "--help"], ["serve", "--help"],
-                                  ["regional", "--help"]])
-def test_help(args: list[str]) -> None:
-    done = subprocess.run([*BRIEFING, *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("usage: briefing")
+                                  ["regional", "--help"], ["schema", "--help"],
+                                  ["calendar", "--help"], ["init", "--help"]])
+def test_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    out = help_text(args, capsys)
+    assert out.startswith("usage: briefing")
     if args == ["--help"]:
-        for word in ("demo", "run", "validate", "serve", "regional", "Exit codes"):
-            assert word in done.stdout
+        for word in ("demo", "run", "validate", "serve", "regional", "schema", "init",
+                     "Exit codes"):
+            assert word in out
     if args[0] == "run":
-        for flag in ("--config", "--exports", "--cycle", "--out", "--send", "--resend"):
-            assert flag in done.stdout
+        for flag in ("--config", "--exports", "--cycle", "--out", "--send", "--resend",
+                     "--strict"):
+            assert flag in out
+        # --cycle names every period kind
+        flat = " ".join(out.split())
+        for kind in ("a month 2024-10", "a calendar quarter 2024-Q3", "a year 2025",
+                     "financial, academic and calendar years"):
+            assert kind in flat, kind
     if args[0] == "regional":
         for flag in ("--authority", "--cycle", "--out", "--spread-to", "--part-size"):
-            assert flag in done.stdout
+            assert flag in out
 
 
+@pytest.mark.slow
 def test_installed_console_script_has_help() -> None:
     exe = shutil.which("briefing", path=str(Path(sys.executable).parent))
     assert exe, "the briefing command is installed beside this Python"
@@ -53,11 +68,16 @@ def test_validate_bad_exports_names_the_place(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "x.csv").write_text("indicator,period,value\nFD01,2024-10,95\nFD03,2024-10,lots\n"
                                     "CL01,2024-13,52\n")
-    assert main(["validate", "--config", str(DEMO_CONFIG), "--exports", str(tmp_path)]) == 1
-    lines = capsys.readouterr().out.splitlines()
-    assert "ERROR: x.csv, row 3, column 'value': expected a number such as 52 or 52%, " \
-           "found 'lots'" in lines
-    assert any(line.startswith("ERROR: x.csv, row 4, column 'period'") for line in lines)
+    # Errors in cells: a run would withhold those figures and go on (exit 4); --strict, and
+    # a run would stop (exit 1). Every finding is listed either way.
+    for extra, code in (([], 4), (["--strict"], 1)):
+        assert main(["validate", "--config", str(DEMO_CONFIG), "--exports", str(tmp_path),
+                     *extra]) == code
+        lines = capsys.readouterr().out.splitlines()
+        assert "ERROR: x.csv, row 3, column 'value': expected a number such as 52 or 52%, " \
+               "found 'lots'; FD03 October 2024 withheld: error in the source" in lines
+        assert any(line.startswith("ERROR: x.csv, row 4, column 'period'") for line in lines)
+        assert ("a run would stop" in lines[-1]) == (code == 1)
 
 
 def test_config_error_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,21 +97,40 @@ def test_send_without_smtp_settings_fails_loudly_before_writing(
     assert tree_digest(out) == {}
 
 
-def test_run_help_documents_the_manual_trigger_flags() -> None:
-    done = subprocess.run([*BRIEFING, "run", "--help"], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60, check=False)
+def test_run_help_documents_the_manual_trigger_flags(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = help_text(["run", "--help"], capsys)
     for flag in ("--send, --no-send", "--edition {both,public,restricted}", "--authority"):
-        assert flag in done.stdout
+        assert flag in out
 
 
-def test_public_edition_only(tmp_path: Path, prefect_harness: None) -> None:
+def test_public_edition_only(tmp_path: Path, prefect_harness: None,
+                             capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    assert main(["demo", "--out", str(out), "--edition", "public"]) == 0
-    names = {p.name for p in (out / "999" / "2024-10").iterdir()}
+    assert main(["demo", "--out", str(out), "--edition", "public",
+                 "--report-date", "2024-11-18"]) == 0
+    folder = out / "999" / "2024-10"
+    names = {p.name for p in folder.iterdir()}
     assert "briefing-public.pdf" in names and "briefing-restricted.pdf" not in names
-    emls = list((out / "999" / "2024-10" / "outbox").glob("*.eml"))
-    assert len(emls) == 9
+    assert not [n for n in names if "deep-dive" in n]  # the packs are restricted too
+    # The date given reaches the cover through the flow; the meeting is the calendar's.
+    cover = (folder / "briefing.html").read_text()
+    assert "<th scope=\"row\">Date of report</th><td>18 November 2024</td>" in cover
+    assert "<td>28 November 2024</td>" in cover
+    # Only the public recipients' messages go; the owners' (restricted) wait, not "sent".
+    emls = list((folder / "outbox").glob("*.eml"))
+    assert sorted(e.name.split("-", 1)[1] for e in emls) == [
+        "dcs@example.gov.uk.eml", "scrutiny.clerk@example.gov.uk.eml"]
     assert all("briefing-public.pdf" in e.read_text() for e in emls)
+    summary = json.loads((folder / "summary.json").read_text())
+    waiting = [n for n in summary["notifications"] if n["status"] == "waiting"]
+    assert len(waiting) == 7 and {n["kind"] for n in waiting} == {"breach"}
+    assert "7 message(s) wait for an edition this run did not write" in capsys.readouterr().out
+    # A later run that writes both editions sends those, and nothing twice.
+    assert main(["demo", "--out", str(out)]) == 0
+    summary = json.loads((folder / "summary.json").read_text())
+    statuses = sorted(n["status"] for n in summary["notifications"])
+    assert statuses == ["already_sent"] * 2 + ["sent"] * 7
 
 
 def test_spreading_without_a_server_is_refused_before_anything_starts(
@@ -99,3 +138,72 @@ def test_spreading_without_a_server_is_refused_before_anything_starts(
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     assert main(["regional", "--spread-to", "regional-briefing-part/regional-part"]) == 2
     assert "set PREFECT_API_URL" in capsys.readouterr().err
+
+
+def test_report_date_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import parser
+
+    args = parser().parse_args(["demo", "--report-date", "2024-11-18"])
+    assert args.report_date == date(2024, 11, 18)
+    assert parser().parse_args(["run", "--config", "c", "--exports", "e"]).report_date is None
+    with pytest.raises(SystemExit) as done:
+        parser().parse_args(["demo", "--report-date", "18/11/2024"])
+    assert done.value.code == 2
+    assert "expected a date such as 2024-11-20, not '18/11/2024'" in capsys.readouterr().err
+
+
+def test_schema_is_the_contract_every_summary_follows(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import jsonschema
+
+    from tasks import pipeline
+    from tasks.store import MemoryHistoryStore
+
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "summary.json"
+    inputs = pipeline.validate_exports(DEMO_CONFIG, ROOT / "demo" / "exports", today=TODAY)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    from datetime import datetime
+
+    path = pipeline.write_summary(inputs, analysed, [], tmp_path, datetime.now().astimezone())
+    written = json.loads(path.read_text())
+    jsonschema.validate(written, schema)
+    assert {i["code"] for i in written["indicators"]} >= {"CL01", "YJ03"}
+    # A renamed or unknown field is not the contract.
+    written["indicators"][0]["rating"] = written["indicators"][0].pop("rag")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(written, schema)
+
+
+def test_calendar_prints_each_cycles_run_day_deadline_and_commentary_due(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, config)
+    briefing = config / "briefing.yaml"
+    briefing.write_text(briefing.read_text().replace(
+        "meetings: [2024-11-28, 2025-01-23, 2025-03-20]",
+        "meetings: [2026-02-26, 2026-04-23]"))
+    assert main(["calendar", "--year", "2026", "--config", str(config)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "on the 3rd working day of each month" in lines[0]
+    rows = {line[:7]: line for line in lines[2:]}
+    assert list(rows) == ["2025-12"] + [f"2026-{m:02d}" for m in range(1, 12)]
+    # Good Friday and Easter Monday 2026 move April's run to Tuesday the 7th.
+    assert rows["2026-03"].split() == ["2026-03", "Tue", "7", "Apr", "2026", "Thu", "23",
+                                       "Apr", "2026", "Wed", "15", "Apr", "2026", "Fri", "10",
+                                       "Apr", "2026"]
+    assert rows["2026-01"].split()[1:5] == ["Wed", "4", "Feb", "2026"]
+    assert "Wed 18 Feb 2026" in rows["2026-01"] and "Fri 13 Feb 2026" in rows["2026-01"]
+    assert rows["2026-05"].endswith("no meeting listed")
+    assert main(["calendar", "--year", "99"]) == 2
+
+
+def test_bench_help_says_what_it_takes_and_runs_nothing() -> None:
+    done = subprocess.run([sys.executable, "bench/run.py", "--help"], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0 and "--regional" in done.stdout
+    assert "load average" not in done.stdout  # no measurement started
+    bad = subprocess.run([sys.executable, "bench/run.py", "--fast"], capture_output=True,
+                         text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert bad.returncode == 2

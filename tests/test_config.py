@@ -92,3 +92,48 @@ def test_duplicate_codes(tmp_path: Path) -> None:
     (cfg / "indicators.yaml").write_text(text)
     with pytest.raises(ConfigError, match="FD01"):
         load_config(cfg)
+
+
+@pytest.mark.parametrize("folder", ["config", "config/dfe"])
+def test_shipped_sources_yaml_loads(folder: str) -> None:
+    from tasks.sources import RowRef, load_sources
+    from tests.conftest import ROOT
+
+    sources = load_sources(ROOT / folder)
+    assert sources.sources
+    if folder == "config/dfe":  # looked-after children's totals sit in their own row
+        stability = next(s for s in sources.sources if s.name.startswith("Looked-after"))
+        dens = [m.denominator for m in stability.measures]  # type: ignore[union-attr]
+        assert all(isinstance(d, RowRef) and d.where == {"placement_stability":
+                                                          "Total children"} for d in dens)
+
+
+@pytest.mark.parametrize(("source", "key"), [
+    ({"layout": "long", "prority": 1}, "prority"),
+    ({"layout": "wide", "target_colum": "Target"}, "target_colum"),
+    ({"layout": "long", "missing": {"ad": ["tbc"]}}, "ad"),
+    ({"layout": "dfe", "measures": [{"indicator": "X", "value": "v",
+                                     "denominator": {"column": "c", "wher": {}}}]}, "wher"),
+])
+def test_a_mistyped_sources_key_names_file_and_key(tmp_path: Path, source: dict[str, object],
+                                                   key: str) -> None:
+    from tasks.sources import load_sources
+
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump(
+        {"sources": [{"name": "s", "files": "*.csv", **source}]}))
+    with pytest.raises(ConfigError) as exc:
+        load_sources(tmp_path)
+    assert "sources.yaml" in str(exc.value) and key in str(exc.value)
+
+
+def test_strict_and_money_in_config(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path)
+    brf = yaml.safe_load((cfg / "briefing.yaml").read_text())
+    brf.setdefault("rules", {})["strict"] = True
+    (cfg / "briefing.yaml").write_text(yaml.safe_dump(brf))
+    assert load_config(cfg).briefing.rules.strict is True
+    raw = yaml.safe_load((cfg / "indicators.yaml").read_text())
+    raw[0].update(unit="money", decimals=2, target=5500)
+    (cfg / "indicators.yaml").write_text(yaml.safe_dump(raw))
+    first = load_config(cfg).indicators[0]
+    assert (first.unit.value, first.decimals) == ("money", 2)

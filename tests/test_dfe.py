@@ -3,7 +3,9 @@ figures, and the real-data briefing for Torbay and for any authority by code or 
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,9 +13,10 @@ from bs4 import BeautifulSoup
 
 from tasks import pipeline
 from tasks.config import ConfigError
+from tasks.files import Limits
 from tasks.sources import load_sources
 from tasks.store import MemoryHistoryStore
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TODAY
 
 DFE = ROOT.parent / "shared" / "data" / "dfe"
 CONFIG = ROOT / "config" / "dfe"
@@ -23,7 +26,7 @@ pytestmark = pytest.mark.skipif(not DFE.is_dir(), reason="../shared/data/dfe is 
 
 @pytest.fixture(scope="module")
 def torbay() -> tuple[pipeline.Inputs, pipeline.Analysed]:
-    inputs = pipeline.validate_exports(CONFIG, DFE)
+    inputs = pipeline.validate_exports(CONFIG, DFE, today=TODAY)
     return inputs, pipeline.compare_with_history(inputs, MemoryHistoryStore())
 
 
@@ -82,17 +85,40 @@ def test_rank_and_quartile(torbay: tuple[pipeline.Inputs, pipeline.Analysed]) ->
              & (pub["level"] == "Local authority")]["value"].dropna()
     assert b["of"] == len(la) and b["rank"] == int((la < 24.3).sum()) + 1  # lower is better
     assert b["quartile"] == 4
-    assert pd.isna(analysed.benchmarks.set_index("code").loc["REF_RATE", "rank"])  # neutral
+    # Neither higher nor lower is better: ranked from the highest, a place, not a verdict.
+    rate = analysed.benchmarks.set_index("code").loc["REF_RATE"]
+    la = pub[(pub["indicator"] == "REF_RATE") & (pub["period"] == "2025")
+             & (pub["level"] == "Local authority")]["value"].dropna()
+    assert rate["rank"] == int((la > 712.6).sum()) + 1 and rate["of"] == len(la)
+
+
+def test_ties_share_a_rank_and_the_next_is_skipped() -> None:
+    """As Excel's RANK and DfE's LA Interactive Tool rank: 1, 2, 2, 4."""
+    from tasks.benchmarks import rank_among
+    from tasks.config import Polarity
+
+    values = pd.Series([10.0, 12.0, 12.0, 15.0])
+    lower = [rank_among(values, v, Polarity.LOWER_IS_BETTER)[0] for v in values]
+    higher = [rank_among(values, v, Polarity.HIGHER_IS_BETTER)[0] for v in values]
+    assert lower == [1, 2, 2, 4] and higher == [4, 2, 2, 1]
+    assert rank_among(values, 12.0, Polarity.NEUTRAL) == (2, 4, 2)  # from the highest
+
+
+def test_totals_row_denominators(torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    """Looked-after children's denominators sit in a "Total children" row."""
+    own = torbay[0].records.set_index(["indicator", "period"])
+    assert own.loc[("CLA_3PLUS", "2025"), ["numerator", "denominator"]].tolist() == [44, 282]
+    assert own.loc[("CLA_LONGTERM", "2025"), ["numerator", "denominator"]].tolist() == [65, 102]
 
 
 def test_any_authority_by_code_or_name() -> None:
-    by_name = pipeline.validate_exports(CONFIG, DFE, authority="barnet")
-    by_code = pipeline.validate_exports(CONFIG, DFE, authority="302")
+    by_name = pipeline.validate_exports(CONFIG, DFE, authority="barnet", today=TODAY)
+    by_code = pipeline.validate_exports(CONFIG, DFE, authority="302", today=TODAY)
     assert by_name.config.briefing.authority.code == "302"
     assert by_code.config.briefing.authority.name == "Barnet"
     assert by_name.records.equals(by_code.records) and len(by_name.records) > 50
     with pytest.raises(ConfigError, match="did you mean Torbay"):
-        pipeline.validate_exports(CONFIG, DFE, authority="Torb")
+        pipeline.validate_exports(CONFIG, DFE, authority="Torb", today=TODAY)
 
 
 def test_real_briefing_renders_with_benchmarks(
@@ -115,3 +141,36 @@ def test_history_and_year_ago_for_annual_cycles(
     assert a.loc["REREF", "previous_period"] == "2024"
     assert a.loc["REREF", "year_ago"] == a.loc["REREF", "previous"]
     assert a.loc["SW_ABSENCE", "deep_dive"] and a.loc["SW_ABSENCE", "consecutive_declines"] >= 2
+
+
+def test_published_files_are_read_once_per_process(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regional run briefs every authority from the same files: each is parsed once,
+    every authority gets its own records and the same findings, and a file that changes
+    is read again."""
+    from tasks import ingest
+
+    exports = tmp_path / "dfe"
+    shutil.copytree(DFE, exports)
+    reads: list[str] = []
+    real = ingest.read_dfe_csv
+
+    def counting(path: Path, limits: Limits | None = None) -> pd.DataFrame:
+        reads.append(path.name)
+        return real(path, limits)
+
+    monkeypatch.setattr(ingest, "read_dfe_csv", counting)
+    sources = load_sources(CONFIG)
+    torbay = ingest.read_exports(exports, sources, "880")
+    first = len(reads)
+    barnet = ingest.read_exports(exports, sources, "302")
+    again = ingest.read_exports(exports, sources, "880")
+    assert len(reads) == first == 6  # four tidy files, population, neighbours
+    assert set(torbay.records["authority"]) == {"880"} and set(barnet.records["authority"]) \
+        == {"302"}
+    pd.testing.assert_frame_equal(again.records, torbay.records)
+    assert again.problems == torbay.problems and again.neighbours == torbay.neighbours
+    changed = exports / "csww_indicators_2017_to_2025.csv"
+    changed.write_text(changed.read_text() + "\n")
+    ingest.read_exports(exports, sources, "880")
+    assert reads[first:] == [changed.name]

@@ -27,7 +27,11 @@ def test_outputs_and_summary_contract(demo_run: Path) -> None:
     folder = demo_run / "999" / "2024-10"
     assert {p.name for p in folder.iterdir()} == {
         "briefing.html", "briefing.pdf", "summary.json", "outbox", "briefing-public.html",
-        "briefing-public.pdf", "briefing-restricted.html", "briefing-restricted.pdf"}
+        "briefing-public.pdf", "briefing-restricted.html", "briefing-restricted.pdf",
+        "briefing-public.xlsx", "briefing-restricted.xlsx", "indicators-public.csv",
+        # The deep dives that open in October (CL01's opened in September: no pack).
+        *(f"999-deep-dive-{c}-2024-10.{x}" for c in ("CP04", "FD04", "LA02", "YJ03")
+          for x in ("html", "pdf"))}
     assert (folder / "briefing.pdf").read_bytes().startswith(b"%PDF-")
     assert (folder / "briefing.pdf").read_bytes() == (folder / "briefing-public.pdf").read_bytes()
     assert "Restricted edition" in (folder / "briefing-restricted.html").read_text()
@@ -80,8 +84,10 @@ def test_bad_exports_change_nothing(demo_run: Path, tmp_path: Path,
     lines[3] = lines[3].replace("21.2%", "21.2.%")  # a typing slip in row 4
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = tree_digest(demo_run)
+    # An error in one cell stops the run only when strict (otherwise it withholds that
+    # figure: tests/test_corpus.py).
     code = main(["run", "--config", str(DEMO_CONFIG), "--exports", str(exports),
-                 "--out", str(demo_run), "--cycle", "2024-10"])
+                 "--out", str(demo_run), "--cycle", "2024-10", "--strict"])
     err = capsys.readouterr().err
     assert code == 1
     assert "ERROR: mosaic_scorecard_2024-10.csv, row 4, column 'Value'" in err

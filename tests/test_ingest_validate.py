@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from tasks.ingest import parse_number, read_exports
 from tasks.pipeline import validate_exports
 from tasks.problems import Problem, Severity
-from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS
+from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, TODAY
 
 HEADER = "indicator,period,value,numerator,denominator,authority\n"
 
@@ -31,9 +31,9 @@ def test_parse_number_refuses(text: str) -> None:
 
 
 def test_demo_exports_are_clean() -> None:
-    inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
+    inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
     assert inputs.cycle == DEMO_CYCLE and inputs.ok
-    assert len(inputs.files) == 37
+    assert len(inputs.files) == 38  # 36 monthly CSVs, the scorecard, the team breakdowns
     # CL02 is not collected in the last month: a warning, not an error.
     assert [p.indicator for p in inputs.problems] == ["CL02"]
     # Excel percentage cells (fractions) and CSV "52%" both arrive as percentages.
@@ -50,7 +50,7 @@ def write(folder: Path, name: str, body: str, encoding: str = "utf-8") -> Path:
 
 
 def run(folder: Path, cycle: str = DEMO_CYCLE) -> list[Problem]:
-    return validate_exports(DEMO_CONFIG, folder, cycle).problems
+    return validate_exports(DEMO_CONFIG, folder, cycle, today=TODAY).problems
 
 
 def find(problems: list[Problem], severity: Severity, text: str) -> Problem:
@@ -60,11 +60,12 @@ def find(problems: list[Problem], severity: Severity, text: str) -> Problem:
 
 
 def test_bad_number_names_file_row_column(tmp_path: Path) -> None:
-    write(tmp_path, "x.csv", HEADER + "FD01,2024-10,95,,,999\nFD03,2024-10,n/a,,,999\n")
+    write(tmp_path, "x.csv", HEADER + "FD01,2024-10,95,,,999\nFD03,2024-10,n.a.,,,999\n")
     p = find(run(tmp_path), Severity.ERROR, "expected a number")
     assert (p.file, p.row, p.column) == ("x.csv", 3, "value")
     assert p.as_line() == ("ERROR: x.csv, row 3, column 'value': expected a number such as 52 "
-                           "or 52%, found 'n/a'")
+                           "or 52%, found 'n.a.'; FD03 October 2024 withheld: error in the "
+                           "source")
 
 
 def test_missing_column_names_what_was_found(tmp_path: Path) -> None:
@@ -108,7 +109,8 @@ def test_duplicates_agreeing_and_conflicting(tmp_path: Path) -> None:
     problems = run(tmp_path)
     conflict = find(problems, Severity.ERROR, "FD03 2024-10 is given more than once")
     assert "a.csv row 3" in conflict.message and "b.csv row 3" in conflict.message
-    find(problems, Severity.WARNING, "FD01 2024-10 is given more than once with the same")
+    # Two files agreeing is what two sources of one figure should do: information.
+    find(problems, Severity.INFO, "FD01 2024-10 is given more than once with the same")
 
 
 def test_bom_and_windows_1252(tmp_path: Path) -> None:
@@ -164,7 +166,7 @@ def test_empty_folder_and_missing_folder(tmp_path: Path) -> None:
 
 def test_period_after_cycle_is_reported_not_used(tmp_path: Path) -> None:
     write(tmp_path, "x.csv", HEADER + "FD01,2024-09,95,,,999\nFD01,2024-10,96,,,999\n")
-    inputs = validate_exports(DEMO_CONFIG, tmp_path, "2024-09")
+    inputs = validate_exports(DEMO_CONFIG, tmp_path, "2024-09", today=TODAY)
     assert list(inputs.records["period"]) == ["2024-09"]
     find(inputs.problems, Severity.INFO, "after the cycle")
 

@@ -41,7 +41,7 @@ def test_latest_of_kind_at_a_cycle() -> None:
 def test_labels() -> None:
     assert label("2024-10") == "October 2024"
     assert label("2024-Q3") == "July to September 2024"
-    assert label("2025") == "reporting year 2025"
+    assert label("2025") == "the year to 31 March 2025"
 
 
 @pytest.mark.parametrize(("text", "month"), [
@@ -58,3 +58,23 @@ def test_parse_month_accepts(text: str, month: str) -> None:
                                   "13/2024", "", "2024/10/01"])
 def test_parse_month_refuses(text: str) -> None:
     assert parse_month(text) is None
+
+
+def test_the_current_period_is_the_month_of_the_day_given() -> None:
+    from datetime import date
+
+    from tasks.periods import current_period
+
+    assert current_period(date(2024, 10, 31)) == "2024-10"
+    assert current_period(date(2025, 1, 1)) == "2025-01"
+
+
+def test_the_latest_cycle_is_judged_on_the_day_given() -> None:
+    """No hidden clock: the same exports, read on two days, brief two cycles."""
+    from datetime import date
+
+    from tasks.pipeline import validate_exports
+    from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS
+
+    assert validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=date(2024, 11, 5)).cycle == "2024-10"
+    assert validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=date(2024, 9, 5)).cycle == "2024-09"

@@ -4,12 +4,14 @@ alone, and an overview that ranks them."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TODAY
 
 DFE = ROOT.parent / "shared" / "data" / "dfe"
 pytestmark = pytest.mark.skipif(not DFE.is_dir(), reason="../shared/data/dfe is not beside "
@@ -17,12 +19,22 @@ pytestmark = pytest.mark.skipif(not DFE.is_dir(), reason="../shared/data/dfe is 
 
 
 def test_regional_run(prefect_harness: None, tmp_path: Path) -> None:
-    from flows.regional_briefing import regional_briefing
+    from flows import regional_briefing as regional
 
     out = tmp_path / "out"
-    folder = Path(regional_briefing(authorities=["880", "Barnet", "302", "nowhere", "835"],
-                                    out_dir=str(out)))
+    told: list[tuple[int, int]] = []
+    regional.PROGRESS_HOOK = lambda done, total, _: told.append((done, total))
+    try:
+        state = regional.regional_briefing(
+            authorities=["880", "Barnet", "302", "nowhere", "835"], out_dir=str(out),
+            return_state=True)
+    finally:
+        regional.PROGRESS_HOOK = None
+    folder = Path(state.result())
     assert folder == out / "regional" / "2025"
+    # Progress as each authority finished: the command's bar was told, in order.
+    assert told == [(n, 4) for n in range(5)]
+    check_run_in_prefect(state.state_details.flow_run_id)
     for code in ("880", "302"):
         s = json.loads((out / code / "2025" / "summary.json").read_text())
         assert s["authority"]["code"] == code and s["notifications"] == []
@@ -33,11 +45,50 @@ def test_regional_run(prefect_harness: None, tmp_path: Path) -> None:
     text = soup.get_text()
     assert "No briefing for: nowhere (authority 'nowhere' is not a DfE code" in text
     # Dorset's old council (835) last reported in 2019: left out, and said why.
-    assert "Dorset (no figures for reporting year 2025" in text
+    assert "Dorset (no figures for the year to 31 March 2025" in text
     assert not (out / "835").exists()
     # Worst first: Torbay has more red indicators than Barnet in 2025.
     assert rows[0] == "Torbay (880)"
     assert (folder / "overview.pdf").read_bytes().startswith(b"%PDF")
+
+
+def check_run_in_prefect(run_id: Any) -> None:
+    """Named for its cycle, each authority's task for its code, "n of 4" in the log, the
+    progress artifact at 100 and the overview's table, all read back from the server."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[run_id])))
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))
+        deadline = time.monotonic() + 30  # logs reach the server in batches
+        while True:
+            logs = [entry.message for entry in client.read_logs(log_filter=LogFilter(
+                flow_run_id=LogFilterFlowRunId(any_=[run_id])))]
+            if any("4 of 4" in m for m in logs) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    assert run.name == "regional-2025"
+    assert {t.name for t in tasks} >= {"brief-880-2025", "brief-302-2025", "brief-835-2025",
+                                       "brief-nowhere-2025"}
+    assert [m.split(":")[0] for m in logs if " of 4:" in m] == [f"{n} of 4" for n in range(1, 5)]
+    by_key = {a.key: a for a in found}
+    assert by_key["regional-progress"].data == 100.0
+    assert by_key["regional-progress"].description.endswith(": 4 of 4")
+    rows = by_key["regional-overview"].data
+    rows = json.loads(rows) if isinstance(rows, str) else rows
+    assert [r["Authority"] for r in rows] == ["Torbay (880)", "Barnet (302)"]
+    assert "nowhere" in by_key["regional-overview"].description
 
 
 def test_parts_split_in_order_and_merge_without_losing_anyone(tmp_path: Path) -> None:
@@ -91,5 +142,90 @@ def test_spread_run_whose_parts_are_never_taken_cancels_them_and_says_so(
         (part,) = client.read_flow_runs(limit=5, deployment_filter=DeploymentFilter(
             id=DeploymentFilterId(any_=[deployment_id])))
     assert part.state is not None and part.state.is_cancelled()
+    assert part.name == "regional-2025-part-1-of-1"
     assert part.parameters["authorities"] == ["880"]
     assert not (tmp_path / "out" / "880").exists()
+
+
+def test_overview_rows_are_public_figures() -> None:
+    from datetime import datetime
+
+    from tasks.regional import overview
+    from tests.factories import make_config
+
+    cfg = make_config([{"unit": "count", "polarity": "lower_is_better", "target": 4.0},
+                       {"unit": "percent"}])
+    row = {"code": "998", "name": "Testshire", "cycle": "2024-10", "folder": "x",
+           "indicators": {"X0": {"value": None, "withheld": True, "rag": "withheld",
+                                 "deep_dive": None},
+                          "X1": {"value": 52.0, "withheld": False, "rag": "red",
+                                 "deep_dive": True}}}
+    ov = overview(cfg, [row], [], datetime(2024, 11, 5).astimezone())
+    hidden, shown = ov.rows[0].cells
+    assert (hidden.text, hidden.rag_word, hidden.deep_dive) == ("c", "Not published", None)
+    assert (shown.text, shown.rag_word, shown.deep_dive) == ("52.0%", "Red", True)
+    assert ov.rows[0].deep_dives == 1 and ov.rule_periods == 2
+
+
+@pytest.mark.slow
+def test_regional_and_monthly_runs_of_one_cycle_take_turns(tmp_path: Path) -> None:
+    """The regional flow's briefing of an authority takes the same cycle lock as the monthly
+    flow: while a monthly run of Torbay 2025 holds it, the regional one waits, then runs."""
+    import threading
+    import time
+
+    from tasks.pipeline import brief_authority
+    from tasks.store import cycle_lock, store_for
+
+    out = tmp_path / "out"
+    store = store_for(out)
+    done: list[object] = []
+    with cycle_lock(store, "880", "2025"):  # as a monthly run of the same cycle would
+        t = threading.Thread(target=lambda: done.append(brief_authority(
+            ROOT / "config" / "dfe", DFE, "880", out, "2025", today=TODAY)))
+        t.start()
+        time.sleep(8)
+        assert t.is_alive() and not done, "the regional run should wait for the lock"
+        assert not (out / "880" / "2025" / "summary.json").exists()
+    t.join(timeout=120)
+    assert done and (out / "880" / "2025" / "summary.json").is_file()
+
+
+def test_regional_command_draws_a_bar_on_a_terminal(prefect_harness: None,
+                                                    tmp_path: Path) -> None:
+    """`briefing regional` on a terminal (a real pseudo-terminal): the bar and its count
+    below the "n of N" log lines; the same command into a pipe has the lines, no bar."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "120"}
+    cmd = [str(Path(sys.executable).parent / "briefing"), "regional", "--authority", "880",
+           "--out", str(tmp_path / "out")]
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=follower, stdout=follower,
+                            stderr=follower, close_fds=True)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=60) == 0
+    os.close(leader)
+    text = seen.decode(errors="replace")
+    assert "1 of 1: Torbay (880) briefed" in text
+    assert "Authorities briefed" in text and "━" in text  # the bar, drawn
+    last_bar = text.rsplit("Authorities briefed", 1)[1].splitlines()[0]
+    assert "1 of 1" in last_bar  # and it ended full
+    piped = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=300, check=True)
+    assert "1 of 1: Torbay (880) briefed" in piped.stderr + piped.stdout
+    assert "Authorities briefed" not in piped.stderr + piped.stdout

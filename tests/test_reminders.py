@@ -3,58 +3,100 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+
+import pytest
 
 from flows.reminders import meeting_reminders
+from tasks import pipeline
 from tasks.config import load_config
-from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS
+from tasks.store import MemoryHistoryStore
+from tasks.summary import Summary
+from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
 
 CONFIG = load_config(DEMO_CONFIG)
 
 
-def summary(*breaches: tuple[str, str]) -> dict[str, Any]:
-    return {"indicators": [{"code": c, "owner": o, "title": f"Title {c}", "breach": True}
-                           for c, o in breaches]
-            + [{"code": "FD01", "owner": "head_front_door", "title": "x", "breach": False}]}
+@pytest.fixture(scope="module")
+def demo_summary(tmp_path_factory: pytest.TempPathFactory) -> Summary:
+    """The demo's own summary.json, written and read back by the pipeline's model."""
+    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    path = pipeline.write_summary(inputs, analysed, [], tmp_path_factory.mktemp("s"),
+                                  datetime(2024, 11, 5, 9, 30).astimezone())
+    return Summary.read(path)
 
 
-def test_owners_are_reminded_only_in_the_window_and_only_for_missing_commentary() -> None:
+def summary(s: Summary, *breaches: tuple[str, str]) -> Summary:
+    """The demo's summary with only these (code, owner) indicators in breach."""
+    wanted = {code for code, _ in breaches}
+    assert {(i.code, i.owner) for i in s.indicators} >= set(breaches)
+    return s.model_copy(update={"indicators": [i.model_copy(update={"breach": i.code in wanted})
+                                               for i in s.indicators]})
+
+
+def test_owners_are_reminded_only_in_the_window_and_only_for_missing_commentary(
+        demo_summary: Summary) -> None:
     from tasks.reminders import due_reminders
 
-    s = summary(("CL01", "head_care_leavers"), ("AS01", "head_assessment"),
+    s = summary(demo_summary, ("CL01", "head_care_leavers"), ("AS01", "head_assessment"),
                 ("AS02", "head_assessment"))
     commented = {"CL01", "AS01"}
     assert due_reminders(CONFIG, date(2024, 11, 12), s, commented) == []  # too early
     on_time = due_reminders(CONFIG, date(2024, 11, 13), s, commented)
     assert [r.to for r in on_time] == ["tom.bradley@example.gov.uk"]
-    assert "Title AS02" in on_time[0].text and "Title AS01" not in on_time[0].text
+    assert "Average days to complete an assessment" in on_time[0].text
+    assert "Assessments completed within 45 working days" not in on_time[0].text
     assert "15 November 2024" in on_time[0].text
     assert len(due_reminders(CONFIG, date(2024, 11, 15), s, commented)) == 1
     assert due_reminders(CONFIG, date(2024, 11, 18), s, commented) == []  # past due
 
 
-def test_the_clerk_hears_when_the_paper_is_late() -> None:
+def test_the_clerk_hears_when_the_paper_is_late(demo_summary: Summary) -> None:
     from tasks.reminders import due_reminders
 
     assert due_reminders(CONFIG, date(2024, 11, 20), None, set()) == []  # due today
     late = due_reminders(CONFIG, date(2024, 11, 21), None, set())
     assert [r.to for r in late] == ["scrutiny.clerk@example.gov.uk"]
     assert "20 November 2024" in late[0].text and "October 2024" in late[0].text
-    assert due_reminders(CONFIG, date(2024, 11, 21), summary(), set()) == []  # produced
+    assert due_reminders(CONFIG, date(2024, 11, 21), summary(demo_summary), set()) == []  # produced
 
 
-def test_reminders_flow_sends_each_once(prefect_harness: None, tmp_path: Path) -> None:
+def test_reminders_flow_sends_each_once(prefect_harness: None, tmp_path: Path,
+                                      demo_summary: Summary) -> None:
     out = tmp_path / "out"
     folder = out / "999" / "2024-10"
     folder.mkdir(parents=True)
-    (folder / "summary.json").write_text(json.dumps(summary(("AS02", "head_assessment"),
-                                                            ("CL01", "head_care_leavers"))))
+    summary(demo_summary, ("AS02", "head_assessment"), ("CL01", "head_care_leavers")).write(
+        folder / "summary.json")
     args = {"config_dir": str(DEMO_CONFIG), "exports_dir": str(DEMO_EXPORTS),
             "out_dir": str(out), "today": "2024-11-14"}
     assert meeting_reminders(**args) == [("tom.bradley@example.gov.uk", "sent")]
     assert meeting_reminders(**args) == [("tom.bradley@example.gov.uk", "already_sent")]
     emls = list((out / "999" / "reminders").glob("*.eml"))
     assert len(emls) == 1 and "Commentary due 15 November" in emls[0].read_text()
+
+
+def test_reminders_obey_allowed_domains_and_the_ledger(demo_summary: Summary) -> None:
+    """Reminders go through the one delivery path: a domain outside mail.allowed_domains
+    fails that message alone; a sent one is never sent twice."""
+    from tasks.mail import MemoryMailer
+    from tasks.reminders import due_reminders, plan_for, send_reminders
+
+    mail = CONFIG.briefing.mail.model_copy(update={"allowed_domains": ["elsewhere.gov.uk"]})
+    closed = CONFIG.model_copy(update={"briefing": CONFIG.briefing.model_copy(
+        update={"mail": mail})})
+    day = date(2024, 11, 14)
+    plan = plan_for(CONFIG, day)
+    assert plan is not None
+    due = due_reminders(CONFIG, day, summary(demo_summary, ("AS02", "head_assessment")), set())
+    mailer, store = MemoryMailer(), MemoryHistoryStore()
+    assert send_reminders(due, closed, plan, mailer, store) == [
+        ("tom.bradley@example.gov.uk", "failed")]
+    assert mailer.sent == []
+    assert send_reminders(due, CONFIG, plan, mailer, store) == [
+        ("tom.bradley@example.gov.uk", "sent")]
+    assert send_reminders(due, CONFIG, plan, mailer, store) == [
+        ("tom.bradley@example.gov.uk", "already_sent")]
+    assert len(mailer.sent) == 1 and not mailer.sent[0].get_body(("html",))

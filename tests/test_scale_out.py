@@ -28,8 +28,9 @@ from tests.test_server import _get, _wait
 
 BIN = Path(sys.executable).parent
 DFE = ROOT.parent / "shared" / "data" / "dfe"
-pytestmark = pytest.mark.skipif(not DFE.is_dir(), reason="../shared/data/dfe is not beside "
-                                "the project")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not DFE.is_dir(), reason="../shared/data/dfe is not beside "
+                                 "the project")]
 PART_SIZE = 20
 
 

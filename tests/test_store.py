@@ -67,7 +67,7 @@ def test_cycles_accumulate_and_reingest_replaces(make_store: Callable[[], Histor
     store.commit_cycle("999", "2024-10", recs([("A", "2024-10", 11.0)]), NO_REVISIONS, ["b.csv"])
     incoming = recs([("A", "2024-09", 12.0), ("A", "2024-10", 11.0)])
     revisions = find_revisions(store.history("999"), incoming)
-    assert revisions.to_dict("records") == [
+    assert revisions[REVISION_COLUMNS].to_dict("records") == [
         {"indicator": "A", "period": "2024-09", "old_value": 10.0, "new_value": 12.0}]
     store.commit_cycle("999", "2024-10", incoming, revisions, ["b.csv"])
     again = make_store()  # a fresh connection reads what was committed
@@ -118,19 +118,20 @@ def test_one_query_per_step_whatever_the_size(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
     from tasks import pipeline
-    from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS
+    from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
 
     store = SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
     statements: list[str] = []
     sa.event.listen(store.engine, "before_cursor_execute",
                     lambda conn, cursor, sql, *rest: statements.append(sql))
-    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS)
+    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
     assert inputs.records["indicator"].nunique() > 30 and len(inputs.records) > 1000
     store.commit_cycle("999", inputs.cycle, inputs.records, NO_REVISIONS, ["x.csv"])
     assert len(statements) <= 5, statements
     statements.clear()
     analysed = pipeline.compare_with_history(inputs, store)
-    assert [s.split()[0] for s in statements] == ["SELECT"]
+    # One for the history, one for the deep-dive register.
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT"]
     assert len(analysed.history) == len(inputs.records)
 
 

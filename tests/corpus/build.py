@@ -59,9 +59,12 @@ def history(code: str, values: list[float], end: str = "2024-10") -> str:
     return "".join(reversed(lines))
 
 
-# name: (files, expectation, optional sources.yaml)
+# name: (files, expectation, optional sources.yaml). An error about a whole file stops the
+# run; an error in one cell withholds that figure unless the run is strict (`stops`).
+FILE_LEVEL = {"05-wrong-authority", "08-missing-column", "10-corrupt-xlsx", "11-legacy-xls",
+              "17-wide-no-month-headers"}
 CASES: dict[str, tuple[dict[str, bytes], dict[str, Any], dict[str, Any] | None]] = {
-    "01-text-in-value": ({"mosaic.csv": csv(GOOD + "FD04,2024-10,n/a,,,999\r\n")},
+    "01-text-in-value": ({"mosaic.csv": csv(GOOD + "FD04,2024-10,see note,,,999\r\n")},
                          {"severity": "error", "row": 4, "column": "Value",
                           "message": "expected a number"}, None),
     "02-percent-over-100": ({"mosaic.csv": csv("FD01,2024-10,105%,,,999\r\n")},
@@ -143,7 +146,7 @@ CASES: dict[str, tuple[dict[str, bytes], dict[str, Any], dict[str, Any] | None]]
     "24-suppressed-marker-in-local-export": (
         {"mosaic.csv": csv(GOOD + "YJ03,2024-10,c,,,999\r\n")},
         {"severity": "warning", "row": 4, "column": "Value",
-         "message": "published as 'c'"}, None),
+         "message": "given as 'c'"}, None),
     "25-implausible-jump": (
         {"mosaic.csv": csv(history("CL01", [40.1, 40.6, 39.8, 40.3, 40.0, 40.4, 39.9, 40.2,
                                             52.0]))},
@@ -159,7 +162,21 @@ CASES: dict[str, tuple[dict[str, bytes], dict[str, Any], dict[str, Any] | None]]
                                  ["Notes: provisional figures", None, None, None]])},
         {"severity": "warning", "row": 5, "column": "Code",
          "message": "'Total' is not in the catalogue"}, WIDE_SOURCES),
+    "28-wide-not-available-markers": (
+        {"scorecard.xlsx": wide([["WF03", "Caseload", "n/a", 15.1], ["YJ03", "Custody", 3, "-"],
+                                 ["ED03", "Missing education", 21, None]])},
+        {"severity": "warning", "row": 5, "column": "D (Oct 24)",
+         "message": "YJ03 in October 2024 is given as '-' (not available)"}, WIDE_SOURCES),
 }
+
+
+def write_expectations() -> None:
+    """Only the expect.yaml files (the exports, workbooks included, left as committed)."""
+    for name, (files, expect, _) in CASES.items():
+        expect = {"file": next(iter(files)), "cycle": "2024-10", **expect}
+        if expect["severity"] == "error":
+            expect["stops"] = name in FILE_LEVEL
+        (HERE / name / "expect.yaml").write_text(yaml.safe_dump(expect, sort_keys=False))
 
 
 def main() -> None:
@@ -172,6 +189,8 @@ def main() -> None:
         for fname, data in files.items():
             (folder / "exports" / fname).write_bytes(data)
         expect = {"file": next(iter(files)), "cycle": "2024-10", **expect}
+        if expect["severity"] == "error":
+            expect["stops"] = name in FILE_LEVEL
         (folder / "expect.yaml").write_text(yaml.safe_dump(expect, sort_keys=False))
         if sources:
             (folder / "sources.yaml").write_text(yaml.safe_dump(sources, sort_keys=False))

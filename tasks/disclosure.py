@@ -1,0 +1,333 @@
+"""The one place that decides what each edition may publish, from the figures themselves.
+
+The restricted edition (officers, the board's private session) shows every figure. The
+public edition goes on the council's website, so nothing in it may let a reader work out a
+number of children between 1 and 5, as DfE's published statistics protect them:
+
+- a figure is *small* when the children it counts number 1 to 5: a count of 1 to 5; a
+  percentage or rate whose numerator is 1 to 5, or whose numerator is blank but follows
+  from its value and denominator (50% of 8 cases is 4 children);
+- a small figure is shown as `c`, and stands for every value it could hold: the counts 1
+  to 5, or the percentages or rates those counts give over its denominator;
+- every rule then runs over those ranges (`tasks.compare.analyse` with `bounds`): a
+  rating, direction, run of declines or breach that is the same whatever the hidden count
+  is published; any other is "not published", worded the same way every time;
+- SPC is not published for a chart window that holds a small figure (its average and
+  limits would give it away), nor a rank that rests on one; findings whose existence or
+  wording rests on a small figure (revisions, unusual changes, a value disagreeing with
+  its counts, agreeing duplicates) are left to the restricted edition, and the public
+  appendix says so.
+
+So the public edition is the same whatever value 1 to 5 a hidden figure holds
+(`tests/test_disclosure.py` proves it as a property). Templates never decide any of this:
+they print what `edition_results` leaves them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from tasks.breakdowns import BREAKDOWN, Breakdown, breakdown_for
+from tasks.compare import analyse
+from tasks.config import Config, Unit
+from tasks.deep_dives import DEEP_DIVE, DeepDive, DeepDiveEntry, DeepDiveResult, deep_dive_results
+from tasks.formatting import SUPPRESSED, Edition
+from tasks.periods import label
+from tasks.problems import DISAGREE, DUPLICATE, JUMP, RATIO, REVISION, Problem, Severity
+from tasks.results import (
+    ChartPoint,
+    IndicatorResult,
+    benchmark_result,
+    indicator_result,
+    spc_result,
+)
+from tasks.values import opt_float
+
+SMALL = range(1, 6)  # the counts of children that are never published
+CHILD_UNITS = (Unit.COUNT, Unit.PERCENT, Unit.RATE_PER_10K)
+PUBLIC_DQ_NOTE = ("Findings that would show, or rest on, figures about small numbers of "
+                  "children (revisions, unusual changes, a value disagreeing with its counts) "
+                  "are given in the restricted edition only.")
+
+
+def _per(unit: Unit) -> float:
+    return 100.0 if unit is Unit.PERCENT else 10_000.0
+
+
+def _known(x: float | None) -> bool:
+    return x is not None and not math.isnan(x)
+
+
+def _decimals(x: float) -> int:
+    """The decimal places a value was written to (50 -> 0, 33.3 -> 1), at most 7."""
+    for d in range(8):
+        if abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x)):
+            return d
+    return 7
+
+
+def children(unit: Unit, value: float | None, numerator: float | None = None,
+             denominator: float | None = None) -> tuple[float, float] | None:
+    """How many children a figure counts, as a range: the count itself, or a percentage's or
+    rate's numerator; when the export left the numerator blank, every count that the value,
+    as rounded in the export, could come from over its denominator (5% of 110 cases, written
+    to whole numbers, is 4.95 to 6.05 children). None when nothing can be counted."""
+    if not _known(value) or unit not in CHILD_UNITS:
+        return None
+    assert value is not None
+    if unit is Unit.COUNT:
+        return value, value
+    if _known(numerator):
+        assert numerator is not None
+        return numerator, numerator
+    if not _known(denominator) or denominator is None or denominator <= 0:
+        return None  # nothing to count: the paper never prints a denominator either
+    half = 0.5 * 10.0 ** -_decimals(value)
+    per = _per(unit)
+    return (value - half) * denominator / per, (value + half) * denominator / per
+
+
+def is_small(unit: Unit, value: float | None, numerator: float | None = None,
+             denominator: float | None = None) -> bool:
+    """Would the public edition hide this figure? When the children it counts could number
+    1 to 5, or a percentage is over 1 to 5 cases (as DfE suppresses a small denominator).
+    A count of 0 is published, as by DfE."""
+    if not _known(value) or unit not in CHILD_UNITS:
+        return False
+    if unit is Unit.PERCENT and denominator is not None and _known(denominator) \
+            and round(denominator) in SMALL:
+        return True
+    n = children(unit, value, numerator, denominator)
+    if n is None:
+        return False
+    lo, hi = max(min(SMALL), math.ceil(n[0] - 1e-9)), min(max(SMALL), math.floor(n[1] + 1e-9))
+    return lo <= hi
+
+
+def possible_values(unit: Unit, denominator: float | None) -> tuple[float, float]:
+    """Every value a small figure could hold, as far as a reader of the public edition can
+    tell: from 1 to 5 children over the figure's own denominator when it has one, widened by
+    half a unit each side for an export that rounds to whole numbers, and anything at all
+    for a percentage over 1 to 5 cases."""
+    if unit is Unit.COUNT:
+        return float(min(SMALL)), float(max(SMALL))
+    per, top = (100.0, 100.0) if unit is Unit.PERCENT else (10_000.0, math.inf)
+    if (not _known(denominator) or denominator is None or denominator <= 0
+            or (unit is Unit.PERCENT and round(denominator) in SMALL)):
+        return 0.0, top
+    return (max(0.0, per * min(SMALL) / denominator - 0.5),
+            min(top, per * max(SMALL) / denominator + 0.5))
+
+
+def hidden_bounds(history: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """(indicator, period, lo, hi) for every small figure in the history."""
+    units = {i.code: i.unit for i in config.indicators}
+    rows = []
+    for r in history.itertuples(index=False):
+        unit = units.get(str(r.indicator))
+        if unit is None:
+            continue
+        v, num, den = opt_float(r.value), opt_float(r.numerator), opt_float(r.denominator)
+        if is_small(unit, v, num, den):
+            lo, hi = possible_values(unit, den)
+            rows.append({"indicator": str(r.indicator), "period": str(r.period), "lo": lo,
+                         "hi": hi})
+    return pd.DataFrame(rows, columns=["indicator", "period", "lo", "hi"])
+
+
+@dataclass(frozen=True)
+class EditionResults:
+    """Everything an edition prints about the figures, already decided."""
+
+    edition: Edition
+    results: list[IndicatorResult]
+    problems: list[Problem]
+    any_withheld: bool  # some figure in the history is small and not published
+    # The deep-dive register with each action's impact (tasks.deep_dives); in the public
+    # edition only those on indicators with no small figure in their history.
+    deep_dives: list[DeepDiveResult] = field(default_factory=list)
+    # Each indicator's latest breakdown and what drove its change (tasks.breakdowns); in the
+    # public edition withheld whole (`withheld`) when any part, or the total, is small.
+    breakdowns: dict[str, Breakdown] = field(default_factory=dict)
+
+    @property
+    def public(self) -> bool:
+        return self.edition is Edition.PUBLIC
+
+
+def _chart(history: pd.DataFrame, code: str, period: str, periods: int,
+           hidden: set[tuple[str, str]]) -> tuple[ChartPoint, ...]:
+    from tasks.compare import series
+
+    return tuple(ChartPoint(p, None, True) if (code, p) in hidden else ChartPoint(p, v)
+                 for p, v, _ in series(history, code, period, periods))
+
+
+def edition_results(edition: Edition, config: Config, cycle: str, history: pd.DataFrame,
+                    analysis: pd.DataFrame, spc: pd.DataFrame, benchmarks: pd.DataFrame,
+                    problems: list[Problem], revisions: pd.DataFrame,
+                    register: list[DeepDive] | None = None,
+                    entries: dict[tuple[str, str], DeepDiveEntry] | None = None,
+                    parts: pd.DataFrame | None = None) -> EditionResults:
+    """The typed results an edition may print. `analysis`, `spc`, `benchmarks`, `problems`
+    and `revisions` are the full (restricted) ones; the public edition is derived here.
+
+    Deep dives: whether the rule fired, and every impact figure, rest on the indicator's
+    figures, so the public edition leaves out every deep dive on an indicator with a small
+    figure anywhere in its history (and always says that it does: saying so only when
+    something was left out would itself tell)."""
+    public = edition is Edition.PUBLIC
+    window = config.briefing.rules.chart_periods
+    bounds = hidden_bounds(history, config) if public else None
+    hidden = (set(zip(bounds["indicator"], bounds["period"], strict=True))
+              if bounds is not None else set())
+    frame = analyse(history, config, cycle, bounds) if public else analysis
+    spc_by_code = {str(r["code"]): r for _, r in spc.iterrows()}
+    bench_by_code = {str(r["code"]): r for _, r in benchmarks.iterrows()}
+    results = []
+    for _, row in frame.iterrows():
+        code, period = str(row["code"]), str(row["period"])
+        chart = _chart(history, code, period, window, hidden)
+        spc_withheld = any(p.withheld for p in chart)
+        s = (spc_result(spc_by_code[code])
+             if code in spc_by_code and not spc_withheld else None)
+        b = (benchmark_result(bench_by_code[code], rank_withheld=(code, period) in hidden)
+             if code in bench_by_code else None)
+        results.append(indicator_result(row, chart, s, spc_withheld, b))
+    shown = public_problems(problems, revisions, config, cycle, history, hidden) if public \
+        else list(problems)
+    touched = {c for c, _ in hidden}
+    spc_all = {str(c): spc_result(row) for c, row in spc_by_code.items()}
+    dives = [d for d in deep_dive_results(register or [], entries or {}, config, cycle, history,
+                                          dict(spc_all))
+             if d.indicator not in touched]
+    return EditionResults(edition, results, shown, bool(hidden), dives,
+                          _breakdowns(config, results, history, parts,
+                                      hidden if public else None))
+
+
+def _breakdowns(config: Config, results: list[IndicatorResult], history: pd.DataFrame,
+                parts: pd.DataFrame | None, hidden: set[tuple[str, str]] | None
+                ) -> dict[str, Breakdown]:
+    """Each indicator's breakdown at its current period. With `hidden` (the public
+    edition), one whose total or any part, now or in the period before, is small is
+    withheld whole: a part shown beside its total would give away a hidden one as the
+    total less the others, and a contribution would rest on it."""
+    if parts is None or parts.empty:
+        return {}
+    catalogue = config.by_code()
+    small = small_breakdowns(parts, history, config) if hidden is not None else set()
+    out = {}
+    for r in results:
+        ind = catalogue[r.code]
+        b = breakdown_for(ind, parts, history, r.period, r.previous_period)
+        if b is None:
+            continue
+        periods = {(r.code, r.period), (r.code, r.previous_period or r.period)}
+        if hidden is not None and periods & (small | hidden):
+            b = Breakdown(b.indicator, b.breakdown, b.period, None, (), (), None, (),
+                          withheld=True)
+        out[r.code] = b
+    return out
+
+
+def small_breakdowns(parts: pd.DataFrame, records: pd.DataFrame, config: Config
+                     ) -> set[tuple[str, str]]:
+    """(indicator, period) whose total or any part is about 1 to 5 children."""
+    units = {i.code: i.unit for i in config.indicators}
+    out: set[tuple[str, str]] = set()
+    for frame in (parts, records):
+        for r in frame.itertuples(index=False):
+            unit = units.get(str(r.indicator))
+            if unit is not None and is_small(unit, opt_float(r.value), opt_float(r.numerator),
+                                             opt_float(r.denominator)):
+                out.add((str(r.indicator), str(r.period)))
+    keys = set(zip(parts["indicator"].astype(str), parts["period"].astype(str), strict=True))
+    return out & keys
+
+
+def revision_problems(revisions: pd.DataFrame, cycle: str, config: Config | None = None,
+                      public: bool = False) -> list[Problem]:
+    """A finding for each past value revised since it was stored: old and new figures.
+
+    In the public edition a small figure is `c`; a revision between two small figures is
+    not listed (whether one happened at all rests on them), nor one whose other figure
+    lies within the range a small one could hold.
+    """
+    units = {i.code: i.unit for i in config.indicators} if config else {}
+    out = []
+    for r in revisions.itertuples(index=False):
+        old, new = opt_float(r.old_value), opt_float(r.new_value)
+        old_text, new_text = _n(old), _n(new)
+        unit = units.get(str(r.indicator))
+        if public and unit is not None:
+            small_old = is_small(unit, old, _get(r, "old_numerator"), _get(r, "old_denominator"))
+            small_new = is_small(unit, new, _get(r, "new_numerator"), _get(r, "new_denominator"))
+            if small_old and small_new:
+                continue
+            if small_old or small_new:
+                den = _get(r, "old_denominator" if small_old else "new_denominator")
+                lo, hi = possible_values(unit, den)
+                other = new if small_old else old
+                if other is not None and lo - 1e-9 <= other <= hi + 1e-9:
+                    continue
+                old_text = SUPPRESSED if small_old else old_text
+                new_text = SUPPRESSED if small_new else new_text
+        period = str(r.period)
+        out.append(Problem(
+            Severity.WARNING if period != cycle else Severity.INFO, "(history store)", None,
+            "value", f"{r.indicator} {label(period)} revised since it was last stored: "
+                     f"{old_text} -> {new_text}", str(r.indicator), period=period,
+            kind=REVISION))
+    return out
+
+
+def _get(row: object, name: str) -> float | None:
+    return opt_float(getattr(row, name, None))
+
+
+def _n(v: float | None) -> str:
+    return "blank" if v is None else f"{v:g}"
+
+
+def public_problems(problems: list[Problem], revisions: pd.DataFrame, config: Config,
+                    cycle: str, history: pd.DataFrame,
+                    hidden: set[tuple[str, str]]) -> list[Problem]:
+    """The data-quality findings the public edition may print."""
+    touched = {code for code, _ in hidden}
+    out = []
+    for found in problems:
+        p = source_finding_public(found, hidden)
+        if p is None:
+            continue
+        if p.kind == REVISION:
+            continue  # listed again below, as the public edition may show them
+        if p.kind == JUMP and p.indicator in touched:
+            continue  # what is "unusual" rests on every past figure, small ones included
+        if p.kind in (RATIO, DUPLICATE) and (p.small or (p.indicator, p.period) in hidden):
+            continue
+        if p.kind == BREAKDOWN and (p.small or (p.indicator, p.period) in hidden):
+            continue  # whether the parts add up rests on them
+        if p.kind == DEEP_DIVE and p.indicator in touched:
+            continue  # whether a deep dive is open rests on the indicator's figures
+        out.append(p)
+    out += revision_problems(revisions, cycle, config, public=True)
+    # Always said, never only when something was left out: that would itself tell.
+    out.append(Problem(Severity.INFO, "(public edition)", None, None, PUBLIC_DQ_NOTE))
+    return out
+
+
+def source_finding_public(p: Problem, hidden: set[tuple[str, str]]) -> Problem | None:
+    """A finding about the exports' cells as the public edition may give it, or None.
+
+    Two sources agreeing or disagreeing about a figure that could be about 1 to 5 children
+    (`small`, decided where the finding is made) is left out: whether they agree at all
+    rests on the figures. Any other finding with a `public` wording (a faulty cell, whose
+    numbers may be small; a disagreement) is given in that wording, naming the place but
+    not the cells' contents."""
+    if p.kind in (DUPLICATE, DISAGREE) and (p.small or (p.indicator, p.period) in hidden):
+        return None
+    return replace(p, message=p.public) if p.public is not None else p

@@ -1,0 +1,163 @@
+"""Breakdowns: parts that add up, and each part's contribution to the change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tasks import pipeline
+from tasks.breakdowns import (
+    BREAKDOWN,
+    Part,
+    breakdown_for,
+    check_breakdowns,
+    decompose,
+)
+from tasks.context import build_context
+from tasks.formatting import Edition
+from tasks.render import render_html
+from tasks.store import MemoryHistoryStore
+from tasks.summary import build_summary
+from tests.conftest import TODAY
+from tests.factories import make_config
+
+CONFIG = make_config([{"code": "P1", "unit": "percent"},
+                      {"code": "C1", "unit": "count", "polarity": "lower_is_better"}])
+IND = CONFIG.by_code()
+
+
+def _parts(rows: list[tuple[str, str, str, float | None, float | None, float | None]]
+           ) -> pd.DataFrame:
+    return pd.DataFrame([{"indicator": i, "period": p, "breakdown": "Team", "part": n,
+                          "value": v, "numerator": num, "denominator": den, "file": "t.csv",
+                          "row": k + 2}
+                         for k, (i, p, n, v, num, den) in enumerate(rows)])
+
+
+def _totals(rows: list[tuple[str, str, float, float | None, float | None]]) -> pd.DataFrame:
+    return pd.DataFrame([{"indicator": i, "period": p, "value": v, "numerator": n,
+                          "denominator": d} for i, p, v, n, d in rows])
+
+
+def test_contributions_sum_to_the_total_change_and_split_into_rate_and_size() -> None:
+    before = (Part("North", 50.0, 30, 60), Part("South", 25.0, 10, 40))
+    after = (Part("North", 40.0, 20, 50), Part("South", 30.0, 15, 50), Part("East", 50.0, 5, 10))
+    out = decompose(IND["P1"], after, before)
+    total_before, total_after = 100 * 40 / 100, 100 * 40 / 110
+    assert sum(c.total for c in out) == pytest.approx(total_after - total_before, abs=1e-12)
+    for c in out:
+        assert c.numerator_effect + c.size_effect == pytest.approx(c.total, abs=1e-12)
+    east = next(c for c in out if c.name == "East")  # new this period: all of it is its size
+    assert east.numerator_effect == 0.0 and east.size_effect == pytest.approx(50 * 10 / 110)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 60), st.integers(0, 40),
+                          st.integers(1, 60)), min_size=1, max_size=6))
+def test_contributions_always_sum_to_the_change(teams: list[tuple[int, int, int, int]]
+                                                ) -> None:
+    teams = [(min(n0, d0), d0, min(n1, d1), d1) for n0, d0, n1, d1 in teams]
+    before = tuple(Part(f"T{i}", None, n0, d0) for i, (n0, d0, _, _) in enumerate(teams))
+    after = tuple(Part(f"T{i}", None, n1, d1) for i, (_, _, n1, d1) in enumerate(teams))
+    change = (100 * sum(t[2] for t in teams) / sum(t[3] for t in teams)
+              - 100 * sum(t[0] for t in teams) / sum(t[1] for t in teams))
+    assert sum(c.total for c in decompose(IND["P1"], after, before)) == pytest.approx(
+        change, abs=1e-9)
+
+
+def test_counts_contribute_their_own_change() -> None:
+    out = decompose(IND["C1"], (Part("A", 7, None, None), Part("B", 3, None, None)),
+                    (Part("A", 4, None, None), Part("B", 5, None, None)))
+    assert [(c.name, c.total) for c in out] == [("A", 3.0), ("B", -2.0)]
+
+
+def test_totals_that_do_not_add_up_are_a_finding_and_are_not_decomposed() -> None:
+    parts = _parts([("P1", "2024-10", "North", 50.0, 30, 60),
+                    ("P1", "2024-10", "South", 25.0, 10, 40),
+                    ("C1", "2024-10", "A", 7, None, None), ("C1", "2024-10", "B", 3, None, None),
+                    ("P1", "2024-09", "North", 50.0, 30, 60),
+                    ("P1", "2024-09", "South", 25.0, 10, 40)])
+    totals = _totals([("P1", "2024-10", 41.0, 41, 100), ("C1", "2024-10", 11, None, None),
+                      ("P1", "2024-09", 40.0, 40, 100)])
+    found = check_breakdowns(parts, totals, CONFIG)
+    assert [(p.indicator, p.period, p.kind) for p in found] == [
+        ("C1", "2024-10", BREAKDOWN), ("P1", "2024-10", BREAKDOWN)]
+    assert "add up to 10, not the total 11" in found[0].message
+    assert "numerators add up to 40, not the total's 41" in found[1].message
+    b = breakdown_for(IND["P1"], parts, totals, "2024-10", "2024-09")
+    assert b is not None and b.contributions == () and len(b.parts) == 2
+    fixed = _totals([("P1", "2024-10", 40.0, 40, 100), ("P1", "2024-09", 40.0, 40, 100)])
+    assert check_breakdowns(parts[parts["indicator"] == "P1"], fixed, CONFIG) == []
+    b = breakdown_for(IND["P1"], parts, fixed, "2024-10", "2024-09")
+    assert b is not None and len(b.contributions) == 2 and b.change == 0.0
+
+
+def test_a_percentage_without_counts_cannot_be_checked() -> None:
+    parts = _parts([("P1", "2024-10", "North", 50.0, None, 60)])
+    found = check_breakdowns(parts, _totals([("P1", "2024-10", 50.0, 30, 60)]), CONFIG)
+    assert len(found) == 1 and "a part has no numerator" in found[0].message
+
+
+# --- the demo: read from the export, on the paper, in summary.json ----------------------------
+
+@pytest.fixture(scope="module")
+def demo_run() -> tuple[pipeline.Inputs, pipeline.Analysed]:
+    inputs = pipeline.validate_exports(Path("config"), Path("demo/exports"), "2024-10", today=TODAY)
+    return inputs, pipeline.compare_with_history(inputs, MemoryHistoryStore())
+
+
+def test_the_demo_export_carries_team_breakdowns_that_add_up(
+        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    inputs, _ = demo_run
+    assert set(inputs.breakdowns["indicator"]) == {"CL01", "CP02", "LA02"}
+    assert not [p for p in inputs.problems if p.kind == BREAKDOWN]
+    # Team rows are parts, never the indicator's figure.
+    assert inputs.records.set_index(["indicator", "period"]).loc[("CL01", "2024-10"),
+                                                                   "value"] == 52.0
+
+
+def _card(inputs: pipeline.Inputs, analysed: pipeline.Analysed, edition: Edition,
+          code: str) -> BeautifulSoup:
+    figures = pipeline.edition_figures(inputs, analysed, edition)
+    soup = BeautifulSoup(render_html(build_context(inputs.config, figures, inputs.cycle)),
+                         "html.parser")
+    card = soup.select_one(f"#exc-{code}")
+    assert card is not None
+    return card
+
+
+def test_the_paper_shows_each_exceptions_breakdown_and_what_drove_it(
+        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    inputs, analysed = demo_run
+    card = _card(inputs, analysed, Edition.PUBLIC, "CL01")
+    rows = [[c.get_text(strip=True) for c in tr.find_all(["th", "td"])]
+            for tr in card.select("table.breakdown tbody tr")]
+    assert rows == [["Leaving Care North", "58.6%", "54.5%", "+4.0 pts", "+2.3 pts", "+1.7 pts"],
+                    ["Leaving Care South", "42.9%", "44.4%", "−2.0 pts", "−0.7 pts", "−1.3 pts"]]
+    # LA02's East team has 4 children this month: the whole breakdown is restricted.
+    public = _card(inputs, analysed, Edition.PUBLIC, "LA02")
+    assert public.select_one("table.breakdown") is None
+    note = public.select_one(".breakdown-note")
+    assert note is not None and "not published" in note.get_text()
+    restricted = _card(inputs, analysed, Edition.RESTRICTED, "LA02")
+    assert "East" in restricted.select_one("table.breakdown").get_text()  # type: ignore[union-attr]
+
+
+def test_summary_has_breakdowns_per_indicator(
+        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    inputs, analysed = demo_run
+    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    summary = build_summary(inputs.config, figures.results, figures.problems, [],
+                            inputs.cycle, pd.Timestamp("2024-11-05T09:30").to_pydatetime(),
+                            analysed.revisions, figures.deep_dives, figures.breakdowns)
+    by_code = {i.code: i.breakdown for i in summary.indicators}
+    la02 = by_code["LA02"]
+    assert la02 is not None and la02.breakdown == "Team" and len(la02.parts) == 3
+    assert la02.change is not None
+    assert sum(c.contribution for c in la02.contributions) == pytest.approx(la02.change)
+    assert by_code["FD01"] is None

@@ -1,0 +1,175 @@
+"""`briefing init`: a config drafted from the exports themselves, that `briefing validate`
+passes or says exactly what is left to fill in, and that reads the same figures."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from flows.cli import main
+from tasks.config import load_config
+from tasks.draft import draft_config, leftovers
+from tasks.pipeline import validate_exports
+from tasks.sources import load_sources
+from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, TODAY
+from tests.own_exports import CYCLE, write_council
+from tests.test_published_layouts import absence_file
+
+
+def figures(config: Path, exports: Path, cycle: str, today: date = TODAY) -> pd.DataFrame:
+    inputs = validate_exports(config, exports, cycle, today=today)
+    return inputs.records.set_index(["indicator", "period"]).sort_index()
+
+
+@pytest.fixture(scope="module")
+def demo_draft(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("init") / "config"
+    draft_config(DEMO_EXPORTS, out)
+    return out
+
+
+def test_init_on_the_demo_gives_the_bundled_configs_figures(demo_draft: Path) -> None:
+    bundled = figures(DEMO_CONFIG, DEMO_EXPORTS, DEMO_CYCLE)
+    drafted = figures(demo_draft, DEMO_EXPORTS, DEMO_CYCLE)
+    both = sorted(set(load_config(demo_draft).by_code()) & set(load_config(DEMO_CONFIG)
+                                                              .by_code()))
+    assert len(both) == 33  # every indicator the bundled catalogue has
+    a = bundled.loc[bundled.index.get_level_values(0).isin(both)]
+    b = drafted.loc[drafted.index.get_level_values(0).isin(both)]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_the_demo_draft_detects_layouts_and_says_what_each_guess_rests_on(
+        demo_draft: Path) -> None:
+    sources = load_sources(demo_draft).sources
+    by_layout = {s.layout: s for s in sources}
+    assert set(by_layout) == {"long", "wide"}
+    wide, long = by_layout["wide"], by_layout["long"]
+    assert (wide.files, wide.sheet, wide.indicator_column, wide.title_column) == (  # type: ignore[union-attr]
+        "analyst_scorecard_*.xlsx", "Scorecard", "Code", "Indicator")
+    assert long.files == "mosaic_scorecard_*.csv"
+    inds = load_config(demo_draft).by_code()
+    assert inds["WF01"].title == "Social worker vacancy rate"
+    assert inds["WF01"].service_area == "Workforce" and inds["YJ03"].service_area == "Youth justice"
+    assert inds["WF01"].unit.value == "percent" and inds["YJ03"].unit.value == "count"
+    assert inds["WF03"].unit.value == "number" and inds["FD01"].frequency.value == "monthly"
+    text = (demo_draft / "indicators.yaml").read_text()
+    assert "unit: percent  # guessed: written with %, or Excel percentage cells" in text
+    assert "# TODO: higher_is_better or lower_is_better? The files do not say" in text
+
+
+def test_validate_passes_the_draft_and_lists_what_is_left(
+        demo_draft: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--config", str(demo_draft), "--exports",
+                 str(DEMO_EXPORTS)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    todo = [line for line in out if line.startswith("TODO: ")]
+    assert todo == leftovers(demo_draft) and len(todo) > 33
+    assert any("indicators.yaml, line" in t and "owner: todo_owner" in t for t in todo)
+    assert any("briefing.yaml" in t and "committee" in t for t in todo)
+    assert out[-1].endswith(f"{len(todo)} TODO(s) left in the config")
+
+
+def test_run_refuses_a_draft_until_the_todos_are_done(
+        demo_draft: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--config", str(demo_draft), "--exports", str(DEMO_EXPORTS),
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "is a draft with" in err and "TODO" in err and not (tmp_path / "out").exists()
+
+
+def test_init_on_a_councils_month_reads_its_targets_and_polarity(tmp_path: Path) -> None:
+    config, exports = write_council(tmp_path)
+    out = tmp_path / "draft"
+    _, notes = draft_config(exports, out)
+    inds = load_config(out).by_code()
+    assert set(inds) == {"FD01", "CL01", "WF03", "YJ03", "ED03", "FN01"}
+    assert (inds["FD01"].target, inds["FD01"].polarity.value) == (95, "higher_is_better")
+    assert (inds["CL01"].target, inds["CL01"].polarity.value) == (40, "lower_is_better")
+    assert (inds["WF03"].target, inds["WF03"].polarity.value) == (15, "lower_is_better")
+    assert inds["ED03"].polarity.value == "lower_is_better"  # the scorecard's arrow
+    assert inds["FN01"].unit.value == "money" and inds["CL01"].unit.value == "percent"
+    assert inds["FD01"].title == "Contacts decided in 1 day"
+    assert inds["CL01"].service_area == "Care leavers"
+    text = (out / "indicators.yaml").read_text()
+    assert "polarity: higher_is_better  # from the scorecard's 'Good is' column" in text
+    assert "target: 95.0  # from the scorecard's 'Target' column" in text
+    mosaic = next(s for s in load_sources(out).sources if s.layout == "long"
+                  and s.files == "mosaic_*.csv")
+    assert mosaic.columns == {"indicator": "Measure", "period": "Month",  # type: ignore[union-attr]
+                              "value": "Result", "numerator": "Num", "denominator": "Den"}
+    assert any("3 source(s), 6 indicator(s)" in n for n in notes)
+    # The same figures as the hand-written config; the #DIV/0! withheld by both.
+    nov = date(2024, 11, 1)
+    assert figures(out, exports, CYCLE, nov).equals(figures(config, exports, CYCLE, nov))
+
+
+def test_init_on_a_published_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    absence_file(exports / "outcomes_cin_absence_2022_to_2024.csv")
+    out = tmp_path / "draft"
+    draft_config(exports, out)
+    (source,) = load_sources(out).sources
+    assert source.layout == "dfe" and source.files == "outcomes_cin_absence_2022_to_2024.csv"
+    measures = {m.indicator: m for m in source.measures}  # type: ignore[union-attr]
+    pct = measures["PERSISTENT_ABSENCE_PERCENT"]
+    # The most common breakdown (the autumn term row tips it), and the years, not the term.
+    assert pct.where == {"social_care_group": "CLA", "time_identifier": "Academic year"}
+    assert load_config(out).by_code()["PUPILS"].frequency.value == "annual"
+    # What is left, the authority's code among them: with no code, there are no figures.
+    assert main(["validate", "--config", str(out), "--exports", str(exports)]) == 2
+    assert "TODO: the council's 3-digit DfE code" in capsys.readouterr().out
+    brf = out / "briefing.yaml"
+    brf.write_text(brf.read_text().replace("code: '000'  # TODO: the council's 3-digit DfE "
+                                           "code", "code: '998'"))
+    assert main(["validate", "--config", str(out), "--exports", str(exports)]) == 0
+    assert figures(out, exports, "2024").loc[("PERSISTENT_ABSENCE_PERCENT", "2024"),
+                                             "value"] == 23.9
+
+
+def test_init_does_not_overwrite_without_force(demo_draft: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "config"
+    shutil.copytree(demo_draft, out)
+    (out / "briefing.yaml").write_text("kept: true\n")
+    assert main(["init", "--exports", str(DEMO_EXPORTS), "--config", str(out)]) == 2
+    assert "exists; give --force" in capsys.readouterr().err
+    assert main(["init", "--exports", str(DEMO_EXPORTS), "--config", str(out),
+                 "--force"]) == 0
+    assert (out / "briefing.yaml").read_text() == "kept: true\n"  # never drafted over
+    assert yaml.safe_load((out / "sources.yaml").read_text())["sources"]
+
+
+def finish(draft: Path) -> None:
+    """What the analyst does with the TODOs, done crudely: every placeholder kept as it is,
+    the word TODO deleted."""
+    import re
+
+    for name in ("indicators.yaml", "owners.yaml", "briefing.yaml", "sources.yaml"):
+        path = draft / name
+        text = re.sub(r"\s*# TODO:.*", "", path.read_text())
+        path.write_text(text.replace("TODO: ", ""))
+
+
+@pytest.mark.slow
+def test_from_the_files_to_the_first_paper(demo_draft: Path, tmp_path: Path,
+                                           prefect_harness: None) -> None:
+    """README, "Bring your own exports": init, finish, validate, run."""
+    draft = tmp_path / "config"
+    shutil.copytree(demo_draft, draft)
+    finish(draft)
+    assert leftovers(draft) == []
+    assert main(["validate", "--config", str(draft), "--exports", str(DEMO_EXPORTS)]) == 0
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(draft), "--exports", str(DEMO_EXPORTS),
+                 "--out", str(out), "--cycle", DEMO_CYCLE]) == 0
+    folder = out / "999" / DEMO_CYCLE
+    assert (folder / "briefing.pdf").read_bytes().startswith(b"%PDF")
+    summary = yaml.safe_load((folder / "summary.json").read_text())
+    assert len(summary["indicators"]) == 33

@@ -1,0 +1,215 @@
+"""Every mistake in calling `briefing` or in its config: exit 2, one line on stderr naming
+what is wrong, no traceback, before Prefect's engine starts and before anything is written."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flows.cli import main
+from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, ROOT, TODAY, tree_digest
+
+REAL_DFE = ROOT.parent / "shared" / "data" / "dfe"
+
+
+def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run in process; return the one line on stderr after checking the exit code."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def run_args(out: Path, *extra: str, exports: Path = DEMO_EXPORTS,
+             config: Path = DEMO_CONFIG) -> list[str]:
+    return ["run", "--config", str(config), "--exports", str(exports), "--out", str(out),
+            *extra]
+
+
+@pytest.mark.parametrize("cycle", ["October", "2024-13", "2024-1", "24-10", "2024-Q5",
+                                   " 2024-10", "2024-10\n"])
+def test_a_bad_cycle(cycle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = usage_error(run_args(tmp_path / "out", "--cycle", cycle), capsys)
+    assert "--cycle must be a period such as 2024-10" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_exports_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = usage_error(run_args(tmp_path / "out", exports=tmp_path / "nope"), capsys)
+    assert line == f"Error: --exports {tmp_path / 'nope'}: no such folder"
+
+
+def test_an_empty_exports_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("nothing here")
+    line = usage_error(run_args(tmp_path / "out", exports=tmp_path / "empty"), capsys)
+    assert line.endswith("no .csv or .xlsx exports in this folder")
+    line = usage_error(["validate", "--config", str(DEMO_CONFIG), "--exports",
+                        str(tmp_path / "empty")], capsys)
+    assert line.endswith("no .csv or .xlsx exports in this folder")
+
+
+def test_exports_naming_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "one.csv"
+    f.write_text("indicator,period,value\n")
+    assert "not a folder" in usage_error(run_args(tmp_path / "out", exports=f), capsys)
+
+
+def test_out_naming_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "out.txt"
+    f.write_text("keep me")
+    line = usage_error(run_args(f), capsys)
+    assert line == f"Error: --out {f}: is a file, not a folder (give the folder outputs go in)"
+    assert "is a file, so the folder cannot be made" in usage_error(run_args(f / "sub"), capsys)
+    assert f.read_text() == "keep me"
+    assert "is a file" in usage_error(["demo", "--out", str(f)], capsys)
+
+
+def test_argparse_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "--edition" in usage_error(run_args(tmp_path, "--edition", "draft"), capsys)
+    assert "--config" in usage_error(["run", "--exports", str(DEMO_EXPORTS)], capsys)
+    assert "--frobnicate" in usage_error(["demo", "--frobnicate"], capsys)
+    assert "--part-size" in usage_error(["regional", "--part-size", "0"], capsys)
+
+
+def test_no_figures_for_the_cycle_names_the_latest(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    line = usage_error(run_args(tmp_path / "out", "--cycle", "2024-11"), capsys)
+    assert time.monotonic() - started < 20  # no engine was started
+    assert line.startswith("Error: no figures for 2024-11 (November 2024) in the exports: "
+                           "the latest with figures is 2024-10 (October 2024)")
+    assert "--allow-empty" in line
+    assert not (tmp_path / "out").exists()
+    line = usage_error(["validate", "--config", str(DEMO_CONFIG), "--exports",
+                        str(DEMO_EXPORTS), "--cycle", "2031-01"], capsys)
+    assert "the latest with figures is 2024-10" in line
+
+
+def test_allow_empty_lets_an_empty_cycle_be_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["validate", "--config", str(DEMO_CONFIG), "--exports", str(DEMO_EXPORTS),
+                 "--cycle", "2024-11", "--allow-empty"])
+    out = capsys.readouterr().out
+    assert code == 0 and "no figure for November 2024" in out
+
+
+def test_the_flow_refuses_an_empty_cycle_by_itself(tmp_path: Path) -> None:
+    """A deployment run does not pass the CLI: the validation step checks too."""
+    from tasks.pipeline import NoFiguresForCycle, validate_exports
+
+    with pytest.raises(NoFiguresForCycle, match="latest with figures is 2024-10"):
+        validate_exports(DEMO_CONFIG, DEMO_EXPORTS, "2024-12", allow_empty=False, today=TODAY)
+    assert validate_exports(DEMO_CONFIG, DEMO_EXPORTS, "2024-12", today=TODAY).cycle == "2024-12"
+
+
+@pytest.mark.skipif(not REAL_DFE.is_dir(), reason="DfE's published files are not here")
+@pytest.mark.parametrize(("code", "name"), [("3O2", "Barnet"), ("302", "Bar\rnet"),
+                                           ("3020", "Barnet")])
+def test_an_authority_whose_published_row_is_odd(code: str, name: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    exports = tmp_path / "dfe"
+    shutil.copytree(REAL_DFE, exports)
+    f = exports / "c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv"
+    text = f.read_text(encoding="utf-8-sig")
+    assert ",302,E09000003,Barnet," in text
+    f.write_text(text.replace(",302,E09000003,Barnet,", f",{code},E09000003,\"{name}\","),
+                 encoding="utf-8")
+    for wanted in ("Barnet", code) if code != "302" else ("302",):
+        line = usage_error(run_args(tmp_path / "out", "--authority", wanted, exports=exports,
+                                    config=ROOT / "config" / "dfe"), capsys)
+        assert "its row in the published files" in line and "3-digit DfE code" in line
+    assert not (tmp_path / "out").exists()
+
+
+def broken_config(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    cfg = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, cfg, ignore=shutil.ignore_patterns("dfe"))
+    text = (cfg / file).read_text()
+    assert old in text
+    (cfg / file).write_text(text.replace(old, new, 1))
+    return cfg
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expect"), [
+    ("owners.yaml", "name: Tom Bradley", 'name: "Tom\\r\\nBcc: x@evil.example"',
+     "line break (U+000D)"),
+    ("owners.yaml", "name: Tom Bradley", 'name: "Tom\\u0007Bradley"', "control character"),
+    ("owners.yaml", "tom.bradley@example.gov.uk", '"tom.bradley@example.gov.uk,x@evil.example"',
+     "',' and ';' are not allowed"),
+    ("owners.yaml", "tom.bradley@example.gov.uk", '"tom@example.gov.uk; x@evil.example"',
+     "',' and ';' are not allowed"),
+    ("owners.yaml", "tom.bradley@example.gov.uk", "tom.bradley@", "not a valid email address"),
+    ("briefing.yaml", "committee: ", 'committee: "Children\\nBcc: x@evil.example" #',
+     "line break"),
+    ("briefing.yaml", "subject_prefix: ", "subject_prefix: " + "x" * 200 + " #",
+     "at most 120"),
+])
+def test_config_text_that_would_reach_a_header(file: str, old: str, new: str, expect: str,
+                                               tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = broken_config(tmp_path, file, old, new)
+    out = tmp_path / "out"
+    line = usage_error(run_args(out, "--send", config=cfg), capsys)
+    assert f"{cfg / file}" in line and expect in line and " at " in line
+    assert "evil.example" not in line.split(":", 3)[-1].split("at ")[0]
+    assert tree_digest(out) == {}
+
+
+def test_a_bad_operators_variable_is_a_usage_error(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BRIEFING_OPERATORS", "ops@example.gov.uk;x@evil.example")
+    line = usage_error(run_args(tmp_path / "out"), capsys)
+    assert "BRIEFING_OPERATORS" in line and "';' are not allowed" in line
+
+
+def test_a_bad_store_url_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BRIEFING_STORE_URL", "nosuchdb://x/y")
+    assert "BRIEFING_STORE_URL" in usage_error(run_args(tmp_path / "out"), capsys)
+
+
+@pytest.mark.slow
+def test_the_installed_command_stops_before_the_engine(tmp_path: Path) -> None:
+    """As a person types it: one line, exit 2, in the time it takes to start Python."""
+    exe = Path(sys.executable).parent / "briefing"
+    started = time.monotonic()
+    done = subprocess.run([str(exe), *run_args(tmp_path / "out", "--cycle", "2024-13")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert time.monotonic() - started < 15
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("Error: --cycle must be") and done.stderr.count("\n") == 1
+
+
+def test_config_that_is_not_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, cfg, ignore=shutil.ignore_patterns("dfe"))
+    (cfg / "owners.yaml").write_bytes(b"head_cla:\n  name: Caf\xe9\n")
+    line = usage_error(run_args(tmp_path / "out", config=cfg), capsys)
+    assert "owners.yaml: not UTF-8 text" in line
+    (cfg / "owners.yaml").write_text("head_cla: [unclosed\n")
+    assert "owners.yaml: not valid YAML" in usage_error(run_args(tmp_path / "out", config=cfg),
+                                                        capsys)
+
+
+@pytest.mark.skipif(not REAL_DFE.is_dir(), reason="DfE's published files are not here")
+def test_regional_mistakes(capsys: pytest.CaptureFixture[str]) -> None:
+    line = usage_error(["regional", "--authority", "Barnet", "--authority", "Nowhere"], capsys)
+    assert "authority 'Nowhere' is not a DfE code or name" in line
+    assert "reporting year" in usage_error(["regional", "--cycle", "2024-10"], capsys)
+    assert "no such folder" in usage_error(["regional", "--exports", "/nonexistent"], capsys)
+
+
+def test_an_empty_authority(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "--authority is empty" in usage_error(run_args(tmp_path, "--authority", " "), capsys)
