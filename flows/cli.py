@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from flows import prefect_env
 
@@ -243,11 +243,19 @@ def check_usage(args: argparse.Namespace, settings: Settings) -> None:
     url = settings.secret("store_url")
     if url and url != "memory://":
         try:
-            make_url(url).get_dialect()
+            dialect = make_url(url).get_dialect()
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise UsageError(f"{STORE_URL_ENV} is not a database URL this can use "
                              f"({type(exc).__name__}); expected e.g. "
                              "postgresql+psycopg://user@host/history") from None
+        try:  # the driver the URL names (postgresql:// alone means psycopg2) is installed
+            dialect.import_dbapi()
+        except ImportError as exc:
+            raise UsageError(f"{STORE_URL_ENV} needs the database driver "
+                             f"{getattr(exc, 'name', None) or dialect.driver!r}, which is "
+                             "not installed; for PostgreSQL write postgresql+psycopg://"
+                             "user@host/history (the project's 'postgres' extra installs "
+                             "psycopg)") from None
 
 
 def exports_folder(folder: Path) -> None:
@@ -581,11 +589,47 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+class _ReaderMayLeave:
+    """Standard output whose reader may go away (`briefing schema | head`): what is left to
+    print goes nowhere, and the command carries on to the end. A run is never cut short,
+    half-written, because the console it reports to was closed; nor does a reader that
+    has seen enough cause a traceback."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def _gone(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
 def entry() -> None:
     """The installed `briefing` command."""
     global _INSTALLED_COMMAND
     _INSTALLED_COMMAND = True
-    sys.exit(main())
+    sys.stdout = _ReaderMayLeave(sys.stdout)
+    code = main()
+    sys.stdout.flush()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from tasks.files import FileRefused, one_line, open_regular, quote, refusal
+from tasks import yaml_text
+from tasks.files import FileRefused, one_line, quote, read_small
 from tasks.periods import is_period
 from tasks.problems import Problem, Severity
 
@@ -38,14 +39,8 @@ def read_commentary(exports_dir: Path) -> tuple[list[Commentary], list[Problem]]
     if not path.exists() and not path.is_symlink():
         return [], []
     try:
-        why = refusal(Path(exports_dir), path)
-        if why:
-            raise FileRefused(why)
-        with open_regular(path) as fh:
-            data = fh.read(MAX_COMMENTARY_BYTES + 1)
-        if len(data) > MAX_COMMENTARY_BYTES:
-            raise FileRefused(f"is larger than {MAX_COMMENTARY_BYTES // 1024} KiB; not read")
-        raw = yaml.safe_load(data.decode("utf-8", errors="replace")) or []
+        data = read_small(Path(exports_dir), path, MAX_COMMENTARY_BYTES)
+        raw = yaml_text.load(data.decode("utf-8", errors="replace")) or []
         items = TypeAdapter(list[Commentary]).validate_python(raw)
     except FileRefused as exc:
         return [], [Problem(Severity.ERROR, path.name, None, None, str(exc))]
@@ -53,9 +48,18 @@ def read_commentary(exports_dir: Path) -> tuple[list[Commentary], list[Problem]]
         return [], [Problem(Severity.ERROR, path.name, None, None,
                             f"not valid YAML: {one_line(exc)}")]
     except ValidationError as exc:
-        return [], [Problem(Severity.ERROR, path.name, None, ".".join(map(str, e["loc"])),
-                            e["msg"]) for e in exc.errors()]
-    problems = [Problem(Severity.ERROR, path.name, None, f"{i}.period",
+        return [], [Problem(Severity.ERROR, path.name, None, _place(e["loc"]), e["msg"])
+                    for e in exc.errors()]
+    problems = [Problem(Severity.ERROR, path.name, None, _place((i, "period")),
                         f"expected a period such as 2024-10, found {quote(c.period)}")
                 for i, c in enumerate(items) if not is_period(c.period)]
     return items, problems
+
+
+def _place(loc: tuple[int | str, ...]) -> str:
+    """Where in the file, as its author sees it: "entry 2, field date" (entries from 1)."""
+    if not loc:
+        return "the whole file (expected a list of entries, each starting '- indicator:')"
+    first, *rest = loc
+    entry = f"entry {first + 1}" if isinstance(first, int) else str(first)
+    return f"{entry}, field {'.'.join(map(str, rest))}" if rest else entry

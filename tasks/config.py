@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from tasks import yaml_text
 from tasks.periods import Frequency, is_period
 
 INDICATORS_FILE = "indicators.yaml"
@@ -267,7 +268,7 @@ def read_yaml(path: Path) -> Any:
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml_text.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
     except UnicodeDecodeError as exc:

@@ -47,7 +47,7 @@ from tasks.periods import (
     shift,
     short_label,
 )
-from tasks.problems import CONTESTED_TEXT, WITHHELD_TEXT, Problem, sort_problems
+from tasks.problems import CONTESTED_TEXT, WITHHELD_TEXT, Problem, in_yaml, sort_problems
 from tasks.results import (
     BenchmarkResult,
     Direction,
@@ -891,5 +891,5 @@ def _where(p: Problem) -> str:
     if p.row is not None:
         parts.append(f"row {p.row}")
     if p.column:
-        parts.append(f"column {p.column}")
+        parts.append(p.column if in_yaml(p.file) else f"column {p.column}")
     return ", ".join(parts)

@@ -38,9 +38,10 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from tasks import yaml_text
 from tasks.compare import EPS
 from tasks.config import Config, Indicator, Polarity
-from tasks.files import FileRefused, one_line, open_regular, quote, refusal
+from tasks.files import FileRefused, one_line, quote, read_small
 from tasks.formatting import fmt_value
 from tasks.periods import (
     Frequency,
@@ -165,14 +166,8 @@ def read_deep_dives(config_dir: Path, config: Config, cycle: str
         return Problem(Severity.ERROR, path.name, None, column, message, indicator)
 
     try:
-        why = refusal(Path(config_dir), path)
-        if why:
-            raise FileRefused(why)
-        with open_regular(path) as fh:
-            data = fh.read(MAX_DEEP_DIVES_BYTES + 1)
-        if len(data) > MAX_DEEP_DIVES_BYTES:
-            raise FileRefused(f"is larger than {MAX_DEEP_DIVES_BYTES // 1024} KiB; not read")
-        raw = yaml.load(data.decode("utf-8", errors="replace"), Loader=_TextDates) or []
+        data = read_small(Path(config_dir), path, MAX_DEEP_DIVES_BYTES)
+        raw = yaml_text.load(data.decode("utf-8", errors="replace")) or []
     except FileRefused as exc:
         return [], [error(None, str(exc))]
     except yaml.YAMLError as exc:
@@ -196,16 +191,6 @@ def _after(e: DeepDiveEntry, config: Config, cycle: str) -> bool:
             or frequency_of(e.opened) is not ind.frequency:
         return False
     return period_index(e.opened) > period_index(latest_of_kind(ind.frequency, cycle))
-
-
-class _TextDates(yaml.SafeLoader):
-    """YAML with dates left as text, for the models to read: PyYAML's own date reading
-    raises on an impossible date (2024-13-45) instead of saying which field is wrong."""
-
-
-_TextDates.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
 def _cross_check(items: list[DeepDiveEntry], config: Config, cycle: str,

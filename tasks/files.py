@@ -33,6 +33,10 @@ MAX_TABLE_CELLS = 4_000_000
 # Parts of a workbook that openpyxl reads whole (shared strings, styles): their unpacked size.
 MAX_WORKBOOK_PART_BYTES = 64 * 1024 * 1024
 QUOTE_LIMIT = 60
+# One physical line of a CSV. The csv module builds a whole row before anything can count
+# its cells, so one line of 30 million cells took about 4 GB before the cell limit could
+# refuse it: lines are bounded before csv sees them. No export's row comes near a MiB.
+MAX_LINE_CHARS = 1 << 20
 
 
 class FileRefused(Exception):
@@ -145,6 +149,20 @@ def open_regular(path: Path) -> Iterator[BinaryIO]:
         yield fh
 
 
+def read_small(folder: Path, path: Path, max_bytes: int) -> bytes:
+    """A small hand-written file of the folder (owners' commentary, the deep-dive register),
+    whole: refused by name if it is not a regular file inside the folder, or is larger than
+    `max_bytes`, so a link to a device or a huge file never reaches the YAML reader."""
+    why = refusal(folder, path)
+    if why:
+        raise FileRefused(why)
+    with open_regular(path) as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileRefused(f"is larger than {max_bytes // 1024} KiB; not read")
+    return data
+
+
 def csv_encoding(fh: BinaryIO, chunk: int = 1 << 20) -> str:
     """UTF-8 (with or without BOM) if the whole file decodes as such, else Windows-1252
     (Excel's "CSV" on Windows). Read in chunks, so a large file is never held whole."""
@@ -163,6 +181,18 @@ def csv_encoding(fh: BinaryIO, chunk: int = 1 << 20) -> str:
 def text_stream(fh: BinaryIO) -> TextIO:
     """The file as text for the csv module, decoded as `csv_encoding` finds."""
     return io.TextIOWrapper(fh, encoding=csv_encoding(fh), errors="replace", newline="")
+
+
+def bounded_lines(text: TextIO, limit: int = MAX_LINE_CHARS) -> Iterator[str]:
+    """The stream's lines for the csv module, each refused if over `limit` characters (its
+    line ending aside), so memory stays bounded whatever one line holds."""
+    n = 0
+    while line := text.readline(limit + 2):
+        n += 1
+        if len(line.rstrip("\r\n")) > limit:
+            raise FileRefused(f"line {n:,} is longer than {limit:,} characters (no export's "
+                              "row comes near that); stopped reading there")
+        yield line
 
 
 def check_workbook(fh: BinaryIO) -> None:

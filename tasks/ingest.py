@@ -30,6 +30,7 @@ from tasks.files import (
     Counter,
     FileRefused,
     Limits,
+    bounded_lines,
     check_workbook,
     one_line,
     open_regular,
@@ -151,7 +152,7 @@ def csv_rows(path: Path, limits: Limits | None = None) -> Iterator[Row]:
     counter = Counter(limits or Limits())
     with open_regular(path) as fh:
         text = text_stream(fh)
-        for n, rec in enumerate(csv.reader(text), start=1):
+        for n, rec in enumerate(csv.reader(bounded_lines(text)), start=1):
             counter.reached(n)
             cells = _trimmed([Cell(sys.intern(c.strip())) if len(c) < 16 else Cell(c.strip())
                               for c in rec])
@@ -556,7 +557,7 @@ def read_dfe_csv(path: Path, limits: Limits | None = None) -> pd.DataFrame:
     limits = limits or Limits()
     with open_regular(path) as fh:
         text = text_stream(fh)
-        header = next(csv.reader(text), [])
+        header = next(csv.reader(bounded_lines(text)), [])
         seen: dict[str, int] = {}
         for i, name in enumerate(h.strip() for h in header):
             if name in seen:

@@ -58,8 +58,14 @@ class Problem:
         if self.row is not None:
             where += f", row {self.row}"
         if self.column:
-            where += f", column '{self.column}'"
+            where += f", {self.column}" if in_yaml(self.file) else f", column '{self.column}'"
         return f"{self.severity.value.upper()}: {where}: {self.message}"
+
+
+def in_yaml(file: str) -> bool:
+    """A finding in a YAML file (commentary, the deep-dive register): its place is an entry
+    and a field ("entry 2 (CL01), field due"), not a spreadsheet column."""
+    return file.lower().endswith((".yaml", ".yml"))
 
 
 WITHHELD_TEXT = "withheld: error in the source"

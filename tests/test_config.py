@@ -57,6 +57,19 @@ def test_unknown_key_is_an_error_naming_file_and_field(tmp_path: Path) -> None:
     assert "indicators.yaml" in msg and "tolerence" in msg
 
 
+def test_an_impossible_date_names_the_file_and_field(tmp_path: Path) -> None:
+    """PyYAML reads `2024-11-31` as a date itself and raised a bare ValueError: a traceback
+    from `briefing validate`, with no file or field. The model reads it now."""
+    cfg = _copy(tmp_path)
+    text = (cfg / "briefing.yaml").read_text()
+    assert "meetings: [2024-11-28," in text
+    (cfg / "briefing.yaml").write_text(text.replace("meetings: [2024-11-28,",
+                                                    "meetings: [2024-11-31,"))
+    with pytest.raises(ConfigError) as exc:
+        load_config(cfg)
+    assert "briefing.yaml" in str(exc.value) and "at meetings.0:" in str(exc.value)
+
+
 def test_owner_not_in_owners_file(tmp_path: Path) -> None:
     cfg = _copy(tmp_path)
     text = (cfg / "indicators.yaml").read_text().replace("owner: head_cla", "owner: nobody", 1)

@@ -197,6 +197,36 @@ def test_cells_over_the_limit_stop_the_file(tmp_path: Path,
     assert "more than 1,000 cells" in one(got.problems, "wide.csv").message
 
 
+def test_one_endless_line_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """A single line of 3 million cells: the csv module would build the whole row (objects
+    for every cell) before the cell limit could count it. Refused at the line, in little
+    memory, naming the line; the other export is read as usual."""
+    folder = exports(tmp_path)
+    (folder / "endless.csv").write_text("indicator,period,value\n" + "1," * 3_000_000 + "\n")
+    tracemalloc.start()
+    got = read_exports(folder)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40 * 2**20, peak
+    p = one(got.problems, "endless.csv")
+    assert p.severity is Severity.ERROR and p.message.startswith(
+        "line 2 is longer than 1,048,576 characters"), p.message
+    assert set(got.records["file"]) == {"good.csv"}
+
+
+def test_bounded_lines_keep_line_endings_and_allow_exactly_the_limit() -> None:
+    import csv
+    import io
+
+    from tasks.files import FileRefused, bounded_lines
+
+    text = 'a,"two\r\nlines"\r\n' + "x" * 10 + "\r\n" + "y" * 10
+    rows = list(csv.reader(bounded_lines(io.StringIO(text, newline=""), limit=10)))
+    assert rows == [["a", "two\r\nlines"], ["x" * 10], ["y" * 10]]
+    with pytest.raises(FileRefused, match="line 3 is longer than 10 characters"):
+        list(bounded_lines(io.StringIO("a\nb\n" + "z" * 11 + "\n", newline=""), limit=10))
+
+
 def test_a_bad_limit_setting_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("BRIEFING_MAX_ROWS", "lots")

@@ -176,4 +176,18 @@ def test_bad_commentary_is_an_error_naming_the_field(tmp_path: Path) -> None:
     write(tmp_path, "commentary.yaml", "- indicator: FD01\n  period: 2024-10\n  author: A\n"
                                        "  date: not a date\n  text: hello\n")
     p = find(run(tmp_path), Severity.ERROR, "date")
-    assert (p.file, p.column) == ("commentary.yaml", "0.date")
+    assert (p.file, p.column) == ("commentary.yaml", "entry 1, field date")
+    assert p.as_line().startswith("ERROR: commentary.yaml, entry 1, field date: ")
+
+
+@pytest.mark.parametrize("bad", ["2024-13-45", "2024-02-30"])
+def test_an_impossible_date_in_commentary_names_the_entry_and_field(tmp_path: Path,
+                                                                   bad: str) -> None:
+    """PyYAML's own date reading raised a bare ValueError (a traceback, no file or field)."""
+    write(tmp_path, "x.csv", HEADER + "FD01,2024-10,95,,,999\n")
+    write(tmp_path, "commentary.yaml", "- indicator: FD01\n  period: 2024-10\n  author: A\n"
+                                       "  date: 2024-10-01\n  text: fine\n"
+                                       "- indicator: FD01\n  period: 2024-10\n  author: B\n"
+                                       f"  date: {bad}\n  text: hello\n")
+    p = find(run(tmp_path), Severity.ERROR, "date")
+    assert (p.file, p.column) == ("commentary.yaml", "entry 2, field date")

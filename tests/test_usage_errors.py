@@ -3,6 +3,7 @@ what is wrong, no traceback, before Prefect's engine starts and before anything 
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -180,6 +181,19 @@ def test_a_bad_store_url_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.Mo
     assert "BRIEFING_STORE_URL" in usage_error(run_args(tmp_path / "out"), capsys)
 
 
+def test_a_store_url_whose_driver_is_missing_is_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`postgresql://` alone means the psycopg2 driver, which is not installed: one line
+    saying what to write instead, not a ModuleNotFoundError traceback from the run."""
+    pytest.importorskip("psycopg")
+    assert importlib.util.find_spec("psycopg2") is None
+    monkeypatch.setenv("BRIEFING_STORE_URL", "postgresql://briefing@127.0.0.1/history")
+    line = usage_error(run_args(tmp_path / "out"), capsys)
+    assert "'psycopg2'" in line and "postgresql+psycopg://" in line
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_the_installed_command_stops_before_the_engine(tmp_path: Path) -> None:
     """As a person types it: one line, exit 2, in the time it takes to start Python."""
@@ -190,6 +204,20 @@ def test_the_installed_command_stops_before_the_engine(tmp_path: Path) -> None:
     assert time.monotonic() - started < 15
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("Error: --cycle must be") and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["schema"], ["--help"], ["calendar", "--year", "2025"]])
+def test_a_reader_that_leaves_early_is_no_error(argv: list[str]) -> None:
+    """`briefing schema | head`: the reader closes the pipe before the command writes. The
+    command ends as it would have (exit 0), with nothing on standard error."""
+    exe = Path(sys.executable).parent / "briefing"
+    with subprocess.Popen([str(exe), *argv], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # before the command has started: its first write must fail
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 0, err
+    assert err == ""
 
 
 def test_config_that_is_not_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
