@@ -27,6 +27,7 @@ from flows import prefect_env
 if TYPE_CHECKING:  # imported when used: `briefing --help` stays quick
     from tasks.files import Limits
     from tasks.settings import Settings
+    from tasks.summary import Summary
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "config"
@@ -417,11 +418,10 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
         print(result.message)
         return EXIT_OK
     summary = Summary.read(Path(result["summary"]))
-    dives = sum(1 for i in summary.indicators if i.deep_dive)
     folder = Path(result["folder"])
     print(f"Briefing for {summary.authority.name}, {result['cycle']}: "
           f"{summary.count(Rating.RED)} red, {summary.count(Rating.AMBER)} amber, "
-          f"{summary.count(Rating.GREEN)} green, {dives} deep dive(s), "
+          f"{summary.count(Rating.GREEN)} green, {deep_dive_words(summary)}, "
           f"{len(summary.data_quality)} data-quality finding(s)")
     # The papers this run wrote (with --edition, only that one: older files may lie beside).
     written = ["public", "restricted"] if args.edition == "both" else [args.edition]
@@ -515,6 +515,21 @@ def _calendar(args: argparse.Namespace) -> int:
         print(f"{c.cycle:<8} {day(c.run.date()):<16} {cols[0]:<16} {cols[1]:<16} "
               f"{cols[2]}{late}".rstrip())
     return EXIT_OK
+
+
+def deep_dive_words(summary: Summary) -> str:
+    """The rule firing this cycle and the register are different counts: an indicator may
+    meet the rule again while its deep dive is already open, and a deep dive stays open
+    after its figures recover. The console says both, as the paper's section 4 does."""
+    from tasks.deep_dives import Status
+
+    fired = sum(1 for i in summary.indicators if i.deep_dive)
+    still = [d for d in summary.deep_dives if d.status is not Status.CLOSED]
+    words = f"{fired} meeting the deep-dive rule"
+    if summary.deep_dives:
+        new = sum(1 for d in still if d.opened_this_cycle)
+        words += f", {len(still)} deep dive(s) open ({new} opened this cycle)"
+    return words
 
 
 def main(argv: list[str] | None = None) -> int:

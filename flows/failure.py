@@ -7,6 +7,7 @@ from `briefing.yaml` if that loads, and sends by SMTP when BRIEFING_SMTP_HOST is
 
 from __future__ import annotations
 
+import sys
 import traceback
 from collections.abc import Mapping
 from email.message import EmailMessage
@@ -63,7 +64,8 @@ def notify_operators(flow: Any, flow_run: Any, state: Any) -> None:
         try:
             to = operators(settings)
         except ValueError as exc:  # checked before a CLI run; a deployment may still differ
-            print(f"briefing: {exc}; the operators in briefing.yaml are told instead")
+            print(f"briefing: {exc}; the operators in briefing.yaml are told instead",
+                  file=sys.stderr)
             to = []
         sender = "briefing@localhost"
         try:
@@ -74,7 +76,7 @@ def notify_operators(flow: Any, flow_run: Any, state: Any) -> None:
                        if not allowed_address(a, list(cfg.briefing.mail.allowed_domains))]
             if refused:  # the same rule as every other message (tasks.notify)
                 print(f"briefing: no failure alert to {', '.join(refused)}: not in "
-                      "mail.allowed_domains")
+                      "mail.allowed_domains", file=sys.stderr)
                 to = [a for a in to if a not in refused]
         except Exception:  # the config may be what failed; the environment still works
             pass
@@ -91,7 +93,8 @@ def notify_operators(flow: Any, flow_run: Any, state: Any) -> None:
         if not mail_configured(settings):
             # Nowhere to send it; writing it into the outputs would break "a failed run
             # writes nothing". The failure is in Prefect's UI and logs.
-            print(f"briefing: run failed; no alert sent (no mail transport set): {error}")
+            print(f"briefing: run failed; no alert sent (no mail transport set): {error}",
+                  file=sys.stderr)
             return
         mailer_for(settings).send(msg)  # SMTP, or Microsoft 365 (BRIEFING_MAIL_TRANSPORT)
     except Exception:  # a failing alert must not hide the original failure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -43,6 +44,21 @@ def editions(choice: str) -> list[Edition]:
         return [Edition(choice)]
     except ValueError as exc:
         raise ValueError(f"edition must be both, public or restricted, not {choice!r}") from exc
+
+
+class _OutcomeNotCrash(logging.Filter):
+    """A run stopped by errors in its exports has an outcome to report, not a crash to
+    debug. Prefect logs a flow's exception with its traceback, printed above the errors
+    themselves; for this one the traceback is dropped and its one line kept. The run still
+    ends Failed (the operators are alerted), and the errors follow, one a line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], ValidationFailed):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("prefect.flow_runs").addFilter(_OutcomeNotCrash())
 
 
 PAUSE_ENV = "BRIEFING_PAUSE_BEFORE"

@@ -301,6 +301,26 @@ def test_summary_carries_the_register(demo_run: tuple[pipeline.Inputs, pipeline.
     assert by_code["CL01"].actions[0].impact is None and by_code["CL01"].age_cycles == 1
 
 
+def test_the_console_counts_the_rule_and_the_register_apart(
+        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    """The console said "5 deep dive(s)" (the rule firing) while 7 were open."""
+    from flows.cli import deep_dive_words
+
+    inputs, analysed = demo_run
+    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    summary = build_summary(inputs.config, figures.results, figures.problems, [],
+                            inputs.cycle, pd.Timestamp("2024-11-05T09:30").to_pydatetime(),
+                            analysed.revisions, figures.deep_dives)
+    fired = sum(1 for i in summary.indicators if i.deep_dive)
+    still = [d for d in summary.deep_dives if d.status is not Status.CLOSED]
+    new = [d for d in still if d.opened_this_cycle]
+    assert fired and still and new
+    assert deep_dive_words(summary) == (f"{fired} meeting the deep-dive rule, {len(still)} "
+                                        f"deep dive(s) open ({len(new)} opened this cycle)")
+    assert deep_dive_words(summary.model_copy(update={"deep_dives": []})) == (
+        f"{fired} meeting the deep-dive rule")
+
+
 def test_exception_charts_mark_the_actions(
         demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
     inputs, analysed = demo_run

@@ -76,7 +76,8 @@ def test_rerun_sends_nothing_again(demo_run: Path) -> None:
 
 
 def test_bad_exports_change_nothing(demo_run: Path, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+                                    capfd: pytest.CaptureFixture[str],
+                                    caplog: pytest.LogCaptureFixture) -> None:
     exports = tmp_path / "exports"
     shutil.copytree(Path(DEMO_CONFIG).parent / "demo" / "exports", exports)
     bad = exports / "mosaic_scorecard_2024-10.csv"
@@ -88,10 +89,16 @@ def test_bad_exports_change_nothing(demo_run: Path, tmp_path: Path,
     # figure: tests/test_corpus.py).
     code = main(["run", "--config", str(DEMO_CONFIG), "--exports", str(exports),
                  "--out", str(demo_run), "--cycle", "2024-10", "--strict"])
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err  # the file descriptor: Prefect's log lines too
     assert code == 1
     assert "ERROR: mosaic_scorecard_2024-10.csv, row 4, column 'Value'" in err
     assert "nothing was stored or written" in err
+    # An outcome, not a crash: Prefect's line that the run failed, without a traceback
+    # printed above the errors themselves.
+    (failed,) = [r for r in caplog.records
+                 if "Encountered exception during execution" in r.getMessage()]
+    assert "ValidationFailed" in failed.getMessage() and failed.exc_info is None
+    assert "Traceback" not in err, err
     assert tree_digest(demo_run) == before
 
 
