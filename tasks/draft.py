@@ -299,12 +299,33 @@ class Guess:
 
 
 def _unit(recs: pd.DataFrame, title: str) -> Guess:
+    """The unit, and what the guess rests on. A sign (% or £) decides only when at least
+    half of the indicator's figures carry it: one stray "12%" among counts is a slip to
+    check, named in the reason, not the unit."""
+    guess = _unit_from_figures(recs, title)
+    figures = recs["value"].notna()
+    for column, unit, sign in SIGNS:
+        marked = int((recs[column].fillna(False).astype(bool) & figures).sum())
+        if marked and guess.value != unit.value:
+            guess = Guess(guess.value, f"{guess.why}; but {marked} of {int(figures.sum())} "
+                                       f"figure(s) are written with {sign}: check them")
+    return guess
+
+
+SIGNS = (("money_sign", Unit.MONEY, "£"), ("percent_sign", Unit.PERCENT, "%"))
+SIGN_WHY = {"£": "written with £", "%": "written with %, or Excel percentage cells"}
+
+
+def _unit_from_figures(recs: pd.DataFrame, title: str) -> Guess:
     vals = recs["value"].dropna()
     t = title.lower()
-    if bool(recs["money_sign"].fillna(False).astype(bool).any()):
-        return Guess(Unit.MONEY.value, "written with £")
-    if bool(recs["percent_sign"].fillna(False).astype(bool).any()):
-        return Guess(Unit.PERCENT.value, "written with %, or Excel percentage cells")
+    figures = recs["value"].notna()
+    for column, unit, sign in SIGNS:
+        marked, total = int((recs[column].fillna(False).astype(bool) & figures).sum()), \
+            int(figures.sum())
+        if marked and 2 * marked >= total:
+            return Guess(unit.value, SIGN_WHY[sign] if marked == total
+                         else f"{SIGN_WHY[sign]} ({marked} of {total} figures)")
     both = recs.dropna(subset=["value", "numerator", "denominator"])
     both = both[both["denominator"] > 0]
     if len(both):

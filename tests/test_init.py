@@ -173,3 +173,24 @@ def test_from_the_files_to_the_first_paper(demo_draft: Path, tmp_path: Path,
     assert (folder / "briefing.pdf").read_bytes().startswith(b"%PDF")
     summary = yaml.safe_load((folder / "summary.json").read_text())
     assert len(summary["indicators"]) == 33
+
+
+def test_one_stray_percent_cell_does_not_make_counts_a_percentage(tmp_path: Path) -> None:
+    """A count written `12%` once, in slip, among eleven plain counts: the draft says count
+    and names the slip; when most figures carry the sign, the sign decides."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+    rows = [f"LA09,Looked-after children placed far away,{p},{10 + i}"
+            for i, p in enumerate(months)]
+    rows[4] = rows[4].rsplit(",", 1)[0] + ",14%"
+    rows += [f"LA10,Placement stability,{p},{60 + i}%" for i, p in enumerate(months)]
+    rows[-1] = rows[-1].removesuffix("%")  # one without its sign
+    (exports / "cms_2024-12.csv").write_text(
+        "indicator,title,period,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    draft_config(exports, tmp_path / "draft")
+    inds = load_config(tmp_path / "draft").by_code()
+    assert inds["LA09"].unit.value == "count" and inds["LA10"].unit.value == "percent"
+    text = (tmp_path / "draft" / "indicators.yaml").read_text()
+    assert "but 1 of 12 figure(s) are written with %: check them" in text
+    assert "written with %, or Excel percentage cells (11 of 12 figures)" in text
