@@ -1,10 +1,15 @@
 # The README's two commands: `make demo` (set up, then run the bundled demo) and `make test`.
-.PHONY: setup demo check test lint bench clean
+.PHONY: setup setup-demo demo check test lint bench clean
 
+# Everything: the project, the test tools, and the system packages both need.
 setup:
 	@bash scripts/setup.sh
 
-demo: setup
+# Only what the demo needs (WeasyPrint's libraries, fonts, the project itself).
+setup-demo:
+	@bash scripts/setup.sh demo
+
+demo: setup-demo
 	.venv/bin/briefing demo
 
 # While you work: lint, types and the fast tests (no server, browser, PostgreSQL or engine).
@@ -19,5 +24,7 @@ test: setup
 	.venv/bin/mypy
 	.venv/bin/python -m pytest
 
+# Everything written under outputs/ (every demo's papers and the history store), and caches.
 clean:
-	rm -rf outputs/999 outputs/history.sqlite .pytest_cache .mypy_cache .ruff_cache
+	find outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf .pytest_cache .mypy_cache .ruff_cache

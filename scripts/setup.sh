@@ -2,8 +2,18 @@
 # Set up everything the project needs on a fresh machine: the system libraries WeasyPrint
 # uses, and a virtual environment in .venv with the project and its pinned dependencies.
 # Safe to run again; it only installs what is missing.
+#
+#   scripts/setup.sh demo   what `briefing demo` needs: WeasyPrint's libraries, fonts, and
+#                           the project with its runtime dependencies (`make demo`)
+#   scripts/setup.sh        all that, and what the tests use: the dev tools, PostgreSQL,
+#                           pdftoppm, Chromium and the accessibility checker (`make test`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode="${1:-all}"
+case "$mode" in
+  demo|all) ;;
+  *) echo "setup: unknown mode '$mode' (expected demo, or nothing for everything)" >&2; exit 2 ;;
+esac
 
 need_apt=()
 # (grep without -q reads all input, so pipefail never sees a SIGPIPE from the producer)
@@ -13,12 +23,14 @@ have_lib "libpangoft2-1.0.so" || need_apt+=(libpangoft2-1.0-0)
 # HarfBuzz's subsetter makes PDF fonts ~1 s faster per briefing; WeasyPrint works without it.
 have_lib "libharfbuzz-subset.so" || need_apt+=(libharfbuzz-subset0)
 fc-list 2>/dev/null | grep -i "DejaVu Sans" >/dev/null || need_apt+=(fonts-dejavu-core)
-# For the tests: PDF pages to images (pdftoppm), and a browser for the accessibility checks.
-command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
-[ -x /usr/bin/chromium ] || need_apt+=(chromium)
-command -v node >/dev/null || need_apt+=(nodejs npm)
-# PostgreSQL behind the Prefect server and the history store, for the scale-out test.
-compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need_apt+=(postgresql postgresql-contrib)
+if [ "$mode" = all ]; then
+  # For the tests: PDF pages to images (pdftoppm), and a browser for the accessibility checks.
+  command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  command -v node >/dev/null || need_apt+=(nodejs npm)
+  # PostgreSQL behind the Prefect server and the history store, for the scale-out test.
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need_apt+=(postgresql postgresql-contrib)
+fi
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing system packages: ${need_apt[*]}"
@@ -49,20 +61,35 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $("$PY" --version)"
   "$PY" -m venv .venv
 fi
-stamp=.venv/.installed
+# One stamp per mode: everything ("all") includes the demo's part.
+if [ "$mode" = all ]; then
+  stamp=.venv/.installed-all target=".[dev]" check="prefect, weasyprint, pandas, aiosmtpd, psycopg"
+else
+  stamp=.venv/.installed-demo target="." check="prefect, weasyprint, pandas"
+fi
+[ "$mode" = demo ] && [ -f .venv/.installed-all ] && [ .venv/.installed-all -nt pyproject.toml ] \
+  && [ .venv/.installed-all -nt constraints.txt ] && stamp=.venv/.installed-all
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
-  echo "setup: installing the project and its dependencies into .venv (about a minute)"
+  if [ "$mode" = all ]; then
+    echo "setup: installing the project, its dependencies and the test tools into .venv (about a minute)"
+  else
+    echo "setup: installing the project and its dependencies into .venv (about a minute)"
+  fi
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
   # constraints.txt pins every package to the versions tested (pip freeze of a green run),
   # so a new release upstream cannot break a fresh install.
-  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import prefect, weasyprint, pandas, aiosmtpd, psycopg" \
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e "$target" 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import $check" \
     || { echo "setup: the install failed; see the messages above" >&2; exit 1; }
   touch "$stamp"
 fi
 # axe-core and a driver for the system Chromium, pinned in tools/a11y/package-lock.json.
-if command -v npm >/dev/null && [ ! -d tools/a11y/node_modules/axe-core ]; then
+if [ "$mode" = all ] && command -v npm >/dev/null && [ ! -d tools/a11y/node_modules/axe-core ]; then
   echo "setup: installing the accessibility checker (tools/a11y)"
   npm ci --prefix tools/a11y --no-audit --no-fund --loglevel=error >/dev/null
 fi
-echo "setup: ready (.venv/bin/briefing)"
+if [ "$mode" = demo ]; then
+  echo "setup: ready for the demo (.venv/bin/briefing); make test adds the test tools"
+else
+  echo "setup: ready (.venv/bin/briefing)"
+fi
