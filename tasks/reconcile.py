@@ -167,9 +167,8 @@ def _choose(grp: list[Any], unit: Unit | None, ranks: dict[str, int]
         return grp[0], [], None  # all blank: a gap, reported as one (tasks.validate)
     if len(known) == 1:
         return known[0], [], None  # a value beside blanks or markers: the value
-    ranked = sorted((_Rec(r, ranks.get(str(r.file), 0),
-                          int(_known(r.numerator)) + int(_known(r.denominator)),
-                          decimals_of(float(r.value))) for r in known),
+    ranked = sorted((_Rec(r, *_standing(r, ranks), decimals_of(float(r.value)))
+                     for r in known),
                     key=lambda x: x.rank, reverse=True)  # stable: file and row order kept
     top, rest = ranked[0], ranked[1:]
     small = unit is not None and any(
@@ -236,12 +235,16 @@ def contested(grp: list[Any], unit: Unit | None, ranks: dict[str, int]) -> bool:
         return not _small(unit, known[0])  # used beside blanks that carry the counts
     if len({str(r.file) for r in known}) == 1:
         return True  # one file giving two values is never settled (_choose)
-    ranked = sorted(known, key=lambda r: (ranks.get(str(r.file), 0),
-                                          int(_known(r.numerator)) + int(_known(r.denominator))),
-                    reverse=True)
-    rank = [(ranks.get(str(r.file), 0), int(_known(r.numerator)) + int(_known(r.denominator)))
-            for r in ranked[:2]]
-    return rank[0] == rank[1] or not _small(unit, ranked[0])
+    ranked = sorted(known, key=lambda r: _standing(r, ranks), reverse=True)
+    first, second = (_standing(r, ranks) for r in ranked[:2])
+    return first == second or not _small(unit, ranked[0])
+
+
+def _standing(r: Any, ranks: dict[str, int]) -> tuple[int, int]:
+    """What decides which record of a figure is used, whatever the values (the first two
+    parts of `_Rec.rank`; `_choose` and `contested` read it from here): its source's
+    priority, then how many of numerator and denominator it has."""
+    return ranks.get(str(r.file), 0), int(_known(r.numerator)) + int(_known(r.denominator))
 
 
 def _small(unit: Unit, r: Any) -> bool:
