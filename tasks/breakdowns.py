@@ -74,6 +74,8 @@ class Breakdown:
     change: float | None  # the total's change the contributions add up to
     contributions: tuple[Contribution, ...]  # empty when the parts do not add up
     withheld: bool = False  # public edition: it rests on figures about 1 to 5 children
+    # Why there are no contributions, as the paper words it after "the breakdown by team".
+    why_none: str = ""
 
 
 def _num(x: object) -> float | None:
@@ -138,6 +140,8 @@ def check_breakdowns(parts: pd.DataFrame, records: pd.DataFrame, config: Config,
         if ind is None:
             continue
         name, ps = parts_of(rows, str(code), str(period))
+        if _rates_alone(ind, ps):
+            continue  # nothing to check them by (breakdown_for says so in the paper)
         why = _adds_up(ind, ps, totals.get((str(code), str(period))))
         if why is not None:
             out.append(Problem(
@@ -197,15 +201,29 @@ def breakdown_for(ind: Indicator, parts: pd.DataFrame, records: pd.DataFrame, pe
                            if previous_period else ("", ()))
     totals = {str(r["period"]): r for _, r in records[records["indicator"] == ind.code]
               .iterrows()}
-    ok = (previous and prev_name == name
-          and _adds_up(ind, latest, totals.get(period)) is None
-          and _adds_up(ind, previous, totals.get(str(previous_period))) is None)
+    why_none = ""
+    if not previous or prev_name != name:
+        why_none = "has none for the period before to compare with"
+    elif _rates_alone(ind, latest) or _rates_alone(ind, previous):
+        why_none = ("gives rates without numerators and denominators (as a scorecard does), "
+                    "so how much each part contributed cannot be worked out")
+    elif (_adds_up(ind, latest, totals.get(period)) is not None
+          or _adds_up(ind, previous, totals.get(str(previous_period))) is not None):
+        why_none = "does not add up to the total (see Appendix A)"
+    ok = not why_none
     contributions = decompose(ind, latest, previous) if ok else ()
     change = None
     if ok and previous_period is not None:
         change = _total_change(ind, totals[period], totals[previous_period])
     return Breakdown(ind.code, name, period, previous_period if ok else None, latest,
-                     previous if ok else (), change, contributions)
+                     previous if ok else (), change, contributions, why_none=why_none)
+
+
+def _rates_alone(ind: Indicator, parts: tuple[Part, ...]) -> bool:
+    """A rate's parts with neither numerators nor denominators (a scorecard's sub-rows):
+    nothing to check them against the total by, and nothing to decompose."""
+    return ind.unit is not Unit.COUNT and all(
+        p.numerator is None and p.denominator is None for p in parts)
 
 
 def _total_change(ind: Indicator, now: pd.Series, before: pd.Series) -> float | None:

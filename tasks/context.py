@@ -603,8 +603,7 @@ def _breakdown_view(ind: Indicator, b: Breakdown | None) -> BreakdownView | None
             fmt_change(unit, c.size_effect, decimals=places) if c and is_rate else ""))
     note = "" if b.contributions else (
         f"Contributions to the change are not shown: the breakdown by {b.breakdown.lower()} "
-        "does not add up to the total, or there is none for the period before (see "
-        "Appendix A).")
+        f"{b.why_none or 'does not add up to the total (see Appendix A)'}.")
     return BreakdownView(caption, b.breakdown, rows, bool(b.contributions), is_rate,
                          fmt_change(unit, b.change, decimals=places)
                          if b.change is not None else "", note)

@@ -420,10 +420,16 @@ def long_records(table: Table, source: LongSource | None, problems: list[Problem
 
 def wide_records(table: Table, source: WideSource, problems: list[Problem],
                  headers: dict[str, dict[str, str]] | None = None,
-                 metadata: dict[str, Metadata] | None = None) -> pd.DataFrame:
+                 metadata: dict[str, Metadata] | None = None,
+                 parts: list[dict[str, object]] | None = None) -> pd.DataFrame:
     """A scorecard: indicator rows, month columns; title rows above, notes rows below; a
     row with a label and no figures heads a section. Its title, target and polarity columns,
-    where sources.yaml names them, go into `metadata`."""
+    where sources.yaml names them, go into `metadata`.
+
+    A row with a value in one of the source's `breakdowns` columns (its heading, "Team")
+    is a part of an indicator's figure, one per month: of the indicator in its code cell,
+    or, when that is blank, of the indicator of the rows above (sub-rows under a total).
+    It goes to `parts` (tasks.breakdowns), not among the records."""
     marks = markers(source.missing)
     rows = iter(table)
     found, first = find_header(
@@ -456,6 +462,15 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
             f"{source.name}); the header row has {_headings((header_row, header))}"))
         return _frame([])
     meta_cols = {k: texts.index(v.strip().lower()) for k, v in named.items() if k != "indicator"}
+    split_by = [(b, texts.index(b.strip().lower())) for b in source.breakdowns
+                if b.strip().lower() in texts]
+    missing_splits = [b for b in source.breakdowns if b.strip().lower() not in texts]
+    if missing_splits:
+        problems.append(Problem(
+            Severity.WARNING, table.name, header_row, None,
+            f"no column headed {', '.join(quote(b) for b in missing_splits)} (a breakdown "
+            f"named in sources.yaml, {source.name}); this file's rows are read as totals"))
+    meta_cols |= {f"breakdown {b}": i for b, i in split_by}
     by_period: dict[str, list[int]] = {}
     for i, p in periods.items():
         by_period.setdefault(p, []).append(i)
@@ -489,11 +504,27 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
             return f"{round(n * 100, 10):g}%"
         return c.text
 
+    last_code = ""
     for row_no, cells in rows:
         data_rows += 1
         code = text_at(cells, ind_col)
         # A blank month at the right-hand end is a blank cell too, not an absent one.
         values = {i: cells[i] if i < len(cells) else EMPTY for i in periods}
+        part = next(((b, cells[i].text) for b, i in split_by
+                     if i < len(cells) and cells[i].text), None)
+        if part is not None and any(c.text for c in values.values()):
+            owner = code or last_code
+            if not owner:
+                problems.append(cell_fault(
+                    table.name, row_no, header[ind_col].text or _letter(ind_col),
+                    f"a {part[0].lower()} row ({quote(part[1])}) with no indicator code, "
+                    "and no indicator above it to belong to", group="with a part of nothing"))
+                continue
+            _wide_parts(table.name, row_no, owner, part, values, periods, col_name, marks,
+                        problems, parts)
+            continue
+        if code:
+            last_code = code
         if not code or not any(c.text for c in values.values()):
             # A spacer, a note below the table, or a section heading: a row whose only
             # text is a short label that is not a code (the next indicators sit under it).
@@ -521,6 +552,26 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
     if data_rows == 0:
         problems.append(Problem(Severity.WARNING, table.name, None, None, "has no data rows"))
     return out.frame()
+
+
+def _wide_parts(file: str, row_no: int, code: str, part: tuple[str, str],
+                values: dict[int, Cell], periods: dict[int, str], col_name: dict[int, str],
+                marks: dict[str, str], problems: list[Problem],
+                parts: list[dict[str, object]] | None) -> None:
+    """One breakdown row of a scorecard: a part per month with a figure (no numerator or
+    denominator: a scorecard gives the rate alone). A bad cell withholds that part."""
+    for i, c in values.items():
+        if not c.text:
+            continue
+        number, _, _, err, _ = _number_cell(c, marks)
+        if err:
+            problems.append(cell_fault(file, row_no, col_name[i], err, code, periods[i],
+                                       "with a bad number"))
+            continue
+        if parts is not None and number is not None:
+            parts.append({"indicator": code, "period": periods[i], "breakdown": part[0],
+                          "part": part[1], "value": number, "numerator": None,
+                          "denominator": None, "file": file, "row": row_no})
 
 
 def _letter(index: int) -> str:
@@ -940,13 +991,14 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
                 table = (read_xlsx_table(path, sheet, limits) if is_xlsx
                          else read_csv_table(path, limits))
                 # A file's findings are kept only when the whole file could be read.
-                mine = Findings()
+                mine, its_parts = Findings(), list[dict[str, object]]()
                 if isinstance(source, WideSource):
-                    frame = wide_records(table, source, mine, headers, metadata)
+                    frame = wide_records(table, source, mine, headers, metadata, its_parts)
                 else:
-                    frame = long_records(table, source, mine, headers, parts)
+                    frame = long_records(table, source, mine, headers, its_parts)
                 problems.extend(mine.collapsed())
                 frames.append(frame)
+                parts.extend(its_parts)  # like its records: only from a file read whole
         except FileRefused as exc:
             problems.append(Problem(Severity.ERROR, path.name, None, None, str(exc)))
             continue

@@ -109,6 +109,9 @@ class WideSource(_Source):
     title_column: str | None = None
     target_column: str | None = None
     polarity_column: str | None = None
+    # Headings of breakdown columns: a row with a value in one is a part of an indicator
+    # (its own code, or the indicator of the rows above when its code cell is blank).
+    breakdowns: list[str] = Field(default_factory=list)
 
 
 class RowRef(_Strict):

@@ -161,3 +161,89 @@ def test_summary_has_breakdowns_per_indicator(
     assert la02.change is not None
     assert sum(c.contribution for c in la02.contributions) == pytest.approx(la02.change)
     assert by_code["FD01"] is None
+
+
+# --- breakdowns in a wide scorecard: a Team column, sub-rows under each total -------------------
+
+SCORECARD = """Children's services scorecard,,,,
+Code,Indicator,Team,Sep-24,Oct-24
+C1,Children on a plan,,10,12
+,,North,6,9
+,,South,4,3
+P1,Re-referrals,,40%,41%
+,,North,45%,50%
+,,South,35%,30%
+"""
+
+
+def _wide(tmp_path: Path, text: str = SCORECARD) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    from tasks.ingest import read_exports
+    from tasks.sources import Sources, WideSource
+
+    folder = tmp_path / "exports"
+    folder.mkdir(exist_ok=True)
+    (folder / "scorecard_2024-10.csv").write_text(text, encoding="utf-8")
+    sources = Sources(sources=[WideSource(name="scorecard", files="scorecard_*.csv",
+                                          layout="wide", indicator_column="Code",
+                                          title_column="Indicator", breakdowns=["Team"])])
+    got = read_exports(folder, sources)
+    return got.records, got.breakdowns, [p.as_line() for p in got.problems]
+
+
+def test_a_scorecards_sub_rows_are_parts_of_the_indicator_above(tmp_path: Path) -> None:
+    records, parts, problems = _wide(tmp_path)
+    assert not [p for p in problems if "Team" in p], problems  # not "column ignored"
+    assert sorted(zip(records["indicator"], records["period"], records["value"],
+                      strict=True)) == [("C1", "2024-09", 10.0), ("C1", "2024-10", 12.0),
+                                        ("P1", "2024-09", 40.0), ("P1", "2024-10", 41.0)]
+    got = sorted(zip(parts["indicator"], parts["period"], parts["part"], parts["value"],
+                     strict=True))
+    assert got[:4] == [("C1", "2024-09", "North", 6.0), ("C1", "2024-09", "South", 4.0),
+                       ("C1", "2024-10", "North", 9.0), ("C1", "2024-10", "South", 3.0)]
+    assert len(got) == 8 and set(parts["breakdown"]) == {"Team"}
+    # Counts add up and are decomposed; a scorecard's rates alone cannot be, and say why.
+    assert check_breakdowns(parts, records, CONFIG) == []
+    count = breakdown_for(IND["C1"], parts, records, "2024-10", "2024-09")
+    assert count is not None and count.change == 2.0
+    assert sum(c.total for c in count.contributions) == pytest.approx(2.0)
+    rate = breakdown_for(IND["P1"], parts, records, "2024-10", "2024-09")
+    assert rate is not None and rate.contributions == () and len(rate.parts) == 2
+    assert "rates without numerators and denominators" in rate.why_none
+
+
+def test_a_scorecard_breakdown_that_does_not_add_up_is_a_finding(tmp_path: Path) -> None:
+    records, parts, _ = _wide(tmp_path, SCORECARD.replace(",,South,4,3", ",,South,4,2"))
+    found = check_breakdowns(parts, records, CONFIG)
+    assert [(p.indicator, p.period) for p in found] == [("C1", "2024-10")]
+    assert "add up to 11, not the total 12" in found[0].message
+
+
+def test_a_part_with_nothing_above_it_and_a_bad_part_cell(tmp_path: Path) -> None:
+    text = SCORECARD.replace("Code,Indicator,Team,Sep-24,Oct-24\n",
+                             "Code,Indicator,Team,Sep-24,Oct-24\n,,East,1,2\n")
+    text = text.replace(",,North,6,9", ",,North,6,nine")
+    _, parts, problems = _wide(tmp_path, text)
+    assert any("row 3, column 'Code'" in p and "no indicator code" in p for p in problems)
+    assert any("row 5, column 'E (Oct 24)'" in p and "'nine'" in p for p in problems)
+    assert "East" not in set(parts["part"])
+    assert not ((parts["indicator"] == "C1") & (parts["part"] == "North")
+                & (parts["period"] == "2024-10")).any()
+
+
+def test_parts_of_a_file_refused_part_way_are_not_kept(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file stopped at the row limit after some parts were read: its records are dropped,
+    and so are its parts (nothing half-read is used)."""
+    from tasks.files import Limits
+    from tasks.ingest import read_exports
+    from tasks.sources import LongSource, Sources
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    rows = "".join(f"C1,2024-{m:02d},{10 + m},North\n" for m in range(1, 13))
+    (folder / "cms.csv").write_text("indicator,period,value,team\n" + rows)
+    sources = Sources(sources=[LongSource(name="cms", files="cms.csv", layout="long",
+                                          breakdowns=["team"])])
+    got = read_exports(folder, sources, limits=Limits(rows=5))
+    assert any("more than 5 rows" in p.message for p in got.problems)
+    assert got.records.empty and got.breakdowns.empty
