@@ -247,3 +247,16 @@ def test_parts_of_a_file_refused_part_way_are_not_kept(tmp_path: Path,
     got = read_exports(folder, sources, limits=Limits(rows=5))
     assert any("more than 5 rows" in p.message for p in got.problems)
     assert got.records.empty and got.breakdowns.empty
+
+
+def test_init_drafts_a_scorecards_breakdown_column(tmp_path: Path) -> None:
+    from tasks.draft import draft_config
+    from tasks.sources import WideSource, load_sources
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "scorecard_2024-10.csv").write_text(SCORECARD, encoding="utf-8")
+    draft_config(folder, tmp_path / "draft")
+    (wide,) = load_sources(tmp_path / "draft").sources
+    assert isinstance(wide, WideSource) and wide.breakdowns == ["Team"]
+    assert wide.indicator_column == "Code"
