@@ -130,6 +130,9 @@ class Analysed:
     # The same, without the figures only the public edition withholds (Inputs.contested);
     # None when there are none.
     public: Analysed | None = None
+    # Breakdowns: this cycle's parts over the stored ones (a figure's parts as this cycle
+    # gives them replace the stored), so the period before is there to compare with.
+    parts: pd.DataFrame = field(default_factory=empty_parts)
 
 
 @dataclass
@@ -253,17 +256,30 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     register, entries, dive_problems = update_register(store.deep_dives(authority), firing,
                                                        inputs.deep_dives, inputs.config,
                                                        inputs.cycle)
+    parts = merge_parts(inputs.breakdowns, store.parts(authority))
     analysed = replace(analysed, problems=analysed.problems + dive_problems,
                        register=register, register_entries=entries,
-                       opened=opened_now(register, inputs.config, inputs.cycle))
+                       opened=opened_now(register, inputs.config, inputs.cycle), parts=parts)
     if inputs.contested:
         left_out = set(inputs.withheld) | inputs.contested
         key = pd.MultiIndex.from_frame(inputs.records[["indicator", "period"]])
         public = _analyse(inputs, inputs.records[~key.isin(list(left_out))], stored, left_out)
         analysed.public = replace(public, problems=public.problems + dive_problems,
                                   register=register, register_entries=entries,
-                                  opened=analysed.opened)
+                                  opened=analysed.opened, parts=parts)
     return analysed
+
+
+def merge_parts(current: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """This cycle's parts, and the stored parts of every figure this cycle does not break
+    down itself."""
+    if stored.empty:
+        return current
+    if current.empty:
+        return stored
+    given = pd.MultiIndex.from_frame(current[["indicator", "period"]])
+    older = stored[~pd.MultiIndex.from_frame(stored[["indicator", "period"]]).isin(given)]
+    return pd.concat([current, older], ignore_index=True)
 
 
 def _analyse(inputs: Inputs, records: pd.DataFrame, stored: pd.DataFrame,
@@ -300,7 +316,7 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
         figures = edition_results(edition, inputs.config, inputs.cycle, public.history,
                                   public.analysis, public.spc, public.benchmarks,
                                   problems + public.problems, public.revisions,
-                                  register, entries, inputs.breakdowns)
+                                  register, entries, public.parts)
         notes = [Problem(Severity.WARNING, "(exports)", None, None,
                          f"{code} {label(period)}: not published in this edition: "
                          f"{CONTESTED_TEXT}", code, period=period)
@@ -311,7 +327,7 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
                               analysed.analysis, analysed.spc, analysed.benchmarks,
                               inputs.problems + analysed.problems, analysed.revisions,
                               analysed.register, analysed.register_entries,
-                              inputs.breakdowns)
+                              analysed.parts)
     return with_source_errors(figures, inputs.withheld)
 
 
@@ -377,7 +393,7 @@ def deep_dive_packs(inputs: Inputs, analysed: Analysed, ctx: BriefingContext | N
     out = {}
     for d in analysed.opened:
         pack = build_pack(inputs.config, d, ctx, analysed.history, spc.get(d.indicator),
-                          inputs.breakdowns, inputs.commentary)
+                          analysed.parts, inputs.commentary)
         # Attached to the message of the indicator's owner now (tasks.notify plans by it).
         owner = inputs.config.by_code()[d.indicator].owner
         out[pack_name(code, d.indicator, d.opened, "")] = (owner, render_pack(pack))
@@ -388,7 +404,8 @@ def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
                       store: HistoryStore, out_dir: Path) -> Path:
     """Store the cycle (one transaction), then rename the briefing files into place."""
     authority = inputs.config.briefing.authority.code
-    store.commit_cycle(authority, inputs.cycle, inputs.records, analysed.revisions, inputs.files)
+    store.commit_cycle(authority, inputs.cycle, inputs.records, analysed.revisions, inputs.files,
+                       inputs.breakdowns)
     store.save_deep_dives(authority, analysed.register)
     target = cycle_dir(out_dir, authority, inputs.cycle)
     for edition, paper in rendered.editions.items():

@@ -22,6 +22,7 @@ from typing import Protocol
 import pandas as pd
 import sqlalchemy as sa
 
+from tasks.breakdowns import PART_COLUMNS, empty_parts
 from tasks.deep_dives import DeepDive, Status
 from tasks.values import opt_float
 
@@ -50,9 +51,12 @@ class HistoryStore(Protocol):
     def history(self, authority: str) -> pd.DataFrame: ...
 
     def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
-                     revisions: pd.DataFrame, files: list[str]) -> None: ...
+                     revisions: pd.DataFrame, files: list[str],
+                     parts: pd.DataFrame | None = None) -> None: ...
 
     def revisions(self, authority: str) -> pd.DataFrame: ...
+
+    def parts(self, authority: str) -> pd.DataFrame: ...
 
     def deep_dives(self, authority: str) -> list[DeepDive]: ...
 
@@ -182,6 +186,34 @@ def find_revisions(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame
     return out.sort_values(["indicator", "period"]).reset_index(drop=True)
 
 
+def _parts_by_figure(parts: pd.DataFrame | None, cycle: str
+                     ) -> dict[tuple[str, str], list[dict[str, object]]]:
+    """A cycle's parts, grouped by the figure (indicator, period) they break down."""
+    out: dict[tuple[str, str], list[dict[str, object]]] = {}
+    if parts is None or parts.empty:
+        return out
+    for r in parts.itertuples(index=False):
+        out.setdefault((str(r.indicator), str(r.period)), []).append({
+            "indicator": str(r.indicator), "period": str(r.period),
+            "breakdown": str(r.breakdown), "part": str(r.part), "value": opt_float(r.value),
+            "numerator": opt_float(r.numerator), "denominator": opt_float(r.denominator),
+            "cycle": cycle})
+    return out
+
+
+def _parts_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Stored parts in the shape of tasks.breakdowns.PART_COLUMNS; `file` says which cycle
+    stored them, as a finding about them would."""
+    if not rows:
+        return empty_parts()
+    frame = pd.DataFrame([{**{c: r.get(c) for c in PART_COLUMNS},
+                           "file": f"(stored in {r['cycle']})", "row": None} for r in rows],
+                         columns=PART_COLUMNS)
+    for c in ("value", "numerator", "denominator"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    return frame
+
+
 def _empty_history() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("value", "numerator",
                                                                "denominator") else "object")
@@ -198,6 +230,7 @@ class MemoryHistoryStore:
         self._locks: dict[tuple[str, str], tuple[str, float]] = {}
         self._guard = threading.Lock()
         self._dives: dict[tuple[str, str, str], DeepDive] = {}
+        self._parts: dict[tuple[str, str, str], list[dict[str, object]]] = {}
 
     def history(self, authority: str) -> pd.DataFrame:
         rows = [{"indicator": k[1], "period": k[2], "value": v[0], "numerator": v[1],
@@ -208,7 +241,10 @@ class MemoryHistoryStore:
             {"value": "float64", "numerator": "float64", "denominator": "float64"})
 
     def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
-                     revisions: pd.DataFrame, files: list[str]) -> None:
+                     revisions: pd.DataFrame, files: list[str],
+                     parts: pd.DataFrame | None = None) -> None:
+        for key, rows in _parts_by_figure(parts, cycle).items():
+            self._parts[(authority, *key)] = rows
         for r in records.itertuples(index=False):
             self._obs[(authority, str(r.indicator), str(r.period))] = (
                 opt_float(r.value), opt_float(r.numerator), opt_float(r.denominator))
@@ -219,6 +255,10 @@ class MemoryHistoryStore:
 
     def revisions(self, authority: str) -> pd.DataFrame:
         return pd.DataFrame(self._revisions, columns=[*REVISION_COLUMNS, "cycle"])
+
+    def parts(self, authority: str) -> pd.DataFrame:
+        return _parts_frame([r for k, rows in sorted(self._parts.items()) if k[0] == authority
+                             for r in rows])
 
     def deep_dives(self, authority: str) -> list[DeepDive]:
         return [d for k, d in sorted(self._dives.items()) if k[0] == authority]
@@ -300,6 +340,22 @@ _deep_dives = sa.Table(
     sa.Column("closed", sa.String(10), nullable=True),
     sa.Column("updated_at", sa.String(32), nullable=False),
 )
+# Breakdowns (tasks.breakdowns): the parts of an indicator's figure in each period, so a
+# monthly export that gives only its own month's parts still has the month before's to
+# compare with, and a deep-dive pack shows them over time.
+_parts = sa.Table(
+    "breakdown_parts", _meta,
+    sa.Column("authority", sa.String(16), primary_key=True),
+    sa.Column("indicator", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("breakdown", sa.String(200), primary_key=True),
+    sa.Column("part", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("numerator", sa.Float, nullable=True),
+    sa.Column("denominator", sa.Float, nullable=True),
+    sa.Column("cycle", sa.String(7), nullable=False),
+    sa.Column("stored_at", sa.String(32), nullable=False),
+)
 _locks = sa.Table(
     "run_locks", _meta,
     sa.Column("authority", sa.String(16), primary_key=True),
@@ -365,8 +421,12 @@ class SqlHistoryStore:
         return frame
 
     def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
-                     revisions: pd.DataFrame, files: list[str]) -> None:
+                     revisions: pd.DataFrame, files: list[str],
+                     parts: pd.DataFrame | None = None) -> None:
         now = _now()
+        by_figure = _parts_by_figure(parts, cycle)
+        part_rows = [{"authority": authority, **r, "stored_at": now}
+                     for rows in by_figure.values() for r in rows]
         obs = [{"authority": authority, "indicator": str(r.indicator), "period": str(r.period),
                 "value": opt_float(r.value), "numerator": opt_float(r.numerator),
                 "denominator": opt_float(r.denominator), "cycle": cycle, "stored_at": now}
@@ -384,11 +444,28 @@ class SqlHistoryStore:
                 conn.execute(_observations.insert(), obs)
             if revs:
                 conn.execute(_revisions.insert(), revs)
+            if by_figure:  # a figure's parts as this cycle gives them replace the stored ones
+                conn.execute(_parts.delete().where(
+                    (_parts.c.authority == sa.bindparam("a"))
+                    & (_parts.c.indicator == sa.bindparam("i"))
+                    & (_parts.c.period == sa.bindparam("p"))),
+                    [{"a": authority, "i": i, "p": p} for i, p in by_figure])
+                conn.execute(_parts.insert(), part_rows)
             conn.execute(_cycles.delete().where((_cycles.c.authority == authority)
                                                 & (_cycles.c.cycle == cycle)))
             conn.execute(_cycles.insert(), [{"authority": authority, "cycle": cycle,
                                              "files": json.dumps(files), "records": len(obs),
                                              "stored_at": now}])
+
+    def parts(self, authority: str) -> pd.DataFrame:
+        q = (sa.select(_parts.c.indicator, _parts.c.period, _parts.c.breakdown, _parts.c.part,
+                       _parts.c.value, _parts.c.numerator, _parts.c.denominator,
+                       _parts.c.cycle)
+             .where(_parts.c.authority == authority)
+             .order_by(_parts.c.indicator, _parts.c.period, _parts.c.part))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return _parts_frame([dict(r._mapping) for r in rows])
 
     def revisions(self, authority: str) -> pd.DataFrame:
         q = (sa.select(_revisions.c.indicator, _revisions.c.period, _revisions.c.old_value,

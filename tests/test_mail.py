@@ -20,7 +20,9 @@ def smtp(host: str, port: int) -> SmtpMailer:
     return SmtpMailer(SmtpSettings.from_env({"BRIEFING_SMTP_HOST": host,
                                              "BRIEFING_SMTP_PORT": str(port),
                                              "BRIEFING_SMTP_SECURITY": "none",
-                                             "BRIEFING_SMTP_TIMEOUT": "5"}))
+                                             "BRIEFING_SMTP_TIMEOUT": "5",
+                                             # real retries, without 2 + 4 + 8 s of waiting
+                                             "BRIEFING_SMTP_BACKOFF": "0.05"}))
 
 
 def parse(raw: bytes) -> EmailMessage:

@@ -126,13 +126,16 @@ def test_one_query_per_step_whatever_the_size(tmp_path: Path) -> None:
                     lambda conn, cursor, sql, *rest: statements.append(sql))
     inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
     assert inputs.records["indicator"].nunique() > 30 and len(inputs.records) > 1000
-    store.commit_cycle("999", inputs.cycle, inputs.records, NO_REVISIONS, ["x.csv"])
-    assert len(statements) <= 5, statements
+    assert len(inputs.breakdowns) > 20
+    store.commit_cycle("999", inputs.cycle, inputs.records, NO_REVISIONS, ["x.csv"],
+                       inputs.breakdowns)
+    assert len(statements) <= 7, statements
     statements.clear()
     analysed = pipeline.compare_with_history(inputs, store)
-    # One for the history, one for the deep-dive register.
-    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT"]
+    # One for the history, one for the deep-dive register, one for the breakdowns.
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "SELECT"]
     assert len(analysed.history) == len(inputs.records)
+    assert len(analysed.parts) == len(inputs.breakdowns)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
@@ -160,3 +163,41 @@ def test_many_workers_opening_a_new_store_at_once(kind: str, tmp_path: Path,
         t.join()
     assert errors == []
     assert SqlHistoryStore(url).history("999").empty
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_breakdowns_are_kept_so_the_month_before_is_there_to_compare_with(
+        kind: str, tmp_path: Path) -> None:
+    """A monthly export gives only its own month's parts: the month before's come from the
+    store, and a figure's parts given again replace the stored ones (not added to them)."""
+    from tasks.breakdowns import breakdown_for
+    from tasks.pipeline import merge_parts
+    from tests.factories import make_config
+
+    store = (MemoryHistoryStore() if kind == "memory"
+             else SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}"))
+
+    def parts(period: str, north: float, south: float) -> pd.DataFrame:
+        return pd.DataFrame([{"indicator": "C1", "period": period, "breakdown": "Team",
+                              "part": n, "value": v, "numerator": None, "denominator": None,
+                              "file": f"cms_{period}.csv", "row": k + 2}
+                             for k, (n, v) in enumerate((("North", north), ("South", south)))])
+
+    store.commit_cycle("999", "2024-09", recs([("C1", "2024-09", 10.0)]), NO_REVISIONS,
+                       ["a.csv"], parts("2024-09", 7, 3))
+    store.commit_cycle("999", "2024-09", recs([("C1", "2024-09", 10.0)]), NO_REVISIONS,
+                       ["a.csv"], parts("2024-09", 6, 4))  # re-run: replaced
+    stored = store.parts("999")
+    assert sorted(zip(stored["part"], stored["value"], strict=True)) == [("North", 6.0),
+                                                                         ("South", 4.0)]
+    assert set(stored["file"]) == {"(stored in 2024-09)"}
+    now = parts("2024-10", 9, 3)
+    merged = merge_parts(now, stored)
+    totals = pd.DataFrame([{"indicator": "C1", "period": p, "value": v, "numerator": None,
+                            "denominator": None} for p, v in (("2024-09", 10.0),
+                                                              ("2024-10", 12.0))])
+    ind = make_config([{"code": "C1", "unit": "count"}]).by_code()["C1"]
+    b = breakdown_for(ind, merged, totals, "2024-10", "2024-09")
+    assert b is not None and b.change == 2.0
+    assert {c.name: c.total for c in b.contributions} == {"North": 3.0, "South": -1.0}
+    assert breakdown_for(ind, now, totals, "2024-10", "2024-09").contributions == ()  # type: ignore[union-attr]
