@@ -3,8 +3,8 @@ or Graph sendMail, against stand-ins on 127.0.0.1 that speak the real protocols
 (tests/m365_standins.py). Each path delivers the demo's messages exactly once through the
 faults Microsoft 365 gives: throttling (429, Retry-After), an expired token, 5xx, a
 temporary SMTP failure; and a lasting fault fails into the ledger for the next run. Each
-takes well under two seconds (the longest waits out a Retry-After of 1 s), so all run in
-`make check`."""
+takes well under two seconds (the longest waits out a Retry-After of 1 s), so they run in
+`make check`; the one that loads a Prefect Secret block needs the engine, and is slow."""
 
 from __future__ import annotations
 
@@ -143,8 +143,9 @@ def test_graph_5xx_that_lasts_fails_into_the_ledger_and_the_next_run_sends(
     assert Counter(to for s in g.sent for to in s.to) == expected(demo)
 
 
-def rsa_certificate(folder: Path) -> Path:
-    """An application certificate as a PEM file holding its key and certificate."""
+def rsa_certificate(folder: Path, pfx: bool = False) -> Path:
+    """An application certificate as a PEM file holding its key and certificate, or as a
+    PFX (PKCS #12) file, as Windows and Entra ID export it; both with a password."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -157,6 +158,15 @@ def rsa_certificate(folder: Path) -> Path:
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    if pfx:
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        path = folder / "app.pfx"
+        path.write_bytes(pkcs12.serialize_key_and_certificates(
+            b"scrutiny-briefing", key, cert, None,
+            serialization.BestAvailableEncryption(b"pw-not-leaked")))
+        (folder / "app-cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        return path
     path = folder / "app.pem"
     path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                        serialization.PrivateFormat.PKCS8,
@@ -165,12 +175,16 @@ def rsa_certificate(folder: Path) -> Path:
     return path
 
 
+@pytest.mark.parametrize("kind", ["pem", "pfx"])
 def test_graph_with_a_certificate_instead_of_a_secret(
-        demo: Demo, graph: tuple[str, Graph], cert: tuple[Path, Path], tmp_path: Path) -> None:
+        demo: Demo, graph: tuple[str, Graph], cert: tuple[Path, Path], tmp_path: Path,
+        kind: str) -> None:
     base, g = graph
     inputs, rendered = demo
-    app = rsa_certificate(tmp_path)
-    g.identity.certificate = app.read_bytes().split(b"-----END ENCRYPTED PRIVATE KEY-----")[1]
+    app = rsa_certificate(tmp_path, pfx=kind == "pfx")
+    g.identity.certificate = (
+        (tmp_path / "app-cert.pem").read_bytes() if kind == "pfx"
+        else app.read_bytes().split(b"-----END ENCRYPTED PRIVATE KEY-----")[1])
     env = graph_env(cert[0], base, BRIEFING_M365_CERTIFICATE=str(app),
                     BRIEFING_M365_CERTIFICATE_PASSWORD="pw-not-leaked")
     del env["BRIEFING_M365_CLIENT_SECRET"]
@@ -358,3 +372,25 @@ def test_throttling_waits_as_long_as_retry_after_says() -> None:
     wait = _retry_after(soon)
     assert wait is not None and 25 <= wait <= 30
     assert _retry_after(None) is None and _retry_after("soon") is None
+
+
+def test_the_client_secret_from_a_prefect_secret_block(
+        demo: Demo, graph: tuple[str, Graph], cert: tuple[Path, Path],
+        prefect_harness: None) -> None:
+    """A deployment keeps the client secret in a Prefect Secret block: named by
+    BRIEFING_M365_CLIENT_SECRET_BLOCK, loaded from the real Prefect API, and the messages go
+    once; a block that does not exist is one clear line naming the setting, not the secret."""
+    from prefect.blocks.system import Secret
+
+    base, g = graph
+    inputs, rendered = demo
+    Secret(value=SECRET).save("briefing-m365-secret", overwrite=True)
+    env = graph_env(cert[0], base, BRIEFING_M365_CLIENT_SECRET_BLOCK="briefing-m365-secret")
+    del env["BRIEFING_M365_CLIENT_SECRET"]
+    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer_from_env(env), False)
+    assert {d.status for d in out} == {"sent"}, out[0].error
+    assert len(g.sent) == 9 and len(g.identity.issued) == 1
+    with pytest.raises(MailConfigError) as exc:
+        mailer_from_env(env | {"BRIEFING_M365_CLIENT_SECRET_BLOCK": "no-such-block"})
+    assert "BRIEFING_M365_CLIENT_SECRET_BLOCK" in str(exc.value)
+    assert "'no-such-block'" in str(exc.value) and SECRET not in str(exc.value)
