@@ -6,7 +6,6 @@ like every other text in the paper. An exception without commentary is itself re
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +13,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from tasks import yaml_text
-from tasks.files import FileRefused, one_line, quote, read_small
+from tasks.files import FileRefused, one_line, quote, read_small, utf8_text
 from tasks.periods import is_period
 from tasks.problems import Problem, Severity
+from tasks.yaml_text import TextDate
 
 COMMENTARY_FILE = "commentary.yaml"
 
@@ -27,7 +27,7 @@ class Commentary(BaseModel):
     indicator: str
     period: str
     author: str
-    date: date
+    date: TextDate
     text: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
@@ -40,7 +40,7 @@ def read_commentary(exports_dir: Path) -> tuple[list[Commentary], list[Problem]]
         return [], []
     try:
         data = read_small(Path(exports_dir), path, MAX_COMMENTARY_BYTES)
-        raw = yaml_text.load(data.decode("utf-8", errors="replace")) or []
+        raw = yaml_text.load(utf8_text(data)) or []
         items = TypeAdapter(list[Commentary]).validate_python(raw)
     except FileRefused as exc:
         return [], [Problem(Severity.ERROR, path.name, None, None, str(exc))]

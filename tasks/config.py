@@ -6,8 +6,8 @@ become a default of 0. Secrets never live here; see `tasks.mail` for SMTP settin
 
 from __future__ import annotations
 
+import stat
 import unicodedata
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,6 +27,7 @@ from pydantic import (
 
 from tasks import yaml_text
 from tasks.periods import Frequency, is_period
+from tasks.yaml_text import TextDate
 
 INDICATORS_FILE = "indicators.yaml"
 OWNERS_FILE = "owners.yaml"
@@ -223,7 +224,7 @@ class Briefing(_Strict):
     publish_owner_names: bool = True
     rules: Rules = Rules()
     mail: Mail
-    meetings: list[date] = Field(default_factory=list)
+    meetings: list[TextDate] = Field(default_factory=list)
     papers: Papers = Papers()
     clerk: Recipient | None = None
 
@@ -259,14 +260,28 @@ class Config(_Strict):
         return {i.code: i for i in self.indicators}
 
 
+# indicators.yaml for two hundred indicators is about 50 KB.
+MAX_CONFIG_BYTES = 4 * 2**20
+
+
 class ConfigError(Exception):
     """A config file is missing or wrong; the message names the file and the field."""
 
 
 def read_yaml(path: Path) -> Any:
     """A config file's YAML; every way it can be unreadable is one ConfigError naming it."""
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise ConfigError(f"{path}: file not found")
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{path}: not a regular file (a folder, pipe, device or socket); "
+                          "expected a YAML file")
+    if st.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 2**20} MiB; a config "
+                          "file is a few pages of YAML")
     try:
         return yaml_text.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -278,13 +293,17 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
 
 
-def describe_validation_error(exc: ValidationError, path: Path) -> str:
-    """One line naming the file and each key at fault (never echoing the bad value whole)."""
+def describe_validation_error(exc: ValidationError, path: Path, shown: int = 10) -> str:
+    """One line naming the file and each key at fault (never echoing the bad value whole);
+    past `shown` problems, how many more, so a file of a thousand bad entries is still one
+    readable line."""
     parts = []
-    for err in exc.errors():
+    for err in exc.errors()[:shown]:
         loc = ".".join(str(p) for p in err["loc"])
-        parts.append(f"at {loc or '(top)'}: {err['msg'].removeprefix('Value error, ')}")
-    return f"{path}: {exc.error_count()} problem(s): " + "; ".join(parts)
+        parts.append(f"at {loc or '(top)'}: {err['msg'].removeprefix('Value error, ')[:200]}")
+    more = exc.error_count() - len(parts)
+    return (f"{path}: {exc.error_count()} problem(s): " + "; ".join(parts)
+            + (f"; and {more:,} more" if more > 0 else ""))
 
 
 def load_config(config_dir: Path) -> Config:

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from tasks import yaml_text
 from tasks.compare import EPS
 from tasks.config import Config, Indicator, Polarity
-from tasks.files import FileRefused, one_line, quote, read_small
+from tasks.files import FileRefused, one_line, quote, read_small, utf8_text
 from tasks.formatting import fmt_value
 from tasks.periods import (
     Frequency,
@@ -53,6 +53,7 @@ from tasks.periods import (
 )
 from tasks.problems import Problem, Severity
 from tasks.results import SpcResult
+from tasks.yaml_text import TextDate
 
 DEEP_DIVES_FILE = "deep_dives.yaml"
 MAX_DEEP_DIVES_BYTES = 1 << 20
@@ -83,8 +84,8 @@ class Action(BaseModel):
 
     description: Annotated[str, Field(min_length=1, max_length=500)]
     owner: str  # an id in owners.yaml
-    due: date
-    done: date | None = None  # its impact is measured from this date
+    due: TextDate
+    done: TextDate | None = None  # its impact is measured from this date
 
 
 class DeepDiveEntry(BaseModel):
@@ -96,7 +97,7 @@ class DeepDiveEntry(BaseModel):
     opened: str | None = None  # the cycle it opened; else the register's open one
     findings: Text | None = None
     actions: list[Action] = []
-    closed: date | None = None
+    closed: TextDate | None = None
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,8 @@ def read_deep_dives(config_dir: Path, config: Config, cycle: str
         return Problem(Severity.ERROR, path.name, None, column, message, indicator)
 
     try:
-        data = read_small(Path(config_dir), path, MAX_DEEP_DIVES_BYTES)
-        raw = yaml_text.load(data.decode("utf-8", errors="replace")) or []
+        data = read_small(Path(config_dir), path, MAX_DEEP_DIVES_BYTES, "config folder")
+        raw = yaml_text.load(utf8_text(data)) or []
     except FileRefused as exc:
         return [], [error(None, str(exc))]
     except yaml.YAMLError as exc:

@@ -112,7 +112,7 @@ _KINDS = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a character device
           stat.S_IFDIR: "a folder"}
 
 
-def refusal(folder: Path, path: Path) -> str | None:
+def refusal(folder: Path, path: Path, folder_name: str = "exports folder") -> str | None:
     """Why `path` (an entry of `folder`) must not be read, or None for a regular file inside.
 
     Decided from `lstat` and `stat` alone: nothing is opened.
@@ -124,7 +124,7 @@ def refusal(folder: Path, path: Path) -> str | None:
         except (OSError, RuntimeError):
             return "a link to nothing (its target does not exist); not read"
         if not target.is_relative_to(folder.resolve()):
-            return "a link to a file outside the exports folder; not read"
+            return f"a link to a file outside the {folder_name}; not read"
         st = os.stat(target)
     if stat.S_ISREG(st.st_mode):
         return None
@@ -149,11 +149,12 @@ def open_regular(path: Path) -> Iterator[BinaryIO]:
         yield fh
 
 
-def read_small(folder: Path, path: Path, max_bytes: int) -> bytes:
+def read_small(folder: Path, path: Path, max_bytes: int,
+               folder_name: str = "exports folder") -> bytes:
     """A small hand-written file of the folder (owners' commentary, the deep-dive register),
     whole: refused by name if it is not a regular file inside the folder, or is larger than
     `max_bytes`, so a link to a device or a huge file never reaches the YAML reader."""
-    why = refusal(folder, path)
+    why = refusal(folder, path, folder_name)
     if why:
         raise FileRefused(why)
     with open_regular(path) as fh:
@@ -161,6 +162,16 @@ def read_small(folder: Path, path: Path, max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         raise FileRefused(f"is larger than {max_bytes // 1024} KiB; not read")
     return data
+
+
+def utf8_text(data: bytes) -> str:
+    """A hand-written YAML file's text; anything but UTF-8 is refused naming the byte, as
+    a config file is, rather than printed in the paper as replacement characters."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(f"is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") \
+            from None
 
 
 def csv_encoding(fh: BinaryIO, chunk: int = 1 << 20) -> str:
