@@ -619,6 +619,8 @@ class _ReaderMayLeave:
         except BrokenPipeError:
             self._gone()
             return len(text)
+        except ValueError:  # closed under us (an interpreter shutting down)
+            return len(text)
 
     def flush(self) -> None:
         try:
@@ -641,9 +643,16 @@ def entry() -> None:
     """The installed `briefing` command."""
     global _INSTALLED_COMMAND
     _INSTALLED_COMMAND = True
-    sys.stdout = _ReaderMayLeave(sys.stdout)
-    code = main()
-    sys.stdout.flush()
+    # Standard output and error may each be a pipe whose reader leaves (`2>&1 | head`), or
+    # closed (`>&-`): the command carries on either way.
+    sys.stdout = _ReaderMayLeave(sys.stdout or open(os.devnull, "w"))  # noqa: SIM115
+    sys.stderr = _ReaderMayLeave(sys.stderr or open(os.devnull, "w"))  # noqa: SIM115
+    try:
+        code = main()
+        sys.stdout.flush()
+    except OSError as exc:  # a full disk or a bad descriptor behind standard output
+        os.write(2, f"Error: cannot write the output: {exc.strerror}\n".encode())
+        os._exit(EXIT_USAGE)
     sys.exit(code)
 
 

@@ -220,6 +220,35 @@ def test_a_reader_that_leaves_early_is_no_error(argv: list[str]) -> None:
     assert err == ""
 
 
+def test_both_streams_to_a_reader_that_leaves(tmp_path: Path) -> None:
+    """`briefing ... 2>&1 | head -1`: the log lines on standard error meet the closed pipe
+    too (Prefect's console handler ended the run with exit 1 there)."""
+    exe = Path(sys.executable).parent / "briefing"
+    bad = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, bad, ignore=shutil.ignore_patterns("dfe"))
+    (bad / "owners.yaml").write_text("- not a mapping\n")
+    with subprocess.Popen([str(exe), "validate", "--config", str(bad), "--exports",
+                           str(DEMO_EXPORTS)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT) as proc:
+        assert proc.stdout is not None
+        proc.stdout.close()
+        assert proc.wait(timeout=120) == 2  # the config error's own code, not a crash
+
+
+def test_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "briefing"
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(exe), "schema"], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert done.stderr == "Error: cannot write the output: No space left on device\n"
+    closed = subprocess.run(f"'{exe}' schema >&-", shell=True, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert (closed.returncode, closed.stderr) == (0, "")
+
+
 def test_config_that_is_not_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "config"
     shutil.copytree(DEMO_CONFIG, cfg, ignore=shutil.ignore_patterns("dfe"))
