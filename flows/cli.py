@@ -257,6 +257,56 @@ def check_usage(args: argparse.Namespace, settings: Settings) -> None:
                              "not installed; for PostgreSQL write postgresql+psycopg://"
                              "user@host/history (the project's 'postgres' extra installs "
                              "psycopg)") from None
+        if args.command in ("run", "demo", "regional"):
+            store_reachable(url, STORE_URL_ENV)
+    elif getattr(args, "out", None) is not None and args.command in ("run", "demo"):
+        store_reachable(f"sqlite:///{Path(args.out).resolve() / 'history.sqlite'}",
+                        f"--out {args.out}")
+
+
+def store_reachable(url: str, named_by: str) -> None:
+    """The history store can be used, checked before the engine starts: a run that could
+    only fail (or keep its history where it is lost) stops here, in one line, having
+    written nothing. A SQLite store must be a file named by an absolute path, and be a
+    database if it exists; any other database must answer."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        db = u.database or ""
+        if db in ("", ":memory:") or db.startswith("file::memory:"):
+            raise UsageError(f"{named_by}: {url!r} keeps the history in memory, lost when the "
+                             "run ends; give a file, sqlite:////absolute/path/history.sqlite "
+                             "(or memory:// on purpose, for a trial)")
+        path = Path(db)
+        if not path.is_absolute():
+            raise UsageError(f"{named_by}: the SQLite file {db!r} is a relative path (it "
+                             "would depend on the folder the run starts in); give "
+                             "sqlite:////absolute/path/history.sqlite")
+        if path.exists():
+            try:
+                with open(path, "rb") as fh:
+                    head = fh.read(16)
+            except OSError as exc:
+                raise UsageError(f"{named_by}: {path} cannot be read ({exc.strerror})") \
+                    from None
+            if head and head != b"SQLite format 3\x00":
+                raise UsageError(f"{named_by}: {path} is not a SQLite database (the history "
+                                 "store); move it aside or name another file")
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(u, pool_pre_ping=False)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # whatever the driver raises: said in one line
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
+        raise UsageError(f"{named_by}: the history store cannot be reached "
+                         f"({type(getattr(exc, 'orig', None) or exc).__name__}: {reason})") \
+            from None
+    finally:
+        engine.dispose()
 
 
 def exports_folder(folder: Path) -> None:

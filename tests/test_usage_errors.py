@@ -194,6 +194,37 @@ def test_a_store_url_whose_driver_is_missing_is_a_usage_error(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("url", "expect"), [
+    ("sqlite://", "keeps the history in memory"),
+    ("sqlite:///", "keeps the history in memory"),
+    ("sqlite:///relative/h.sqlite", "is a relative path"),
+    ("sqlite:////etc/passwd", "/etc/passwd is not a SQLite database"),
+    ("postgresql+psycopg://briefing@127.0.0.1:1/history", "cannot be reached"),
+])
+def test_a_store_that_cannot_keep_the_history_stops_before_the_engine(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        url: str, expect: str) -> None:
+    """Each of these failed only after the engine had started (four tracebacks), or ran
+    and lost the history (in memory) or kept it relative to wherever the run started."""
+    if url.startswith("postgresql"):
+        pytest.importorskip("psycopg")
+    monkeypatch.setenv("BRIEFING_STORE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    line = usage_error(run_args(tmp_path / "out"), capsys)
+    assert line.startswith("Error: BRIEFING_STORE_URL: ") and expect in line, line
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even the relative file
+
+
+def test_an_out_folder_whose_history_is_not_a_database(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "history.sqlite").write_text("not a database\n")
+    line = usage_error(run_args(out), capsys)
+    assert "history.sqlite is not a SQLite database" in line and line.startswith(
+        f"Error: --out {out}: ")
+
+
 @pytest.mark.slow
 def test_the_installed_command_stops_before_the_engine(tmp_path: Path) -> None:
     """As a person types it: one line, exit 2, in the time it takes to start Python."""
