@@ -376,8 +376,16 @@ def _init(args: argparse.Namespace, limits: Limits) -> int:
     from tasks.draft import draft_config
 
     exports_folder(Path(args.exports))
-    written, notes = draft_config(Path(args.exports), Path(args.config), force=args.force,
-                                  limits=limits)
+    target = Path(args.config)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--config {args.config}: not a folder (give the folder the drafts "
+                         "are to go in)")
+    try:
+        written, notes = draft_config(Path(args.exports), target, force=args.force,
+                                      limits=limits)
+    except OSError as exc:  # the drafts' folder cannot be made or written
+        raise UsageError(f"--config {args.config}: cannot write the drafts there "
+                         f"({exc.strerror})") from None
     for path in written:
         print(f"  wrote {path}")
     for note in notes:

@@ -177,6 +177,12 @@ def utf8_text(data: bytes) -> str:
 def csv_encoding(fh: BinaryIO, chunk: int = 1 << 20) -> str:
     """UTF-8 (with or without BOM) if the whole file decodes as such, else Windows-1252
     (Excel's "CSV" on Windows). Read in chunks, so a large file is never held whole."""
+    start = fh.read(4)
+    fh.seek(0)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (len(start) == 4 and (
+            (start[1::2] == b"\x00\x00" and start[0] and start[2])       # little-endian
+            or (start[0::2] == b"\x00\x00" and start[1] and start[3]))):  # big-endian
+        raise FileRefused("is UTF-16 text (Excel's \"Unicode text\"); save it as \"CSV UTF-8\"")
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         while block := fh.read(chunk):

@@ -152,13 +152,37 @@ def csv_rows(path: Path, limits: Limits | None = None) -> Iterator[Row]:
     counter = Counter(limits or Limits())
     with open_regular(path) as fh:
         text = text_stream(fh)
-        for n, rec in enumerate(csv.reader(bounded_lines(text)), start=1):
+        for n, rec in enumerate(strict_csv(bounded_lines(text)), start=1):
             counter.reached(n)
             cells = _trimmed([Cell(sys.intern(c.strip())) if len(c) < 16 else Cell(c.strip())
                               for c in rec])
             if cells:
                 counter.add(n, len(rec))
                 yield n, cells
+
+
+def strict_csv(lines: Iterator[str]) -> Iterator[list[str]]:
+    """CSV rows, quoting read strictly: a quote never closed would otherwise make the rest
+    of the file one cell (twenty indicators "not collected" from one stray `"`), and text
+    after a closing quote would be joined on silently. Either stops the file, naming the
+    line where the row began."""
+    reader = csv.reader(lines, strict=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            why = str(exc)
+            if "unexpected end of data" in why or "field larger than field limit" in why:
+                raise FileRefused(
+                    f"line {start:,}: a quote (\") opened in this row is never closed, so "
+                    "the rest of the file would be read as one cell; expected each quoted "
+                    "cell to end with a quote") from None
+            raise FileRefused(f"line {reader.line_num:,}: not valid CSV ({why}); expected "
+                              "a quoted cell to be followed by a comma or the end of the "
+                              "line") from None
 
 
 def read_csv_table(path: Path, limits: Limits | None = None) -> Table:

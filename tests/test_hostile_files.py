@@ -227,6 +227,36 @@ def test_bounded_lines_keep_line_endings_and_allow_exactly_the_limit() -> None:
         list(bounded_lines(io.StringIO("a\nb\n" + "z" * 11 + "\n", newline=""), limit=10))
 
 
+def test_a_quote_never_closed_stops_the_file_naming_its_line(tmp_path: Path) -> None:
+    """One stray `"` made the rest of the file one cell: twenty indicators reported "not
+    collected", and a paper made that way. Now the file stops, naming the row's line."""
+    folder = exports(tmp_path)
+    rows = "".join(f"FD0{i},2024-10,9{i}\n" for i in range(1, 8))
+    (folder / "quote.csv").write_text("indicator,period,value\n"
+                                      + rows.replace("FD03,2024-10,93", 'FD03,2024-10,"93'))
+    got = read_exports(folder)
+    p = one(got.problems, "quote.csv")
+    assert p.severity is Severity.ERROR and p.message.startswith(
+        'line 4: a quote (") opened in this row is never closed'), p.message
+    assert set(got.records["file"]) == {"good.csv"}
+    (folder / "quote.csv").write_text('indicator,period,value\nFD01,2024-10,"95"x\n')
+    p = one(read_exports(folder).problems, "quote.csv")
+    assert p.message.startswith("line 2: not valid CSV"), p.message
+    # A quoted cell over several lines is still one cell.
+    (folder / "quote.csv").write_text('indicator,period,value,note\n'
+                                      'FD02,2024-10,91,"two\nlines"\n')
+    got = read_exports(folder)
+    assert not [p for p in got.problems if p.file == "quote.csv"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_csv_is_refused_saying_how_to_save_it(tmp_path: Path, encoding: str) -> None:
+    folder = exports(tmp_path)
+    (folder / "unicode.csv").write_bytes(GOOD.encode(encoding))
+    p = one(read_exports(folder).problems, "unicode.csv")
+    assert p.message == 'is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8"'
+
+
 def test_a_bad_limit_setting_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("BRIEFING_MAX_ROWS", "lots")

@@ -280,6 +280,14 @@ def test_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     assert (closed.returncode, closed.stderr) == (0, "")
 
 
+def test_init_into_a_file_is_a_usage_error(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "afile").write_text("")
+    line = usage_error(["init", "--exports", str(DEMO_EXPORTS), "--config",
+                        str(tmp_path / "afile")], capsys)
+    assert "not a folder" in line
+
+
 def test_config_that_is_not_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "config"
     shutil.copytree(DEMO_CONFIG, cfg, ignore=shutil.ignore_patterns("dfe"))
