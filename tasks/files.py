@@ -32,6 +32,9 @@ DEFAULT_MAX_CELLS = 20_000_000
 MAX_TABLE_CELLS = 4_000_000
 # Parts of a workbook that openpyxl reads whole (shared strings, styles): their unpacked size.
 MAX_WORKBOOK_PART_BYTES = 64 * 1024 * 1024
+# A sheet is streamed, but one cell's text is held whole: a 1 MB workbook holding one cell of
+# 1.5 GB took 3 GB. A sheet of the 20,000,000 cells allowed unpacks to about 600 MB.
+MAX_WORKSHEET_BYTES = 768 * 1024 * 1024
 QUOTE_LIMIT = 60
 # One physical line of a CSV. The csv module builds a whole row before anything can count
 # its cells, so one line of 30 million cells took about 4 GB before the cell limit could
@@ -220,6 +223,11 @@ def check_workbook(fh: BinaryIO) -> None:
             for info in z.infolist():
                 name = info.filename.lower()
                 if name.startswith("xl/worksheets/"):
+                    if info.file_size > MAX_WORKSHEET_BYTES:
+                        raise FileRefused(
+                            f"has a sheet that unpacks to more than "
+                            f"{MAX_WORKSHEET_BYTES // 2**20} MiB ({quote(info.filename)}); "
+                            "not read")
                     continue
                 if info.file_size > MAX_WORKBOOK_PART_BYTES:
                     raise FileRefused(

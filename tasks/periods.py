@@ -21,9 +21,9 @@ class Frequency(StrEnum):
     ANNUAL = "annual"
 
 
-_MONTHLY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
-_QUARTERLY = re.compile(r"^(\d{4})-Q([1-4])\Z")
-_ANNUAL = re.compile(r"^(\d{4})\Z")
+_MONTHLY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z", re.ASCII)
+_QUARTERLY = re.compile(r"^(\d{4})-Q([1-4])\Z", re.ASCII)
+_ANNUAL = re.compile(r"^(\d{4})\Z", re.ASCII)
 _MONTHS = [
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -32,7 +32,16 @@ _MONTH_NUMBER = {m[:3].lower(): i for i, m in enumerate(_MONTHS, 1)} | {"sept": 
 PER_YEAR = {Frequency.MONTHLY: 12, Frequency.QUARTERLY: 4, Frequency.ANNUAL: 1}
 
 
+# Years a period may have: wide enough for any history, narrow enough that a typo (0000,
+# 9999) is refused rather than run off the calendar's ends when shifted.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 def frequency_of(period: str) -> Frequency:
+    if not FIRST_YEAR <= int(period[:4] if period[:4].isascii() and period[:4].isdigit()
+                             else 0) <= LAST_YEAR:
+        raise ValueError(f"not a period (YYYY-MM, YYYY-Qn or YYYY, years {FIRST_YEAR} to "
+                         f"{LAST_YEAR}): {period!r}")
     if _MONTHLY.match(period):
         return Frequency.MONTHLY
     if _QUARTERLY.match(period):
@@ -138,17 +147,17 @@ def parse_month(text: str) -> str | None:
     """
     t = text.strip()
     if _MONTHLY.match(t):
-        return t
-    m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00:00)?\Z", t)
+        return t if is_period(t) else None
+    m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00:00)?\Z", t, re.ASCII)
     if m:
         return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})\Z", t)
+    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})\Z", t, re.ASCII)
     if m:
         return _valid(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    m = re.match(r"^(\d{1,2})/(\d{4})\Z", t)
+    m = re.match(r"^(\d{1,2})/(\d{4})\Z", t, re.ASCII)
     if m:
         return _valid(int(m.group(2)), int(m.group(1)), 1)
-    m = re.match(r"^([A-Za-z]{3,9})[\s\-']*(\d{2}|\d{4})\Z", t)
+    m = re.match(r"^([A-Za-z]{3,9})[\s\-']*(\d{2}|\d{4})\Z", t, re.ASCII)
     if m:
         name = m.group(1).lower()
         month = _MONTH_NUMBER.get(name[:4] if name.startswith("sept") else name[:3])
@@ -161,6 +170,8 @@ def parse_month(text: str) -> str | None:
 
 
 def _valid(year: int, month: int, day: int) -> str | None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None
     try:
         datetime(year, month, day)
     except ValueError:

@@ -30,8 +30,8 @@ KINDS: dict[str, Frequency] = (
     | {f"calendar year q{q}": Frequency.QUARTERLY for q in range(1, 5)}
     | {f"financial year q{q}": Frequency.QUARTERLY for q in range(1, 5)}
     | {m: Frequency.MONTHLY for m in _MONTHS})
-_SIX = re.compile(r"^(\d{4})[/-]?(\d{2})\Z")
-_FOUR = re.compile(r"^(\d{4})\Z")
+_SIX = re.compile(r"^(\d{4})[/-]?(\d{2})\Z", re.ASCII)
+_FOUR = re.compile(r"^(\d{4})\Z", re.ASCII)
 
 
 class TimeIdentifierError(ValueError):

@@ -276,6 +276,22 @@ def test_a_workbook_that_unpacks_too_far_is_refused(tmp_path: Path) -> None:
     assert "unpacks to more than 64 MiB" in p.message
 
 
+def test_a_sheet_that_unpacks_too_far_is_refused(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet is streamed, but a cell's text is held whole (one 1.5 GB cell took 3 GB):
+    the sheet's unpacked size is bounded too. Tested at a limit of 1 MiB."""
+    from tasks import files
+
+    monkeypatch.setattr(files, "MAX_WORKSHEET_BYTES", 2**20)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "wide.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"<" + b"x" * (2 * 2**20))
+    p = one(read_exports(folder).problems, "wide.xlsx")
+    assert p.message == ("has a sheet that unpacks to more than 1 MiB "
+                         "('xl/worksheets/sheet1.xml'); not read")
+
+
 def test_many_identical_findings_are_one_line(tmp_path: Path) -> None:
     folder = exports(tmp_path)
     (folder / "typos.csv").write_text("indicator,period,value\n"

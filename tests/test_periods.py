@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tasks.ingest import parse_period
 from tasks.periods import (
     Frequency,
     end_month,
     frequency_of,
+    is_period,
     label,
     latest_of_kind,
     parse_month,
@@ -78,3 +80,12 @@ def test_the_latest_cycle_is_judged_on_the_day_given() -> None:
 
     assert validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=date(2024, 11, 5)).cycle == "2024-10"
     assert validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=date(2024, 9, 5)).cycle == "2024-09"
+
+
+@pytest.mark.parametrize("text", ["0000-10", "9999-12", "1899-12",
+                                  "\uff12\uff10\uff12\uff14-10", "\u0662\u0660\u0662\u0664",
+                                  "\uff12\uff10\uff12\uff14-Q1"])
+def test_a_period_has_ascii_digits_and_a_year_in_range(text: str) -> None:
+    """Python's `\\d` matches any script's digits, and year 0 or 9999 ran off the calendar
+    when shifted: a CSV row with such a period was dropped with no finding."""
+    assert not is_period(text) and parse_period(text) is None

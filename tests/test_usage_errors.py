@@ -39,7 +39,9 @@ def run_args(out: Path, *extra: str, exports: Path = DEMO_EXPORTS,
 
 
 @pytest.mark.parametrize("cycle", ["October", "2024-13", "2024-1", "24-10", "2024-Q5",
-                                   " 2024-10", "2024-10\n"])
+                                   " 2024-10", "2024-10\n", "0000-01", "9999-12",
+                                   "\uff12\uff10\uff12\uff14-10",  # full-width digits
+                                   "\u0662\u0660\u0662\u0664"])    # Arabic-Indic digits
 def test_a_bad_cycle(cycle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     line = usage_error(run_args(tmp_path / "out", "--cycle", cycle), capsys)
     assert "--cycle must be a period such as 2024-10" in line
