@@ -63,8 +63,9 @@ class Limits:
             raw = (given[name] or "").strip().replace(",", "").replace("_", "")
             if not raw:
                 return default
-            if not raw.isdigit() or int(raw) < 1:
-                raise ValueError(f"{name} must be a whole number of 1 or more, not {raw!r}")
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or int(raw) < 1:
+                raise ValueError(f"{name} must be a whole number from 1 to "
+                                 f"999,999,999,999, not {raw[:40]!r}")
             return int(raw)
 
         return cls(number(ROWS_ENV, DEFAULT_MAX_ROWS), number(CELLS_ENV, DEFAULT_MAX_CELLS))

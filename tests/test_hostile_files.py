@@ -257,13 +257,16 @@ def test_a_utf16_csv_is_refused_saying_how_to_save_it(tmp_path: Path, encoding: 
     assert p.message == 'is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8"'
 
 
+@pytest.mark.parametrize("value", ["lots", "0", "1" * 5000, "\uff11\uff10"])
 def test_a_bad_limit_setting_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("BRIEFING_MAX_ROWS", "lots")
+                                              capsys: pytest.CaptureFixture[str],
+                                              value: str) -> None:
+    monkeypatch.setenv("BRIEFING_MAX_ROWS", value)
     folder = exports(tmp_path)
     assert main(["validate", "--config", str(DEMO_CONFIG), "--exports", str(folder)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["Error: BRIEFING_MAX_ROWS must be a whole number of 1 or more, not 'lots'"]
+    assert err == ["Error: BRIEFING_MAX_ROWS must be a whole number from 1 to "
+                   f"999,999,999,999, not {value[:40]!r}"]
 
 
 def test_a_workbook_that_unpacks_too_far_is_refused(tmp_path: Path) -> None:
