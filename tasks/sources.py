@@ -184,8 +184,8 @@ def load_sources(config_dir: Path) -> Sources:
     from tasks.config import ConfigError, describe_validation_error, read_yaml
 
     path = Path(config_dir) / SOURCES_FILE
-    if not path.is_file():
-        return Sources()
+    if not path.exists() and not path.is_symlink():
+        return Sources()  # none at all: read_yaml says what is wrong with anything else
     try:
         return Sources.model_validate(read_yaml(path) or {})
     except ValidationError as exc:

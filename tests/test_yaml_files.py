@@ -111,6 +111,12 @@ def test_a_config_file_that_is_a_pipe_or_a_folder_says_so(tmp_path: Path) -> Non
     (cfg / "briefing.yaml").mkdir()
     with pytest.raises(ConfigError, match=r"briefing\.yaml: not a regular file"):
         load_config(cfg)
+    from tasks.sources import load_sources
+
+    (cfg / "sources.yaml").unlink()
+    (cfg / "sources.yaml").mkdir()  # was taken for "no sources.yaml", silently
+    with pytest.raises(ConfigError, match=r"sources\.yaml: not a regular file"):
+        load_sources(cfg)
 
 
 def test_a_thousand_bad_entries_are_still_one_readable_line(tmp_path: Path) -> None:
