@@ -865,7 +865,7 @@ def _deep_dive_view(config: Config, d: DeepDiveResult, as_of: date,
         elif a.done is not None:
             impact = "impact figures withheld in the public edition"
         else:
-            impact = "not yet put in place"
+            impact = "measured once it is done"  # beside "Done: Not yet"
         actions.append(ActionView(n, a.description, who(a.owner), _long_date(a.due),
                                   _long_date(a.done) if a.done else "",
                                   a.done is None and a.due < as_of
