@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
@@ -236,7 +237,11 @@ def _breakdowns(config: Config, results: list[IndicatorResult], history: pd.Data
 
 def small_breakdowns(parts: pd.DataFrame, records: pd.DataFrame, config: Config
                      ) -> set[tuple[str, str]]:
-    """(indicator, period) whose total or any part is about 1 to 5 children."""
+    """(indicator, period) whose breakdown the public edition must leave out whole: the
+    total or any part is about 1 to 5 children, or the parts shown do not account for the
+    whole total. A part left blank or marked `c`, or missing, is the total less the parts
+    shown: printing those (or how far they fall short) would give it away. So a breakdown
+    is published only when every part is there and they add up exactly, in children."""
     units = {i.code: i.unit for i in config.indicators}
     out: set[tuple[str, str]] = set()
     for frame in (parts, records):
@@ -246,7 +251,33 @@ def small_breakdowns(parts: pd.DataFrame, records: pd.DataFrame, config: Config
                                              opt_float(r.denominator)):
                 out.add((str(r.indicator), str(r.period)))
     keys = set(zip(parts["indicator"].astype(str), parts["period"].astype(str), strict=True))
+    totals = {(str(r.indicator), str(r.period)): r for r in records.itertuples(index=False)}
+    for key in keys - out:
+        unit = units.get(key[0])
+        if unit is not None and unit in CHILD_UNITS and not _accounted_for(
+                unit, parts[(parts["indicator"] == key[0]) & (parts["period"] == key[1])],
+                totals.get(key)):
+            out.add(key)
     return out & keys
+
+
+def _accounted_for(unit: Unit, rows: pd.DataFrame, total: Any) -> bool:
+    """Every part is there and they add up to the total exactly, in children: counts to the
+    count; a rate's numerators and denominators to the total's. A rate's parts with
+    neither (a scorecard's) count nobody a reader could subtract, so nothing is hidden by
+    difference; but a part without its value still is."""
+    if total is None or any(not _known(opt_float(v)) for v in rows["value"]):
+        return False
+    if unit is Unit.COUNT:
+        return abs(float(rows["value"].sum()) - (opt_float(total.value) or math.nan)) < 1e-6
+    columns = [c for c in ("numerator", "denominator")
+               if rows[c].notna().any() or _known(opt_float(getattr(total, c)))]
+    for c in columns:
+        want = opt_float(getattr(total, c))
+        if want is None or not _known(want) or rows[c].isna().any() \
+                or abs(float(rows[c].sum()) - want) >= 1e-6:
+            return False
+    return True
 
 
 def revision_problems(revisions: pd.DataFrame, cycle: str, config: Config | None = None,

@@ -100,6 +100,9 @@ class Scenario:
     # with an action put in place; "open" one for whichever deep dive the rule opened.
     # The control indicator K2 always has one with an action, whose impact is published.
     dive: str = ""
+    # The hidden figure is a team's (South's), left as `c` in the teams' export, while the
+    # total keeps its own figure: North is the total less it.
+    team_hidden: bool = False
 
     @property
     def unit(self) -> str:
@@ -128,7 +131,7 @@ def write_inputs(s: Scenario, v: int, folder: Path) -> tuple[Path, Path, MemoryH
     the earlier cycle's figures."""
     n = len(s.counts)
     counts = list(s.counts)
-    if not (s.vary_stored or s.after):
+    if not (s.vary_stored or s.after or s.team_hidden):
         counts[s.hidden_at] = v
     ind: dict[str, Any] = {"code": "K1", "title": "Children in the measure",
                            "unit": s.unit, "polarity": s.polarity, "target": s.target,
@@ -184,7 +187,12 @@ def write_inputs(s: Scenario, v: int, folder: Path) -> tuple[Path, Path, MemoryH
         period = shift(CYCLE, i - n + 1)
         teams += [f"K2,{period},North,80,40,50",
                   f"K2,{period},South,{100 * (40 + i % 3) / 50:g},{40 + i % 3},50"]
-        if c is not None:
+        if s.team_hidden and i == s.hidden_at and c is not None:
+            (_, _, d_n), (_, _, d_s) = team_split(s, c, i)
+            teams += [",".join(["K1", period, "North", *team_figure(s, c - v, d_n)]),
+                      ",".join(["K1", period, "South", "c", "", f"{d_s:g}"
+                                if s.kind != "count" else ""])]
+        elif c is not None:
             teams += [",".join(["K1", period, team, *team_figure(s, part, d)])
                       for team, part, d in team_split(s, c, i)]
     (exports / "teams.csv").write_text("\n".join(teams) + "\n", encoding="utf-8")
@@ -446,7 +454,12 @@ CASES = {"count with a target": COUNT_WITH_TARGET,
          "a deep dive with an action's impact on small numbers": replace(
              HIDDEN_IN_THE_MIDDLE, dive="opened"),
          "a red count broken down by team, a hidden figure earlier": replace(
-             HIDDEN_IN_THE_MIDDLE, target=10.0)}
+             HIDDEN_IN_THE_MIDDLE, target=10.0),
+         "a team's count left as c, the total shown": replace(
+             HIDDEN_IN_THE_MIDDLE, target=10.0, hidden_at=14, team_hidden=True),
+         "a team's percentage left as c, the total shown": replace(
+             PERCENT_SMALL_NUMERATOR, counts=series(30, 31, 29, 33, 35),
+             denominators=(100.0,) * 5, target=30.0, team_hidden=True)}
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -464,7 +477,9 @@ def test_named_cases_are_indistinguishable(name: str) -> None:
     # The workbook has no charts, nor the deep-dive register.
     if name not in ("hidden point in the middle of a chart",
                     "a deep dive with an action's impact on small numbers",
-                    "a red count broken down by team, a hidden figure earlier"):
+                    "a red count broken down by team, a hidden figure earlier",
+                    "a team's count left as c, the total shown",
+                    "a team's percentage left as c, the total shown"):
         sheets = {briefing_workbook(o.inputs.config, pipeline.edition_figures(
             o.inputs, o.analysed, Edition.RESTRICTED), CYCLE, GENERATED) for o in outs}
         assert len(sheets) > 1, "the restricted workbook should show the figure"
