@@ -29,7 +29,15 @@ from tasks.problems import Problem, Severity
 
 BREAKDOWN = "breakdown"  # Problem.kind: rests on the parts' figures
 PART_COLUMNS = ["indicator", "period", "breakdown", "part", "value", "numerator",
-                "denominator", "file", "row"]
+                "denominator", "file", "row", "authority"]
+# A breakdown column's text that names the whole, not a part: the row is the total.
+WHOLE = {"all", "total", "all teams", "all areas", "all localities", "whole service",
+         "overall", "all ages"}
+
+
+def is_whole(text: str) -> bool:
+    """"All teams", "Total": the row is the indicator's figure itself."""
+    return " ".join(text.lower().split()) in WHOLE
 TOLERANCE = 1e-6  # counts are whole numbers; sums within this are equal
 
 
@@ -124,6 +132,68 @@ def _adds_up(ind: Indicator, parts: tuple[Part, ...], total: pd.Series | None
         if abs(got - want) > TOLERANCE:
             return f"the parts' {column}s add up to {got:g}, not the total's {want:g}"
     return None
+
+
+def check_parts(parts: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list[Problem]]:
+    """The parts as their totals are checked (tasks.validate): a code in the catalogue, this
+    authority's, values possible for the unit, numerator within denominator, and each part
+    once per period. A part at fault is not used or stored (the breakdown then does not
+    add up, and the public edition leaves it out whole); the finding names its file, row
+    and column. The public edition's wording quotes no cell: parts are small numbers."""
+    if parts.empty:
+        return parts, []
+    catalogue = config.by_code()
+    auth = config.briefing.authority
+    problems: list[Problem] = []
+    bad: set[object] = set()
+
+    def fault(idx: object, r: pd.Series, column: str, message: str,
+              severity: Severity = Severity.ERROR) -> None:
+        bad.add(idx)
+        row = None if pd.isna(r["row"]) else int(r["row"])
+        problems.append(Problem(
+            severity, str(r["file"]), row, column,
+            f"{r['indicator']} {r['period']}, {r['breakdown']} {str(r['part'])[:60]!r}: "
+            f"{message}; this part is not used", str(r["indicator"]), period=str(r["period"]),
+            kind=BREAKDOWN, public=(
+                f"{r['indicator']} {r['period']}: a part of its breakdown by "
+                f"{str(r['breakdown']).lower()} is not used (an error in the source; the "
+                "restricted edition quotes it)")))
+
+    for idx, r in parts.iterrows():
+        ind = catalogue.get(str(r["indicator"]))
+        if ind is None:
+            fault(idx, r, "indicator", "indicator code not in indicators.yaml",
+                  Severity.WARNING)
+            continue
+        a = r.get("authority")
+        if isinstance(a, str) and a.strip() and a.strip() not in {auth.code, auth.name}:
+            fault(idx, r, "authority", f"a row for authority {a.strip()[:20]!r}, expected "
+                                       f"{auth.code} ({auth.name})")
+            continue
+        v, num, den = _num(r["value"]), _num(r["numerator"]), _num(r["denominator"])
+        if v is not None and ind.unit is Unit.PERCENT and not 0 <= v <= 100:
+            fault(idx, r, "value", f"{v:g} is not a percentage (expected 0 to 100)")
+        elif v is not None and v < 0 and ind.unit is not Unit.MONEY:
+            fault(idx, r, "value", f"{v:g} is negative")
+        elif v is not None and ind.unit is Unit.COUNT and not float(v).is_integer():
+            fault(idx, r, "value", f"{v:g} is not a whole number (expected a count)")
+        elif any(x is not None and (x < 0 or not float(x).is_integer()) for x in (num, den)):
+            fault(idx, r, "numerator", "numerator and denominator must be whole numbers of "
+                                       "zero or more")
+        elif num is not None and den is not None and num > den:
+            fault(idx, r, "numerator", f"numerator {num:g} is greater than denominator "
+                                       f"{den:g}")
+    kept = parts.drop(index=list(bad))
+    keys = ["indicator", "period", "breakdown", "part"]
+    twice = kept[kept.duplicated(keys, keep=False)]
+    for _, group in twice.groupby(keys, sort=True):
+        places = "; ".join(f"{r['file']} row {r['row']}" for _, r in group.head(3).iterrows())
+        for idx, r in group.iterrows():
+            if idx == group.index[0]:
+                fault(idx, r, "part", f"given more than once ({places}); expected once")
+            bad.add(idx)
+    return parts.drop(index=list(bad)).reset_index(drop=True), problems
 
 
 def check_breakdowns(parts: pd.DataFrame, records: pd.DataFrame, config: Config,

@@ -24,7 +24,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from tasks.breakdowns import PART_COLUMNS, empty_parts
+from tasks.breakdowns import PART_COLUMNS, empty_parts, is_whole
 from tasks.files import (
     MAX_TABLE_CELLS,
     Counter,
@@ -424,12 +424,14 @@ def long_records(table: Table, source: LongSource | None, problems: list[Problem
             if name == "value":
                 percent_sign, money_sign, reason = pct, money, marker
         part = next(((b, cells[i].text) for b, i in split_by
-                     if i < len(cells) and cells[i].text), None)
+                     if i < len(cells) and cells[i].text and not is_whole(cells[i].text)),
+                    None)
         if part is not None:
             if parts is not None and not fault:
                 parts.append({"indicator": code, "period": period, "breakdown": part[0],
                               "part": part[1], "value": numbers[0], "numerator": numbers[1],
-                              "denominator": numbers[2], "file": table.name, "row": row_no})
+                              "denominator": numbers[2], "file": table.name, "row": row_no,
+                              "authority": cell(cells, "authority").text or None})
             continue
         # A faulty cell is kept as a record with its fault: its figure is withheld, and the
         # paper can say where (tasks.validate.withheld_figures).
@@ -535,7 +537,8 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
         # A blank month at the right-hand end is a blank cell too, not an absent one.
         values = {i: cells[i] if i < len(cells) else EMPTY for i in periods}
         part = next(((b, cells[i].text) for b, i in split_by
-                     if i < len(cells) and cells[i].text), None)
+                     if i < len(cells) and cells[i].text and not is_whole(cells[i].text)),
+                    None)
         if part is not None and any(c.text for c in values.values()):
             owner = code or last_code
             if not owner:
@@ -547,9 +550,8 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
             _wide_parts(table.name, row_no, owner, part, values, periods, col_name, marks,
                         problems, parts)
             continue
-        if code:
-            last_code = code
         if not code or not any(c.text for c in values.values()):
+            last_code = ""  # a heading or a gap: a part row below it belongs to nothing
             # A spacer, a note below the table, or a section heading: a row whose only
             # text is a short label that is not a code (the next indicators sit under it).
             texts_in_row = [c.text for c in cells if c.text]
@@ -558,6 +560,7 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
                          or not any(ch.isdigit() for ch in texts_in_row[0]))):
                 section = texts_in_row[0]
             continue
+        last_code = code
         if metadata is not None and code not in metadata:
             metadata[code] = Metadata(
                 table.name, row_no, text_at(cells, meta_cols.get("title")),

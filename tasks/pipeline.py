@@ -17,7 +17,7 @@ import pandas as pd
 
 from tasks.authorities import resolve_authority, with_authority
 from tasks.benchmarks import compare_with_others
-from tasks.breakdowns import check_breakdowns, empty_parts
+from tasks.breakdowns import check_breakdowns, check_parts, empty_parts
 from tasks.calendar import PaperDates, paper_dates
 from tasks.commentary import Commentary, read_commentary
 from tasks.compare import analyse
@@ -235,7 +235,8 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     problems += comment_problems
     deep_dives, dive_problems = read_deep_dives(Path(config_dir), config, cycle)
     problems += dive_problems
-    parts = ingested.breakdowns
+    parts, part_problems = check_parts(ingested.breakdowns, config)
+    problems += part_problems
     problems += check_breakdowns(parts, chosen.records, config,
                                  small_breakdowns(parts, chosen.records, config))
     strict = config.briefing.rules.strict if strict is None else strict

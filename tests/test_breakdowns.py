@@ -260,3 +260,49 @@ def test_init_drafts_a_scorecards_breakdown_column(tmp_path: Path) -> None:
     (wide,) = load_sources(tmp_path / "draft").sources
     assert isinstance(wide, WideSource) and wide.breakdowns == ["Team"]
     assert wide.indicator_column == "Code"
+
+
+def test_parts_are_checked_as_their_totals_are() -> None:
+    """Found from outside: a part given twice crashed the run at the store (a UNIQUE
+    violation) after everything was rendered; impossible values, another council's row and
+    an unknown code were used as parts. Each is now a finding naming the row, and the part
+    is not used or stored."""
+    from tasks.breakdowns import check_parts
+
+    rows = [("C1", "2024-10", "North", 6.0, None, None),
+            ("C1", "2024-10", "North", 6.0, None, None),
+            ("C1", "2024-10", "South", -3.0, None, None),
+            ("C1", "2024-10", "East", 2.5, None, None),
+            ("P1", "2024-10", "North", 150.0, 30, 20), ("P1", "2024-10", "South", 40.0, 4, 10),
+            ("ZZ99", "2024-10", "North", 1.0, None, None),
+            ("C1", "2024-10", "West", 8.0, None, None)]
+    parts = _parts(rows)
+    parts["authority"] = [None] * 7 + ["888"]
+    config = make_config([{"code": "P1", "unit": "percent"},
+                          {"code": "C1", "unit": "count"}])
+    kept, problems = check_parts(parts, config)
+    assert sorted(zip(kept["indicator"], kept["part"], strict=True)) == [("P1", "South")]
+    lines = [p.as_line() for p in problems]
+    assert len(lines) == 6, lines  # the two copies of North: one finding
+    assert any("row 2" in x and "given more than once (t.csv row 2; t.csv row 3)" in x
+               for x in lines)
+    assert any("-3 is negative" in x for x in lines)
+    assert any("2.5 is not a whole number" in x for x in lines)
+    assert any("150 is not a percentage" in x for x in lines)
+    assert any("not in indicators.yaml" in x for x in lines)
+    assert any("for authority '888'" in x for x in lines)
+    # The public edition's wording quotes no cell.
+    assert all(p.public and "150" not in p.public and "-3" not in p.public for p in problems)
+
+
+def test_a_whole_row_and_a_heading_in_a_scorecard(tmp_path: Path) -> None:
+    """`All teams` in the Team cell is the total, not a part; a team row under a section
+    heading belongs to no indicator (it was filed under the heading's text)."""
+    text = SCORECARD.replace("C1,Children on a plan,,10,12",
+                             "C1,Children on a plan,All teams,10,12")
+    text = text.replace("P1,Re-referrals,,40%,41%", "Education,,,,\n,,North,45%,50%\n"
+                                                     "P1,Re-referrals,,40%,41%")
+    records, parts, problems = _wide(tmp_path, text)
+    assert ("C1", "2024-10") in set(zip(records["indicator"], records["period"], strict=True))
+    assert "All teams" not in set(parts["part"]) and "Education" not in set(parts["indicator"])
+    assert any("no indicator code" in p for p in problems)
