@@ -26,10 +26,11 @@ try {
     return url.hostname === "127.0.0.1" ? route.continue() : route.abort();
   });
   await page.goto(`${ui}/runs/flow-run/${runId}`, { waitUntil: "networkidle" });
-  // The UI sets the title once the run has loaded, some time after the network is idle
-  // on a busy machine: wait for it rather than read it at once.
-  await page.waitForFunction(() => document.title.startsWith("Flow Run"), null,
-                             { timeout: 30000 }).catch(() => {});
+  // The UI first titles the page "Flow Run • Prefect Server" and only once the run has
+  // loaded "Flow Run: <name>", some time after the network is idle on a busy machine:
+  // wait for the second form (the colon), not any title that starts "Flow Run".
+  await page.waitForFunction(() => document.title.startsWith("Flow Run: "), null,
+                             { timeout: 60000 }).catch(() => {});
   found.title = await page.title();
   const tab = page.getByRole("tab", { name: /Artifacts/ }).or(page.getByText("Artifacts", { exact: true })).first();
   await tab.click({ timeout: 30000 });

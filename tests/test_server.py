@@ -175,7 +175,7 @@ def test_prefect_ui_shows_the_summary_artifact_on_the_runs_page(
     run, _ = demo_run
     done = subprocess.run(["node", str(ROOT / "tests" / "prefect_ui.mjs"), served.ui,
                            run["id"], "briefing-999", "Exceptions (9)"],
-                          capture_output=True, text=True, timeout=180, check=False)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert found["title"].startswith("Flow Run: briefing-999-2024-10"), found
