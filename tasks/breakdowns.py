@@ -28,8 +28,11 @@ from tasks.config import Config, Indicator, Unit
 from tasks.problems import Problem, Severity
 
 BREAKDOWN = "breakdown"  # Problem.kind: rests on the parts' figures
+# `sign` is "%" or "£" when the value cell was written with one, as tasks.validate checks
+# a total's sign against its indicator's unit; `column` is the value's header as the file
+# gives it (a month's, in a scorecard), for a finding to name.
 PART_COLUMNS = ["indicator", "period", "breakdown", "part", "value", "numerator",
-                "denominator", "file", "row", "authority"]
+                "denominator", "file", "row", "authority", "sign", "column"]
 # A breakdown column's text that names the whole, not a part: the row is the total.
 WHOLE = {"all", "total", "all teams", "all areas", "all localities", "whole service",
          "overall", "all ages"}
@@ -151,6 +154,9 @@ def check_parts(parts: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list
               severity: Severity = Severity.ERROR) -> None:
         bad.add(idx)
         row = None if pd.isna(r["row"]) else int(r["row"])
+        header = r.get("column")
+        if column == "value" and isinstance(header, str) and header:
+            column = header
         problems.append(Problem(
             severity, str(r["file"]), row, column,
             f"{r['indicator']} {r['period']}, {r['breakdown']} {str(r['part'])[:60]!r}: "
@@ -172,7 +178,13 @@ def check_parts(parts: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list
                                        f"{auth.code} ({auth.name})")
             continue
         v, num, den = _num(r["value"]), _num(r["numerator"]), _num(r["denominator"])
-        if v is not None and ind.unit is Unit.PERCENT and not 0 <= v <= 100:
+        sign = r.get("sign")
+        written = {"%": Unit.PERCENT, "£": Unit.MONEY}.get(sign if isinstance(sign, str) else "")
+        unit_words = ind.unit.value.replace("_", " ")
+        if written is not None and written is not ind.unit:
+            fault(idx, r, "value", f"written as {'a percentage' if sign == '%' else 'money'} "
+                                   f"({sign}) but {ind.code} is measured as a {unit_words}")
+        elif v is not None and ind.unit is Unit.PERCENT and not 0 <= v <= 100:
             fault(idx, r, "value", f"{v:g} is not a percentage (expected 0 to 100)")
         elif v is not None and v < 0 and ind.unit is not Unit.MONEY:
             fault(idx, r, "value", f"{v:g} is negative")

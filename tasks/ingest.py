@@ -431,7 +431,9 @@ def long_records(table: Table, source: LongSource | None, problems: list[Problem
                 parts.append({"indicator": code, "period": period, "breakdown": part[0],
                               "part": part[1], "value": numbers[0], "numerator": numbers[1],
                               "denominator": numbers[2], "file": table.name, "row": row_no,
-                              "authority": cell(cells, "authority").text or None})
+                              "authority": cell(cells, "authority").text or None,
+                              "sign": "%" if percent_sign else "£" if money_sign else None,
+                              "column": header_of["value"]})
             continue
         # A faulty cell is kept as a record with its fault: its figure is withheld, and the
         # paper can say where (tasks.validate.withheld_figures).
@@ -590,7 +592,7 @@ def _wide_parts(file: str, row_no: int, code: str, part: tuple[str, str],
     for i, c in values.items():
         if not c.text:
             continue
-        number, _, _, err, _ = _number_cell(c, marks)
+        number, pct, _, err, money = _number_cell(c, marks)
         if err:
             problems.append(cell_fault(file, row_no, col_name[i], err, code, periods[i],
                                        "with a bad number"))
@@ -598,7 +600,9 @@ def _wide_parts(file: str, row_no: int, code: str, part: tuple[str, str],
         if parts is not None and number is not None:
             parts.append({"indicator": code, "period": periods[i], "breakdown": part[0],
                           "part": part[1], "value": number, "numerator": None,
-                          "denominator": None, "file": file, "row": row_no})
+                          "denominator": None, "file": file, "row": row_no,
+                          "sign": "%" if pct else "£" if money else None,
+                          "column": col_name[i]})
 
 
 def _letter(index: int) -> str:

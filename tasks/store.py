@@ -243,8 +243,14 @@ class MemoryHistoryStore:
     def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
                      revisions: pd.DataFrame, files: list[str],
                      parts: pd.DataFrame | None = None) -> None:
-        for key, rows in _parts_by_figure(parts, cycle).items():
-            self._parts[(authority, *key)] = rows
+        by_figure = _parts_by_figure(parts, cycle)
+        for r in records.itertuples(index=False):  # a re-run that no longer breaks it down
+            key = (authority, str(r.indicator), str(r.period))
+            if (key[1], key[2]) not in by_figure and any(
+                    p["cycle"] == cycle for p in self._parts.get(key, [])):
+                del self._parts[key]
+        for fig, rows in by_figure.items():
+            self._parts[(authority, *fig)] = rows
         for r in records.itertuples(index=False):
             self._obs[(authority, str(r.indicator), str(r.period))] = (
                 opt_float(r.value), opt_float(r.numerator), opt_float(r.denominator))
@@ -451,6 +457,14 @@ class SqlHistoryStore:
                     & (_parts.c.period == sa.bindparam("p"))),
                     [{"a": authority, "i": i, "p": p} for i, p in by_figure])
                 conn.execute(_parts.insert(), part_rows)
+            unbroken = [{"a": authority, "i": o["indicator"], "p": o["period"], "c": cycle}
+                        for o in obs if (o["indicator"], o["period"]) not in by_figure]
+            if unbroken:  # a re-run of this cycle that no longer breaks a figure down
+                conn.execute(_parts.delete().where(
+                    (_parts.c.authority == sa.bindparam("a"))
+                    & (_parts.c.indicator == sa.bindparam("i"))
+                    & (_parts.c.period == sa.bindparam("p"))
+                    & (_parts.c.cycle == sa.bindparam("c"))), unbroken)
             conn.execute(_cycles.delete().where((_cycles.c.authority == authority)
                                                 & (_cycles.c.cycle == cycle)))
             conn.execute(_cycles.insert(), [{"authority": authority, "cycle": cycle,

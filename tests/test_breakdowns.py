@@ -306,3 +306,25 @@ def test_a_whole_row_and_a_heading_in_a_scorecard(tmp_path: Path) -> None:
     assert ("C1", "2024-10") in set(zip(records["indicator"], records["period"], strict=True))
     assert "All teams" not in set(parts["part"]) and "Education" not in set(parts["indicator"])
     assert any("no indicator code" in p for p in problems)
+
+
+def test_a_parts_sign_is_checked_against_its_unit(tmp_path: Path) -> None:
+    """A team's count written as a percentage, or a rate written as money, is a fault in
+    that part (as it is in a total), not a number used as it stands."""
+    from tasks.breakdowns import check_parts
+
+    text = SCORECARD.replace(",,North,6,9", ",,North,6%,9").replace(",,South,35%,30%",
+                                                                    ",,South,£35,30%")
+    _, parts, _ = _wide(tmp_path, text)
+    config = make_config([{"code": "P1", "unit": "percent"},
+                          {"code": "C1", "unit": "count"}])
+    kept, problems = check_parts(parts, config)
+    lines = [p.as_line() for p in problems]
+    assert len(lines) == 2, lines
+    assert any("row 4, column 'D (Sep 24)'" in x and "C1 2024-09, Team 'North': written as a "
+               "percentage (%) but C1 is measured as a count" in x for x in lines), lines
+    assert any("row 8, column 'D (Sep 24)'" in x and "written as money (£) but P1 is measured "
+               "as a percent" in x for x in lines), lines
+    used = set(zip(kept["indicator"], kept["period"], kept["part"], strict=True))
+    assert ("C1", "2024-09", "North") not in used and ("C1", "2024-10", "North") in used
+    assert ("P1", "2024-09", "South") not in used and ("P1", "2024-09", "North") in used

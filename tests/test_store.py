@@ -201,3 +201,31 @@ def test_breakdowns_are_kept_so_the_month_before_is_there_to_compare_with(
     assert b is not None and b.change == 2.0
     assert {c.name: c.total for c in b.contributions} == {"North": 3.0, "South": -1.0}
     assert breakdown_for(ind, now, totals, "2024-10", "2024-09").contributions == ()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_rerun_that_no_longer_breaks_a_figure_down_takes_its_own_parts_away(
+        kind: str, tmp_path: Path) -> None:
+    """Parts the same cycle stored belong to the export it has replaced; parts an earlier
+    cycle stored stay, as that cycle's figures do."""
+    store = (MemoryHistoryStore() if kind == "memory"
+             else SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}"))
+
+    def parts(period: str) -> pd.DataFrame:
+        return pd.DataFrame([{"indicator": "C1", "period": period, "breakdown": "Team",
+                              "part": n, "value": v, "numerator": None, "denominator": None,
+                              "file": "cms.csv", "row": k + 2}
+                             for k, (n, v) in enumerate((("North", 7.0), ("South", 3.0)))])
+
+    both = pd.concat([parts("2024-09"), parts("2024-10")], ignore_index=True)
+    store.commit_cycle("999", "2024-09", recs([("C1", "2024-09", 10.0)]), NO_REVISIONS,
+                       ["a.csv"], parts("2024-09"))
+    store.commit_cycle("999", "2024-10", recs([("C1", "2024-10", 10.0)]), NO_REVISIONS,
+                       ["a.csv"], both.loc[both["period"] == "2024-10"])
+    assert sorted(set(store.parts("999")["period"])) == ["2024-09", "2024-10"]
+    # October again, from an export that gives both months' totals and no parts at all
+    store.commit_cycle("999", "2024-10", recs([("C1", "2024-09", 10.0), ("C1", "2024-10", 11.0)]),
+                       NO_REVISIONS, ["a.csv"], None)
+    stored = store.parts("999")
+    assert list(stored["period"]) == ["2024-09", "2024-09"]
+    assert set(stored["file"]) == {"(stored in 2024-09)"}
