@@ -206,7 +206,8 @@ def _wide(path: Path, rows: list[tuple[int, list[Cell]]]) -> Found | None:
             i = _column(texts, names)
             if i is not None:
                 spec[key] = heads[i]
-        split = [heads[i] for i in left if texts[i] in BREAKDOWN_HEADINGS]
+        split = [heads[i] for i in range(len(heads))  # left of the months or right of them
+                 if i not in months and texts[i] in BREAKDOWN_HEADINGS]
         if split:
             spec["breakdowns"] = split
             found.comments["breakdowns"] = ("detected: a row with a value here is a part of "

@@ -249,17 +249,32 @@ def test_parts_of_a_file_refused_part_way_are_not_kept(tmp_path: Path,
     assert got.records.empty and got.breakdowns.empty
 
 
-def test_init_drafts_a_scorecards_breakdown_column(tmp_path: Path) -> None:
+# The same scorecard with its Team column to the right of the months.
+TEAM_RIGHT = "\n".join(",".join([c[0], c[1], c[3], c[4], c[2]])
+                       for c in (line.split(",") for line in SCORECARD.splitlines())) + "\n"
+
+
+@pytest.mark.parametrize("text", [SCORECARD, TEAM_RIGHT], ids=["team-left", "team-right"])
+def test_init_drafts_a_scorecards_breakdown_column(tmp_path: Path, text: str) -> None:
+    """Found from outside: a Team column to the right of the months was not drafted, so
+    the teams' rows were read as the indicator's own figures."""
     from tasks.draft import draft_config
+    from tasks.ingest import read_exports
     from tasks.sources import WideSource, load_sources
 
     folder = tmp_path / "exports"
     folder.mkdir()
-    (folder / "scorecard_2024-10.csv").write_text(SCORECARD, encoding="utf-8")
+    (folder / "scorecard_2024-10.csv").write_text(text, encoding="utf-8")
     draft_config(folder, tmp_path / "draft")
-    (wide,) = load_sources(tmp_path / "draft").sources
+    sources = load_sources(tmp_path / "draft")
+    (wide,) = sources.sources
     assert isinstance(wide, WideSource) and wide.breakdowns == ["Team"]
     assert wide.indicator_column == "Code"
+    got = read_exports(folder, sources)
+    assert sorted(set(got.breakdowns["part"])) == ["North", "South"]
+    c1 = got.records[(got.records["indicator"] == "C1")]
+    assert dict(zip(c1["period"], c1["value"], strict=True)) == {"2024-09": 10.0,
+                                                                 "2024-10": 12.0}
 
 
 def test_parts_are_checked_as_their_totals_are() -> None:
