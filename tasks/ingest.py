@@ -554,6 +554,16 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
             continue
         if not code or not any(c.text for c in values.values()):
             last_code = ""  # a heading or a gap: a part row below it belongs to nothing
+            if not code and any(c.text for c in values.values()):
+                # Figures that belong to nothing are said to be left, never dropped unseen
+                # (a team's row when sources.yaml names no breakdown column, say).
+                problems.append(Problem(
+                    Severity.WARNING, table.name, row_no, header[ind_col].text
+                    or _letter(ind_col),
+                    "figures under the months but no indicator code; the row is not read "
+                    "(if it breaks down the indicator above, name its column under "
+                    f"breakdowns: in sources.yaml, {source.name})",
+                    group="with figures but no indicator code"))
             # A spacer, a note below the table, or a section heading: a row whose only
             # text is a short label that is not a code (the next indicators sit under it).
             texts_in_row = [c.text for c in cells if c.text]

@@ -343,3 +343,22 @@ def test_a_parts_sign_is_checked_against_its_unit(tmp_path: Path) -> None:
     used = set(zip(kept["indicator"], kept["period"], kept["part"], strict=True))
     assert ("C1", "2024-09", "North") not in used and ("C1", "2024-10", "North") in used
     assert ("P1", "2024-09", "South") not in used and ("P1", "2024-09", "North") in used
+
+
+def test_a_row_of_figures_with_no_code_is_said_to_be_left(tmp_path: Path) -> None:
+    """Found from outside: with no breakdown column named, a scorecard's team rows were
+    dropped without a word. Figures that belong to no indicator are now a finding that
+    names the rows and says what to do."""
+    from tasks.ingest import read_exports
+    from tasks.sources import Sources, WideSource
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "scorecard_2024-10.csv").write_text(TEAM_RIGHT, encoding="utf-8")
+    got = read_exports(folder, Sources(sources=[WideSource(
+        name="scorecard", files="scorecard_*.csv", layout="wide", indicator_column="Code")]))
+    (left,) = [p for p in got.problems if "no indicator code" in p.message]
+    assert (left.file, left.row, left.column, left.count) == ("scorecard_2024-10.csv", 4,
+                                                              "Code", 4)
+    assert "breakdowns: in sources.yaml" in left.message
+    assert set(got.records["indicator"]) == {"C1", "P1"}  # the totals are read as before
