@@ -25,9 +25,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tasks.config import Config, Indicator, Unit
-from tasks.problems import Problem, Severity
+from tasks.problems import BREAKDOWN, Problem, Severity
 
-BREAKDOWN = "breakdown"  # Problem.kind: rests on the parts' figures
 # `sign` is "%" or "£" when the value cell was written with one, as tasks.validate checks
 # a total's sign against its indicator's unit; `column` is the value's header as the file
 # gives it (a month's, in a scorecard), for a finding to name.
@@ -137,6 +136,21 @@ def _adds_up(ind: Indicator, parts: tuple[Part, ...], total: pd.Series | None
     return None
 
 
+def part_fault(file: str, row: int | None, column: str, indicator: str, period: str,
+               breakdown: str, part: str, message: str,
+               severity: Severity = Severity.ERROR, group: str = "") -> Problem:
+    """A fault in one part of a figure's breakdown: that part is not used (so the breakdown
+    does not add up and the public edition leaves it out whole), the figure itself stands.
+    It withholds nothing else, so it does not stop the run (tasks.problems.blocking). The
+    public wording quotes no cell: parts are small numbers."""
+    return Problem(
+        severity, file, row, column,
+        f"{indicator} {period}, {breakdown} {part[:60]!r}: {message}; this part is not used",
+        indicator, period=period, kind=BREAKDOWN, group=group, public=(
+            f"{indicator} {period}: a part of its breakdown by {breakdown.lower()} is not "
+            "used (an error in the source; the restricted edition quotes it)"))
+
+
 def check_parts(parts: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list[Problem]]:
     """The parts as their totals are checked (tasks.validate): a code in the catalogue, this
     authority's, values possible for the unit, numerator within denominator, and each part
@@ -157,14 +171,9 @@ def check_parts(parts: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list
         header = r.get("column")
         if column == "value" and isinstance(header, str) and header:
             column = header
-        problems.append(Problem(
-            severity, str(r["file"]), row, column,
-            f"{r['indicator']} {r['period']}, {r['breakdown']} {str(r['part'])[:60]!r}: "
-            f"{message}; this part is not used", str(r["indicator"]), period=str(r["period"]),
-            kind=BREAKDOWN, public=(
-                f"{r['indicator']} {r['period']}: a part of its breakdown by "
-                f"{str(r['breakdown']).lower()} is not used (an error in the source; the "
-                "restricted edition quotes it)")))
+        problems.append(part_fault(str(r["file"]), row, column, str(r["indicator"]),
+                                   str(r["period"]), str(r["breakdown"]), str(r["part"]),
+                                   message, severity))
 
     for idx, r in parts.iterrows():
         ind = catalogue.get(str(r["indicator"]))
@@ -178,12 +187,13 @@ def check_parts(parts: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list
                                        f"{auth.code} ({auth.name})")
             continue
         v, num, den = _num(r["value"]), _num(r["numerator"]), _num(r["denominator"])
-        sign = r.get("sign")
-        written = {"%": Unit.PERCENT, "£": Unit.MONEY}.get(sign if isinstance(sign, str) else "")
+        signs = r.get("sign")
         unit_words = ind.unit.value.replace("_", " ")
-        if written is not None and written is not ind.unit:
-            fault(idx, r, "value", f"written as {'a percentage' if sign == '%' else 'money'} "
-                                   f"({sign}) but {ind.code} is measured as a {unit_words}")
+        wrong = [s for s in (signs if isinstance(signs, str) else "")
+                 if {"%": Unit.PERCENT, "£": Unit.MONEY}.get(s) is not ind.unit]
+        if wrong:
+            fault(idx, r, "value", f"written as {'a percentage' if wrong[0] == '%' else 'money'} "
+                                   f"({wrong[0]}) but {ind.code} is measured as a {unit_words}")
         elif v is not None and ind.unit is Unit.PERCENT and not 0 <= v <= 100:
             fault(idx, r, "value", f"{v:g} is not a percentage (expected 0 to 100)")
         elif v is not None and v < 0 and ind.unit is not Unit.MONEY:

@@ -31,13 +31,22 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.breakdowns import BREAKDOWN, Breakdown, breakdown_for
+from tasks.breakdowns import Breakdown, breakdown_for
 from tasks.compare import analyse
 from tasks.config import Config, Unit
 from tasks.deep_dives import DEEP_DIVE, DeepDive, DeepDiveEntry, DeepDiveResult, deep_dive_results
 from tasks.formatting import SUPPRESSED, Edition
 from tasks.periods import label
-from tasks.problems import DISAGREE, DUPLICATE, JUMP, RATIO, REVISION, Problem, Severity
+from tasks.problems import (
+    BREAKDOWN,
+    DISAGREE,
+    DUPLICATE,
+    JUMP,
+    RATIO,
+    REVISION,
+    Problem,
+    Severity,
+)
 from tasks.results import (
     ChartPoint,
     IndicatorResult,

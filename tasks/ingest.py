@@ -24,7 +24,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from tasks.breakdowns import PART_COLUMNS, empty_parts, is_whole
+from tasks.breakdowns import PART_COLUMNS, empty_parts, is_whole, part_fault
 from tasks.files import (
     MAX_TABLE_CELLS,
     Counter,
@@ -409,6 +409,9 @@ def long_records(table: Table, source: LongSource | None, problems: list[Problem
             bad("period", f"expected a period such as 2024-10 (a month), 2024-Q3 or 2025, "
                           f"found {quote(period_text)}", _ind=code, group="with a bad period")
             continue
+        part = next(((b, cells[i].text) for b, i in split_by
+                     if i < len(cells) and cells[i].text and not is_whole(cells[i].text)),
+                    None)
         numbers: list[float | None] = []
         percent_sign, money_sign, reason, fault = False, False, None, None
         for name in ("value", "numerator", "denominator"):
@@ -417,22 +420,28 @@ def long_records(table: Table, source: LongSource | None, problems: list[Problem
                 numbers.append(None)
                 continue
             number, pct, marker, err, money = _number_cell(c, marks)
-            if err:
+            if not err and pct and name != "value":
+                shown = ("a cell formatted as a percentage" if c.percent_format
+                         else quote(c.text))
+                err = (f"a {name} is a number of children, not a percentage: expected a "
+                       f"whole number, found {shown}")
+            if err and part is not None:  # that part is not used; the figure stands
+                problems.append(part_fault(table.name, row_no, header_of.get(name, name), code,
+                                           period, part[0], part[1], err,
+                                           group="with a bad part"))
+            elif err:
                 bad(name, err, _ind=code, group="with a bad number", period=period)
-                fault = fault or header_of.get(name, name)
+            fault = fault or (header_of.get(name, name) if err else None)
             numbers.append(number)
             if name == "value":
                 percent_sign, money_sign, reason = pct, money, marker
-        part = next(((b, cells[i].text) for b, i in split_by
-                     if i < len(cells) and cells[i].text and not is_whole(cells[i].text)),
-                    None)
         if part is not None:
             if parts is not None and not fault:
                 parts.append({"indicator": code, "period": period, "breakdown": part[0],
                               "part": part[1], "value": numbers[0], "numerator": numbers[1],
                               "denominator": numbers[2], "file": table.name, "row": row_no,
                               "authority": cell(cells, "authority").text or None,
-                              "sign": "%" if percent_sign else "£" if money_sign else None,
+                              "sign": ("%" if percent_sign else "") + ("£" if money_sign else ""),
                               "column": header_of["value"]})
             continue
         # A faulty cell is kept as a record with its fault: its figure is withheld, and the
@@ -552,6 +561,16 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
             _wide_parts(table.name, row_no, owner, part, values, periods, col_name, marks,
                         problems, parts)
             continue
+        whole = next((cells[i].text for _, i in split_by
+                      if i < len(cells) and cells[i].text and is_whole(cells[i].text)), None)
+        if not code and whole and last_code and any(c.text for c in values.values()):
+            problems.append(Problem(
+                Severity.WARNING, table.name, row_no, header[ind_col].text or _letter(ind_col),
+                f"a {quote(whole)} row with no indicator code under {last_code}: "
+                f"{last_code}'s own row gives its figure, so this row is not read",
+                last_code,
+                group="with a whole-service row and no code"))
+            continue  # the rows below it are still parts of last_code
         if not code or not any(c.text for c in values.values()):
             last_code = ""  # a heading or a gap: a part row below it belongs to nothing
             if not code and any(c.text for c in values.values()):
@@ -604,14 +623,14 @@ def _wide_parts(file: str, row_no: int, code: str, part: tuple[str, str],
             continue
         number, pct, _, err, money = _number_cell(c, marks)
         if err:
-            problems.append(cell_fault(file, row_no, col_name[i], err, code, periods[i],
-                                       "with a bad number"))
+            problems.append(part_fault(file, row_no, col_name[i], code, periods[i], part[0],
+                                       part[1], err, group="with a bad part"))
             continue
         if parts is not None and number is not None:
             parts.append({"indicator": code, "period": periods[i], "breakdown": part[0],
                           "part": part[1], "value": number, "numerator": None,
                           "denominator": None, "file": file, "row": row_no,
-                          "sign": "%" if pct else "£" if money else None,
+                          "sign": ("%" if pct else "") + ("£" if money else ""),
                           "column": col_name[i]})
 
 

@@ -62,7 +62,7 @@ from tasks.settings import Settings
 from tasks.sources import load_sources
 from tasks.spc import analyse_spc
 from tasks.spreadsheets import briefing_workbook, open_data_csv
-from tasks.store import HistoryStore, cycle_lock, find_revisions, store_for
+from tasks.store import HistoryStore, cycle_lock, find_revisions, store_for, stored_in
 from tasks.summary import build_summary
 from tasks.validate import (
     check_coverage,
@@ -257,7 +257,8 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     register, entries, dive_problems = update_register(store.deep_dives(authority), firing,
                                                        inputs.deep_dives, inputs.config,
                                                        inputs.cycle)
-    parts = merge_parts(inputs.breakdowns, store.parts(authority))
+    parts = merge_parts(inputs.breakdowns, store.parts(authority), inputs.records,
+                        inputs.cycle)
     analysed = replace(analysed, problems=analysed.problems + dive_problems,
                        register=register, register_entries=entries,
                        opened=opened_now(register, inputs.config, inputs.cycle), parts=parts)
@@ -271,9 +272,17 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     return analysed
 
 
-def merge_parts(current: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+def merge_parts(current: pd.DataFrame, stored: pd.DataFrame,
+                records: pd.DataFrame | None = None, cycle: str = "") -> pd.DataFrame:
     """This cycle's parts, and the stored parts of every figure this cycle does not break
-    down itself."""
+    down itself; less the parts an earlier run of this same cycle stored for a figure
+    `records` now give without them (a re-run's export no longer breaks it down), as
+    tasks.store's commit_cycle will take them away."""
+    if records is not None and not records.empty and not stored.empty:
+        figures = pd.MultiIndex.from_frame(records[["indicator", "period"]])
+        stale = ((stored["file"] == stored_in(cycle))
+                 & pd.MultiIndex.from_frame(stored[["indicator", "period"]]).isin(figures))
+        stored = stored[~stale]
     if stored.empty:
         return current
     if current.empty:

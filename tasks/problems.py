@@ -13,6 +13,7 @@ REVISION, JUMP, RATIO, DUPLICATE = "revision", "jump", "ratio", "duplicate"
 # A fault in one cell or row (text in a number, a percentage over 100, a bad period...): it
 # withholds that one figure rather than the whole paper, unless the run is strict.
 CELL = "cell"
+BREAKDOWN = "breakdown"  # rests on the parts' figures (tasks.breakdowns)
 # Two sources giving one figure different values (tasks.reconcile).
 DISAGREE = "disagreement"
 
@@ -159,8 +160,8 @@ def errors(problems: Iterable[Problem]) -> list[Problem]:
 def blocking(problems: Iterable[Problem], strict: bool = False) -> list[Problem]:
     """The errors that stop a run: every error when strict, else those about a whole file
     (unreadable, a missing column, another authority's export); a fault in one cell only
-    withholds its figure."""
-    return [p for p in errors(problems) if strict or p.kind != CELL]
+    withholds its figure, and one in a part of a breakdown only that part."""
+    return [p for p in errors(problems) if strict or p.kind not in (CELL, BREAKDOWN)]
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

@@ -201,13 +201,18 @@ def _parts_by_figure(parts: pd.DataFrame | None, cycle: str
     return out
 
 
+def stored_in(cycle: str) -> str:
+    """What a stored part gives as its `file`: the cycle that stored it."""
+    return f"(stored in {cycle})"
+
+
 def _parts_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     """Stored parts in the shape of tasks.breakdowns.PART_COLUMNS; `file` says which cycle
     stored them, as a finding about them would."""
     if not rows:
         return empty_parts()
     frame = pd.DataFrame([{**{c: r.get(c) for c in PART_COLUMNS},
-                           "file": f"(stored in {r['cycle']})", "row": None} for r in rows],
+                           "file": stored_in(str(r["cycle"])), "row": None} for r in rows],
                          columns=PART_COLUMNS)
     for c in ("value", "numerator", "denominator"):
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")

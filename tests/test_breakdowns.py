@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from tasks import pipeline
 from tasks.breakdowns import (
-    BREAKDOWN,
     Part,
     breakdown_for,
     check_breakdowns,
@@ -20,6 +19,7 @@ from tasks.breakdowns import (
 )
 from tasks.context import build_context
 from tasks.formatting import Edition
+from tasks.problems import BREAKDOWN
 from tasks.render import render_html
 from tasks.store import MemoryHistoryStore
 from tasks.summary import build_summary
@@ -362,3 +362,91 @@ def test_a_row_of_figures_with_no_code_is_said_to_be_left(tmp_path: Path) -> Non
                                                               "Code", 4)
     assert "breakdowns: in sources.yaml" in left.message
     assert set(got.records["indicator"]) == {"C1", "P1"}  # the totals are read as before
+
+
+# --- found from outside (helper-15) ---------------------------------------------------------
+
+def _demo_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    exports = tmp_path / "exports"
+    shutil.copytree("demo/exports", exports)
+    return exports
+
+
+def test_a_rerun_without_the_breakdown_file_shows_none_of_the_first_runs_parts(
+        tmp_path: Path) -> None:
+    """The store took a re-run's dropped parts away at commit, but the paper of that same
+    re-run was built before, from the parts as stored: the old breakdown was printed once
+    more. The paper and the store now follow one rule (pipeline.merge_parts)."""
+    from tasks.store import SqlHistoryStore
+
+    exports = _demo_copy(tmp_path)
+    store = SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    first = pipeline.validate_exports(Path("config"), exports, "2024-10", today=TODAY)
+    analysed = pipeline.compare_with_history(first, store)
+    store.commit_cycle("999", "2024-10", first.records, analysed.revisions, first.files,
+                       first.breakdowns)
+    assert not store.parts("999").empty
+    (exports / "mosaic_breakdowns_2024-10.csv").unlink()
+    again = pipeline.validate_exports(Path("config"), exports, "2024-10", today=TODAY)
+    analysed = pipeline.compare_with_history(again, store)
+    assert analysed.parts.empty
+    card = _card(again, analysed, Edition.RESTRICTED, "CL01")
+    assert card.select_one("table.breakdown") is None
+    assert "Leaving Care North" not in card.get_text()
+
+
+def _with_parts(tmp_path: Path, lines: str) -> pipeline.Inputs:
+    exports = _demo_copy(tmp_path)
+    with (exports / "mosaic_breakdowns_2024-10.csv").open("a", encoding="utf-8") as f:
+        f.write(lines)
+    return pipeline.validate_exports(Path("config"), exports, "2024-10", today=TODAY)
+
+
+def test_a_fault_in_a_part_leaves_out_that_part_and_the_run_goes_on(tmp_path: Path) -> None:
+    """A bad part stopped the whole run ("1 error(s) in the exports; nothing was stored"),
+    and a bad number in a part was said in public to withhold the whole figure, which was
+    printed all the same. Now the part alone is left out, and the finding says so."""
+    inputs = _with_parts(tmp_path, "LA06,2024-10,East,6%,,,999\n"
+                                   "CL01,2024-07,Leaving Care East,<3,,,999\n")
+    assert inputs.ok
+    found = {p.row: p for p in inputs.problems if p.kind == BREAKDOWN}
+    assert set(found) >= {26, 27}, [p.as_line() for p in inputs.problems]
+    assert "written as a percentage (%) but LA06 is measured as a count" in found[26].message
+    assert "Team 'Leaving Care East'" in found[27].message
+    assert found[27].column == "Value" and "this part is not used" in found[27].message
+    assert all("withheld" not in str(p.public) and "<3" not in str(p.public)
+               for p in found.values())
+    assert {("CL01", "2024-07"), ("LA06", "2024-10")}.isdisjoint(inputs.withheld)
+    strict = pipeline.validate_exports(Path("config"), tmp_path / "exports", "2024-10",
+                                       strict=True, today=TODAY)
+    assert not strict.ok  # a strict run still stops for it
+
+
+@pytest.mark.parametrize("cell", ["4%", "4 %", "£4%"])
+def test_a_numerator_written_as_a_percentage_is_a_fault(tmp_path: Path, cell: str) -> None:
+    """A numerator or denominator is a number of children; one written with a % was read
+    as the number before it, in a part and in a total alike."""
+    inputs = _with_parts(tmp_path, f"CL01,2024-10,Leaving Care East,50%,{cell},8,999\n"
+                                   f"CL01,2024-10,,50%,{cell},8,999\n")
+    by_row = {p.row: p.as_line() for p in inputs.problems
+              if p.file == "mosaic_breakdowns_2024-10.csv"}
+    assert "column 'Numerator'" in by_row[26] and "not a percentage" in by_row[26], by_row
+    assert "this part is not used" in by_row[26]
+    assert "column 'Numerator'" in by_row[27] and "not a percentage" in by_row[27], by_row
+    parts = inputs.breakdowns
+    assert "Leaving Care East" not in set(parts["part"])
+
+
+def test_a_whole_service_row_with_no_code_is_said_and_the_teams_below_still_count(
+        tmp_path: Path) -> None:
+    """An `All teams` row with a blank code was taken for a heading: skipped without a
+    word, and the team rows below it were cut off from their indicator."""
+    text = SCORECARD.replace(",,North,6,9", ",,All teams,4,5\n,,North,6,9")
+    records, parts, problems = _wide(tmp_path, text)
+    assert any("row 4" in p and "'All teams' row with no indicator code under C1" in p
+               for p in problems), problems
+    c1 = parts[parts["indicator"] == "C1"]
+    assert sorted(set(c1["part"])) == ["North", "South"]
+    assert records.set_index(["indicator", "period"]).loc[("C1", "2024-10"), "value"] == 12.0
