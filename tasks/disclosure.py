@@ -274,8 +274,12 @@ def _accounted_for(unit: Unit, rows: pd.DataFrame, total: Any) -> bool:
     """Every part is there and they add up to the total exactly, in children: counts to the
     count; a rate's numerators and denominators to the total's. A rate's parts with
     neither (a scorecard's) count nobody a reader could subtract, so nothing is hidden by
-    difference; but a part without its value still is."""
+    difference; but a part without its value still is. A rate per 10,000 by area without
+    its count is not published either: with the area's published population a reader turns
+    it back into the count, which may be 1 to 5 (found from outside)."""
     if total is None or any(not _known(opt_float(v)) for v in rows["value"]):
+        return False
+    if unit is Unit.RATE_PER_10K and any(not _known(opt_float(v)) for v in rows["numerator"]):
         return False
     if unit is Unit.COUNT:
         return abs(float(rows["value"].sum()) - (opt_float(total.value) or math.nan)) < 1e-6

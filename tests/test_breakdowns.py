@@ -450,3 +450,24 @@ def test_a_whole_service_row_with_no_code_is_said_and_the_teams_below_still_coun
     c1 = parts[parts["indicator"] == "C1"]
     assert sorted(set(c1["part"])) == ["North", "South"]
     assert records.set_index(["indicator", "period"]).loc[("C1", "2024-10"), "value"] == 12.0
+
+
+def test_a_rate_per_10k_by_area_is_published_only_with_its_counts() -> None:
+    """Found from outside: a scorecard's rates per 10,000 by locality, with no counts, were
+    published; with the localities' published populations a reader turns a rate back into
+    a count, which may be 1 to 5. Such a breakdown is now left out of the public edition
+    unless every part gives its count (which is then checked as any count is)."""
+    from tasks.disclosure import small_breakdowns
+
+    config = make_config([{"code": "R1", "unit": "rate_per_10k"}])
+    totals = _totals([("R1", "2024-10", 40.0, None, None)])  # a scorecard's: a rate alone
+    rates_alone = _parts([("R1", "2024-10", "North", 35.0, None, None),
+                          ("R1", "2024-10", "South", 45.0, None, None)])
+    with_counts = _parts([("R1", "2024-10", "North", 35.0, 50, None),
+                          ("R1", "2024-10", "South", 45.0, 70, None)])
+    a_small_one = _parts([("R1", "2024-10", "North", 2.0, 3, None),
+                          ("R1", "2024-10", "South", 45.0, 117, None)])
+    assert small_breakdowns(rates_alone, totals, config) == {("R1", "2024-10")}
+    counted = _totals([("R1", "2024-10", 40.0, 120, None)])
+    assert small_breakdowns(with_counts, counted, config) == set()
+    assert small_breakdowns(a_small_one, counted, config) == {("R1", "2024-10")}
