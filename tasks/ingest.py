@@ -576,13 +576,14 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
             if not code and any(c.text for c in values.values()):
                 # Figures that belong to nothing are said to be left, never dropped unseen
                 # (a team's row when sources.yaml names no breakdown column, say).
+                hint = ("(if it breaks down the indicator above, name its column under "
+                        f"breakdowns: in sources.yaml, {source.name})" if not split_by else
+                        "(no indicator row with figures above it to belong to)")
                 problems.append(Problem(
                     Severity.WARNING, table.name, row_no, header[ind_col].text
                     or _letter(ind_col),
-                    "figures under the months but no indicator code; the row is not read "
-                    "(if it breaks down the indicator above, name its column under "
-                    f"breakdowns: in sources.yaml, {source.name})",
-                    group="with figures but no indicator code"))
+                    f"figures under the months but no indicator code; the row is not read "
+                    f"{hint}", group="with figures but no indicator code"))
             # A spacer, a note below the table, or a section heading: a row whose only
             # text is a short label that is not a code (the next indicators sit under it).
             texts_in_row = [c.text for c in cells if c.text]

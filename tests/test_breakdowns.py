@@ -450,6 +450,10 @@ def test_a_whole_service_row_with_no_code_is_said_and_the_teams_below_still_coun
     c1 = parts[parts["indicator"] == "C1"]
     assert sorted(set(c1["part"])) == ["North", "South"]
     assert records.set_index(["indicator", "period"]).loc[("C1", "2024-10"), "value"] == 12.0
+    # Under a heading, with the Team column named: no hint to name it again.
+    _, _, problems = _wide(tmp_path, SCORECARD.replace(",,North,6,9", "Plans,,,,\n,,All teams,4,5"))
+    (left,) = [p for p in problems if "figures under the months" in p]
+    assert "row 5" in left and "breakdowns:" not in left and "to belong to" in left, left
 
 
 def test_a_rate_per_10k_by_area_is_published_only_with_its_counts() -> None:
