@@ -138,9 +138,17 @@ class Indicator(_Strict):
     # With `nhse`: a point with both an improvement and a concern signal reads as this
     # (default `rules.spc_conflict`). `plotthedots` settles it by its order of rules instead.
     spc_conflict: SpcConflict | None = None
+    # For a rate per 10,000: the children it is per 10,000 of (the ONS mid-year estimate for
+    # the authority, such as its 10 to 17 year olds). It stands as the denominator where an
+    # export gives the rate alone, so the public edition can tell when the rate is 1 to 5
+    # children: a reader with the same published population could (tasks.disclosure).
+    population: Annotated[float, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _percent_target_in_range(self) -> Indicator:
+        if self.population is not None and self.unit is not Unit.RATE_PER_10K:
+            raise ValueError(f"population is for a rate per 10,000 (rate_per_10k), not a "
+                             f"{self.unit.value}")
         if self.unit is Unit.PERCENT and self.target is not None and not 0 <= self.target <= 100:
             raise ValueError(f"target {self.target} is not a percentage between 0 and 100")
         if self.rebase is not None and not is_period(self.rebase):

@@ -100,6 +100,24 @@ def children(unit: Unit, value: float | None, numerator: float | None = None,
     return (value - half) * denominator / per, (value + half) * denominator / per
 
 
+def with_population(records: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Records in which a rate per 10,000 given alone (no numerator, no denominator) has its
+    indicator's `population` as its denominator, as if the export had given it: then
+    `is_small` counts the children behind it, as a reader with the published population
+    would. Applied where records are read and where history is loaded, before any rule."""
+    pops = {i.code: float(i.population) for i in config.indicators
+            if i.unit is Unit.RATE_PER_10K and i.population is not None}
+    if not pops or records.empty:
+        return records
+    pop = records["indicator"].astype(str).map(pops)
+    fill = pop.notna() & records["numerator"].isna() & records["denominator"].isna()
+    if not fill.any():
+        return records
+    out = records.copy()
+    out.loc[fill, "denominator"] = pop[fill].astype("float64")
+    return out
+
+
 def is_small(unit: Unit, value: float | None, numerator: float | None = None,
              denominator: float | None = None) -> bool:
     """Would the public edition hide this figure? When the children it counts could number

@@ -35,6 +35,7 @@ from tasks.disclosure import (
     edition_results,
     revision_problems,
     small_breakdowns,
+    with_population,
 )
 from tasks.files import Limits
 from tasks.formatting import Edition
@@ -207,7 +208,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
                                                           authority, config, limits))
     ingested = read_exports(Path(exports_dir), sources, config.briefing.authority.code,
                             {i.code: i.frequency for i in config.indicators}, limits)
-    records, problems = ingested.records, list(ingested.problems)
+    records, problems = with_population(ingested.records, config), list(ingested.problems)
     today_period = current_period(today)
     if cycle is None:
         now = end_month(today_period)
@@ -250,7 +251,7 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     and update the deep-dive register; again without the contested figures, for the public
     edition, when there are any (the register is the full analysis's)."""
     authority = inputs.config.briefing.authority.code
-    stored = store.history(authority)
+    stored = with_population(store.history(authority), inputs.config)
     analysed = _analyse(inputs, inputs.records, stored, set(inputs.withheld))
     firing = [str(c) for c, d in zip(analysed.analysis["code"],
                                      analysed.analysis["deep_dive"], strict=True) if bool(d)]

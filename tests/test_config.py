@@ -89,6 +89,21 @@ def test_bad_enum_and_percent_target(tmp_path: Path) -> None:
         load_config(cfg)
 
 
+def test_a_population_belongs_to_a_rate_per_10k(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path)
+    text = (cfg / "indicators.yaml").read_text()
+    rate = text.replace("unit: rate_per_10k", "unit: rate_per_10k\n  population: 23000", 1)
+    (cfg / "indicators.yaml").write_text(rate)
+    assert [i.population for i in load_config(cfg).indicators].count(23000.0) == 1
+    (cfg / "indicators.yaml").write_text(text.replace("unit: percent",
+                                                      "unit: percent\n  population: 23000", 1))
+    with pytest.raises(ConfigError, match="population is for a rate per 10,000"):
+        load_config(cfg)
+    (cfg / "indicators.yaml").write_text(rate.replace("population: 23000", "population: 0"))
+    with pytest.raises(ConfigError, match="population"):
+        load_config(cfg)
+
+
 def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
     cfg = _copy(tmp_path)
     (cfg / "owners.yaml").unlink()

@@ -67,7 +67,8 @@ class Scenario:
 
     `kind`: count; percent (numerator and denominator exported); percent_den (value and
     denominator only: the numerator follows from them); rate (per 10,000, with numerator);
-    rate_den (per 10,000 children, with the population alone).
+    rate_den (per 10,000 children, with the population alone); rate_pop (per 10,000, the
+    rate alone, the population given once in indicators.yaml, as for a scorecard).
     `stored` holds earlier figures already in the history store (index -> count), so that
     a run revises them; with `vary_stored` the varying figure is the stored one. With
     `after`, it is a month after the cycle (read, checked, not used); with `split`, its row
@@ -107,7 +108,8 @@ class Scenario:
     @property
     def unit(self) -> str:
         return {"count": "count", "percent": "percent", "percent_den": "percent",
-                "rate": "rate_per_10k", "rate_den": "rate_per_10k"}[self.kind]
+                "rate": "rate_per_10k", "rate_den": "rate_per_10k",
+                "rate_pop": "rate_per_10k"}[self.kind]
 
     def figure(self, n: int | None, i: int) -> tuple[str, str, str]:
         """(value, numerator, denominator) cells of the export for n children."""
@@ -123,6 +125,8 @@ class Scenario:
         else:
             q = Decimal(1).scaleb(-self.decimals)
             value = str(Decimal(repr(exact)).quantize(q, rounding=ROUND_HALF_UP))
+        if self.kind == "rate_pop":
+            return value, "", ""
         return value, ("" if self.kind.endswith("_den") else str(n)), f"{d:g}"
 
 
@@ -136,6 +140,8 @@ def write_inputs(s: Scenario, v: int, folder: Path) -> tuple[Path, Path, MemoryH
     ind: dict[str, Any] = {"code": "K1", "title": "Children in the measure",
                            "unit": s.unit, "polarity": s.polarity, "target": s.target,
                            "tolerance": s.tolerance, "min_change": s.min_change}
+    if s.kind == "rate_pop":
+        ind["population"] = s.denominators[0]
     control = {"code": "K2", "title": "A steady measure", "unit": "percent",
                "polarity": "higher_is_better", "target": 80.0, "owner": "o2"}
     cfg = make_config([ind, control], consecutive=s.consecutive,
@@ -223,6 +229,8 @@ def team_figure(s: Scenario, n: int, d: float) -> tuple[str, str, str]:
         return str(n), "", ""
     per = 100.0 if s.kind.startswith("percent") else 10_000.0
     value = f"{per * n / d:.10g}" if d else ""
+    if s.kind == "rate_pop":
+        return value, "", ""  # a scorecard's rate by area, alone
     return value, ("" if s.kind.endswith("_den") else str(n)), f"{d:g}"
 
 
@@ -329,7 +337,7 @@ def public_text(o: Outputs) -> str:
 
 # --- The property: any scenario, any hidden figure ------------------------------------------
 
-KINDS = ["count", "percent", "percent_den", "rate", "rate_den"]
+KINDS = ["count", "percent", "percent_den", "rate", "rate_den", "rate_pop"]
 
 
 @st.composite
@@ -349,7 +357,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             counts[at] = 14
     place = draw(st.sampled_from(["series", "series", "after", "split", "twin", "priority"]))
     twin = draw(st.sampled_from([2, 3, 5, 14])) if place == "twin" else None
-    den = st.sampled_from([30000.0, 300000.0] if kind == "rate_den"
+    den = st.sampled_from([30000.0, 300000.0] if kind in ("rate_den", "rate_pop")
                           else [6.0, 8.0, 12.0, 25.0, 60.0, 150.0, 400.0])
     # Every denominator holds its period's count, the stored one, any hidden value 1 to 5
     # and the twin's.
@@ -358,6 +366,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             for i, c in enumerate(counts)]
     denominators = tuple(max(d, float(h)) for d, h in
                          zip(draw(st.lists(den, min_size=n, max_size=n)), held, strict=True))
+    if kind == "rate_pop":  # one population for the authority, every period
+        denominators = (denominators[0],) * n
     per = 1.0 if kind == "count" else 100.0 / 40 if kind.startswith("percent") else 1.0
     target = draw(st.one_of(st.none(), st.sampled_from([0.0, 2.0, 4.0, 5.0, 8.0, 30.0])
                             .map(lambda t: min(100.0, t * per) if per != 1.0 else t)))
@@ -442,6 +452,10 @@ CASES = {"count with a target": COUNT_WITH_TARGET,
          "numerator and denominator in a second file": COUNTS_IN_THE_SECOND_FILE,
          "a rounded percentage with only a denominator": ROUNDED_PERCENT,
          "a rounded rate with only a population": ROUNDED_RATE,
+         # Found from outside: 2.4 per 10,000 of 12,500 published is 3 children.
+         "a rate alone, its population in indicators.yaml": replace(
+             ROUNDED_RATE, kind="rate_pop", counts=series(20, 22, 21, 0),
+             denominators=(12500.0,) * 4),
          "percentage with a small numerator": PERCENT_SMALL_NUMERATOR,
          "percentage with only a denominator": PERCENT_DENOMINATOR_ONLY,
          "revision from a stored value to a small one": REVISION_TO_SMALL,
