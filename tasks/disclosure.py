@@ -58,6 +58,7 @@ from tasks.values import opt_float
 
 SMALL = range(1, 6)  # the counts of children that are never published
 CHILD_UNITS = (Unit.COUNT, Unit.PERCENT, Unit.RATE_PER_10K)
+UNCOUNTED = "uncounted"  # Problem.kind: a rate the public edition cannot count (restricted)
 PUBLIC_DQ_NOTE = ("Findings that would show, or rest on, figures about small numbers of "
                   "children (revisions, unusual changes, a value disagreeing with its counts) "
                   "are given in the restricted edition only.")
@@ -116,6 +117,22 @@ def with_population(records: pd.DataFrame, config: Config) -> pd.DataFrame:
     out = records.copy()
     out.loc[fill, "denominator"] = pop[fill].astype("float64")
     return out
+
+
+def uncounted_rates(records: pd.DataFrame, config: Config) -> list[Problem]:
+    """A warning for each rate per 10,000 given alone with no `population` to count it over:
+    the public edition cannot tell whether it is 1 to 5 children, and prints it. Said in
+    the restricted edition and by `validate` (it names a gap in the config, not a figure)."""
+    codes = {i.code for i in config.indicators
+             if i.unit is Unit.RATE_PER_10K and i.population is None}
+    alone = records[records["indicator"].astype(str).isin(codes) & records["value"].notna()
+                    & records["numerator"].isna() & records["denominator"].isna()]
+    return [Problem(Severity.WARNING, "indicators.yaml", None, "population",
+                    f"{code} is a rate per 10,000 given without its count or denominator, "
+                    "and has no population: the public edition cannot tell whether it is 1 "
+                    "to 5 children, and prints it; give its population (the ONS estimate of "
+                    "the children it is per 10,000 of)", code, kind=UNCOUNTED)
+            for code in sorted(set(alone["indicator"].astype(str)))]
 
 
 def is_small(unit: Unit, value: float | None, numerator: float | None = None,
@@ -365,8 +382,9 @@ def public_problems(problems: list[Problem], revisions: pd.DataFrame, config: Co
         p = source_finding_public(found, hidden)
         if p is None:
             continue
-        if p.kind == REVISION:
-            continue  # listed again below, as the public edition may show them
+        if p.kind in (REVISION, UNCOUNTED):
+            continue  # listed again below, as the public edition may show them; a gap in
+            # the config, for the analyst
         if p.kind == JUMP and p.indicator in touched:
             continue  # what is "unusual" rests on every past figure, small ones included
         if p.kind in (RATIO, DUPLICATE) and (p.small or (p.indicator, p.period) in hidden):

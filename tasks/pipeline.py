@@ -35,6 +35,7 @@ from tasks.disclosure import (
     edition_results,
     revision_problems,
     small_breakdowns,
+    uncounted_rates,
     with_population,
 )
 from tasks.files import Limits
@@ -230,6 +231,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     problems = mark_withheld(problems + chosen.problems, chosen.withheld)
     problems += gaps(records, chosen.records, config, cycle)
     problems += check_metadata(ingested.metadata, config)
+    problems += uncounted_rates(chosen.records, config)
     problems += check_coverage(records[records["error"].isna()], config, cycle,
                                set(chosen.withheld))
     commentary, comment_problems = read_commentary(Path(exports_dir))

@@ -789,3 +789,25 @@ def test_each_recipient_gets_only_their_edition_or_waits(
     # And a run of the restricted edition alone after that reports what went as gone.
     again = pipeline.notify(inputs, only_restricted, store, mailer, resend=False)
     assert {d.status for d in again} == {"already_sent"}
+
+
+def test_a_rate_alone_is_counted_over_its_population_or_the_analyst_is_told() -> None:
+    """Found from outside: 2.4 per 10,000, given alone, was published; over the 12,500
+    young people ONS publishes for the authority it is 3. With `population:` the rate is
+    counted and hidden; without one, validate and the restricted edition say so."""
+    from tasks.disclosure import UNCOUNTED, uncounted_rates, with_population
+
+    cfg = make_config([{"code": "R1", "unit": "rate_per_10k"},
+                       {"code": "R2", "unit": "rate_per_10k", "population": 12500}])
+    records = pd.DataFrame([{"indicator": c, "period": CYCLE, "value": 2.4,
+                             "numerator": math.nan, "denominator": math.nan}
+                            for c in ("R1", "R2")])
+    filled = with_population(records, cfg)
+    assert list(filled["denominator"].fillna(0)) == [0.0, 12500.0]
+    assert [is_small(Unit.RATE_PER_10K, r.value, r.numerator, r.denominator)
+            for r in filled.itertuples()] == [False, True]
+    (said,) = uncounted_rates(filled, cfg)
+    assert said.indicator == "R1" and said.kind == UNCOUNTED and "population" in said.message
+    public = public_problems([said], pd.DataFrame(), cfg, CYCLE,
+                             make_history({"R1": [2.4]}, CYCLE), set())
+    assert UNCOUNTED not in {p.kind for p in public}
