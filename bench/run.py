@@ -2,7 +2,7 @@
 
 Run with `.venv/bin/python bench/run.py` (about two minutes; add `--regional` for the run
 over every authority, a few minutes more; `--hostile` for the hostile inputs alone, `--spc`
-for the SPC row alone). Prints one table; the README quotes its output.
+for the SPC row alone). Prints one table; docs/measurements.md quotes its output.
 Numbers are wall-clock seconds on the machine that runs it.
 """
 

@@ -11,7 +11,7 @@ open, findings reported, actions agreed, closed.
 Impact of an action is judged on the indicator's own figures: the mean of up to
 `IMPACT_PERIODS` periods before the action's period against the mean of up to as many
 after it (the action's own period, half before and half after, is in neither). The rule
-(README, "Deep dives and their impact"):
+(docs/deep-dives.md):
 
 - fewer than `MIN_PERIODS_AFTER` figures after the action: too early to tell;
 - no figure before it: nothing to compare with;
@@ -366,7 +366,7 @@ class Impact:
     after: float | None
     periods_before: int  # figures the mean before is of
     periods_after: int
-    margin: float | None  # the change that counts (README), in the indicator's units
+    margin: float | None  # the change that counts (docs/deep-dives.md), in the indicator's units
     verdict: Verdict
     special_since: str | None  # improvement | concern | neutral: SPC's latest since
 

@@ -507,8 +507,8 @@ def draft_config(exports: Path, out: Path, force: bool = False,
     notes = [f"{f.path.name}: {f.why}; not used" for f in found if f.layout == "unknown"]
     readable = [f for f in found if f.layout in ("long", "wide", "dfe")]
     groups = _group(readable)
-    src_lines = ["# Drafted by `briefing init`: how each export is read (see README,",
-                 "# \"Exports and sources.yaml\"). Each guess says what it rests on.", ""]
+    src_lines = ["# Drafted by `briefing init`: how each export is read (see",
+                 "# docs/sources.md). Each guess says what it rests on.", ""]
     neighbours = next((f for f in found if f.layout == "neighbours"), None)
     if neighbours:
         src_lines.append(f"neighbours: {_scalar(_glob(neighbours.path.name))}  # "
@@ -624,7 +624,7 @@ def _briefing(ingested: Ingested) -> str:
         if re.fullmatch(r"\d{3}", top):
             code, why = top, "from the exports' authority column"
     return "\n".join([
-        "# Drafted by `briefing init`. See README, \"Config\".",
+        "# Drafted by `briefing init`. See docs/configuration.md.",
         "authority:",
         _line("name", f"{TODO}: the council's name", indent="  "),
         _line("code", code, why),

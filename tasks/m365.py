@@ -131,7 +131,7 @@ def credentials_for(s: Settings, scope: str, transport: str) -> Credentials:
         value = (getattr(s, "m365_" + name.lower()) or "").strip()
         if not value:
             raise MailConfigError(f"{M365}{name} is not set: BRIEFING_MAIL_TRANSPORT="
-                                  f"{transport} needs {what} (see README, 'Microsoft 365')")
+                                  f"{transport} needs {what} (see docs/email.md, 'Microsoft 365')")
         return value
 
     tenant = need("TENANT_ID", "the directory (tenant) id of the app registration")

@@ -84,7 +84,7 @@ class SmtpSettings:
         host = (s.smtp_host if s.smtp_host is not None else default_host or "").strip()
         if not host:
             raise MailConfigError(f"{ENV_PREFIX}HOST is not set: --send needs an SMTP server "
-                                  "(see README, 'Sending email')")
+                                  "(see docs/email.md)")
         security = (s.smtp_security if s.smtp_security is not None else "starttls"
                     ).strip().lower()
         if security not in {"starttls", "ssl", "none"}:

@@ -3,7 +3,7 @@
 The entry points (the `briefing` command, each flow as it starts, the failure hook) build
 `Settings` and pass it, or what is built from it (the mailer, the store, the limits), down;
 nothing under `tasks/` reads the environment itself. The names are the documented
-`BRIEFING_*` variables (README, "Settings"). Values stay as given here and are checked
+`BRIEFING_*` variables (docs/configuration.md). Values stay as given here and are checked
 where they are used (tasks.mail, tasks.m365), so that each error names its variable as it
 always has. Passwords, secrets and the store's URL (which may carry a password) are
 `SecretStr`: never shown by repr, str or a dump.

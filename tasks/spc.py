@@ -11,7 +11,7 @@ process limits are the mean plus or minus 2.66 times the average moving range; t
 two-sigma lines sit at two thirds of that distance. A rebase splits a chart into periods,
 each with its own limits from its own points and its own runs.
 
-Where the tools differ, the rule set decides (README, "The rules"):
+Where the tools differ, the rule set decides (docs/rules-and-spc.md):
 - `plotthedots`, NHSRplotthedots 0.2.x: moving ranges of 3.267 times their average or more
   are screened out before the limits are set; shift 7 and trend 7; 2 of 3 counts only
   points between the two-sigma line and the limit, all three on one side of the mean; a

@@ -104,8 +104,8 @@ def test_a_typed_parameter_is_refused_before_the_run_does_anything() -> None:
 
 
 def test_failure_automation_is_one_prefect_accepts() -> None:
-    """The README's Automation: valid for Prefect's own model once a block is named, and
-    it fires on the failed and crashed runs of this project's flows only."""
+    """The Automation in docs/operations.md: valid for Prefect's own model once a block is
+    named, and it fires on the failed and crashed runs of this project's flows only."""
     import uuid
 
     from prefect.events.schemas.automations import AutomationCore, EventTrigger

@@ -167,7 +167,7 @@ def finish(draft: Path) -> None:
 @pytest.mark.slow
 def test_from_the_files_to_the_first_paper(demo_draft: Path, tmp_path: Path,
                                            prefect_harness: None) -> None:
-    """README, "Bring your own exports": init, finish, validate, run."""
+    """docs/sources.md, "Bring your own exports": init, finish, validate, run."""
     draft = tmp_path / "config"
     shutil.copytree(demo_draft, draft)
     finish(draft)

@@ -68,7 +68,7 @@ class Served:
         return self.api.removesuffix("/api")
 
     def trigger(self, deployment: str, *args: str) -> str:
-        """`prefect deployment run`, as the README tells a user to: the new run's id."""
+        """`prefect deployment run`, as docs/operations.md tells a user to: the new run's id."""
         done = subprocess.run([str(BIN / "prefect"), "deployment", "run", deployment, *args],
                               cwd=ROOT, env=self.env, capture_output=True, text=True,
                               timeout=120, check=True)
@@ -127,7 +127,7 @@ def demo_run(served: Served) -> tuple[dict[str, Any], float]:
     first_email = time.monotonic() - started
     run = served.finished(run_id)
     print(f"\ntrigger to first email: {first_email:.1f} s; to Completed: "
-          f"{time.monotonic() - started:.1f} s")  # quoted in the README
+          f"{time.monotonic() - started:.1f} s")  # quoted in docs/operations.md
     return run, first_email
 
 

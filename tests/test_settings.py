@@ -155,8 +155,9 @@ def test_a_users_own_prefect_setting_wins(tmp_path: Path) -> None:
     assert (got["timeout"], got["ui"]) == (45, True)
 
 
-def test_the_readme_lists_every_variable() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_list_every_variable() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    readme = "\n".join(p.read_text(encoding="utf-8") for p in pages)
     s = Settings.from_env({})
     missing = [s.variable(n) for n in Settings.model_fields if s.variable(n) not in readme]
     assert missing == []
