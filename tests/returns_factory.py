@@ -1,0 +1,99 @@
+"""Small child-level returns made by the tests: an SSDA903 as CSV tables with DfE's column
+names, and a CIN census as XML, for the collection year ending March 2025."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+COLUMNS = {
+    "header": ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"],
+    "episodes": ["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
+                 "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"],
+    "oc3": ["CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"],
+}
+
+
+def write_table(folder: Path, name: str, rows: list[dict[str, str]]) -> Path:
+    path = folder / f"{name}.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, COLUMNS[name])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "") for column in COLUMNS[name]})
+    return path
+
+
+def ssda903(folder: Path, *, unrecorded_activity: tuple[str, ...] = ("CL2",)) -> list[Path]:
+    """Two children in care and three care leavers aged 19 to 21; the care leavers in
+    `unrecorded_activity` have no activity recorded in OC3 (the inspectors' case)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header = [
+        {"CHILD": "LAC1", "SEX": "M", "DOB": "14/05/2014", "ETHNIC": "WBRI",
+         "UPN": "A123456789012"},
+        {"CHILD": "LAC2", "SEX": "F", "DOB": "02/11/2009", "ETHNIC": "MWBC",
+         "UPN": "B123456789012"},
+    ]
+    episodes = [
+        {"CHILD": "LAC1", "DECOM": "03/06/2024", "RNE": "S", "LS": "C2", "CIN": "N1",
+         "PLACE": "U1", "PLACE_PROVIDER": "PR1", "HOME_POST": "SW1A 1AA",
+         "PL_POST": "SW1A 2AA"},
+        {"CHILD": "LAC2", "DECOM": "20/01/2023", "RNE": "S", "LS": "C2", "CIN": "N2",
+         "PLACE": "U4", "PLACE_PROVIDER": "PR1", "HOME_POST": "SW1A 1AA",
+         "PL_POST": "SW1A 2AA"},
+    ]
+    leavers = [("CL1", "10/06/2005", "F1"), ("CL2", "22/01/2005", "F2"),
+               ("CL3", "30/09/2004", "G4")]
+    oc3 = []
+    for child, dob, activity in leavers:
+        header.append({"CHILD": child, "SEX": "F", "DOB": dob, "ETHNIC": "WBRI", "UPN": "UN2"})
+        oc3.append({"CHILD": child, "DOB": dob, "IN_TOUCH": "YES", "ACCOM": "S",
+                    "ACTIV": "" if child in unrecorded_activity else activity})
+    return [write_table(folder, "header", header), write_table(folder, "episodes", episodes),
+            write_table(folder, "oc3", oc3)]
+
+
+def _add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+    element = ET.SubElement(parent, tag)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _cin_child(children: ET.Element, child_id: str, born: str, referral: str | None) -> None:
+    child = _add(children, "Child")
+    ids = _add(child, "ChildIdentifiers")
+    for tag, text in (("LAchildID", child_id), ("UPN", "A123456789012"),
+                      ("PersonBirthDate", born), ("GenderCurrent", "1"), ("Sex", "M")):
+        _add(ids, tag, text)
+    characteristics = _add(child, "ChildCharacteristics")
+    _add(characteristics, "Ethnicity", "WBRI")
+    _add(_add(characteristics, "Disabilities"), "Disability", "NONE")
+    if referral is not None:
+        details = _add(child, "CINdetails")
+        for tag, text in (("CINreferralDate", referral), ("ReferralSource", "1A"),
+                          ("PrimaryNeedCode", "N1"), ("ReferralNFA", "false")):
+            _add(details, tag, text)
+
+
+def cin_census(path: Path, *, lea: str = "201") -> Path:
+    """Three children: CIN1 in order; CIN2 born after the census period ends (rule 8520);
+    CIN3 with no CIN episode (rule 8590)."""
+    root = ET.Element("Message")
+    header = _add(root, "Header")
+    details = _add(header, "CollectionDetails")
+    for tag, text in (("Collection", "CIN"), ("Year", "2025"), ("ReferenceDate", "2025-03-31")):
+        _add(details, tag, text)
+    source = _add(header, "Source")
+    for tag, text in (("SourceLevel", "L"), ("LEA", lea), ("SoftwareCode", "Local"),
+                      ("Release", "ver 1"), ("SerialNo", "1"),
+                      ("DateTime", "2025-04-20T10:00:00")):
+        _add(source, tag, text)
+    children = _add(root, "Children")
+    _cin_child(children, "CIN1", "2015-04-01", "2024-06-01")
+    _cin_child(children, "CIN2", "2025-04-15", "2024-09-10")
+    _cin_child(children, "CIN3", "2012-08-08", None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path
