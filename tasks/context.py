@@ -826,9 +826,9 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
     )
 
 
-PUBLIC_DEEP_DIVE_NOTE = ("Deep dives into indicators that include figures about small "
-                         "numbers of children, and their impact, are given in the restricted "
-                         "edition only.")
+PUBLIC_DEEP_DIVE_NOTE = ("Deep dives into indicators that include, or once included, figures "
+                         "about small numbers of children, and their impact, are given in the "
+                         "restricted edition only.")
 IMPACT_RULE = (f"Impact compares the indicator's mean over up to {IMPACT_PERIODS} periods "
                f"before the period an action was put in place with up to {IMPACT_PERIODS} "
                f"after it. With fewer than {MIN_PERIODS_AFTER} figures since, it is too early "

@@ -167,6 +167,14 @@ def possible_values(unit: Unit, denominator: float | None) -> tuple[float, float
             min(top, per * max(SMALL) / denominator + 0.5))
 
 
+def small_figures(history: pd.DataFrame, config: Config) -> set[tuple[str, str]]:
+    """(indicator, period) of every small figure in the history: what a run remembers in
+    the store (`commit_cycle(small=...)`), so that whatever it decided on them stays out of
+    the public edition after later exports revise them."""
+    b = hidden_bounds(history, config)
+    return set(zip(b["indicator"], b["period"], strict=True))
+
+
 def hidden_bounds(history: pd.DataFrame, config: Config) -> pd.DataFrame:
     """(indicator, period, lo, hi) for every small figure in the history."""
     units = {i.code: i.unit for i in config.indicators}
@@ -216,14 +224,17 @@ def edition_results(edition: Edition, config: Config, cycle: str, history: pd.Da
                     problems: list[Problem], revisions: pd.DataFrame,
                     register: list[DeepDive] | None = None,
                     entries: dict[tuple[str, str], DeepDiveEntry] | None = None,
-                    parts: pd.DataFrame | None = None) -> EditionResults:
+                    parts: pd.DataFrame | None = None,
+                    remembered: set[tuple[str, str]] | None = None) -> EditionResults:
     """The typed results an edition may print. `analysis`, `spc`, `benchmarks`, `problems`
     and `revisions` are the full (restricted) ones; the public edition is derived here.
 
     Deep dives: whether the rule fired, and every impact figure, rest on the indicator's
     figures, so the public edition leaves out every deep dive on an indicator with a small
     figure anywhere in its history (and always says that it does: saying so only when
-    something was left out would itself tell)."""
+    something was left out would itself tell). `remembered` are the figures earlier runs
+    found small (the store's `small_figures`): what the register decided on them was decided
+    on a small figure, so it stays restricted though a later export revised that figure."""
     public = edition is Edition.PUBLIC
     window = config.briefing.rules.chart_periods
     bounds = hidden_bounds(history, config) if public else None
@@ -242,9 +253,10 @@ def edition_results(edition: Edition, config: Config, cycle: str, history: pd.Da
         b = (benchmark_result(bench_by_code[code], rank_withheld=(code, period) in hidden)
              if code in bench_by_code else None)
         results.append(indicator_result(row, chart, s, spc_withheld, b))
-    shown = public_problems(problems, revisions, config, cycle, history, hidden) if public \
-        else list(problems)
-    touched = {c for c, _ in hidden}
+    decided = hidden | (remembered or set()) if public else set()
+    shown = public_problems(problems, revisions, config, cycle, history, hidden, decided) \
+        if public else list(problems)
+    touched = {c for c, _ in decided}
     spc_all = {str(c): spc_result(row) for c, row in spc_by_code.items()}
     dives = [d for d in deep_dive_results(register or [], entries or {}, config, cycle, history,
                                           dict(spc_all))
@@ -374,9 +386,13 @@ def _n(v: float | None) -> str:
 
 def public_problems(problems: list[Problem], revisions: pd.DataFrame, config: Config,
                     cycle: str, history: pd.DataFrame,
-                    hidden: set[tuple[str, str]]) -> list[Problem]:
-    """The data-quality findings the public edition may print."""
+                    hidden: set[tuple[str, str]],
+                    decided: set[tuple[str, str]] | None = None) -> list[Problem]:
+    """The data-quality findings the public edition may print. `decided`: the hidden
+    figures and those remembered from earlier runs, on which the register's findings may
+    rest (edition_results)."""
     touched = {code for code, _ in hidden}
+    remembered = {code for code, _ in (decided if decided is not None else hidden)}
     out = []
     for found in problems:
         p = source_finding_public(found, hidden)
@@ -391,7 +407,7 @@ def public_problems(problems: list[Problem], revisions: pd.DataFrame, config: Co
             continue
         if p.kind == BREAKDOWN and (p.small or (p.indicator, p.period) in hidden):
             continue  # whether the parts add up rests on them
-        if p.kind == DEEP_DIVE and p.indicator in touched:
+        if p.kind == DEEP_DIVE and p.indicator in remembered:
             continue  # whether a deep dive is open rests on the indicator's figures
         out.append(p)
     out += revision_problems(revisions, cycle, config, public=True)

@@ -35,6 +35,7 @@ from tasks.disclosure import (
     edition_results,
     revision_problems,
     small_breakdowns,
+    small_figures,
     uncounted_rates,
     with_population,
 )
@@ -135,6 +136,11 @@ class Analysed:
     # Breakdowns: this cycle's parts over the stored ones (a figure's parts as this cycle
     # gives them replace the stored), so the period before is there to compare with.
     parts: pd.DataFrame = field(default_factory=empty_parts)
+    # Figures earlier runs found small (the store's `small_figures`), and those this run
+    # finds small or contested, which it stores: what the register decided on them stays
+    # out of the public edition for good (tasks.disclosure.edition_results).
+    remembered: set[tuple[str, str]] = field(default_factory=set)
+    small: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -262,16 +268,20 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
                                                        inputs.cycle)
     parts = merge_parts(inputs.breakdowns, store.parts(authority), inputs.records,
                         inputs.cycle)
+    remembered = store.small_figures(authority)
+    small = small_figures(analysed.history, inputs.config) | inputs.contested
     analysed = replace(analysed, problems=analysed.problems + dive_problems,
                        register=register, register_entries=entries,
-                       opened=opened_now(register, inputs.config, inputs.cycle), parts=parts)
+                       opened=opened_now(register, inputs.config, inputs.cycle), parts=parts,
+                       remembered=remembered, small=small)
     if inputs.contested:
         left_out = set(inputs.withheld) | inputs.contested
         key = pd.MultiIndex.from_frame(inputs.records[["indicator", "period"]])
         public = _analyse(inputs, inputs.records[~key.isin(list(left_out))], stored, left_out)
         analysed.public = replace(public, problems=public.problems + dive_problems,
                                   register=register, register_entries=entries,
-                                  opened=analysed.opened, parts=parts)
+                                  opened=analysed.opened, parts=parts,
+                                  remembered=remembered, small=small)
     return analysed
 
 
@@ -329,7 +339,7 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
         figures = edition_results(edition, inputs.config, inputs.cycle, public.history,
                                   public.analysis, public.spc, public.benchmarks,
                                   problems + public.problems, public.revisions,
-                                  register, entries, public.parts)
+                                  register, entries, public.parts, public.remembered)
         notes = [Problem(Severity.WARNING, "(exports)", None, None,
                          f"{code} {label(period)}: not published in this edition: "
                          f"{CONTESTED_TEXT}", code, period=period)
@@ -340,7 +350,7 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
                               analysed.analysis, analysed.spc, analysed.benchmarks,
                               inputs.problems + analysed.problems, analysed.revisions,
                               analysed.register, analysed.register_entries,
-                              analysed.parts)
+                              analysed.parts, analysed.remembered)
     return with_source_errors(figures, inputs.withheld)
 
 
@@ -418,7 +428,7 @@ def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
     """Store the cycle (one transaction), then rename the briefing files into place."""
     authority = inputs.config.briefing.authority.code
     store.commit_cycle(authority, inputs.cycle, inputs.records, analysed.revisions, inputs.files,
-                       inputs.breakdowns)
+                       inputs.breakdowns, small=analysed.small)
     store.save_deep_dives(authority, analysed.register)
     target = cycle_dir(out_dir, authority, inputs.cycle)
     for edition, paper in rendered.editions.items():

@@ -52,13 +52,16 @@ class HistoryStore(Protocol):
 
     def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
                      revisions: pd.DataFrame, files: list[str],
-                     parts: pd.DataFrame | None = None) -> None: ...
+                     parts: pd.DataFrame | None = None,
+                     small: set[tuple[str, str]] | None = None) -> None: ...
 
     def revisions(self, authority: str) -> pd.DataFrame: ...
 
     def parts(self, authority: str) -> pd.DataFrame: ...
 
     def deep_dives(self, authority: str) -> list[DeepDive]: ...
+
+    def small_figures(self, authority: str) -> set[tuple[str, str]]: ...
 
     def save_deep_dives(self, authority: str, dives: list[DeepDive]) -> None: ...
 
@@ -236,6 +239,7 @@ class MemoryHistoryStore:
         self._guard = threading.Lock()
         self._dives: dict[tuple[str, str, str], DeepDive] = {}
         self._parts: dict[tuple[str, str, str], list[dict[str, object]]] = {}
+        self._small: set[tuple[str, str, str]] = set()
 
     def history(self, authority: str) -> pd.DataFrame:
         rows = [{"indicator": k[1], "period": k[2], "value": v[0], "numerator": v[1],
@@ -247,7 +251,9 @@ class MemoryHistoryStore:
 
     def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
                      revisions: pd.DataFrame, files: list[str],
-                     parts: pd.DataFrame | None = None) -> None:
+                     parts: pd.DataFrame | None = None,
+                     small: set[tuple[str, str]] | None = None) -> None:
+        self._small |= {(authority, i, p) for i, p in small or set()}
         by_figure = _parts_by_figure(parts, cycle)
         for r in records.itertuples(index=False):  # a re-run that no longer breaks it down
             key = (authority, str(r.indicator), str(r.period))
@@ -273,6 +279,9 @@ class MemoryHistoryStore:
 
     def deep_dives(self, authority: str) -> list[DeepDive]:
         return [d for k, d in sorted(self._dives.items()) if k[0] == authority]
+
+    def small_figures(self, authority: str) -> set[tuple[str, str]]:
+        return {(i, p) for a, i, p in self._small if a == authority}
 
     def save_deep_dives(self, authority: str, dives: list[DeepDive]) -> None:
         for d in dives:
@@ -367,6 +376,17 @@ _parts = sa.Table(
     sa.Column("cycle", sa.String(7), nullable=False),
     sa.Column("stored_at", sa.String(32), nullable=False),
 )
+# Every figure a run found small (1 to 5 children) or contested, as it was then: what the
+# run decided on it (the deep-dive register, its warnings) stays out of the public edition
+# for good, whatever later exports revise (tasks.disclosure, "remembered").
+_small = sa.Table(
+    "small_figures", _meta,
+    sa.Column("authority", sa.String(16), primary_key=True),
+    sa.Column("indicator", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("cycle", sa.String(7), nullable=False),  # the first run that found it small
+    sa.Column("stored_at", sa.String(32), nullable=False),
+)
 _locks = sa.Table(
     "run_locks", _meta,
     sa.Column("authority", sa.String(16), primary_key=True),
@@ -433,7 +453,10 @@ class SqlHistoryStore:
 
     def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
                      revisions: pd.DataFrame, files: list[str],
-                     parts: pd.DataFrame | None = None) -> None:
+                     parts: pd.DataFrame | None = None,
+                     small: set[tuple[str, str]] | None = None) -> None:
+        """One transaction: the figures, revisions, parts, and the figures found small
+        (kept for good: only ones not already kept are added)."""
         now = _now()
         by_figure = _parts_by_figure(parts, cycle)
         part_rows = [{"authority": authority, **r, "stored_at": now}
@@ -470,11 +493,30 @@ class SqlHistoryStore:
                     & (_parts.c.indicator == sa.bindparam("i"))
                     & (_parts.c.period == sa.bindparam("p"))
                     & (_parts.c.cycle == sa.bindparam("c"))), unbroken)
+            self._remember_small(conn, authority, cycle, small or set(), now)
             conn.execute(_cycles.delete().where((_cycles.c.authority == authority)
                                                 & (_cycles.c.cycle == cycle)))
             conn.execute(_cycles.insert(), [{"authority": authority, "cycle": cycle,
                                              "files": json.dumps(files), "records": len(obs),
                                              "stored_at": now}])
+
+    @staticmethod
+    def _remember_small(conn: sa.Connection, authority: str, cycle: str,
+                        small: set[tuple[str, str]], now: str) -> None:
+        if not small:
+            return
+        kept = {(r.indicator, r.period) for r in conn.execute(
+            sa.select(_small.c.indicator, _small.c.period).where(_small.c.authority == authority))}
+        new = sorted(small - kept)
+        if new:
+            conn.execute(_small.insert(), [{"authority": authority, "indicator": i,
+                                            "period": p, "cycle": cycle, "stored_at": now}
+                                           for i, p in new])
+
+    def small_figures(self, authority: str) -> set[tuple[str, str]]:
+        q = sa.select(_small.c.indicator, _small.c.period).where(_small.c.authority == authority)
+        with self.engine.connect() as conn:
+            return {(str(r.indicator), str(r.period)) for r in conn.execute(q)}
 
     def parts(self, authority: str) -> pd.DataFrame:
         q = (sa.select(_parts.c.indicator, _parts.c.period, _parts.c.breakdown, _parts.c.part,

@@ -1,0 +1,166 @@
+"""Nothing about a child across cycles: what one run decided on a small figure, and the
+store remembers, stays out of the public edition after later exports revise that figure.
+
+Each case runs the real ingest, validation, rules and history store (a SQLite file) over
+two cycles, once for each hidden value 1 to 5 of September's figure, and compares every
+public output of October's run: the paper's HTML, the public recipients' emails, the
+public workbook and open data, and the Prefect summary artifact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from tasks import pipeline
+from tasks.artifacts import summary_markdown
+from tasks.context import build_context
+from tasks.formatting import Edition
+from tasks.notify import plan_notices
+from tasks.render import render_html
+from tasks.spreadsheets import briefing_workbook, open_data_csv
+from tasks.store import SqlHistoryStore, default_store_url, open_store
+from tests.conftest import TODAY
+from tests.factories import make_config
+
+SMALL = (1, 2, 3, 4, 5)
+GENERATED = datetime(2024, 11, 5, 9, 30).astimezone()
+HEADER = "indicator,period,value,numerator,denominator"
+# K1, lower is better, the rule at 2 declines: 4.0% in July, 4.5% in August, and
+# September's h of 100 is worse again (the rule fires) only when h is 5.
+EARLIER = ["K1,2024-06,5,10,200", "K1,2024-07,4,8,200", "K1,2024-08,4.5,9,200"]
+CONTROL = [f"K2,2024-{m:02d},{80 + m % 3},{80 + m % 3},100" for m in range(6, 11)]
+
+
+def write_config(folder: Path, dives: list[dict[str, Any]]) -> Path:
+    ind = {"code": "K1", "title": "Care leavers in unsuitable accommodation",
+           "unit": "percent", "polarity": "lower_is_better", "target": 10.0}
+    control = {"code": "K2", "title": "A steady measure", "unit": "percent",
+               "polarity": "higher_is_better", "target": 80.0, "owner": "o2"}
+    cfg = make_config([ind, control], consecutive=2).model_dump(mode="json")
+    config = folder / "config"
+    config.mkdir(parents=True)
+    for name in ("indicators", "owners", "briefing"):
+        (config / f"{name}.yaml").write_text(yaml.safe_dump(cfg[name]), encoding="utf-8")
+    if dives:
+        (config / "deep_dives.yaml").write_text(yaml.safe_dump(dives), encoding="utf-8")
+    return config
+
+
+def write_exports(folder: Path, rows: list[str]) -> Path:
+    exports = folder / "exports"
+    exports.mkdir(parents=True)
+    (exports / "export.csv").write_text("\n".join([HEADER, *rows, *CONTROL]) + "\n",
+                                        encoding="utf-8")
+    return exports
+
+
+@dataclass(frozen=True)
+class Public:
+    """Every public output of one run."""
+
+    html: str
+    emails: list[tuple[str, str, str]]
+    xlsx: bytes
+    csv: bytes
+    artifact: str
+
+
+def run_one(folder: Path, cycle: str, rows: list[str], dives: list[dict[str, Any]],
+            store: SqlHistoryStore) -> tuple[Public, str]:
+    """One cycle through the real pipeline and store: (public outputs, restricted text)."""
+    config, exports = write_config(folder, dives), write_exports(folder, rows)
+    inputs = pipeline.validate_exports(config, exports, cycle, today=TODAY)
+    assert inputs.ok, [p.as_line() for p in inputs.problems]
+    analysed = pipeline.compare_with_history(inputs, store)
+    figures = {e: pipeline.edition_figures(inputs, analysed, e) for e in Edition}
+    contexts = {e: build_context(inputs.config, figures[e], cycle, inputs.commentary)
+                for e in Edition}
+    pipeline.store_and_publish(inputs, analysed, pipeline.Rendered({}, contexts), store,
+                               folder / "out")
+    ctx = contexts[Edition.PUBLIC]
+    notices = plan_notices(inputs.config, contexts)
+    public = Public(render_html(ctx),
+                    [(n.subject, n.text, n.html) for n in notices
+                     if n.edition is Edition.PUBLIC],
+                    briefing_workbook(inputs.config, figures[Edition.PUBLIC], cycle,
+                                      GENERATED),
+                    open_data_csv(inputs.config, figures[Edition.PUBLIC], cycle),
+                    summary_markdown(ctx, []))
+    restricted = BeautifulSoup(render_html(contexts[Edition.RESTRICTED]),
+                               "html.parser").get_text(" ")
+    return public, restricted
+
+
+def two_cycles(tmp: Path, h: int, october: list[str],
+               dives: list[dict[str, Any]]) -> tuple[Public, str, str]:
+    """September with its figure h of 100, then October's export: (October's public
+    outputs, September's restricted text, October's restricted text)."""
+    store = open_store(default_store_url(tmp / f"h{h}"))
+    assert isinstance(store, SqlHistoryStore)
+    try:
+        _, sept = run_one(tmp / f"h{h}" / "2024-09", "2024-09",
+                          [*EARLIER, f"K1,2024-09,{h},{h},100"], [], store)
+        public, octo = run_one(tmp / f"h{h}" / "2024-10", "2024-10", october, dives, store)
+    finally:
+        store.dispose()
+    return public, sept, octo
+
+
+OCTOBER = "K1,2024-10,18,18,100"
+CASES: dict[str, tuple[list[str], list[dict[str, Any]]]] = {
+    "September revised": ([*EARLIER, "K1,2024-09,20,20,100", OCTOBER], []),
+    "September marked c": ([*EARLIER, "K1,2024-09,c,,", OCTOBER], []),
+    "an error in September's cell": ([*EARLIER, "K1,2024-09,five,,100", OCTOBER], []),
+    "September left out": ([*EARLIER, OCTOBER], []),
+    "deep_dives.yaml names it": (
+        [*EARLIER, "K1,2024-09,20,20,100", OCTOBER],
+        [{"indicator": "K1", "findings": "Placements ended early."}]),
+    "deep_dives.yaml names it, with when it opened": (
+        [*EARLIER, "K1,2024-09,20,20,100", OCTOBER],
+        [{"indicator": "K1", "opened": "2024-09", "findings": "Placements ended early.",
+          "actions": [{"description": "Review", "owner": "o1", "due": "2024-10-20"}]}]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_deep_dive_decided_on_a_small_figure_stays_restricted_after_revision(
+        name: str, tmp_path: Path) -> None:
+    """The issue's probe: the rule opens K1's deep dive in September only when h is 5;
+    October's export leaves no small figure, yet the register remembers. October's public
+    outputs are the same for every h, and still say what they leave out."""
+    october, dives = CASES[name]
+    runs = [two_cycles(tmp_path, h, october, dives) for h in SMALL]
+    # The case means something: the register (restricted) did open it only at h = 5.
+    assert "Opened September 2024" in runs[4][2]
+    assert all("Opened September 2024" not in octo for _, _, octo in runs[:4]) \
+        or name == "deep_dives.yaml names it, with when it opened"
+    first = runs[0][0]
+    for h, (public, _, _) in zip(SMALL[1:], runs[1:], strict=True):
+        for part in ("html", "emails", "xlsx", "csv", "artifact"):
+            assert getattr(public, part) == getattr(first, part), \
+                f"{name}: October's public {part} differs between h = 1 and h = {h}"
+    text = BeautifulSoup(first.html, "html.parser").get_text(" ")
+    assert "Care leavers in unsuitable accommodation: Open" not in text
+    assert "or once included, figures about small numbers of children" in text
+
+
+def test_the_store_keeps_small_figures_for_good(tmp_path: Path) -> None:
+    """Kept once, by the first cycle that found them, and never taken away by a later one
+    that no longer has them (a revision, a re-run)."""
+    import pandas as pd
+
+    store = open_store(default_store_url(tmp_path))
+    none = pd.DataFrame(columns=["indicator", "period", "value", "numerator", "denominator"])
+    store.commit_cycle("998", "2024-09", none, pd.DataFrame(), [], small={("K1", "2024-09")})
+    store.commit_cycle("998", "2024-10", none, pd.DataFrame(), [],
+                       small={("K1", "2024-09"), ("K2", "2024-10")})
+    store.commit_cycle("998", "2024-10", none, pd.DataFrame(), [], small=set())
+    assert store.small_figures("998") == {("K1", "2024-09"), ("K2", "2024-10")}
+    assert store.small_figures("999") == set()
