@@ -419,14 +419,22 @@ def _preflight(args: argparse.Namespace, config: Path, exports: Path,
         resolve_authority(exports, load_sources(config), args.authority, cfg, limits)
     if args.send:
         mailer_for(settings)  # BRIEFING_MAIL_TRANSPORT and its settings
-    if args.cycle and not args.allow_empty:
+    cycle = args.cycle
+    if (args.cycle and not args.allow_empty) or (args.report_date and not args.cycle):
         # A cycle typed by hand: the exports checked now, so that a typo costs one line
-        # (NoFiguresForCycle), not the engine's start-up and a blank paper. Errors in the
-        # exports are left for the run to report; the flow checks again for itself.
+        # (NoFiguresForCycle), not the engine's start-up and a blank paper; and the cycle
+        # a --report-date is checked against. Errors in the exports are left for the run
+        # to report; the flow checks again for itself.
         from tasks.pipeline import validate_exports
 
-        validate_exports(config, exports, args.cycle, today=date.today(),
-                         authority=args.authority, allow_empty=False, limits=limits)
+        cycle = validate_exports(config, exports, args.cycle, today=date.today(),
+                                 authority=args.authority, allow_empty=args.allow_empty,
+                                 limits=limits).cycle
+    if args.report_date is not None:
+        from tasks.calendar import report_date_refusal
+
+        if why := report_date_refusal(args.report_date, cycle):
+            raise UsageError(f"--report-date {why}")
 
 
 _INSTALLED_COMMAND = False  # set by `entry`: this process is the `briefing` command itself

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from tasks.periods import end_month, label
+
 LONDON = ZoneInfo("Europe/London")
 RUN_TIME = time(7, 0)  # the monthly run's time of day, London time
 
@@ -172,3 +174,28 @@ def year_plan(year: int, n: int, meetings: list[date], clear_days: int = 5,
         cycle = f"{prev.year:04d}-{prev.month:02d}"
         out.append(CycleDates(cycle, run_time(year, month, n), plans.get(cycle)))
     return out
+
+
+# How long after the cycle ends its paper may be dated: a paper reports a period that has
+# ended, to a meeting within months; two years is room for a late or re-issued paper,
+# and a typo such as 9999-12-31 or 2204-11-20 is refused rather than printed on a cover.
+REPORT_DATE_YEARS = 2
+
+
+def _month_end(months: int) -> date:
+    """The last day of a month given as tasks.periods.end_month counts them."""
+    year, month0 = divmod(months + 1, 12)
+    return date(year, month0 + 1, 1) - timedelta(days=1)
+
+
+def report_date_refusal(report: date, cycle: str) -> str | None:
+    """Why `report` cannot be the date of `cycle`'s paper (before the period has ended, or
+    more than REPORT_DATE_YEARS after it), or None when it can."""
+    end = end_month(cycle)
+    first = _month_end(end) + timedelta(days=1)
+    last = _month_end(end + 12 * REPORT_DATE_YEARS)
+    if first <= report <= last:
+        return None
+    return (f"{report.isoformat()} is not a date for the paper on {label(cycle)}: expected "
+            f"{first.isoformat()} (after the period ends) to {last.isoformat()} "
+            f"({REPORT_DATE_YEARS} years after it)")

@@ -29,6 +29,7 @@ from tasks.deep_dives import (
     verdict_text,
 )
 from tasks.disclosure import EditionResults
+from tasks.display import shown
 from tasks.formatting import (
     SUPPRESSED,
     SUPPRESSION_NOTE,
@@ -581,30 +582,31 @@ def _breakdown_view(ind: Indicator, b: Breakdown | None) -> BreakdownView | None
     """An exception's breakdown as printed: parts, and each part's contribution."""
     if b is None:
         return None
-    caption = f"By {b.breakdown.lower()}, {label(b.period)}"
+    column = shown(b.breakdown)  # a heading and team names, as the export wrote them
+    caption = f"By {column.lower()}, {label(b.period)}"
     if b.withheld:
-        return BreakdownView(caption, b.breakdown, [], False, False, "",
-                             f"The breakdown by {b.breakdown.lower()} is not published: some "
+        return BreakdownView(caption, column, [], False, False, "",
+                             f"The breakdown by {column.lower()} is not published: some "
                              f"of its figures are about small numbers of children.")
     unit, places = ind.unit, ind.decimals
     is_rate = ind.unit is not Unit.COUNT
-    shown = {p.name: p for p in b.parts}
+    given = {p.name: p for p in b.parts}
     rows = []
     names = [c.name for c in b.contributions] or [p.name for p in b.parts]
     by_name = {c.name: c for c in b.contributions}
     for name in names:
         c = by_name.get(name)
-        p = shown.get(name)
+        p = given.get(name)
         rows.append(PartView(
-            name, fmt_value(unit, p.value if p else None, places),
+            shown(name), fmt_value(unit, p.value if p else None, places),
             fmt_value(unit, c.previous, places) if c else "",
             fmt_change(unit, c.total, decimals=places) if c else "",
             fmt_change(unit, c.numerator_effect, decimals=places) if c and is_rate else "",
             fmt_change(unit, c.size_effect, decimals=places) if c and is_rate else ""))
     note = "" if b.contributions else (
-        f"Contributions to the change are not shown: the breakdown by {b.breakdown.lower()} "
+        f"Contributions to the change are not shown: the breakdown by {column.lower()} "
         f"{b.why_none or 'does not add up to the total (see Appendix A)'}.")
-    return BreakdownView(caption, b.breakdown, rows, bool(b.contributions), is_rate,
+    return BreakdownView(caption, column, rows, bool(b.contributions), is_rate,
                          fmt_change(unit, b.change, decimals=places)
                          if b.change is not None else "", note)
 

@@ -18,7 +18,7 @@ import pandas as pd
 from tasks.authorities import resolve_authority, with_authority
 from tasks.benchmarks import compare_with_others
 from tasks.breakdowns import check_breakdowns, check_parts, empty_parts
-from tasks.calendar import PaperDates, paper_dates
+from tasks.calendar import PaperDates, paper_dates, report_date_refusal
 from tasks.commentary import Commentary, read_commentary
 from tasks.compare import analyse
 from tasks.config import Config, ConfigError, load_config
@@ -366,7 +366,12 @@ def with_source_errors(figures: EditionResults,
 
 def dates_for(config: Config, cycle: str, report_date: date | None = None) -> PaperDates:
     """The cover's dates: the meeting whose paper reports this cycle, by the calendar in
-    briefing.yaml, and the date of the report (given, or that meeting's publication day)."""
+    briefing.yaml, and the date of the report (given, or that meeting's publication day).
+    A given date out of range (tasks.calendar.report_date_refusal) is a ValueError: the
+    command refuses it before the engine starts; a deployment's run stops here, before
+    anything is written."""
+    if report_date is not None and (why := report_date_refusal(report_date, cycle)):
+        raise ValueError(f"report_date {why}")
     b = config.briefing
     return paper_dates(b.meetings, cycle, report_date, b.papers.clear_days,
                        b.papers.commentary_working_days, b.papers.data_ready_days)

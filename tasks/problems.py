@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from tasks.display import shown
 from tasks.periods import is_period, label
 
 # Kinds of finding that rest on a figure's value (see Problem.kind).
@@ -53,6 +54,15 @@ class Problem:
     # The message for the public edition when it must not quote the cells (their values may
     # be about a small number of children); None: the message itself is safe to publish.
     public: str | None = None
+
+    def __post_init__(self) -> None:
+        # The one place a finding's names become text: whatever shows it (the console, a
+        # log, the paper, a workbook, summary.json) shows a newline or a bidi override in a
+        # file name, heading or code escaped, never obeyed (tasks.display).
+        for name in ("file", "column", "message", "indicator", "public"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, shown(value))
 
     def as_line(self) -> str:
         where = self.file

@@ -31,6 +31,7 @@ import pandas as pd
 
 from tasks.config import Config, Unit
 from tasks.disclosure import CHILD_UNITS, SMALL, is_small
+from tasks.display import shown
 from tasks.periods import label
 from tasks.problems import DISAGREE, DUPLICATE, Findings, Problem, Severity, cell_fault
 from tasks.values import opt_float
@@ -73,7 +74,7 @@ def agree(a: float, b: float) -> bool:
 
 def place(r: Any) -> str:
     """Where an error record's fault is, as a person finds it."""
-    return f"{r.file}, row {int(r.row)}, column '{r.error}'"
+    return shown(f"{r.file}, row {int(r.row)}, column '{r.error}'")
 
 
 def _known(x: object) -> bool:
@@ -211,7 +212,8 @@ def _choose(grp: list[Any], unit: Unit | None, ranks: dict[str, int]
                          f"{what} is given more than once with different values ({where})"
                          + ("" if len(files) == 1 else " and neither source has priority")
                          + f"; {fix}", code, period, "given twice with different values")
-    return None, [problem], f"{first.file}, row {int(first.row)}, column '{_column(first)}'"
+    return None, [problem], shown(f"{first.file}, row {int(first.row)}, column "
+                                  f"'{_column(first)}'")
 
 
 def contested(grp: list[Any], unit: Unit | None, ranks: dict[str, int]) -> bool:
