@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from tasks.config import Config, Indicator, Unit
+from tasks.config import COUNT_LIMIT, Config, Indicator, Unit, beyond_limit, expected_range
 from tasks.problems import BREAKDOWN, Problem, Severity
 
 # `sign` is "%" or "£" when the value cell was written with one, as tasks.validate checks
@@ -198,6 +198,12 @@ def check_parts(parts: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list
             fault(idx, r, "value", f"{v:g} is not a percentage (expected 0 to 100)")
         elif v is not None and v < 0 and ind.unit is not Unit.MONEY:
             fault(idx, r, "value", f"{v:g} is negative")
+        elif v is not None and beyond_limit(ind.unit, v):
+            fault(idx, r, "value", f"{v:.6g} is beyond what a {unit_words} figure can be "
+                                   f"(expected {expected_range(ind.unit)})")
+        elif any(x is not None and x > COUNT_LIMIT for x in (num, den)):
+            fault(idx, r, "numerator", f"numerator and denominator must be at most "
+                                       f"{COUNT_LIMIT:,.0f}")
         elif v is not None and ind.unit is Unit.COUNT and not float(v).is_integer():
             fault(idx, r, "value", f"{v:g} is not a whole number (expected a count)")
         elif any(x is not None and (x < 0 or not float(x).is_integer()) for x in (num, den)):

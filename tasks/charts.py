@@ -11,6 +11,7 @@ hides is a gap, never a bound, so the public edition's axes cannot hint at it.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 
 from tasks.periods import short_label
@@ -103,21 +104,59 @@ def nice_ticks(lo: float, hi: float, count: int = 4, whole: bool = False) -> lis
     """Round values from at or below `lo` to at or above `hi`, about `count` steps apart.
 
     Never below zero for figures that are not; steps of at least 1 for `whole` numbers
-    (counts of children: no axis at 0.25 of a child)."""
-    if hi - lo < 1e-9:
-        lo, hi = (lo - 1.0, hi + 1.0) if lo < 0 or lo >= 1 else (0.0, lo + 1.0)
-    raw = (hi - lo) / count
+    (counts of children: no axis at 0.25 of a child). Any finite bounds give finite ticks:
+    where round steps would pass the largest float (figures near ±1e308, which validate
+    refuses but a chart must still survive), the ticks are evenly spaced instead."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"a chart's axis needs finite bounds, not {lo} to {hi}")
+    if hi - lo < 1e-9 * max(1.0, abs(lo)):
+        pad = max(1.0, abs(lo) * 1e-6)  # a flat line: an axis around it
+        lo, hi = (lo - pad, hi + pad) if lo < 0 or lo >= 1 else (0.0, lo + 1.0)
+        lo, hi = max(lo, -sys.float_info.max), min(hi, sys.float_info.max)
+    raw = hi / count - lo / count  # never overflows, as hi - lo can
+    try:
+        ticks = _round_ticks(lo, hi, raw, whole)
+    except OverflowError:
+        ticks = []
+    if len(ticks) < 2 or not all(math.isfinite(t) for t in ticks):
+        return _even_ticks(lo, hi, count)
+    return ticks
+
+
+def _round_ticks(lo: float, hi: float, raw: float, whole: bool) -> list[float]:
+    """Ticks at multiples of a round step (1, 2, 2.5 or 5 times a power of ten)."""
     magnitude = 10.0 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw - 1e-12)
+    if not math.isfinite(step):
+        return []
     if whole:
         step = max(1.0, round(step))
     start = math.floor(lo / step + 1e-9) * step
     stop = math.ceil(hi / step - 1e-9) * step
-    return [round(start + i * step, 10) for i in range(round((stop - start) / step) + 1)]
+    steps = stop / step - start / step
+    if not (math.isfinite(start) and math.isfinite(stop) and steps < 1000):
+        return []
+    return [round(start + i * step, 10) for i in range(round(steps) + 1)]
+
+
+def _even_ticks(lo: float, hi: float, count: int) -> list[float]:
+    """`count` even steps from `lo` to `hi`, each a weighted mean of the two (so never
+    beyond them, and never infinite)."""
+    return [min(hi, max(lo, lo * (1 - i / count) + hi * (i / count)))
+            for i in range(count + 1)]
+
+
+def scale(v: float, lo: float, hi: float) -> float:
+    """Where `v` falls between `lo` (0) and `hi` (1); halves first, so that hi - lo cannot
+    overflow for bounds near ±1e308."""
+    return (v / 2 - lo / 2) / (hi / 2 - lo / 2)
 
 
 def tick_label(value: float, step: float, suffix: str = "") -> str:
-    """As many decimals as the step needs, thousands separated: 2.5%, 1,200, 0.25."""
+    """As many decimals as the step needs, thousands separated: 2.5%, 1,200, 0.25; beyond
+    a thousand million million, three significant figures (1.2e+18), not 19 digits."""
+    if abs(value) >= 1e15:
+        return f"{value:.3g}{suffix}"
     decimals = 0
     while decimals < 3 and abs(step * 10 ** decimals - round(step * 10 ** decimals)) > 1e-6:
         decimals += 1
@@ -149,6 +188,13 @@ def trend_chart(title: str, points: list[tuple[str, float | None]], target: floa
     """
     left, right = size.left, size.width - size.right
     top, bottom = size.top, size.height - size.bottom
+    # A figure that is no finite number is a gap, as a missing one is; SPC lines from such
+    # figures are not drawn: whatever the chart is given, its arithmetic stays finite.
+    points = [(p, v if v is not None and math.isfinite(v) else None) for p, v in points]
+    if spc is not None and not all(math.isfinite(x) for x in spc):
+        spc = None
+    if target is not None and not math.isfinite(target):
+        target = None
     known = [v for _, v in points if v is not None]
     span = known + ([target] if target is not None else [])
     if spc is not None and known:
@@ -164,7 +210,7 @@ def trend_chart(title: str, points: list[tuple[str, float | None]], target: floa
         return round(left + (right - left) * i / n, 1) if len(points) > 1 else (left + right) / 2
 
     def sy(v: float) -> float:
-        return round(bottom - (bottom - top) * (v - lo) / (hi - lo), 1)
+        return round(bottom - (bottom - top) * scale(v, lo, hi), 1)
 
     segments: list[list[Point]] = []
     current: list[Point] = []

@@ -43,6 +43,32 @@ class Unit(StrEnum):
     MONEY = "money"  # pounds sterling: spend per child, cost of a placement, a variance
 
 
+# The largest figure each unit can plausibly hold, in size: a figure beyond it is an error
+# in its cell (tasks.validate: that figure is withheld), a target beyond it an error in
+# indicators.yaml. Far above any council's figures (a county has about 250,000 children and
+# a budget of about £1,000,000,000), and far below what arithmetic on figures (changes,
+# SPC limits, chart axes) could overflow. Only money may be negative, to the same size.
+FIGURE_LIMITS: dict[Unit, float] = {
+    Unit.PERCENT: 100.0, Unit.COUNT: 1e9, Unit.RATE_PER_10K: 1e6, Unit.DAYS: 1e5,
+    Unit.NUMBER: 1e12, Unit.MONEY: 1e12}
+# Numerators, denominators and populations are counts of children or events.
+COUNT_LIMIT = FIGURE_LIMITS[Unit.COUNT]
+
+
+def expected_range(unit: Unit) -> str:
+    """The figures `unit` may hold, in words: "0 to 1,000,000,000"."""
+    top = FIGURE_LIMITS[unit]
+    if unit is Unit.MONEY:
+        return f"−£{top:,.0f} to £{top:,.0f}"
+    return f"0 to {top:,.0f}"
+
+
+def beyond_limit(unit: Unit, value: float) -> bool:
+    """Whether `value` is not a finite figure within FIGURE_LIMITS for `unit`."""
+    low = -FIGURE_LIMITS[unit] if unit is Unit.MONEY else 0.0
+    return not low <= value <= FIGURE_LIMITS[unit]  # NaN and infinities are beyond
+
+
 class Polarity(StrEnum):
     HIGHER_IS_BETTER = "higher_is_better"
     LOWER_IS_BETTER = "lower_is_better"
@@ -153,6 +179,21 @@ class Indicator(_Strict):
             raise ValueError(f"target {self.target} is not a percentage between 0 and 100")
         if self.rebase is not None and not is_period(self.rebase):
             raise ValueError(f"rebase {self.rebase!r} is not a period (YYYY-MM, YYYY-Qn or YYYY)")
+        return self
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> Indicator:
+        """A target, tolerance or smallest change the paper could not draw or work with
+        (FIGURE_LIMITS), or a population no authority has, is refused naming the key."""
+        for key in ("target", "tolerance", "min_change"):
+            value = getattr(self, key)
+            if value is not None and beyond_limit(self.unit, value):
+                raise ValueError(f"{key} {value:.6g} is beyond what a "
+                                 f"{self.unit.value.replace('_', ' ')} figure can be: expected "
+                                 f"{expected_range(self.unit)}")
+        if self.population is not None and self.population > COUNT_LIMIT:
+            raise ValueError(f"population {self.population:.6g} is more than "
+                             f"{COUNT_LIMIT:,.0f}")
         return self
 
 

@@ -44,8 +44,8 @@ def _number(unit: Unit, value: float, decimals: int | None, suffix: str | None =
 def fmt_value(unit: Unit, value: float | None, decimals: int | None = None) -> str:
     """A figure as the paper prints it (whether it may be printed is decided elsewhere), to
     the unit's decimal places or the indicator's own `decimals`."""
-    if value is None or math.isnan(value):
-        return NO_DATA
+    if value is None or not math.isfinite(value):
+        return NO_DATA  # no figure; nor one no arithmetic could hold ("£inf" is no figure)
     if value < 0 and unit is Unit.MONEY:
         return "−" + _number(unit, -value, decimals)  # −£250, an underspend
     return _number(unit, value, decimals)
@@ -57,7 +57,7 @@ def fmt_change(unit: Unit, change: float | None, hidden: bool = False,
     percentage is in percentage points, not per cent."""
     if hidden:
         return SUPPRESSED
-    if change is None or math.isnan(change):
+    if change is None or not math.isfinite(change):
         return NO_DATA
     if abs(change) < 1e-9:
         return "no change"

@@ -73,8 +73,8 @@ CHANGE_FORMATS = {
 def rounded(unit: Unit, value: float | None, change: bool = False) -> float | None:
     """A figure at the paper's precision (a tiny change in a percentage keeps 2 places, as
     the paper does, so it never reads as 0)."""
-    if value is None or math.isnan(value):
-        return None
+    if value is None or not math.isfinite(value):
+        return None  # round() of an infinity raises: no figure, as in the paper
     places = DECIMALS[unit]
     if change and unit is Unit.PERCENT and 0 < abs(value) < 0.05:
         places = 2

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.config import Config, Unit
+from tasks.config import COUNT_LIMIT, Config, Unit, beyond_limit, expected_range
 from tasks.disclosure import is_small
 from tasks.files import quote
 from tasks.periods import (
@@ -131,17 +131,8 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str, today_perio
         v, num, den = r.value, r.numerator, r.denominator
         unit_words = ind.unit.value.replace("_", " ")
         if pd.notna(v):
-            if ind.unit is Unit.PERCENT and not 0 <= v <= 100:
-                problems.append(_p(Severity.ERROR, r, "value",
-                                   f"{v:g} is not a percentage: expected 0 to 100 for {ind.code}",
-                                   CELL))
-            elif v < 0 and ind.unit is not Unit.MONEY:
-                problems.append(_p(Severity.ERROR, r, "value",
-                                   f"{v:g} is negative: expected zero or more for a "
-                                   f"{unit_words}", CELL))
-            elif ind.unit is Unit.COUNT and not float(v).is_integer():
-                problems.append(_p(Severity.ERROR, r, "value",
-                                   f"{v:g} is not a whole number: expected a count", CELL))
+            if fault := value_fault(ind.unit, ind.code, float(v)):
+                problems.append(_p(Severity.ERROR, r, "value", fault, CELL))
             if bool(r.percent_sign) and ind.unit is not Unit.PERCENT:
                 problems.append(_p(Severity.ERROR, r, "value",
                                    f"written as a percentage but {ind.code} is measured "
@@ -153,6 +144,10 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str, today_perio
         for name, x in (("numerator", num), ("denominator", den)):
             if pd.notna(x) and x < 0:
                 problems.append(_p(Severity.ERROR, r, name, f"{x:g} is negative", CELL))
+            elif pd.notna(x) and x > COUNT_LIMIT:
+                problems.append(_p(Severity.ERROR, r, name,
+                                   f"{x:.6g} is more than a {name} can be: expected 0 to "
+                                   f"{COUNT_LIMIT:,.0f}", CELL))
         if pd.notna(num) and pd.notna(den):
             if num > den:
                 problems.append(_p(Severity.ERROR, r, "numerator",
@@ -169,6 +164,24 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str, today_perio
                                        f"{num:g}/{den:g} = {implied:.1f}%", RATIO,
                                        small=is_small(ind.unit, v, num, den)))
     return problems.collapsed()
+
+
+def value_fault(unit: Unit, code: str, v: float) -> str | None:
+    """What is wrong with a figure for its unit (found, and what was expected), or None: a
+    percentage over 100, a negative count, a count in fractions, or a figure beyond what
+    its unit can be (FIGURE_LIMITS), which the paper could not draw nor its arithmetic hold
+    (a change from −1e308 to 1e308 is no number)."""
+    unit_words = unit.value.replace("_", " ")
+    if unit is Unit.PERCENT and not 0 <= v <= 100:
+        return f"{v:g} is not a percentage: expected 0 to 100 for {code}"
+    if v < 0 and unit is not Unit.MONEY:
+        return f"{v:g} is negative: expected zero or more for a {unit_words}"
+    if beyond_limit(unit, v):
+        return (f"{v:.6g} is beyond what a {unit_words} figure can be: expected "
+                f"{expected_range(unit)} for {code}")
+    if unit is Unit.COUNT and not float(v).is_integer():
+        return f"{v:g} is not a whole number: expected a count"
+    return None
 
 
 def with_faults(records: pd.DataFrame, faults: dict[Any, str]) -> pd.DataFrame:

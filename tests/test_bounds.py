@@ -3,16 +3,25 @@ that makes sense, and limits a council can read (catalogue, findings, email size
 
 from __future__ import annotations
 
+import math
+import shutil
+import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flows.cli import main
 from tasks import pipeline
+from tasks.charts import SPARK, WIDE, nice_ticks, trend_chart
+from tasks.config import ConfigError, Unit, load_config
+from tasks.context import build_context
 from tasks.display import shown
-from tasks.formatting import Edition
-from tasks.spreadsheets import DATA_QUALITY, briefing_workbook, read_cells
+from tasks.formatting import NO_DATA, Edition, fmt_change, fmt_value
+from tasks.problems import CELL, blocking
+from tasks.spreadsheets import DATA_QUALITY, briefing_workbook, read_cells, rounded
 from tasks.store import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, TODAY
 
@@ -92,3 +101,111 @@ def test_a_report_date_in_range_is_accepted_and_checked_by_the_pipeline_too() ->
                               date(2026, 10, 31)).report == date(2026, 10, 31)
     with pytest.raises(ValueError, match="report_date 2204-11-20 is not a date"):
         pipeline.dates_for(pipeline.load_config(DEMO_CONFIG), "2024-10", date(2204, 11, 20))
+
+
+MONEY = """
+- code: MN01
+  title: Placement overspend
+  service_area: Finance
+  unit: money
+  polarity: lower_is_better
+  owner: head_cla
+  definition: Spend on placements above budget, in pounds.
+"""
+
+
+def _config_with(tmp_path: Path, extra: str) -> Path:
+    """The demo's config with `extra` YAML appended to its catalogue."""
+    config = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, config)
+    (config / "deep_dives.yaml").unlink(missing_ok=True)
+    with (config / "indicators.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(extra)
+    return config
+
+
+def test_money_near_1e308_is_a_finding_in_validate_that_withholds_it(tmp_path: Path) -> None:
+    """Probe: money figures near ±1e308 passed validate, then the run crashed in the chart's
+    tick arithmetic (OverflowError), exit 1, no paper. Now each is an error in its cell
+    (file, row, column, what was found and expected) withholding that figure, and the
+    paper's context (where the charts are drawn) is built."""
+    config = _config_with(tmp_path, MONEY)
+    big = f"{1e308:.0f}"
+    rows = "".join(f"MN01,2024-{m:02d},{'-' if m % 2 else ''}{big},,,999\n" for m in range(1, 10))
+    _export(tmp_path / "exports", "money.csv",
+            rows + "MN01,2024-10,5400,,,999\nFD01,2024-10,95,,,999\n")
+    inputs = pipeline.validate_exports(config, tmp_path / "exports", DEMO_CYCLE, today=TODAY)
+    found = [p for p in inputs.problems if p.indicator == "MN01"]
+    assert len(found) == 9 and all(p.kind == CELL and p.file == "money.csv" and
+                                   p.column == "value" for p in found)
+    assert found[0].row == 2 and found[0].message.startswith(
+        "-1e+308 is beyond what a money figure can be: expected −£1,000,000,000,000 to "
+        "£1,000,000,000,000 for MN01")
+    assert {("MN01", f"2024-{m:02d}") for m in range(1, 10)} <= set(inputs.withheld)
+    assert not blocking(inputs.problems)  # the paper goes on without them
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    ctx = build_context(inputs.config, figures, DEMO_CYCLE)
+    view = next(v for a in ctx.areas for v in a.indicators if v.code == "MN01")
+    assert view.value == "£5,400"
+
+
+@pytest.mark.parametrize(("column", "cell"), [("numerator", 2e9), ("denominator", 1e300)])
+def test_counts_beyond_their_ceiling_are_findings(tmp_path: Path, column: str,
+                                                  cell: float) -> None:
+    num, den = (f"{cell:.0f}", "") if column == "numerator" else ("", f"{cell:.0f}")
+    _export(tmp_path / "exports", "counts.csv", f"FD01,{DEMO_CYCLE},95,{num},{den},999\n")
+    inputs = pipeline.validate_exports(DEMO_CONFIG, tmp_path / "exports", DEMO_CYCLE,
+                                       today=TODAY)
+    p = next(p for p in inputs.problems if p.indicator == "FD01" and p.column == column)
+    assert f"is more than a {column} can be: expected 0 to 1,000,000,000" in p.message
+    assert ("FD01", DEMO_CYCLE) in inputs.withheld
+
+
+@pytest.mark.parametrize(("unit", "target"), [("money", -2e12), ("count", 1e308),
+                                              ("days", 1e6), ("number", 1e300)])
+def test_a_target_beyond_its_unit_is_a_config_error(tmp_path: Path, unit: str,
+                                                    target: float) -> None:
+    config = _config_with(tmp_path, MONEY.replace("unit: money", f"unit: {unit}")
+                          + f"  target: {target!r}\n")
+    with pytest.raises(ConfigError, match=r"indicators.yaml: 1 problem\(s\): at \d+: target "
+                                          r"\S+ is beyond what a \w+ figure can be: expected"):
+        load_config(config)
+
+
+def test_a_chart_of_figures_near_the_largest_float_is_finite() -> None:
+    """The chart itself (not only validate) survives any finite figures: the probe's ticks
+    overflowed in `hi - lo` and `10 ** log10(...)`."""
+    top = sys.float_info.max
+    pts: list[tuple[str, float | None]] = [
+        (f"2024-{m:02d}", (-1) ** m * top) for m in range(1, 11)]
+    pts += [("2024-11", math.inf), ("2024-12", 5.0)]
+    for size in (WIDE, SPARK):
+        chart = trend_chart("Spend", pts, -top, "", "A chart", size,
+                            spc=(0.0, -math.inf, math.inf), whole=True)
+        coords = ([p.x for s in chart.segments for p in s] + [p.y for s in chart.segments
+                                                              for p in s]
+                  + [t.at for t in chart.y_ticks] + [chart.target_y or 0.0])
+        assert all(math.isfinite(c) for c in coords)
+        assert chart.limits is None  # limits from no finite number are not drawn
+        assert len(chart.segments[-1]) == 1  # the infinite figure is a gap
+    assert [t.label for t in trend_chart("x", [("2024-01", top), ("2024-02", 1e12)], None,
+                                         "", "").y_ticks][-1] == "1.8e+308"
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False),
+       st.floats(allow_nan=False, allow_infinity=False), st.booleans())
+def test_nice_ticks_are_finite_and_cover_any_finite_range(a: float, b: float,
+                                                          whole: bool) -> None:
+    lo, hi = min(a, b), max(a, b)
+    ticks = nice_ticks(lo, hi, 4, whole)
+    assert 2 <= len(ticks) <= 1000 and all(math.isfinite(t) for t in ticks)
+    slack = 1e-8 * max(abs(lo), abs(hi), 1.0)  # the ticks' own rounding tolerance
+    assert ticks == sorted(ticks) and ticks[0] <= lo + slack and ticks[-1] >= hi - slack
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_no_figure_is_printed_for_a_non_finite_number(value: float) -> None:
+    assert fmt_value(Unit.MONEY, value) == NO_DATA
+    assert fmt_change(Unit.MONEY, value) == NO_DATA
+    assert rounded(Unit.MONEY, value) is None
