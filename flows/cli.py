@@ -461,6 +461,7 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
               "running server)...", file=sys.stderr, flush=True)
     from flows.monthly_briefing import monthly_briefing
     from tasks.mail import transport_name
+    from tasks.notify import tally
     from tasks.problems import ValidationFailed
     from tasks.results import Rating
     from tasks.store import CycleBusy
@@ -501,8 +502,8 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
         statuses[n.status] = statuses.get(n.status, 0) + 1
     where = transport_name(settings) if args.send \
         else f"outbox {folder / 'outbox'}"
-    print(f"  Email ({where}): " + (", ".join(f"{v} {k}" for k, v in sorted(statuses.items()))
-                                    or "none"))
+    print(f"  Email ({where}): "
+          + tally([(n.status, n.transport) for n in summary.notifications]))
     if statuses.get("waiting"):
         print(f"  {statuses['waiting']} message(s) wait for an edition this run did not write "
               "(--edition): a run that writes it sends them")

@@ -23,6 +23,7 @@ from tasks.config import load_config
 from tasks.files import Limits
 from tasks.formatting import Edition
 from tasks.mail import choose_mailer
+from tasks.notify import tally
 from tasks.outputs import cycle_dir
 from tasks.pipeline import Resources, run_cycle
 from tasks.problems import ValidationFailed, errors
@@ -196,7 +197,7 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
     except Exception as exc:
         log.warning("Artifacts not published: %s", exc)
     log.info("Briefing written to %s; %d messages: %s", done.folder, len(done.deliveries),
-             ", ".join(sorted({d.status for d in done.deliveries})) or "none")
+             tally([(d.status, d.transport) for d in done.deliveries]))
     return {"folder": str(done.folder), "summary": str(done.summary), "cycle": inputs.cycle,
             "withheld": str(len(inputs.withheld)),
             "cell_errors": str(len(errors(inputs.problems)))}

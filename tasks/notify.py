@@ -25,6 +25,24 @@ SENT, ALREADY_SENT, FAILED, UNCERTAIN = "sent", "already_sent", "failed", "uncer
 WAITING = "waiting"
 
 
+def status_words(status: str, transport: str) -> str:
+    """A delivery's status as the console says it: a message written to the outbox (not
+    sending) was not sent, and is not said to be."""
+    words = status.replace("_", " ")
+    if transport == "outbox":
+        return words.replace("sent", "written to the outbox")
+    return words
+
+
+def tally(statuses: list[tuple[str, str]]) -> str:
+    """(status, transport) pairs counted in words: "7 written to the outbox, 2 failed"."""
+    counts: dict[str, int] = {}
+    for status, transport in statuses:
+        words = status_words(status, transport)
+        counts[words] = counts.get(words, 0) + 1
+    return ", ".join(f"{n} {w}" for w, n in sorted(counts.items())) or "none"
+
+
 @dataclass(frozen=True)
 class Notice:
     kind: str

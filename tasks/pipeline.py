@@ -75,6 +75,7 @@ from tasks.validate import (
     mark_withheld,
     no_figures,
     with_faults,
+    withheld_details,
 )
 
 PDF_NAME = "briefing.pdf"
@@ -102,6 +103,9 @@ class Inputs:
     breakdowns: pd.DataFrame = field(default_factory=empty_parts)
     # Figures the public edition leaves out whatever their values (tasks.reconcile.contested).
     contested: set[tuple[str, str]] = field(default_factory=set)
+    # The withheld figures' places with what their cells held and should have (the
+    # restricted edition's wording; the public edition names the place alone).
+    withheld_detail: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def public_withheld(self) -> dict[tuple[str, str], str]:
@@ -234,6 +238,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
             and (why := no_figures(records, config, cycle, today_period))):
         raise NoFiguresForCycle(why)
     chosen = choose_figures(records, config, cycle, sources.priority, ingested.headers)
+    detail = withheld_details(problems + chosen.problems, chosen.withheld)
     problems = mark_withheld(problems + chosen.problems, chosen.withheld)
     problems += gaps(records, chosen.records, config, cycle)
     problems += check_metadata(ingested.metadata, config)
@@ -251,7 +256,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     strict = config.briefing.rules.strict if strict is None else strict
     return Inputs(config, cycle, chosen.records, problems, ingested.files,
                   ingested.benchmarks, ingested.neighbours, commentary, chosen.withheld,
-                  strict, deep_dives, parts, chosen.contested)
+                  strict, deep_dives, parts, chosen.contested, detail)
 
 
 def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
@@ -351,7 +356,9 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
                               inputs.problems + analysed.problems, analysed.revisions,
                               analysed.register, analysed.register_entries,
                               analysed.parts, analysed.remembered)
-    return with_source_errors(figures, inputs.withheld)
+    # The public edition names the place alone: the cell may be about a few children.
+    said = inputs.withheld if edition is Edition.PUBLIC else inputs.withheld_detail
+    return with_source_errors(figures, said or inputs.withheld)
 
 
 def with_source_errors(figures: EditionResults,

@@ -115,13 +115,15 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str, today_perio
         if frequency_of(str(r.period)) is not ind.frequency:
             problems.append(_p(Severity.ERROR, r, "period",
                                f"{r.period} is not a {ind.frequency.value} period, but "
-                               f"{ind.code} is reported {ind.frequency.value}", CELL,
+                               f"{ind.code} is reported {ind.frequency.value}; expected a "
+                               f"{ind.frequency.value} period", CELL,
                                group="with a period of the wrong kind"))
             continue
         p = end_month(str(r.period))
         if p > now:
             problems.append(_p(Severity.ERROR, r, "period",
-                               f"period {r.period} is in the future", CELL,
+                               f"period {r.period} is in the future; expected one ended "
+                               f"by {today_period}", CELL,
                                group="in the future"))
             continue
         if p > cyc:
@@ -136,14 +138,17 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str, today_perio
             if bool(r.percent_sign) and ind.unit is not Unit.PERCENT:
                 problems.append(_p(Severity.ERROR, r, "value",
                                    f"written as a percentage but {ind.code} is measured "
-                                   f"as a {unit_words}", CELL))
+                                   f"as a {unit_words}: found {v:g}%; expected a number "
+                                   "without %", CELL))
             if bool(getattr(r, "money_sign", False)) and ind.unit is not Unit.MONEY:
                 problems.append(_p(Severity.ERROR, r, "value",
                                    f"written as money (£) but {ind.code} is measured as a "
-                                   f"{unit_words}", CELL))
+                                   f"{unit_words}: found £{v:g}; expected a number without "
+                                   "£", CELL))
         for name, x in (("numerator", num), ("denominator", den)):
             if pd.notna(x) and x < 0:
-                problems.append(_p(Severity.ERROR, r, name, f"{x:g} is negative", CELL))
+                problems.append(_p(Severity.ERROR, r, name,
+                                   f"{x:g} is negative: expected zero or more", CELL))
             elif pd.notna(x) and x > COUNT_LIMIT:
                 problems.append(_p(Severity.ERROR, r, name,
                                    f"{x:.6g} is more than a {name} can be: expected 0 to "
@@ -151,8 +156,8 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str, today_perio
         if pd.notna(num) and pd.notna(den):
             if num > den:
                 problems.append(_p(Severity.ERROR, r, "numerator",
-                                   f"numerator {num:g} is greater than denominator {den:g}",
-                                   CELL))
+                                   f"numerator {num:g} is greater than denominator {den:g}; "
+                                   "expected at most the denominator", CELL))
             elif ind.unit is Unit.PERCENT and den > 0 and pd.notna(v):
                 implied = 100 * num / den
                 # As precise as the value is written: DfE gives whole percentages (16 for
@@ -208,6 +213,23 @@ def mark_withheld(problems: list[Problem],
             p = replace(p, message=f"{p.message}; {p.indicator} {label(p.period)} "
                                    f"{WITHHELD_TEXT}")
         out.append(p)
+    return out
+
+
+def withheld_details(problems: list[Problem],
+                     withheld: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """Each withheld figure's place and what its cell was found to hold and expected to
+    (the finding `validate` prints), for the restricted edition, the owner's email and the
+    console: one wording everywhere. A place whose finding was counted, not kept (past the
+    first few of a kind), stays the place alone."""
+    out = dict(withheld)
+    for p in problems:
+        key = (p.indicator or "", p.period or "")
+        if p.kind != CELL or key not in withheld or out[key] != withheld[key]:
+            continue
+        where = f"{p.file}, row {p.row}, column '{p.column}'"
+        if where == withheld[key]:
+            out[key] = f"{where}: {p.message}"
     return out
 
 

@@ -207,3 +207,25 @@ def test_bench_help_says_what_it_takes_and_runs_nothing() -> None:
     bad = subprocess.run([sys.executable, "bench/run.py", "--fast"], capture_output=True,
                          text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert bad.returncode == 2
+
+
+def test_console_says_written_to_the_outbox_and_what_a_withheld_cell_held(
+        demo_exports: Path, tmp_path: Path, prefect_harness: None,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Not sending, nothing is "sent": the console says the messages were written to the
+    outbox; a figure withheld for a bad cell says what the cell held and what was expected,
+    as validate does."""
+    export = demo_exports / "mosaic_scorecard_2024-10.csv"
+    text = export.read_text(encoding="utf-8-sig")
+    export.write_text(text.replace("FD02,2024-10,584.5,", "FD02,2024-10,abc,"))
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(DEMO_CONFIG), "--exports", str(demo_exports),
+                 "--out", str(out), "--cycle", "2024-10", "--report-date",
+                 "2024-11-18"]) == 4
+    lines = capsys.readouterr().out.splitlines()
+    email = next(line for line in lines if line.startswith("  Email (outbox "))
+    assert email.endswith("): 9 written to the outbox") and " sent" not in email
+    withheld = next(line for line in lines if line.startswith("    FD02 2024-10: withheld"))
+    assert withheld == ("    FD02 2024-10: withheld: error in the source (mosaic_scorecard_"
+                        "2024-10.csv, row 3, column 'Value': expected a number such as 52 or "
+                        "52%, found 'abc')")

@@ -120,13 +120,19 @@ def test_one_bad_cell_withholds_one_figure_and_the_paper_goes_on(
     error = find(inputs.problems, Severity.ERROR, "found '#DIV/0!'")
     assert error.kind == CELL and (error.indicator, error.period) == ("FD01", "2024-10")
     assert error.message.endswith("; FD01 October 2024 withheld: error in the source")
+    # The restricted edition, the owner's email and the console say what the cell held and
+    # what was expected, in validate's words; the public edition names the place alone.
+    said = f"{where}: expected a number such as 52 or 52%, found '#DIV/0!'"
+    assert inputs.withheld_detail == {("FD01", "2024-10"): said}
     texts, notices = paper(inputs)
     for edition, text in texts.items():
-        assert f"Withheld: error in the source ({where})" in " ".join(text.split())
+        flat = " ".join(text.split())
+        shown = said if edition is Edition.RESTRICTED else where
+        assert f"Withheld: error in the source ({shown})" in flat
         # The public edition names the place, never the cell (its numbers may be small).
         assert ("#DIV/0!" in text) == (edition is Edition.RESTRICTED)
     owner = next(n for n in notices if n.to == "front.door@example.gov.uk")
-    assert owner.indicators == ["FD01"] and where in owner.text
+    assert owner.indicators == ["FD01"] and said in " ".join(owner.text.split())
 
 
 def test_a_withheld_figure_hides_the_one_stored_earlier(council: tuple[Path, Path]) -> None:
