@@ -59,6 +59,7 @@ from tasks.problems import (
     blocking,
     errors,
 )
+from tasks.reach import reach
 from tasks.render import PdfWriters, render_html
 from tasks.results import spc_result
 from tasks.settings import Settings
@@ -235,8 +236,10 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     records = with_faults(records, faults)
     # Errors in the exports say more than "no figures" (their figures may be what is wrong).
     if (not allow_empty and not errors(problems)
-            and (why := no_figures(records, config, cycle, today_period))):
-        raise NoFiguresForCycle(why)
+            and no_figures(records, config, cycle, today_period)):
+        reaches = reach(Path(exports_dir), ingested.files, sources, config, records, limits)
+        raise NoFiguresForCycle(str(no_figures(records, config, cycle, today_period,
+                                               reaches)))
     chosen = choose_figures(records, config, cycle, sources.priority, ingested.headers)
     detail = withheld_details(problems + chosen.problems, chosen.withheld)
     problems = mark_withheld(problems + chosen.problems, chosen.withheld)
@@ -513,7 +516,11 @@ def brief_authority(config_dir: Path, exports_dir: Path, authority: str, out_dir
     if not inputs.ok:
         raise ValidationFailed(inputs.problems)
     if not (inputs.records["period"] == inputs.cycle).any():
-        raise NoFigures(f"no figures for {label(inputs.cycle)} (an authority since replaced?)")
+        periods = list(inputs.records["period"].unique())
+        latest = (f"its latest are for {label(max(periods, key=end_month))}" if periods
+                  else "it has none for any period")
+        raise NoFigures(f"no figures for {label(inputs.cycle)}: {latest} (an authority since "
+                        "replaced?)")
     editions = list(Edition) if edition == "both" else [Edition(edition)]
     store_url = settings.secret("store_url") if settings is not None else None
     done = run_cycle(inputs, Resources(store_for(Path(out_dir), store_url), Path(out_dir),

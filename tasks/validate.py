@@ -33,6 +33,7 @@ from tasks.problems import (
     Severity,
     cell_fault,
 )
+from tasks.reach import Reach, cause
 from tasks.reconcile import KEYS, Figures, decimals_of, figures
 from tasks.sources import DEFAULT_MARKERS
 
@@ -299,20 +300,26 @@ def usable_records(records: pd.DataFrame, config: Config, cycle: str) -> pd.Data
 
 
 def no_figures(records: pd.DataFrame, config: Config, cycle: str,
-               today_period: str) -> str | None:
+               today_period: str, reaches: list[Reach] | None = None) -> str | None:
     """Why a briefing for `cycle` would be empty (no catalogue indicator has a figure for
-    its period in that cycle: a typo in --cycle), naming the latest cycle that has figures;
-    None when there is something to report."""
+    its period in that cycle), naming the real cause: the authority, the sources' row
+    filters or the catalogue when `reaches` (tasks.reach) show one left no rows, else the
+    cycle, with the latest cycle that has figures; None when there is something to report."""
     codes = {i.code for i in config.indicators}
     mine = records[records["indicator"].isin(codes)]
     wanted = {(i.code, latest_of_kind(i.frequency, cycle)) for i in config.indicators}
     if any(k in wanted for k in zip(mine["indicator"], mine["period"], strict=True)):
         return None
+    head = f"no figures for {cycle} ({label(cycle)}) in the exports"
+    why = cause(reaches or [], config.briefing.authority.code)
+    if why is not None:
+        return f"{head}: {why}; so no cycle has figures"
     now = end_month(today_period)
     past = [p for p in mine["period"].unique() if end_month(p) <= now]
     latest = (max(past, key=lambda p: (end_month(p), PER_YEAR[frequency_of(p)]))
               if past else None)
     found = (f"the latest with figures is {latest} ({label(latest)})" if latest
-             else "no export has figures for any indicator in the catalogue")
-    return (f"no figures for {cycle} ({label(cycle)}) in the exports: {found}; give that "
-            "--cycle, or --allow-empty to brief an empty cycle on purpose")
+             else "no export has figures for any indicator in the catalogue for a period "
+                  f"ended by {label(today_period)}")
+    return (f"{head}: {found}; give that --cycle, or --allow-empty to brief an empty cycle "
+            "on purpose")

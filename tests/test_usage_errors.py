@@ -100,6 +100,53 @@ def test_no_figures_for_the_cycle_names_the_latest(tmp_path: Path,
     assert "the latest with figures is 2024-10" in line
 
 
+def dfe_config(tmp_path: Path, code: str = "880", where: str = "") -> Path:
+    """A copy of config/dfe for authority `code`; with `where`, every measure's row filter
+    on the referrals file asks for that category instead."""
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config" / "dfe", config)
+    brf = config / "briefing.yaml"
+    brf.write_text(brf.read_text().replace('code: "880"', f'code: "{code}"'))
+    if where:
+        src = config / "sources.yaml"
+        src.write_text(src.read_text().replace("{category: Referrals and Re-referrals}",
+                                               f"{{category: {where}}}"))
+    return config
+
+
+@pytest.mark.skipif(not REAL_DFE.is_dir(), reason="../shared/data/dfe is not beside the project")
+def test_no_figures_blames_the_authority_when_no_file_has_its_rows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A draft's authority left at '000': the error names the authority and the codes the
+    files do have, with each file's rows, and never blames the cycle."""
+    line = usage_error(["validate", "--config", str(dfe_config(tmp_path, "000")),
+                        "--exports", str(REAL_DFE), "--cycle", "2025"], capsys)
+    assert line.startswith("Error: no figures for 2025 (")
+    assert "no export has rows for authority 000: check authority.code in briefing.yaml" in line
+    assert ("c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv: 2,132 rows read, "
+            "0 for authority 000 (the file has 158 authorities, e.g. 201, 202, 203; none is "
+            "000)") in line
+    assert "--cycle" not in line and "latest with figures" not in line
+
+
+@pytest.mark.skipif(not REAL_DFE.is_dir(), reason="../shared/data/dfe is not beside the project")
+def test_no_figures_blames_the_filters_when_they_leave_no_rows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Torbay's rows are there, but the sources' where: picks none of them."""
+    config = dfe_config(tmp_path, where="Referals")
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for name in ("c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv",
+                 "ons_mid-year_population_estimates_2012_to_2024.csv"):
+        shutil.copy(REAL_DFE / name, exports / name)
+    line = usage_error(["validate", "--config", str(config), "--exports", str(exports),
+                        "--cycle", "2025"], capsys)
+    assert "the rows for authority 880 are all left out by the sources' row filters" in line
+    assert ("2,132 rows read, 13 for authority 880, 0 kept by its filters (sources.yaml "
+            "where:)") in line
+    assert "--cycle" not in line
+
+
 def test_allow_empty_lets_an_empty_cycle_be_checked(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["validate", "--config", str(DEMO_CONFIG), "--exports", str(DEMO_EXPORTS),
                  "--cycle", "2024-11", "--allow-empty"])
