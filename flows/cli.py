@@ -238,6 +238,7 @@ def check_usage(args: argparse.Namespace, settings: Settings) -> None:
         out_folder(Path(args.out))
     try:
         Limits.from_settings(settings)
+        settings.check_numbers()  # SMTP and Microsoft 365 ports, timeouts, retries, waits
         operators(settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -172,6 +172,7 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
     """
     log = get_run_logger()
     settings = Settings.from_env()  # once, here: everything below is given what it needs
+    settings.check_numbers()  # a deployment's run stops here on a bad mail setting
     if only_on_run_day and (why := _skip_reason(config_dir)):
         log.info("%s", why)
         return Completed(message=why)

@@ -35,13 +35,16 @@ import requests
 
 from tasks.mail import (
     ENV_PREFIX,
+    MAX_RETRIES,
+    MAX_WAIT,
     MailConfigError,
     Mailer,
     SmtpMailer,
     SmtpSettings,
     _secret_from_prefect,
+    check_ranges,
 )
-from tasks.settings import Settings
+from tasks.settings import SettingError, Settings
 
 M365 = "BRIEFING_M365_"
 GRAPH = "BRIEFING_GRAPH_"
@@ -82,6 +85,9 @@ class Credentials:
     ca_file: str | None = None
     timeout: float = 30.0
 
+    def __post_init__(self) -> None:
+        check_ranges(M365, {"timeout": self.timeout}, "m365_")
+
     @property
     def authority(self) -> str:
         return f"{self.authority_host}/{self.tenant}"
@@ -115,14 +121,12 @@ def _https_base(value: str, variable: str) -> str:
     return f"https://{url.netloc}"
 
 
-def _number(raw: str | None, name: str, default: float) -> float:
+def _number(s: Settings, name: str, default: float) -> float:
+    """A numeric setting within its range (tasks.settings.NUMBERS), as a MailConfigError."""
     try:
-        value = float(raw if raw is not None else default)
-    except ValueError:
-        raise MailConfigError(f"{name} must be a number") from None
-    if value < 0:
-        raise MailConfigError(f"{name} must not be negative")
-    return value
+        return s.number(name, default)
+    except SettingError as exc:
+        raise MailConfigError(str(exc)) from None
 
 
 def credentials_for(s: Settings, scope: str, transport: str) -> Credentials:
@@ -159,7 +163,7 @@ def credentials_for(s: Settings, scope: str, transport: str) -> Credentials:
     host = _https_base(s.m365_authority_host or AUTHORITY_HOST, M365 + "AUTHORITY_HOST")
     return Credentials(tenant, client_id, (s.m365_scope or scope).strip(), host,
                        secret, certificate, password, ca_file,
-                       _number(s.m365_timeout, M365 + "TIMEOUT", 30.0))
+                       _number(s, "m365_timeout", 30.0))
 
 
 def _check_certificate(path: Path, password: str | None) -> None:
@@ -324,6 +328,11 @@ class GraphSettings:
     max_wait: float = 120.0  # the longest Retry-After (429) waited for
     ca_file: str | None = None
 
+    def __post_init__(self) -> None:
+        """The numbers in their settings' ranges, however this was built."""
+        check_ranges(GRAPH, {"timeout": self.timeout, "retries": self.retries,
+                             "backoff": self.backoff, "max_wait": self.max_wait}, "graph_")
+
 
 def graph_message(message: EmailMessage) -> dict[str, Any]:
     """The sendMail request for a message: its HTML body (or text), recipients as address
@@ -414,6 +423,7 @@ class GraphMailer:
                             "sendMail takes at most 4 MB (use BRIEFING_MAIL_TRANSPORT="
                             "smtp-oauth for larger papers)")
         delay, retried, throttled, refreshed = s.backoff, 0, 0, False
+        retries = min(max(s.retries, 0), MAX_RETRIES)  # bounded however it was built
         while True:
             headers = {"Authorization": f"Bearer {self.tokens.token()}",
                        "Content-Type": "application/json"}
@@ -423,9 +433,9 @@ class GraphMailer:
                 raise M365Error(f"no answer from Graph within {s.timeout:g} s; the message "
                                 "may have been sent", transient=True) from None
             except requests.ConnectionError as exc:
-                if retried < s.retries:
+                if retried < retries:
                     retried += 1
-                    self.sleep(delay)
+                    self.sleep(min(delay, MAX_WAIT))
                     delay *= 2
                     continue
                 raise M365Error(f"Graph unreachable ({type(exc).__name__})",
@@ -438,7 +448,7 @@ class GraphMailer:
                 self.tokens.invalidate()
                 continue
             wait = _retry_after(resp.headers.get("Retry-After"))
-            if status == 429 and throttled < s.retries + 1:
+            if status == 429 and throttled < retries + 1:
                 throttled += 1
                 wait = delay if wait is None else wait
                 if wait > s.max_wait:
@@ -446,9 +456,9 @@ class GraphMailer:
                                     f"{GRAPH}MAX_WAIT)", transient=True, status=status)
                 self.sleep(wait)
                 continue
-            if status >= 500 and retried < s.retries:
+            if status >= 500 and retried < retries:
                 retried += 1
-                self.sleep(min(s.max_wait, wait if wait is not None else delay))
+                self.sleep(min(s.max_wait, MAX_WAIT, wait if wait is not None else delay))
                 delay *= 2
                 continue
             raise M365Error(f"Graph sendMail: HTTP {status} {_graph_error(status, resp.text)}",
@@ -456,15 +466,11 @@ class GraphMailer:
 
 
 def graph_settings_for(s: Settings) -> GraphSettings:
-    try:
-        retries = int(s.graph_retries if s.graph_retries is not None else 3)
-    except ValueError:
-        raise MailConfigError(f"{GRAPH}RETRIES must be a whole number") from None
     return GraphSettings(_https_base(s.graph_url or GRAPH_URL, GRAPH + "URL"),
-                         _number(s.graph_timeout, GRAPH + "TIMEOUT", 30.0), max(0, retries),
-                         _number(s.graph_backoff, GRAPH + "BACKOFF", 2.0),
-                         _number(s.graph_max_wait, GRAPH + "MAX_WAIT", 120.0),
-                         s.m365_ca_file or None)
+                         _number(s, "graph_timeout", 30.0),
+                         int(_number(s, "graph_retries", 3)),
+                         _number(s, "graph_backoff", 2.0),
+                         _number(s, "graph_max_wait", 120.0), s.m365_ca_file or None)
 
 
 def m365_mailer(transport: str, s: Settings) -> Mailer:

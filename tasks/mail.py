@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tasks.outputs import write_bytes_atomic
-from tasks.settings import Settings
+from tasks.settings import NUMBERS, SettingError, Settings
 
 ENV_PREFIX = "BRIEFING_SMTP_"
 TRANSPORT_ENV = "BRIEFING_MAIL_TRANSPORT"
@@ -56,6 +56,23 @@ class MailConfigError(Exception):
     """SMTP settings are missing or unsafe; the message names the environment variable."""
 
 
+# The longest wait between two tries, however far the backoff has doubled; the most retries
+# any transport makes of one message, whatever it is given.
+MAX_WAIT = 300.0
+MAX_RETRIES = int(NUMBERS["smtp_retries"].high)
+
+
+def check_ranges(prefix: str, values: Mapping[str, float], field_prefix: str) -> None:
+    """Each value within its setting's range (tasks.settings.NUMBERS), else
+    MailConfigError naming the setting: what a transport is given is never out of range."""
+    for name, value in values.items():
+        bound = NUMBERS[field_prefix + name]
+        whole = not bound.whole or float(value).is_integer()
+        if not (whole and bound.low <= value <= bound.high):  # False for nan too
+            raise MailConfigError(f"{prefix}{name.upper()} must be {bound.describe()}, "
+                                  f"not {value!r}")
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
@@ -67,6 +84,12 @@ class SmtpSettings:
     ca_file: str | None = None  # an internal relay's own certificate authority
     retries: int = 3
     backoff: float = 2.0  # seconds before the first retry, doubling each time
+
+    def __post_init__(self) -> None:
+        """Built by hand or from the environment, the numbers are in their ranges (the
+        same as the settings', tasks.settings.NUMBERS)."""
+        check_ranges(ENV_PREFIX, {"port": self.port, "timeout": self.timeout,
+                                  "retries": self.retries, "backoff": self.backoff}, "smtp_")
 
     def __repr__(self) -> str:  # never show the password
         return (f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}, "
@@ -95,11 +118,12 @@ class SmtpSettings:
                                   f"this machine, not {host!r}")
         default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
         try:
-            port = int(s.smtp_port if s.smtp_port is not None else default_port)
-            timeout = float(s.smtp_timeout if s.smtp_timeout is not None else 30)
-        except ValueError as exc:
-            raise MailConfigError(f"{ENV_PREFIX}PORT and {ENV_PREFIX}TIMEOUT must be numbers")\
-                from exc
+            port = int(s.number("smtp_port", default_port))
+            timeout = s.number("smtp_timeout", 30.0)
+            retries = int(s.number("smtp_retries", 3))
+            backoff = s.number("smtp_backoff", 2.0)
+        except SettingError as exc:
+            raise MailConfigError(str(exc)) from None
         user = s.smtp_username or None
         password = s.secret("smtp_password")
         block = s.smtp_password_block or None
@@ -111,12 +135,6 @@ class SmtpSettings:
         ca_file = s.smtp_ca_file or None
         if ca_file and not Path(ca_file).is_file():
             raise MailConfigError(f"{ENV_PREFIX}CA_FILE: {ca_file} not found")
-        try:
-            retries = int(s.smtp_retries if s.smtp_retries is not None else 3)
-            backoff = float(s.smtp_backoff if s.smtp_backoff is not None else 2.0)
-        except ValueError as exc:
-            raise MailConfigError(f"{ENV_PREFIX}RETRIES and {ENV_PREFIX}BACKOFF must be "
-                                  "numbers") from exc
         return cls(host, port, security, user, password, timeout, ca_file, retries, backoff)
 
 
@@ -163,15 +181,18 @@ class SmtpMailer:
         self.authenticate = authenticate
 
     def send(self, message: EmailMessage) -> None:
-        delay = self.settings.backoff
-        for attempt in range(self.settings.retries + 1):
+        """Returns only once the server has accepted the message for every recipient;
+        anything else raises. At least one try whatever the settings say."""
+        delay, tries = self.settings.backoff, 0
+        while True:
+            tries += 1
             try:
                 self._send_once(message)
                 return
             except Exception as exc:
-                if attempt == self.settings.retries or not is_transient(exc):
+                if tries > min(self.settings.retries, MAX_RETRIES) or not is_transient(exc):
                     raise
-                self.sleep(delay)
+                self.sleep(min(delay, MAX_WAIT))
                 delay *= 2
 
     def _send_once(self, message: EmailMessage) -> None:
@@ -190,7 +211,9 @@ class SmtpMailer:
                 _login(smtp, s.username, s.password)
             # The envelope comes from the header's parsed addresses, never from re-reading
             # its text, so what the server is told matches what was checked.
-            smtp.send_message(message, to_addrs=envelope_recipients(message))
+            refused = smtp.send_message(message, to_addrs=envelope_recipients(message))
+            if refused:  # some recipients refused: not sent to them, so not sent
+                raise smtplib.SMTPRecipientsRefused(refused)
 
 
 def envelope_recipients(message: EmailMessage) -> list[str]:

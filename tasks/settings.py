@@ -3,17 +3,21 @@
 The entry points (the `briefing` command, each flow as it starts, the failure hook) build
 `Settings` and pass it, or what is built from it (the mailer, the store, the limits), down;
 nothing under `tasks/` reads the environment itself. The names are the documented
-`BRIEFING_*` variables (docs/configuration.md). Values stay as given here and are checked
-where they are used (tasks.mail, tasks.m365), so that each error names its variable as it
-always has. Passwords, secrets and the store's URL (which may carry a password) are
+`BRIEFING_*` variables (docs/configuration.md). Values stay as given here; the numeric
+mail settings have their ranges in `NUMBERS`, checked by `check_numbers` at every entry
+point before anything starts, and again where they are used (tasks.mail, tasks.m365).
+Passwords, secrets and the store's URL (which may carry a password) are
 `SecretStr`: never shown by repr, str or a dump.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field, SecretStr
@@ -31,6 +35,56 @@ PREFIX = "BRIEFING_"
 # subprocess's environment).
 _GIVEN: ContextVar[Mapping[str, str] | None] = ContextVar("briefing_settings_env",
                                                            default=None)
+
+
+
+
+class SettingError(ValueError):
+    """A setting's value is not a number, or outside its range: the message names the
+    variable, what was found and the range allowed."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The allowed range of a numeric setting, inclusive; `whole`: no fractions."""
+
+    low: float
+    high: float
+    whole: bool = False
+    unit: str = ""
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.whole else "a number"
+        return f"{kind} from {self.low:g} to {self.high:g}{self.unit}"
+
+
+# Every numeric mail setting (SMTP and Microsoft 365), with the range it must be in. The
+# bounds keep one message's worst case to minutes, not hours: at most 10 retries, waits
+# doubling from the backoff and capped (tasks.mail.MAX_WAIT), each try at most 10 minutes.
+NUMBERS: dict[str, Bound] = {
+    "smtp_port": Bound(1, 65535, whole=True),
+    "smtp_timeout": Bound(1, 600, unit=" seconds"),
+    "smtp_retries": Bound(0, 10, whole=True),
+    "smtp_backoff": Bound(0, 60, unit=" seconds"),
+    "m365_timeout": Bound(1, 600, unit=" seconds"),
+    "graph_timeout": Bound(1, 600, unit=" seconds"),
+    "graph_retries": Bound(0, 10, whole=True),
+    "graph_backoff": Bound(0, 60, unit=" seconds"),
+    "graph_max_wait": Bound(0, 3600, unit=" seconds"),
+}
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def parse_number(raw: str, bound: Bound, variable: str) -> float:
+    """`raw` as a finite number within `bound` (digits only: no nan, inf or 1_000), or a
+    SettingError naming `variable`, what was found and the range."""
+    text = raw.strip()
+    pattern = _WHOLE if bound.whole else _DECIMAL
+    value = float(text) if pattern.fullmatch(text) else math.nan
+    if not (math.isfinite(value) and bound.low <= value <= bound.high):
+        raise SettingError(f"{variable} must be {bound.describe()}, not {raw[:40]!r}")
+    return value
 
 
 class _MappingSource(EnvSettingsSource):
@@ -133,6 +187,20 @@ class Settings(BaseSettings):
         """Whether the variable for `name` is set to something (not empty)."""
         value: Any = getattr(self, name)
         return bool(_secret(value) if isinstance(value, SecretStr) else value)
+
+    def number(self, name: str, default: float) -> float:
+        """A numeric setting (one of NUMBERS) checked against its range; `default` when
+        unset or empty. Raises SettingError naming the variable."""
+        raw: str | None = getattr(self, name)
+        if raw is None or not raw.strip():
+            return default
+        return parse_number(raw, NUMBERS[name], self.variable(name))
+
+    def check_numbers(self) -> None:
+        """Every numeric mail setting that is set, checked now (before anything starts),
+        whichever transport is in use: a bad value is a mistake wherever it is."""
+        for name in NUMBERS:
+            self.number(name, 0)
 
 
 @contextmanager
