@@ -180,3 +180,69 @@ def test_address_outside_allowed_domains_fails_alone(
     failed = [d for d in out if d.status == "failed"]
     assert [d.to for d in failed] == ["martin@gmail.com"]
     assert "allowed_domains" in failed[0].error and len(inbox.messages) == 8
+
+
+def bypassed(port: int, **numbers: float) -> SmtpSettings:
+    """Settings whose numbers were set past their checks (defence in depth: the send loop
+    must be safe whatever it is given)."""
+    s = SmtpSettings.from_env({"BRIEFING_SMTP_HOST": "127.0.0.1", "BRIEFING_SMTP_PORT": str(port),
+                               "BRIEFING_SMTP_SECURITY": "none", "BRIEFING_SMTP_TIMEOUT": "5"})
+    for name, value in numbers.items():
+        object.__setattr__(s, name, value)
+    return s
+
+
+def a_message() -> Any:
+    from tasks.mail import new_message
+
+    return new_message("briefing@example.gov.uk", "owner@example.gov.uk", "x")
+
+
+def test_negative_retries_still_send_once_or_raise(smtp_server: tuple[str, int, Inbox]) -> None:
+    """Issue 24: retries -1 made the loop run no times and return as if sent."""
+    _host, port, inbox = smtp_server
+    SmtpMailer(bypassed(port, retries=-1)).send(a_message())
+    assert recipients(inbox) == ["owner@example.gov.uk"]
+    with pytest.raises(ConnectionRefusedError):
+        SmtpMailer(bypassed(free_port(), retries=-1)).send(a_message())
+
+
+def test_a_billion_retries_stop_at_ten_with_capped_waits() -> None:
+    waits: list[float] = []
+
+    def sleep(wait: float) -> None:
+        waits.append(wait)
+        assert len(waits) <= 10, "retrying without end"  # today: a billion times
+
+    m = SmtpMailer(bypassed(free_port(), retries=10**9, backoff=100.0), sleep=sleep)
+    with pytest.raises(ConnectionRefusedError):
+        m.send(a_message())
+    assert len(waits) == 10 and max(waits) == 300.0
+
+
+def test_a_recipient_refused_among_several_is_not_sent() -> None:
+    """smtplib returns the refused recipients when others were taken; that is not `sent`."""
+    from aiosmtpd.smtp import SMTP as Server
+
+    class RefusesOne(Inbox):
+        async def handle_RCPT(self, server: Server, session: Any, envelope: Any,
+                              address: str, options: list[str]) -> str:
+            if address.startswith("gone@"):
+                return "550 no such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    import smtplib
+
+    from tasks.mail import new_message
+
+    inbox, port = RefusesOne(), free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        msg = new_message("briefing@example.gov.uk",
+                          ["ok@example.gov.uk", "gone@example.gov.uk"], "x")
+        with pytest.raises(smtplib.SMTPRecipientsRefused, match="gone@"):
+            SmtpMailer(bypassed(port)).send(msg)
+    finally:
+        ctl.stop()

@@ -169,3 +169,79 @@ def test_one_allowed_domains_rule_for_every_message() -> None:
     assert allowed_address("ops@Example.gov.uk", ["example.gov.uk"])
     assert not allowed_address("ops@evil.example", ["example.gov.uk"])
     assert allowed_address("ops@anywhere.example", [])
+
+
+# Issue 24: every numeric mail setting out of its range, as an operator could set it.
+BAD_NUMBERS = [
+    ("BRIEFING_SMTP_RETRIES", "-1", "a whole number from 0 to 10"),
+    ("BRIEFING_SMTP_RETRIES", "1000000000", "a whole number from 0 to 10"),
+    ("BRIEFING_SMTP_RETRIES", "2.5", "a whole number from 0 to 10"),
+    ("BRIEFING_SMTP_PORT", "70000", "a whole number from 1 to 65535"),
+    ("BRIEFING_SMTP_PORT", "0", "a whole number from 1 to 65535"),
+    ("BRIEFING_SMTP_TIMEOUT", "-1", "a number from 1 to 600 seconds"),
+    ("BRIEFING_SMTP_TIMEOUT", "nan", "a number from 1 to 600 seconds"),
+    ("BRIEFING_SMTP_TIMEOUT", "1e999", "a number from 1 to 600 seconds"),
+    ("BRIEFING_SMTP_TIMEOUT", "0", "a number from 1 to 600 seconds"),
+    ("BRIEFING_SMTP_BACKOFF", "inf", "a number from 0 to 60 seconds"),
+    ("BRIEFING_SMTP_BACKOFF", "-0.5", "a number from 0 to 60 seconds"),
+    ("BRIEFING_GRAPH_RETRIES", "-1", "a whole number from 0 to 10"),
+    ("BRIEFING_GRAPH_TIMEOUT", "0", "a number from 1 to 600 seconds"),
+    ("BRIEFING_GRAPH_BACKOFF", "1e999", "a number from 0 to 60 seconds"),
+    ("BRIEFING_GRAPH_MAX_WAIT", "nan", "a number from 0 to 3600 seconds"),
+    ("BRIEFING_M365_TIMEOUT", "-5", "a number from 1 to 600 seconds"),
+]
+LOCAL_SMTP = {"BRIEFING_SMTP_HOST": "127.0.0.1", "BRIEFING_SMTP_SECURITY": "none"}
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), BAD_NUMBERS)
+def test_a_bad_mail_number_stops_the_run_before_the_engine(
+        variable: str, value: str, allowed: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """One line naming the variable, what was found and the range; exit 2; nothing
+    written, and the engine never reached (today -1 retries started it and "sent" 9)."""
+    from flows import cli
+
+    def engine_would_start() -> None:
+        raise AssertionError("the engine was about to start")
+
+    monkeypatch.setattr(cli, "_children_end_with_us", engine_would_start)
+    for name, given in {**LOCAL_SMTP, variable: value}.items():
+        monkeypatch.setenv(name, given)
+    out = tmp_path / "out"
+    code = cli.main(["run", "--config", str(ROOT / "config"), "--exports",
+                     str(ROOT / "demo" / "exports"), "--out", str(out), "--send"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err == f"Error: {variable} must be {allowed}, not {value!r}\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), BAD_NUMBERS)
+def test_a_bad_mail_number_never_builds_a_mailer(variable: str, value: str,
+                                                 allowed: str) -> None:
+    transport = "graph" if "SMTP" not in variable else "smtp"
+    env = {**LOCAL_SMTP, "BRIEFING_MAIL_TRANSPORT": transport,
+           "BRIEFING_M365_TENANT_ID": "contoso.example", "BRIEFING_M365_CLIENT_ID": "app",
+           "BRIEFING_M365_CLIENT_SECRET": "s", variable: value}
+    with pytest.raises(MailConfigError, match=f"{variable} must be {allowed}"):
+        mailer_for(Settings.from_env(env))
+
+
+def test_numbers_in_range_and_empty_ones_are_taken() -> None:
+    s = Settings.from_env({"BRIEFING_SMTP_RETRIES": " 10 ", "BRIEFING_SMTP_PORT": "",
+                           "BRIEFING_SMTP_TIMEOUT": "2.5e1", "BRIEFING_GRAPH_MAX_WAIT": "0"})
+    s.check_numbers()
+    assert (s.number("smtp_retries", 3), s.number("smtp_port", 25),
+            s.number("smtp_timeout", 30), s.number("graph_max_wait", 120)) == (10, 25, 25, 0)
+
+
+def test_settings_built_by_hand_are_ranged_too() -> None:
+    from tasks.m365 import GraphSettings
+    from tasks.mail import SmtpSettings
+
+    with pytest.raises(MailConfigError, match="BRIEFING_SMTP_PORT must be a whole number"):
+        SmtpSettings("127.0.0.1", 70000, "none", None, None, 5.0)
+    with pytest.raises(MailConfigError, match="BRIEFING_SMTP_RETRIES"):
+        SmtpSettings("127.0.0.1", 25, "none", None, None, 5.0, retries=-1)
+    with pytest.raises(MailConfigError, match="BRIEFING_GRAPH_TIMEOUT"):
+        GraphSettings(timeout=float("nan"))
