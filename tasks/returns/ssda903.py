@@ -1,0 +1,187 @@
+"""Reading an SSDA903 return given as CSV tables with DfE's column names.
+
+Each file is known by its header, as DfE's tables are (file names vary between case
+systems). A file fault stops the return with a message naming the file: a table the
+figures need is missing, a table lacks a column, a file is no table of the 903, two files
+give one table, or the return is for another year. Columns beyond DfE's are kept (a team
+or locality for breakdowns); the copy written for the validators has DfE's columns only,
+as their reader refuses any other. A CSV return says nothing of its authority: that rests
+on the folder it is read from (docs/returns.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tasks.files import FileRefused, Limits, quote
+from tasks.ingest import read_dfe_csv
+from tasks.problems import Problem, Severity
+from tasks.returns.validators import ReturnFile, ValidationReport, run_validators
+
+# DfE's SSDA903 tables and their columns, as the CSV version of the return names them.
+TABLES: dict[str, tuple[str, ...]] = {
+    "Header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
+    "Episodes": ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
+                 "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"),
+    "Reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+    "UASC": ("CHILD", "SEX", "DOB", "DUC"),
+    "OC2": ("CHILD", "DOB", "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK",
+            "IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE",
+            "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED"),
+    "OC3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+    "AD1": ("CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR",
+            "LS_ADOPTR"),
+    "PlacedAdoption": ("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED",
+                       "REASON_PLACED_CEASED"),
+    "PrevPerm": ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
+    "Missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+    "SWEpisodes": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
+    "DoLo": ("CHILD", "DOB", "DOLO_START", "DOLO_END"),
+}
+# Without these there is no figure to compute: children in care are Header and Episodes,
+# care leavers OC3. The rest may be absent (no adoptions this year); their rules are skipped.
+REQUIRED = ("Header", "Episodes", "OC3")
+RETURN = "SSDA903 return"
+
+
+class ReturnFault(Exception):
+    """The return cannot be used: `problems` names each file fault."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(p.as_line() for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class Return903:
+    """One year's return: each table as text columns (DfE's first, then any others)."""
+
+    collection_year: int  # the year ending 31 March
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, Path]
+    problems: list[Problem] = field(default_factory=list)  # warnings only
+
+    def write_for_validators(self, folder: Path) -> list[Path]:
+        """Each table as CSV with DfE's columns only, for tasks.returns.validators."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in self.tables.items():
+            path = folder / self.files[name].name
+            frame[list(TABLES[name])].to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+            written.append(path)
+        return written
+
+
+def collection_dates(year: int) -> tuple[date, date]:
+    """The collection year ending in March `year`: 1 April `year - 1` to 31 March `year`."""
+    return date(year - 1, 4, 1), date(year, 3, 31)
+
+
+def read_903(files: Sequence[Path], collection_year: int,
+             limits: Limits | None = None) -> Return903:
+    """The tables of an SSDA903 return; raises ReturnFault naming every file fault."""
+    errors: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    sources: dict[str, Path] = {}
+    for path in sorted(files):
+        found = _read_table(path, limits, errors)
+        if found is None:
+            continue
+        name, frame = found
+        if name in sources:
+            errors.append(_error(path.name, None, None, f"gives the {name} table, as "
+                                 f"{sources[name].name} does: expected one file a table"))
+            continue
+        tables[name], sources[name] = frame, path
+    errors += [_error(RETURN, None, None, f"has no {name} table: expected a CSV file with the "
+                      f"columns {', '.join(TABLES[name])}") for name in REQUIRED
+               if name not in tables]
+    if "Episodes" in tables:
+        errors += _another_year(sources["Episodes"].name, tables["Episodes"], collection_year)
+    if errors:
+        raise ReturnFault(errors)
+    warnings = [Problem(Severity.WARNING, RETURN, None, None,
+                        f"has no {name} table: DfE's rules on it will not run")
+                for name in TABLES if name not in tables]
+    return Return903(collection_year, tables, sources, warnings)
+
+
+def _error(file: str, row: int | None, column: str | None, message: str) -> Problem:
+    return Problem(Severity.ERROR, file, row, column, message)
+
+
+def _read_table(path: Path, limits: Limits | None, errors: list[Problem]
+                ) -> tuple[str, pd.DataFrame] | None:
+    try:
+        frame = read_dfe_csv(path, limits)
+    except FileRefused as refused:
+        errors.append(_error(path.name, None, None, str(refused)))
+        return None
+    except (UnicodeDecodeError, pd.errors.ParserError, csv.Error) as fault:
+        errors.append(_error(path.name, None, None, f"cannot be read as CSV ({fault})"))
+        return None
+    name = _which_table(path.name, list(frame.columns), errors)
+    if name is None:
+        return None
+    ours = list(TABLES[name])
+    return name, frame[ours + [c for c in frame.columns if c not in ours]]
+
+
+def _which_table(file: str, columns: list[str], errors: list[Problem]) -> str | None:
+    """The table whose columns the header holds; else the closest, with what is missing."""
+    have = set(columns)
+    whole = [name for name, cols in TABLES.items() if set(cols) <= have]
+    if whole:  # the table with most columns: Header's columns are a part of none other's
+        return max(whole, key=lambda name: len(TABLES[name]))
+    closest = max(TABLES, key=lambda name: len(set(TABLES[name]) & have))
+    shared = set(TABLES[closest]) & have
+    if "CHILD" in have and len(shared) >= 3:
+        missing = [c for c in TABLES[closest] if c not in have]
+        errors.append(_error(file, 1, None, f"the {closest} table has no column "
+                             f"{', '.join(missing)}: expected {', '.join(TABLES[closest])}"))
+    else:
+        shown = ", ".join(quote(c, 30) for c in columns[:6]) or "none"
+        errors.append(_error(file, 1, None, f"is no table of the SSDA903: its columns ({shown})"
+                             f" are not those of any of DfE's tables"))
+    return None
+
+
+def _another_year(file: str, episodes: pd.DataFrame, year: int) -> list[Problem]:
+    """A return for another year: its latest episode date is before the collection year
+    (an earlier return), or a tenth or more of its episodes start after the year ends (a
+    later one). A few episodes out of the year are input errors, for DfE's rules."""
+    start, end = collection_dates(year)
+    began = pd.to_datetime(episodes["DECOM"], format="%d/%m/%Y", errors="coerce")
+    ended = pd.to_datetime(episodes["DEC"], format="%d/%m/%Y", errors="coerce")
+    latest = pd.concat([began, ended]).max()
+    if pd.isna(latest):
+        return []
+    span = f"the collection year {start:%-d %B %Y} to {end:%-d %B %Y}"
+    expected = f"expected the return for the year ending March {year}"
+    if latest < pd.Timestamp(start):
+        return [_error(file, None, "DECOM", f"its latest episode date ({latest:%Y}) is before "
+                       f"{span}: {expected}")]
+    after = int((began > pd.Timestamp(end)).sum())
+    if after * 10 >= int(began.notna().sum()):
+        return [_error(file, None, "DECOM", f"{after:,} of its {int(began.notna().sum()):,} "
+                       f"episodes start after {span}: {expected}")]
+    return []
+
+
+def validate_903(ret: Return903, local_authority: str | None = None,
+                 **bounds: Any) -> ValidationReport:
+    """DfE's rules over a return read by `read_903`, by the real validators (their bounds:
+    tasks.returns.validators.run_validators). Rows and files are the return's own: the
+    copy they read has the same names and rows, only its extra columns dropped."""
+    with tempfile.TemporaryDirectory(prefix="briefing-903-") as work:
+        files = ret.write_for_validators(Path(work))
+        return run_validators("ssda903", [ReturnFile(p) for p in files], ret.collection_year,
+                              local_authority=local_authority, **bounds)

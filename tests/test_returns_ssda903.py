@@ -1,0 +1,94 @@
+"""Reading an SSDA903 return as CSV tables: file faults are clear errors naming the file."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tasks.returns.ssda903 import REQUIRED, TABLES, ReturnFault, read_903, validate_903
+from tasks.returns.validators import RuleIssue
+from tests.returns_factory import ssda903
+
+
+def faults(files: list[Path], year: int = 2025) -> list[str]:
+    with pytest.raises(ReturnFault) as caught:
+        read_903(files, year)
+    return [p.as_line() for p in caught.value.problems]
+
+
+def rewrite(path: Path, drop: str | None = None, add: tuple[str, str] | None = None) -> None:
+    """The CSV again without column `drop`, or with a column (name, value) added."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = [c for c in rows[0] if c != drop] + ([add[0]] if add else [])
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({**row, **({add[0]: add[1]} if add else {})} for row in rows)
+
+
+def test_a_whole_return_reads_with_the_absent_tables_as_warnings(tmp_path: Path) -> None:
+    ret = read_903(ssda903(tmp_path), 2025)
+    assert set(ret.tables) == set(REQUIRED)
+    assert list(ret.tables["OC3"]["CHILD"]) == ["CL1", "CL2", "CL3"]
+    assert ret.files["Episodes"].name == "episodes.csv"
+    assert "WARNING: SSDA903 return: has no Missing table: DfE's rules on it will not run" in [
+        p.as_line() for p in ret.problems]
+    assert len(ret.problems) == len(TABLES) - len(REQUIRED)
+
+
+def test_a_missing_table_names_it_and_its_columns(tmp_path: Path) -> None:
+    files = [p for p in ssda903(tmp_path) if p.name != "oc3.csv"]
+    assert faults(files) == ["ERROR: SSDA903 return: has no OC3 table: expected a CSV file "
+                             "with the columns CHILD, DOB, IN_TOUCH, ACTIV, ACCOM"]
+
+
+def test_a_missing_column_names_the_file_and_the_column(tmp_path: Path) -> None:
+    files = ssda903(tmp_path)
+    rewrite(tmp_path / "episodes.csv", drop="URN")
+    assert faults(files) == [
+        "ERROR: episodes.csv, row 1: the Episodes table has no column URN: expected CHILD, "
+        "DECOM, RNE, LS, CIN, PLACE, PLACE_PROVIDER, DEC, REC, REASON_PLACE_CHANGE, "
+        "HOME_POST, PL_POST, URN",
+        "ERROR: SSDA903 return: has no Episodes table: expected a CSV file with the columns "
+        "CHILD, DECOM, RNE, LS, CIN, PLACE, PLACE_PROVIDER, DEC, REC, REASON_PLACE_CHANGE, "
+        "HOME_POST, PL_POST, URN"]
+
+
+def test_a_file_of_no_table_and_a_table_twice_are_named(tmp_path: Path) -> None:
+    files = ssda903(tmp_path)
+    other = tmp_path / "budget.csv"
+    other.write_text("Service,Spend\nFostering,12\n", encoding="utf-8")
+    twice = tmp_path / "oc3_copy.csv"
+    twice.write_bytes((tmp_path / "oc3.csv").read_bytes())
+    assert faults([*files, other, twice]) == [
+        "ERROR: budget.csv, row 1: is no table of the SSDA903: its columns ('Service', "
+        "'Spend') are not those of any of DfE's tables",
+        "ERROR: oc3_copy.csv: gives the OC3 table, as oc3.csv does: expected one file a table"]
+
+
+def test_a_return_for_another_year_is_an_error(tmp_path: Path) -> None:
+    files = ssda903(tmp_path)  # the year ending March 2025
+    assert faults(files, year=2027) == [
+        "ERROR: episodes.csv, column 'DECOM': its latest episode date (2024) is before the "
+        "collection year 1 April 2026 to 31 March 2027: expected the return for the year "
+        "ending March 2027"]
+    assert faults(files, year=2024) == [
+        "ERROR: episodes.csv, column 'DECOM': 1 of its 2 episodes start after the collection "
+        "year 1 April 2023 to 31 March 2024: expected the return for the year ending March "
+        "2024"]
+
+
+@pytest.mark.slow
+def test_columns_beyond_dfes_reach_the_validators_trimmed(tmp_path: Path) -> None:
+    """The validators' reader refuses a table with any column of its own (a team, for
+    breakdowns); the return keeps it and the validators get DfE's columns only."""
+    files = ssda903(tmp_path)
+    rewrite(tmp_path / "oc3.csv", add=("TEAM", "North"))
+    ret = read_903(files, 2025)
+    assert list(ret.tables["OC3"]["TEAM"]) == ["North"] * 3
+    report = validate_903(ret, only={"132"})
+    assert report.failing("132") == [
+        RuleIssue("132", "OC3", "oc3.csv", record=2, row=3, child="CL2")]
