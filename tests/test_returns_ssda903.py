@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tasks.returns.ssda903 import REQUIRED, TABLES, ReturnFault, read_903, validate_903
 from tasks.returns.validators import RuleIssue
+from tests.conftest import ROOT
 from tests.returns_factory import ssda903
 
 
@@ -92,3 +96,37 @@ def test_columns_beyond_dfes_reach_the_validators_trimmed(tmp_path: Path) -> Non
     report = validate_903(ret, only={"132"})
     assert report.failing("132") == [
         RuleIssue("132", "OC3", "oc3.csv", record=2, row=3, child="CL2")]
+
+
+DEMO_RETURN = ROOT / "demo" / "returns" / "ssda903"
+
+
+def test_the_demo_return_is_made_again_byte_for_byte(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_demo_returns.py"),
+                           str(tmp_path / "ssda903")], capture_output=True, text=True,
+                          check=True)
+    assert "80 care leavers; 19 planted input errors" in done.stdout
+    made = sorted(p.name for p in (tmp_path / "ssda903").iterdir())
+    assert made == sorted(p.name for p in DEMO_RETURN.iterdir())
+    for name in made:
+        assert (tmp_path / "ssda903" / name).read_bytes() == (DEMO_RETURN / name).read_bytes()
+    planted = tmp_path / "ssda903_planted.json"
+    assert planted.read_bytes() == (DEMO_RETURN.parent / "ssda903_planted.json").read_bytes()
+
+
+@pytest.mark.slow
+def test_the_validators_find_the_demo_returns_planted_errors_and_no_others() -> None:
+    planted = json.loads((DEMO_RETURN.parent / "ssda903_planted.json").read_text())
+    ret = read_903(sorted(DEMO_RETURN.glob("*.csv")), 2025)
+    assert len(ret.tables["OC3"]) == 80 and ret.tables["Header"]["CHILD"].is_unique
+    report = validate_903(ret, local_authority="E09000033")
+    children = {rule: sorted({i.child for i in report.failing(rule)})
+                for rule in report.rules_failed()}
+    activity = planted["activity not recorded (OC3 ACTIV blank)"]
+    assert len(activity) == 14
+    assert children["132"] == children["153"] == activity
+    assert children["356"] == planted["episode ends before it starts (DEC before DECOM)"]
+    assert children["103"] == planted["ethnicity code not valid (ETHNIC)"]
+    # The rest follow from the planted episode ends (a continuation no longer continues).
+    assert set(children) == {"103", "132", "153", "356", "388", "433"}
+    assert set(children["388"]) | set(children["433"]) <= set(children["356"])
