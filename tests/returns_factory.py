@@ -12,6 +12,7 @@ COLUMNS = {
     "episodes": ["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
                  "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"],
     "oc3": ["CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"],
+    "uasc": ["CHILD", "SEX", "DOB", "DUC"],
 }
 
 
@@ -25,12 +26,15 @@ def write_table(folder: Path, name: str, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def ssda903(folder: Path, *, unrecorded_activity: tuple[str, ...] = ("CL2",)) -> list[Path]:
+def ssda903(folder: Path, *, unrecorded_activity: tuple[str, ...] = ("CL2",),
+            uasc: bool = False, open_episode_reason: str = "") -> list[Path]:
     """Two children in care and three care leavers aged 19 to 21; the care leavers in
-    `unrecorded_activity` have no activity recorded in OC3 (the inspectors' case)."""
+    `unrecorded_activity` have no activity recorded in OC3 (the inspectors' case). With
+    `uasc`, a UASC table where LAC1 (aged 8 in 2025) is an unaccompanied asylum-seeking child;
+    `open_episode_reason` is a reason for a placement change on LAC1's open episode."""
     folder.mkdir(parents=True, exist_ok=True)
     header = [
-        {"CHILD": "LAC1", "SEX": "M", "DOB": "14/05/2014", "ETHNIC": "WBRI",
+        {"CHILD": "LAC1", "SEX": "M", "DOB": "14/05/2016", "ETHNIC": "WBRI",
          "UPN": "A123456789012"},
         {"CHILD": "LAC2", "SEX": "F", "DOB": "02/11/2009", "ETHNIC": "MWBC",
          "UPN": "B123456789012"},
@@ -38,7 +42,7 @@ def ssda903(folder: Path, *, unrecorded_activity: tuple[str, ...] = ("CL2",)) ->
     episodes = [
         {"CHILD": "LAC1", "DECOM": "03/06/2024", "RNE": "S", "LS": "C2", "CIN": "N1",
          "PLACE": "U1", "PLACE_PROVIDER": "PR1", "HOME_POST": "SW1A 1AA",
-         "PL_POST": "SW1A 2AA"},
+         "PL_POST": "SW1A 2AA", "REASON_PLACE_CHANGE": open_episode_reason},
         {"CHILD": "LAC2", "DECOM": "20/01/2023", "RNE": "S", "LS": "C2", "CIN": "N2",
          "PLACE": "U4", "PLACE_PROVIDER": "PR1", "HOME_POST": "SW1A 1AA",
          "PL_POST": "SW1A 2AA"},
@@ -50,8 +54,12 @@ def ssda903(folder: Path, *, unrecorded_activity: tuple[str, ...] = ("CL2",)) ->
         header.append({"CHILD": child, "SEX": "F", "DOB": dob, "ETHNIC": "WBRI", "UPN": "UN2"})
         oc3.append({"CHILD": child, "DOB": dob, "IN_TOUCH": "YES", "ACCOM": "S",
                     "ACTIV": "" if child in unrecorded_activity else activity})
-    return [write_table(folder, "header", header), write_table(folder, "episodes", episodes),
-            write_table(folder, "oc3", oc3)]
+    files = [write_table(folder, "header", header), write_table(folder, "episodes", episodes),
+             write_table(folder, "oc3", oc3)]
+    if uasc:
+        files.append(write_table(folder, "uasc", [{"CHILD": "LAC1", "SEX": "M",
+                                                   "DOB": "14/05/2016"}]))
+    return files
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:

@@ -51,12 +51,26 @@ def test_the_rule_year_follows_the_collection_year(tmp_path: Path) -> None:
 
 def test_a_rule_that_raises_is_reported_and_the_others_still_run(
         report_903: ValidationReport) -> None:
-    """Rule 231 (2024-25) reads Header column UASC_STATUS, which the library's own reader
-    never makes: it raises on every return read from CSV (a fault in the validators)."""
+    """Rule 231 (2024-25) reads Header column UASC_STATUS, a name the library's reader
+    never gives; given the reader's UASC flag under that name, it still cannot run on a
+    return with no UASC table, where the reader makes no flag."""
     lines = [n.as_line() for n in report_903.not_run]
     assert lines == ["rule 231 could not be run: raised KeyError at "
                      "lac_validator/rule_231.py line 27"]
     assert len(report_903.done) > 100 and "132" in report_903.done
+
+
+def test_rules_reading_a_column_by_another_name_are_given_it(tmp_path: Path) -> None:
+    """Rule 231 reads UASC_STATUS and rule 233 DATE_EPISODE_CEASED (2026-27), names the
+    validators' readers never give (the UASC flag, DEC): without our alias both raise."""
+    files = ssda903(tmp_path, uasc=True, open_episode_reason="CARPL")
+    report = run_validators("ssda903", [ReturnFile(p) for p in files], 2027,
+                            only={"231", "233"})
+    assert report.not_run == [] and sorted(report.done) == ["231", "233"]
+    assert report.failing("231") == [
+        RuleIssue("231", "Header", "header.csv", record=1, row=2, child="LAC1")]
+    assert report.failing("233") == [
+        RuleIssue("233", "Episodes", "episodes.csv", record=1, row=2, child="LAC1")]
 
 
 def test_a_cin_census_names_the_child_and_rule(tmp_path: Path) -> None:
