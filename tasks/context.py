@@ -56,6 +56,7 @@ from tasks.results import (
     Rating,
     SpcResult,
 )
+from tasks.wording import SMALL_FIGURES, deep_dive_flag, deep_dive_reason, unit_of_time
 
 RAG_WORDS = {Rating.RED: "Red", Rating.AMBER: "Amber", Rating.GREEN: "Green",
              Rating.NONE: "No rating", Rating.WITHHELD: "Not published"}
@@ -67,7 +68,6 @@ DIRECTION_WORDS = {Direction.IMPROVING: "Improving", Direction.DECLINING: "Decli
                    Direction.WITHHELD: "Not published"}
 DIRECTION_SYMBOLS = {Direction.IMPROVING: "↑", Direction.DECLINING: "↓",
                      Direction.NO_CHANGE: "→", Direction.NONE: "", Direction.WITHHELD: ""}
-SMALL_FIGURES = "figures about small numbers of children, which are not published"
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def spc_view(s: SpcResult | None, period: str, withheld: bool, shift: int | None
     label, cls = VARIATION_WORDS[key]
     side = s.latest_side
     letter = {"high": "H", "low": "L"}.get(side, "") if cls not in ("common", "none") else ""
-    unit = _unit_of_time(period)
+    unit = unit_of_time(period)
     high = side == "high"
     reasons = {
         "outside_limits": "the latest point is "
@@ -414,11 +414,6 @@ def anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _unit_of_time(period: str) -> str:
-    return {Frequency.MONTHLY: "months", Frequency.QUARTERLY: "quarters",
-            Frequency.ANNUAL: "years"}[frequency_of(period)]
-
-
 def _shown(ind: Indicator, r: IndicatorResult, name: str, value: float | None) -> str:
     return SUPPRESSED if r.is_withheld(name) else fmt_value(ind.unit, value, ind.decimals)
 
@@ -435,7 +430,6 @@ def _source_error(r: IndicatorResult) -> list[str]:
 
 def _reasons(ind: Indicator, r: IndicatorResult, needed: int) -> list[str]:
     out: list[str] = []
-    unit = _unit_of_time(r.period)
     target = target_label(ind.unit, ind.target, ind.polarity, ind.decimals)
     if r.rag is Rating.RED and ind.target is not None:
         tail = ""
@@ -447,17 +441,8 @@ def _reasons(ind: Indicator, r: IndicatorResult, needed: int) -> list[str]:
     elif r.rag is Rating.WITHHELD:
         out.append(f"Rating not published: whether it meets the target of {target} rests on "
                    f"{SMALL_FIGURES}.")
-    if r.deep_dive is True:
-        n = r.consecutive_declines
-        if r.declines_exact:
-            out.append(f"Deep dive: worse in each of the last {n} consecutive {unit} (the rule "
-                       f"is {needed}), since {label(shift(r.period, -n))}.")
-        else:
-            out.append(f"Deep dive: worse in each of at least the last {n} consecutive {unit} "
-                       f"(the rule is {needed}).")
-    elif r.deep_dive is None:
-        out.append(f"Deep dive not published: whether it got worse in each of the last "
-                   f"{needed} {unit} rests on {SMALL_FIGURES}.")
+    if (dive := deep_dive_reason(r, needed)) is not None:
+        out.append(f"{dive}.")
     # Why an indicator that is not red is an exception: said, never left to guess.
     rated = {Rating.GREEN: f"it is Green, meeting its target of {target}",
              Rating.AMBER: f"it is Amber, within the tolerance of its target of {target}",
@@ -480,7 +465,7 @@ def _why_listed(ind: Indicator, r: IndicatorResult) -> str:
         parts.append("rating not published")
     if r.deep_dive is True:
         least = "" if r.declines_exact else "at least "
-        parts.append(f"worse {least}{r.consecutive_declines} {_unit_of_time(r.period)} "
+        parts.append(f"worse {least}{r.consecutive_declines} {unit_of_time(r.period)} "
                      "running (deep dive)")
     elif r.deep_dive is None:
         parts.append("deep dive not published")
@@ -505,7 +490,7 @@ def _notes(ind: Indicator, r: IndicatorResult, cycle: str, needed: int, public: 
     prev = r.previous_period
     if prev and prev != shift(period, -1) and has_figure:
         notes.append(f"Compared with {label(prev)}, the last "
-                     f"{_unit_of_time(period)[:-1]} with a figure.")
+                     f"{unit_of_time(period)[:-1]} with a figure.")
     if r.chain_gap:
         notes.append(f"No figure for {label(r.chain_gap)}, so the rule of {needed} "
                      "consecutive declines cannot be checked across that gap; the run of "
@@ -518,15 +503,6 @@ def _notes(ind: Indicator, r: IndicatorResult, cycle: str, needed: int, public: 
         notes.append(f"A percentage of {cases} cases: one child moves it a long way, so it "
                      "is shown but does not trigger an alert by itself.")
     return notes
-
-
-def _deep_dive_text(r: IndicatorResult) -> str:
-    if r.deep_dive is None:
-        return "Not published"
-    if not r.deep_dive:
-        return "No"
-    least = "at least " if not r.declines_exact else ""
-    return f"Yes ({least}{r.consecutive_declines} in a row)"
 
 
 Y_TITLES = {Unit.PERCENT: "Per cent", Unit.COUNT: "Number", Unit.DAYS: "Days",
@@ -638,7 +614,7 @@ def _view(ind: Indicator, r: IndicatorResult, config: Config, cycle: str, public
         rag=str(r.rag), rag_label=RAG_WORDS[r.rag], rag_symbol=RAG_SYMBOLS[r.rag],
         direction=str(r.direction), direction_label=DIRECTION_WORDS[r.direction],
         direction_symbol=DIRECTION_SYMBOLS[r.direction],
-        deep_dive=r.deep_dive is True, deep_dive_text=_deep_dive_text(r),
+        deep_dive=r.deep_dive is True, deep_dive_text=deep_dive_flag(r),
         consecutive_declines=r.consecutive_declines,
         breach=listed, why_listed=_why_listed(ind, r) if listed else "",
         reasons=_source_error(r) + _reasons(ind, r, needed),
@@ -855,7 +831,7 @@ def _deep_dive_view(config: Config, d: DeepDiveResult, as_of: date,
         o = config.owners[owner_id]
         return f"{o.name}, {o.role}" if show_name else o.role
 
-    unit = _unit_of_time(d.opened)
+    unit = unit_of_time(d.opened)
     age = ("opened this " + unit[:-1] if d.age == 0 else
            f"open for {d.age} {unit if d.age != 1 else unit[:-1]}")
     actions = []

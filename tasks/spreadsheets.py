@@ -45,6 +45,7 @@ from tasks.formatting import SUPPRESSED, SUPPRESSION_NOTE, polarity_label, unit_
 from tasks.periods import label
 from tasks.problems import sort_problems
 from tasks.results import IndicatorResult, Rating
+from tasks.wording import deep_dive_flag, deep_dive_reason
 
 if TYPE_CHECKING:
     from tasks.regional import Overview
@@ -102,15 +103,6 @@ class Table:
 def _shown(r: IndicatorResult, name: str, unit: Unit, value: float | None,
            change: bool = False) -> Value:
     return SUPPRESSED if r.is_withheld(name) else rounded(unit, value, change)
-
-
-def _deep_dive(r: IndicatorResult) -> str:
-    if r.deep_dive is None:
-        return NOT_PUBLISHED
-    if not r.deep_dive:
-        return "No"
-    least = "" if r.declines_exact else "at least "
-    return f"Yes ({least}{r.consecutive_declines} in a row)"
 
 
 def _yes_no(flag: bool | None) -> str:
@@ -202,7 +194,7 @@ def indicator_table(config: Config, figures: EditionResults) -> Table:
             _shown(r, "previous", u, r.previous), _shown(r, "change", u, r.change, True),
             DIRECTION_WORDS[r.direction], _shown(r, "year_ago", u, r.year_ago),
             *(DIRECTION_WORDS[trends[k]] if k in trends else "" for k in (3, 6, 12)),
-            _deep_dive(r), _yes_no(r.breach),
+            deep_dive_flag(r, NOT_PUBLISHED), _yes_no(r.breach),
             rounded(u, b.england) if b else None, b.region_name if b else "",
             rounded(u, b.region) if b else None, rounded(u, b.sn_mean) if b else None,
             rank, quartile, variation, assurance, _owner(config, ind, public),
@@ -232,12 +224,8 @@ def _why(ind: Indicator, r: IndicatorResult, needed: int) -> str:
     elif r.rag is Rating.WITHHELD:
         out.append("Rating not published: whether it meets the target rests on figures "
                    "about small numbers of children")
-    if r.deep_dive is True:
-        out.append(f"Deep dive: worse in each of the last {r.consecutive_declines} "
-                   f"reporting periods (the rule is {needed})")
-    elif r.deep_dive is None:
-        out.append(f"Deep dive not published: whether it got worse in each of the last "
-                   f"{needed} periods rests on figures about small numbers of children")
+    if (dive := deep_dive_reason(r, needed)) is not None:
+        out.append(dive)
     return "; ".join(out) + "."
 
 
@@ -257,7 +245,7 @@ def exception_table(config: Config, figures: EditionResults) -> Table:
                                     "what is being done, and when will the committee see "
                                     "the effect?")
         rows.append([ind.title, ind.code, label(r.period), _shown(r, "value", u, r.value),
-                     rounded(u, ind.target), RAG_WORDS[r.rag], _deep_dive(r),
+                     rounded(u, ind.target), RAG_WORDS[r.rag], deep_dive_flag(r, NOT_PUBLISHED),
                      _why(ind, r, needed), _owner(config, ind, figures.public), question])
         units.append(u)
     return Table(EXCEPTION_COLUMNS, rows, units)
