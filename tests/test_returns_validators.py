@@ -145,11 +145,13 @@ def test_a_process_killed_in_a_rule_loses_that_rule_only(tmp_path: Path) -> None
     report = run_validators("ssda903", [ReturnFile(p) for p in files], 2025)
     watcher.join()
     assert len(killed) == 1
-    assert [n.as_line() for n in report.not_run if n.rule == killed[0]] == [
-        f"rule {killed[0]} could not be run: the validators' process was ended by signal 9"]
+    # The rule running when the signal landed (the watcher may have seen the one before).
+    lost = [n for n in report.not_run if "signal" in n.reason]
+    assert [n.as_line() for n in lost] == [
+        f"rule {lost[0].rule} could not be run: the validators' process was ended by signal 9"]
     accounted = report.done + report.skipped + [n.rule for n in report.not_run]
     assert sorted(accounted) == sorted(report.messages)
-    assert "132" in report.done or killed[0] == "132"
+    assert report.failing("132") or lost[0].rule == "132"
 
 
 def test_no_validators_env_says_to_run_make_setup(tmp_path: Path) -> None:
