@@ -263,6 +263,23 @@ class Papers(_Strict):
     run_working_day: Annotated[int, Field(ge=1, le=15)] = 3
 
 
+class Bounds(_Strict):
+    """How much one briefing may hold (`limits:` in briefing.yaml): what a council can read
+    and a run can make in minutes. Each is refused or summarised with a message saying
+    which limit and where to change it (docs/configuration.md, "Limits")."""
+
+    # Indicators in one catalogue: refused at load (validate and run alike). 1,000 took a
+    # run 4.5 min and 1.9 GB and sent one owner a 17 MB email; a council's scorecard has
+    # tens to a couple of hundred.
+    indicators: Annotated[int, Field(ge=1, le=1000)] = 300
+    # Data-quality findings printed in each paper's Appendix A (errors first); the rest are
+    # counted in one line there, and every one is in the edition's workbook.
+    findings_per_paper: Annotated[int, Field(ge=10, le=1000)] = 100
+    # The largest email, in MiB as sent (attachments encoded): over it a message goes
+    # without its attachments, saying why and where they are.
+    email_mib: Annotated[float, Field(ge=1, le=150)] = 10
+
+
 class Briefing(_Strict):
     authority: Authority
     committee: Line
@@ -276,6 +293,7 @@ class Briefing(_Strict):
     meetings: list[TextDate] = Field(default_factory=list)
     papers: Papers = Papers()
     clerk: Recipient | None = None
+    limits: Bounds = Bounds()
 
 
 class Config(_Strict):
@@ -295,6 +313,12 @@ class Config(_Strict):
         if not v:
             raise ValueError("the catalogue lists no indicators")
         return v
+
+    @model_validator(mode="after")
+    def _within_bounds(self) -> Config:
+        if why := too_many_indicators(len(self.indicators), self.briefing.limits):
+            raise ValueError(why)
+        return self
 
     @model_validator(mode="after")
     def _owners_exist(self) -> Config:
@@ -319,6 +343,12 @@ class ConfigError(Exception):
 
 def read_yaml(path: Path) -> Any:
     """A config file's YAML; every way it can be unreadable is one ConfigError naming it."""
+    return parse_yaml(path, read_text(path))
+
+
+def read_text(path: Path) -> str:
+    """A config file's text: a regular file, within MAX_CONFIG_BYTES, UTF-8 (else one
+    ConfigError naming it)."""
     if not path.exists() and not path.is_symlink():
         raise ConfigError(f"{path}: file not found")
     try:
@@ -332,14 +362,27 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 2**20} MiB; a config "
                           "file is a few pages of YAML")
     try:
-        return yaml_text.load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8")\
             from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+
+
+def parse_yaml(path: Path, text: str) -> Any:
+    """The YAML in `text` (read from `path`, which a ConfigError names)."""
+    try:
+        return yaml_text.load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+
+
+def listed(text: str) -> int:
+    """How many entries a YAML list at the top of `text` has, counted from its lines (each
+    starts `- ` in the first column) without parsing it: parsing 10,000 indicators takes
+    PyYAML many seconds, counting them a few milliseconds."""
+    return sum(1 for line in text.splitlines() if line == "-" or line.startswith("- "))
 
 
 def describe_validation_error(exc: ValidationError, path: Path, shown: int = 10) -> str:
@@ -355,18 +398,35 @@ def describe_validation_error(exc: ValidationError, path: Path, shown: int = 10)
             + (f"; and {more:,} more" if more > 0 else ""))
 
 
+def too_many_indicators(n: int, limits: Bounds) -> str | None:
+    """Why a catalogue of `n` indicators is refused, or None."""
+    if n <= limits.indicators:
+        return None
+    return (f"{n:,} indicators; at most {limits.indicators:,} in one catalogue "
+            f"(limits.indicators in {BRIEFING_FILE}, default {Bounds().indicators}, up to "
+            "1,000): a paper of more is more than a committee can read and takes a run "
+            "minutes and gigabytes; split the catalogue, or raise the limit")
+
+
 def load_config(config_dir: Path) -> Config:
-    """Read the three files and check them against each other; raise ConfigError if wrong."""
+    """Read the three files and check them against each other; raise ConfigError if wrong.
+    briefing.yaml is checked first: its limits bound the catalogue before that is checked
+    entry by entry (10,000 indicators are refused in one line, not validated for minutes)."""
     config_dir = Path(config_dir)
-    raw_ind = read_yaml(config_dir / INDICATORS_FILE)
+    ind_path = config_dir / INDICATORS_FILE
+    ind_text = read_text(ind_path)
     raw_own = read_yaml(config_dir / OWNERS_FILE)
     raw_brf = read_yaml(config_dir / BRIEFING_FILE)
     parts: dict[str, Any] = {}
     for name, raw, model, path in (
-        ("indicators", raw_ind, list[Indicator], config_dir / INDICATORS_FILE),
-        ("owners", raw_own, dict[str, Owner], config_dir / OWNERS_FILE),
         ("briefing", raw_brf, Briefing, config_dir / BRIEFING_FILE),
+        ("indicators", None, list[Indicator], ind_path),
+        ("owners", raw_own, dict[str, Owner], config_dir / OWNERS_FILE),
     ):
+        if name == "indicators":
+            if why := too_many_indicators(listed(ind_text), parts["briefing"].limits):
+                raise ConfigError(f"{path}: {why}")
+            raw = parse_yaml(path, ind_text)
         try:
             parts[name] = TypeAdapter(model).validate_python(raw)
         except ValidationError as exc:

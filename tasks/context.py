@@ -8,6 +8,7 @@ so this module formats and words; it decides nothing about disclosure.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,6 +34,7 @@ from tasks.display import shown
 from tasks.formatting import (
     SUPPRESSED,
     SUPPRESSION_NOTE,
+    Edition,
     fmt_change,
     fmt_value,
     polarity_label,
@@ -391,7 +393,7 @@ class BriefingContext:
     # exceptions at a glance already show
     exceptions: list[IndicatorView]
     areas: list[AreaView]
-    data_quality: list[ProblemView]
+    data_quality: list[ProblemView]  # every finding (the workbook and artifact count them)
     not_collected: list[str]
     rule_periods: int
     suppression_note: str
@@ -404,6 +406,10 @@ class BriefingContext:
     overdue_actions: list[str] = field(default_factory=list)
     deep_dive_note: str = ""  # the public edition's, always: what it leaves out
     impact_rule: str = ""  # how impact is judged, for the section's introduction
+    # How many of data_quality the paper prints (limits.findings_per_paper), and the line
+    # that says how many more there are and where every one is listed ("" when all fit).
+    data_quality_printed: int | None = None  # None: all
+    data_quality_more: str = ""
     rag_words: dict[str, str] = field(
         default_factory=lambda: {str(k): v for k, v in RAG_WORDS.items()})
     rag_symbols: dict[str, str] = field(
@@ -801,7 +807,29 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
         overdue_actions=overdue,
         deep_dive_note=PUBLIC_DEEP_DIVE_NOTE if public else "",
         impact_rule=IMPACT_RULE,
+        data_quality_printed=min(len(dq), b.limits.findings_per_paper),
+        data_quality_more=findings_left_out(dq, b.limits.findings_per_paper,
+                                            figures.edition),
     )
+
+
+def findings_left_out(dq: list[ProblemView], printed: int, edition: Edition) -> str:
+    """The line under a paper's data-quality table when it prints only the first `printed`
+    findings (errors first): how many more, of which kinds, and where they all are. 5,000
+    stray files in the exports made a paper of 217 pages."""
+    rest = dq[printed:]
+    if not rest:
+        return ""
+    kinds = Counter(p.severity for p in rest)
+    counted = ", ".join(f"{kinds[k]:,} {KIND_WORDS[k]}" for k in ("error", "warning", "info")
+                        if kinds[k])
+    return (f"{len(rest):,} more findings are not printed here ({counted}): this paper "
+            f"prints the first {printed:,} (limits.findings_per_paper in briefing.yaml). The "
+            f"Data quality sheet of this edition's workbook, briefing-{edition.value}.xlsx "
+            f"beside this paper, lists all {len(dq):,}.")
+
+
+KIND_WORDS = {"error": "errors", "warning": "warnings", "info": "for information"}
 
 
 PUBLIC_DEEP_DIVE_NOTE = ("Deep dives into indicators that include, or once included, figures "

@@ -7,8 +7,9 @@ sends nothing that was already sent, and a failure is recorded and retried next 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
+from html import escape
 
 from tasks.config import Config
 from tasks.context import BriefingContext, IndicatorView
@@ -107,9 +108,9 @@ def plan_notices(config: Config, contexts: dict[Edition, BriefingContext]) -> li
     return notices
 
 
-def build_message(notice: Notice, config: Config, pdf: bytes | None = None,
-                  pdf_name: str = "", sheet: tuple[bytes, str] | None = None,
-                  packs: list[tuple[bytes, str]] | None = None) -> EmailMessage:
+def _compose(notice: Notice, config: Config, pdf: bytes | None = None,
+             pdf_name: str = "", sheet: tuple[bytes, str] | None = None,
+             packs: list[tuple[bytes, str]] | None = None) -> EmailMessage:
     """The message for one notice. Addresses go in as parts, never as formatted text, so
     folding a long display name with a comma cannot turn it into two recipients. `sheet`
     (bytes, filename) is the edition's workbook, for recipients who asked for it."""
@@ -130,6 +131,43 @@ def build_message(notice: Notice, config: Config, pdf: bytes | None = None,
     for data, name in packs or []:  # an owner's deep-dive packs (restricted, as is their paper)
         msg.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     return msg
+
+
+def build_message(notice: Notice, config: Config, pdf: bytes | None = None,
+                  pdf_name: str = "", sheet: tuple[bytes, str] | None = None,
+                  packs: list[tuple[bytes, str]] | None = None) -> EmailMessage:
+    """The message for one notice (`_compose`), within the size one email may be
+    (limits.email_mib, as sent: attachments base64-encoded). Over it, the message goes
+    without its attachments, saying which they were, why, and where they are; if its own
+    text is still over (an owner with hundreds of breaches), a short summary naming the
+    indicators. Never refused: a notice of breaches must reach its owner. (1,000
+    indicators once sent one owner 17 MB.)"""
+    msg = _compose(notice, config, pdf, pdf_name, sheet=sheet, packs=packs)
+    limit_mib = config.briefing.limits.email_mib
+    limit = round(limit_mib * 2**20)
+    size = len(msg.as_bytes())
+    if size <= limit:
+        return msg
+    names = [n for n in (pdf_name if pdf is not None else "", sheet[1] if sheet else "",
+                         *(name for _, name in packs or [])) if n]
+    contact = config.briefing.contact
+    why = (f"This message would be {size / 2**20:.1f} MiB with its attachments "
+           f"({', '.join(names) or 'none'}), more than the {limit_mib:g} MiB one email may be "
+           "(limits.email_mib in briefing.yaml), so they are not attached: they are in this "
+           f"cycle's folder of the briefing's outputs, and {contact.name} ({contact.email}) "
+           "can send them.")
+    html = (None if notice.html is None else
+            notice.html.replace("</body>", f"<p>{escape(why)}</p>\n</body>", 1))
+    smaller = _compose(replace(notice, text=f"{notice.text}\n\n{why}\n", html=html), config)
+    if len(smaller.as_bytes()) <= limit:
+        return smaller
+    codes = ", ".join(notice.indicators)
+    summary = (f"{notice.subject}.\n\nIndicators ({len(notice.indicators)}): {codes}.\n\n"
+               f"This message in full would be {size / 2**20:.1f} MiB, more than the "
+               f"{limit_mib:g} MiB one email may be (limits.email_mib in briefing.yaml): the "
+               f"briefing's paper says what each indicator needs, and {contact.name} "
+               f"({contact.email}) can send it.\n")
+    return _compose(replace(notice, text=summary, html=None), config)
 
 
 def allowed_address(address: str, allowed_domains: list[str]) -> bool:

@@ -6,24 +6,32 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+import time
 from datetime import datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup, Tag
 from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.cli import main
 from tasks import pipeline
 from tasks.charts import SPARK, WIDE, nice_ticks, trend_chart
-from tasks.config import ConfigError, Unit, load_config
+from tasks.config import Config, ConfigError, Unit, load_config
 from tasks.context import build_context
 from tasks.display import shown
 from tasks.formatting import NO_DATA, Edition, fmt_change, fmt_value
+from tasks.mail import OutboxMailer
+from tasks.notify import BREACH, Notice, build_message, deliver
 from tasks.problems import CELL, blocking
+from tasks.render import render_html
 from tasks.spreadsheets import DATA_QUALITY, briefing_workbook, read_cells, rounded
 from tasks.store import MemoryHistoryStore
-from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, TODAY
+from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, TODAY
 
 HEADER = "indicator,period,value,numerator,denominator,authority\n"
 RLO = "\u202e"
@@ -209,3 +217,123 @@ def test_no_figure_is_printed_for_a_non_finite_number(value: float) -> None:
     assert fmt_value(Unit.MONEY, value) == NO_DATA
     assert fmt_change(Unit.MONEY, value) == NO_DATA
     assert rounded(Unit.MONEY, value) is None
+
+
+def test_a_catalogue_of_10000_indicators_is_refused_quickly_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Probe: 10,000 indicators validated in 38 s, then a run rendered for over 15 min and
+    4.6 GB. Now validate refuses them before parsing the catalogue: exit 2, one line."""
+    entry = ("- code: BIG{:05d}\n  title: Indicator {}\n  service_area: Area\n  unit: count\n"
+             "  polarity: lower_is_better\n  owner: head_cla\n  definition: Generated.\n")
+    config = _config_with(tmp_path, "")
+    (config / "indicators.yaml").write_text("".join(entry.format(i, i) for i in range(10_000)),
+                                            encoding="utf-8")
+    started = time.monotonic()
+    assert main(["validate", "--config", str(config), "--exports", str(DEMO_EXPORTS)]) == 2
+    assert time.monotonic() - started < 5
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"Error: {config / 'indicators.yaml'}: 10,000 indicators; at most 300 in one "
+                   "catalogue (limits.indicators in briefing.yaml, default 300, up to 1,000): a "
+                   "paper of more is more than a committee can read and takes a run minutes "
+                   "and gigabytes; split the catalogue, or raise the limit"]
+
+
+def test_the_indicator_limit_is_configurable_and_checked_in_the_model(tmp_path: Path) -> None:
+    config = _config_with(tmp_path, "")
+    with (config / "briefing.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("limits:\n  indicators: 20\n")
+    with pytest.raises(ConfigError, match=r"indicators.yaml: 3\d indicators; at most 20 in"):
+        load_config(config)
+    with (config / "briefing.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("  findings_per_paper: 5\n")
+    with pytest.raises(ConfigError, match=r"limits.findings_per_paper: Input should be greater "
+                                          r"than or equal to 10"):
+        load_config(config)
+    cfg = load_config(DEMO_CONFIG)
+    assert cfg.briefing.limits.indicators == 300
+    with pytest.raises(ValueError, match="at most 5 in one catalogue"):
+        cfg.model_validate({**cfg.model_dump(), "briefing": {
+            **cfg.briefing.model_dump(), "limits": {"indicators": 5}}})
+
+
+def test_5000_stray_files_give_a_bounded_paper_and_a_complete_workbook(tmp_path: Path) -> None:
+    """Probe: 5,000 stray files in the exports folder gave a paper of 217 pages (and 2.2 MB
+    owner emails). The paper prints the first 100 findings and one line for the rest; the
+    workbook lists every one."""
+    exports = tmp_path / "exports"
+    _export(exports, "scorecard.csv", f"FD01,{DEMO_CYCLE},95,,,999\n")
+    for i in range(5_000):
+        (exports / f"notes-{i:04d}.txt").write_text("stray", encoding="utf-8")
+    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    ctx = build_context(inputs.config, figures, DEMO_CYCLE)
+    total = len(ctx.data_quality)
+    assert total > 5_000
+    appendix = BeautifulSoup(render_html(ctx), "html.parser").find(id="data-quality")
+    assert isinstance(appendix, Tag)
+    rows = appendix.select("table.dq tbody tr")
+    assert len(rows) == 100
+    more = appendix.select_one("p.dq-more")
+    assert more is not None and more.get_text(" ", strip=True).startswith(
+        f"{total - 100:,} more findings are not printed here (")
+    assert "briefing-restricted.xlsx" in more.get_text() and f"lists all {total:,}" in \
+        more.get_text()
+    cells = read_cells(briefing_workbook(inputs.config, figures, DEMO_CYCLE,
+                                         datetime(2024, 11, 5, 9, 30).astimezone()))
+    assert len(cells[DATA_QUALITY]) == total + 1  # a heading and every finding
+
+
+def _owner_notice(text: str = "Dear Martin,\n\nCL01 needs attention.\n") -> Notice:
+    return Notice(BREACH, "head_cla", "martin.hughes@example.gov.uk", "Martin Hughes",
+                  ["CL01", "CL02"], "Performance briefing October 2024: 2 indicators need "
+                  "attention", text, f"<html><body><p>{text}</p></body></html>",
+                  Edition.RESTRICTED)
+
+
+def _limited(mib: float) -> Config:
+    cfg = load_config(DEMO_CONFIG)
+    limits = cfg.briefing.limits.model_copy(update={"email_mib": mib})
+    return cfg.model_copy(update={"briefing": cfg.briefing.model_copy(
+        update={"limits": limits})})
+
+
+def test_an_owner_email_over_the_size_limit_goes_without_its_attachments(
+        tmp_path: Path) -> None:
+    """Probe: 1,000 indicators sent one owner a 17 MB email (5,000 stray files, 2.2 MB).
+    Over limits.email_mib the message still reaches its owner, as sent through the real
+    outbox, without attachments, saying which, why and where they are."""
+    config = _limited(1)
+    pdf = bytes(range(256)) * 6_000  # 1.5 MiB, 2 MiB encoded
+    outbox = tmp_path / "outbox"
+    done = deliver([_owner_notice()], config, {Edition.RESTRICTED: (pdf, "briefing.pdf")},
+                   OutboxMailer(outbox), MemoryHistoryStore(), DEMO_CYCLE)
+    assert [d.status for d in done] == ["sent"]
+    (eml,) = outbox.iterdir()
+    assert eml.stat().st_size <= 2**20
+    msg = message_from_bytes(eml.read_bytes(), policy=default)
+    assert isinstance(msg, EmailMessage)
+    assert not list(msg.iter_attachments())
+    body = msg.get_body(("plain",))
+    assert body is not None
+    text = " ".join(body.get_content().split())
+    assert "CL01 needs attention." in text
+    assert ("with its attachments (briefing.pdf), more than the 1 MiB one email may be "
+            "(limits.email_mib in briefing.yaml), so they are not attached") in text
+    html = msg.get_body(("html",))
+    assert html is not None and "limits.email_mib" in html.get_content()
+
+
+def test_an_owner_email_whose_own_text_is_over_the_limit_is_summarised() -> None:
+    config = _limited(1)
+    msg = build_message(_owner_notice("A line about one breach.\n" * 60_000), config)
+    assert len(msg.as_bytes()) <= 2**20 and msg.get_body(("html",)) is None
+    body = msg.get_body(("plain",))
+    assert body is not None
+    assert "Indicators (2): CL01, CL02." in body.get_content()
+    assert "more than the 1 MiB one email may be" in body.get_content()
+
+
+def test_an_email_within_the_limit_is_untouched() -> None:
+    msg = build_message(_owner_notice(), _limited(10), b"%PDF-1.7 small", "briefing.pdf")
+    assert [a.get_filename() for a in msg.iter_attachments()] == ["briefing.pdf"]
