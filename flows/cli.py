@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from flows import prefect_env
+from tasks.display import shown  # tiny: names from outside, escaped
 
 if TYPE_CHECKING:  # imported when used: `briefing --help` stays quick
     from tasks.files import Limits
@@ -50,7 +51,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse's own errors as one line (and exit 2), like every other usage error."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"Error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"Error: {shown(message)} (see {self.prog} --help)\n")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -668,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, DEMO_CONFIG, DEMO_EXPORTS, settings)
         return _run(args, Path(args.config), Path(args.exports), settings)
     except (ConfigError, MailConfigError, UsageError) as exc:
-        print(f"Error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"Error: {shown(' '.join(str(exc).split()))}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -337,3 +337,12 @@ def test_an_owner_email_whose_own_text_is_over_the_limit_is_summarised() -> None
 def test_an_email_within_the_limit_is_untouched() -> None:
     msg = build_message(_owner_notice(), _limited(10), b"%PDF-1.7 small", "briefing.pdf")
     assert [a.get_filename() for a in msg.iter_attachments()] == ["briefing.pdf"]
+
+
+def test_a_usage_error_shows_an_escape_sequence_escaped(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An exports folder named with a terminal escape and a newline: one line, escaped."""
+    missing = tmp_path / "ex\x1b[2Jports\nERROR: x"
+    assert main(["validate", "--config", str(DEMO_CONFIG), "--exports", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and err.count("\n") == 1 and "ex<U+001B>[2Jports" in err
