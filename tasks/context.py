@@ -565,10 +565,11 @@ def _breakdown_view(ind: Indicator, b: Breakdown | None) -> BreakdownView | None
     if b is None:
         return None
     column = shown(b.breakdown)  # a heading and team names, as the export wrote them
-    caption = f"By {column.lower()}, {label(b.period)}"
+    lower = shown(b.breakdown.lower())
+    caption = f"By {lower}, {label(b.period)}"
     if b.withheld:
         return BreakdownView(caption, column, [], False, False, "",
-                             f"The breakdown by {column.lower()} is not published: some "
+                             f"The breakdown by {lower} is not published: some "
                              f"of its figures are about small numbers of children.")
     unit, places = ind.unit, ind.decimals
     is_rate = ind.unit is not Unit.COUNT
@@ -586,7 +587,7 @@ def _breakdown_view(ind: Indicator, b: Breakdown | None) -> BreakdownView | None
             fmt_change(unit, c.numerator_effect, decimals=places) if c and is_rate else "",
             fmt_change(unit, c.size_effect, decimals=places) if c and is_rate else ""))
     note = "" if b.contributions else (
-        f"Contributions to the change are not shown: the breakdown by {column.lower()} "
+        f"Contributions to the change are not shown: the breakdown by {lower} "
         f"{b.why_none or 'does not add up to the total (see Appendix A)'}.")
     return BreakdownView(caption, column, rows, bool(b.contributions), is_rate,
                          fmt_change(unit, b.change, decimals=places)

@@ -346,3 +346,18 @@ def test_a_usage_error_shows_an_escape_sequence_escaped(
     assert main(["validate", "--config", str(DEMO_CONFIG), "--exports", str(missing)]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and err.count("\n") == 1 and "ex<U+001B>[2Jports" in err
+
+
+def test_team_names_in_a_papers_breakdown_are_escaped() -> None:
+    """Team names come from the exports' breakdown column: shown escaped in the paper."""
+    from tasks.breakdowns import Breakdown, Contribution, Part
+    from tasks.context import _breakdown_view
+
+    ind = load_config(DEMO_CONFIG).by_code()["FD01"]
+    parts = (Part(f"{RLO}htroN", 90.0, 9.0, 10.0), Part("South\nEast", 100.0, 10.0, 10.0))
+    b = Breakdown("FD01", "Team\u2066", DEMO_CYCLE, "2024-09", parts, parts, 0.0,
+                  tuple(Contribution(p.name, p.value, p.value, 0.0, 0.0, 0.0) for p in parts))
+    view = _breakdown_view(ind, b)
+    assert view is not None
+    assert [r.name for r in view.rows] == ["<U+202E>htroN", "South\\nEast"]
+    assert view.caption == "By team<U+2066>, October 2024"
