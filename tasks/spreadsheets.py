@@ -71,11 +71,16 @@ CHANGE_FORMATS = {
 }
 
 
+# The largest number a worksheet cell holds (Excel's limit); validate refuses figures far
+# smaller (tasks.config.FIGURE_LIMITS), a history stored before those limits may not.
+EXCEL_LARGEST = 9.99999999999999e307
+
+
 def rounded(unit: Unit, value: float | None, change: bool = False) -> float | None:
     """A figure at the paper's precision (a tiny change in a percentage keeps 2 places, as
     the paper does, so it never reads as 0)."""
-    if value is None or not math.isfinite(value):
-        return None  # round() of an infinity raises: no figure, as in the paper
+    if value is None or not math.isfinite(value) or abs(value) > EXCEL_LARGEST:
+        return None  # no figure, as in the paper: round() of an infinity raises
     places = DECIMALS[unit]
     if change and unit is Unit.PERCENT and 0 < abs(value) < 0.05:
         places = 2

@@ -7,6 +7,7 @@ import math
 import shutil
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -361,3 +362,33 @@ def test_team_names_in_a_papers_breakdown_are_escaped() -> None:
     assert view is not None
     assert [r.name for r in view.rows] == ["<U+202E>htroN", "South\\nEast"]
     assert view.caption == "By team<U+2066>, October 2024"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy says where it overflowed
+def test_figures_beyond_the_limits_from_a_store_still_give_both_papers() -> None:
+    """Figures validate would refuse, as a history stored before the limits holds them:
+    changes, SPC, disclosure, charts, tables and workbooks all survive, and no paper prints
+    'inf' or 'nan' (the chart's arithmetic was the crash; the rest is checked too)."""
+    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, DEMO_CYCLE, today=TODAY)
+    records = inputs.records.copy()
+    chosen = records["indicator"].isin(["CL01", "FD02"])
+    top = sys.float_info.max
+    records.loc[chosen, "value"] = [top if i % 2 else -top for i in range(int(chosen.sum()))]
+    records.loc[chosen, ["numerator", "denominator"]] = math.nan
+    inputs = replace(inputs, records=records)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    for edition in Edition:
+        figures = pipeline.edition_figures(inputs, analysed, edition)
+        ctx = build_context(inputs.config, figures, DEMO_CYCLE)
+        words = BeautifulSoup(render_html(ctx), "html.parser").get_text(" ").split()
+        assert not {w.strip(".,;:()£%").lower() for w in words} & {"inf", "-inf", "nan"}
+        cells = read_cells(briefing_workbook(inputs.config, figures, DEMO_CYCLE,
+                                             datetime(2024, 11, 5, 9, 30).astimezone()))
+        assert not [c for s in cells.values() for r in s for c in r
+                    if isinstance(c, float) and not math.isfinite(c)]
+
+
+def test_a_figure_beyond_what_a_worksheet_cell_holds_is_no_figure_there() -> None:
+    assert rounded(Unit.RATE_PER_10K, -sys.float_info.max) is None
+    assert rounded(Unit.MONEY, 9.9e307) == 9.9e307
+    assert rounded(Unit.PERCENT, 52.345) == 52.3
