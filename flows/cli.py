@@ -463,9 +463,7 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
               "running server)...", file=sys.stderr, flush=True)
     from flows.monthly_briefing import monthly_briefing
     from tasks.mail import transport_name
-    from tasks.notify import tally
     from tasks.problems import ValidationFailed
-    from tasks.results import Rating
     from tasks.store import CycleBusy
     from tasks.summary import Summary
 
@@ -488,10 +486,9 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
         return EXIT_OK
     summary = Summary.read(Path(result["summary"]))
     folder = Path(result["folder"])
-    print(f"Briefing for {summary.authority.name}, {result['cycle']}: "
-          f"{summary.count(Rating.RED)} red, {summary.count(Rating.AMBER)} amber, "
-          f"{summary.count(Rating.GREEN)} green, {deep_dive_words(summary)}, "
-          f"{len(summary.data_quality)} data-quality finding(s)")
+    # Counted from the public edition: whoever reads the console may not have restricted
+    # access (the restricted figures are in summary.json).
+    print(f"Briefing for {summary.authority.name}, {result['cycle']}: {result['headline']}")
     # The papers this run wrote (with --edition, only that one: older files may lie beside).
     written = ["public", "restricted"] if args.edition == "both" else [args.edition]
     for edition in written:
@@ -499,20 +496,8 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
         print(f"  {edition.capitalize() + ':':<11} {folder / (name + '.pdf')}, "
               f"{folder / (name + '.html')}")
     print(f"  Summary:    {folder / 'summary.json'}")
-    statuses: dict[str, int] = {}
-    for n in summary.notifications:
-        statuses[n.status] = statuses.get(n.status, 0) + 1
-    where = transport_name(settings) if args.send \
-        else f"outbox {folder / 'outbox'}"
-    print(f"  Email ({where}): "
-          + tally([(n.status, n.transport) for n in summary.notifications]))
-    if statuses.get("waiting"):
-        print(f"  {statuses['waiting']} message(s) wait for an edition this run did not write "
-              "(--edition): a run that writes it sends them")
-    for n in summary.notifications:
-        if n.status == "uncertain":
-            print(f"  Uncertain: {n.to}: a run stopped while sending it; it may have "
-                  "arrived (check, then --resend if not)")
+    _print_mail(summary, folder, transport_name(settings) if args.send else None,
+                args.edition != "public")
     withheld = [i for i in summary.indicators if i.withheld_error]
     faults = int(result.get("cell_errors", "0"))
     if faults:
@@ -523,7 +508,37 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
     print(f"Done in {time.perf_counter() - start:.1f} s")
     if faults:
         return EXIT_WITHHELD  # the exports need correcting; a re-run retries failed mail too
-    return EXIT_MAIL if statuses.get("failed") else EXIT_OK
+    failed = any(n.status == "failed" for n in summary.notifications)
+    return EXIT_MAIL if failed else EXIT_OK
+
+
+def _print_mail(summary: Summary, folder: Path, transport: str | None,
+                restricted_written: bool) -> None:
+    """The briefing's messages to its recipients, counted; owners' messages are not (one
+    goes to an owner only when a figure breaches, which may rest on a hidden figure):
+    they are in summary.json and the outbox, both restricted. A message left uncertain by
+    a killed run is always said, an owner's without its address."""
+    from tasks.notify import tally
+
+    briefing = [n for n in summary.notifications if n.kind == "briefing"]
+    statuses: dict[str, int] = {}
+    for n in briefing:
+        statuses[n.status] = statuses.get(n.status, 0) + 1
+    where = transport or f"outbox {folder / 'outbox'}"
+    print(f"  Email ({where}): the briefing to its recipients: "
+          + tally([(n.status, n.transport) for n in briefing])
+          + "; owners' messages: in summary.json (restricted)")
+    if statuses.get("waiting"):
+        print(f"  {statuses['waiting']} message(s) wait for an edition this run did not write "
+              "(--edition): a run that writes it sends them")
+    if not restricted_written:
+        print("  Owners' messages carry the restricted edition, which this run did not write "
+              "(--edition): a run that writes it sends them")
+    for n in summary.notifications:
+        if n.status == "uncertain":
+            who = n.to if n.kind == "briefing" else "an owner's message (summary.json)"
+            print(f"  Uncertain: {who}: a run stopped while sending it; it may have "
+                  "arrived (check, then --resend if not)")
 
 
 @contextlib.contextmanager
@@ -584,21 +599,6 @@ def _calendar(args: argparse.Namespace) -> int:
         print(f"{c.cycle:<8} {day(c.run.date()):<16} {cols[0]:<16} {cols[1]:<16} "
               f"{cols[2]}{late}".rstrip())
     return EXIT_OK
-
-
-def deep_dive_words(summary: Summary) -> str:
-    """The rule firing this cycle and the register are different counts: an indicator may
-    meet the rule again while its deep dive is already open, and a deep dive stays open
-    after its figures recover. The console says both, as the paper's section 4 does."""
-    from tasks.deep_dives import Status
-
-    fired = sum(1 for i in summary.indicators if i.deep_dive)
-    still = [d for d in summary.deep_dives if d.status is not Status.CLOSED]
-    words = f"{fired} meeting the deep-dive rule"
-    if summary.deep_dives:
-        new = sum(1 for d in still if d.opened_this_cycle)
-        words += f", {len(still)} deep dive(s) open ({new} opened this cycle)"
-    return words
 
 
 def main(argv: list[str] | None = None) -> int:

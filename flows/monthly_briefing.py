@@ -23,7 +23,7 @@ from tasks.config import load_config
 from tasks.files import Limits
 from tasks.formatting import Edition
 from tasks.mail import choose_mailer
-from tasks.notify import tally
+from tasks.notify import BRIEFING, Delivery, tally
 from tasks.outputs import cycle_dir
 from tasks.pipeline import Resources, run_cycle
 from tasks.problems import ValidationFailed, errors
@@ -128,6 +128,14 @@ def _run_name() -> str:
     return f"briefing-{code}-{cycle or 'latest'}"
 
 
+def briefing_mail(deliveries: list[Delivery]) -> str:
+    """The briefing's messages to its recipients, counted; owners' messages are not: one
+    goes to an owner whose figures breach, which may rest on a hidden figure."""
+    counted = tally([(d.status, d.transport) for d in deliveries if d.kind == BRIEFING])
+    return (f"The briefing to its recipients: {counted}; owners' messages are in the "
+            "restricted summary.json")
+
+
 @flow(name="monthly-briefing", log_prints=False, flow_run_name=_run_name,
       on_failure=[notify_operators])
 def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
@@ -181,9 +189,11 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
                                     today=date.today(), authority=authority,
                                     allow_empty=allow_empty, strict=strict,
                                     limits=Limits.from_settings(settings))
-    log.info("Read %d files: %d records, %d problems (%d errors) for cycle %s",
-             len(inputs.files), len(inputs.records), len(inputs.problems),
-             len(errors(inputs.problems)), inputs.cycle)
+    # Staff without restricted access read this log: no count here may rest on a figure
+    # about 1 to 5 children (how many findings there are can: docs/public-edition.md).
+    log.info("Read %d files: %d records for cycle %s; %d errors in the exports' cells",
+             len(inputs.files), len(inputs.records), inputs.cycle,
+             len(errors(inputs.problems)))
     if not inputs.ok:
         raise ValidationFailed(inputs.problems)
     out = Path(out_dir)
@@ -197,8 +207,10 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
                                    list(done.rendered.editions), settings.papers_url)
     except Exception as exc:
         log.warning("Artifacts not published: %s", exc)
-    log.info("Briefing written to %s; %d messages: %s", done.folder, len(done.deliveries),
-             tally([(d.status, d.transport) for d in done.deliveries]))
+    public = done.rendered.contexts[Edition.PUBLIC]
+    log.info("Briefing written to %s: %s. %s", done.folder, artifacts.headline(public),
+             briefing_mail(done.deliveries))
     return {"folder": str(done.folder), "summary": str(done.summary), "cycle": inputs.cycle,
+            "headline": artifacts.headline(public),
             "withheld": str(len(inputs.withheld)),
             "cell_errors": str(len(errors(inputs.problems)))}

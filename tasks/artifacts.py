@@ -108,6 +108,30 @@ def summary_markdown(ctx: BriefingContext, links: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def deep_dive_words(ctx: BriefingContext) -> str:
+    """The rule firing this cycle and the register are different counts: an indicator may
+    meet the rule again while its deep dive is already open, and a deep dive stays open
+    after its figures recover. Both are said, as the paper's section 4 does."""
+    fired = sum(1 for v in _indicators(ctx) if v.deep_dive)
+    words = f"{fired} meeting the deep-dive rule"
+    if ctx.deep_dives_open or ctx.deep_dives_closed:
+        new = sum(1 for d in ctx.deep_dives_open if d.opened_now)
+        words += f", {len(ctx.deep_dives_open)} deep dive(s) open ({new} opened this cycle)"
+    return words
+
+
+def headline(ctx: BriefingContext) -> str:
+    """The run's headline for the console and the flow-run log, which staff without
+    restricted access read: counted from the public edition, so no count rests on a
+    figure about 1 to 5 children (the restricted figures are in summary.json)."""
+    if ctx.edition != Edition.PUBLIC.value:
+        raise ValueError("the headline is built from the public edition only")
+    rated = ", ".join(f"{ctx.counts.get(r.value, 0)} {RAG_WORDS[r].lower()}"
+                      for r in RAG_ORDER)
+    return (f"{rated}; {deep_dive_words(ctx)}; {len(ctx.data_quality)} data-quality "
+            "finding(s) (public edition)")
+
+
 TABLE_COLUMNS = ("Code", "Indicator", "Service area", "Value", "Previous", "Change", "Target",
                  "Rating", "Direction", "Deep dive")
 

@@ -29,6 +29,10 @@ class Commentary(BaseModel):
     author: str
     date: TextDate
     text: Annotated[str, Field(min_length=1, max_length=2000)]
+    # The owner says it may be published whatever the figures: otherwise the public edition
+    # prints it only where whether the indicator is an exception is published (an owner
+    # writes when reminded of a restricted exception, so its being there could tell).
+    public: bool = False
 
 
 MAX_COMMENTARY_BYTES = 1 << 20  # a month's commentary is a few pages of text

@@ -644,11 +644,16 @@ def _view(ind: Indicator, r: IndicatorResult, config: Config, cycle: str, public
 
 def _commentary(config: Config, results: list[IndicatorResult], items: list[Commentary],
                 public: bool) -> dict[str, list[CommentaryView]]:
-    """Commentary for each indicator's current period, newest first."""
+    """Commentary for each indicator's current period, newest first. In the public edition
+    only where the indicator's exception status is published (or the owner marked it
+    public): owners write when reminded of their exceptions, restricted ones included."""
     current = {r.code: r.period for r in results}
+    unknown = {r.code for r in results if r.breach is None}
     out: dict[str, list[CommentaryView]] = {}
     for c in sorted(items, key=lambda c: c.date, reverse=True):
         if current.get(c.indicator) != c.period:
+            continue
+        if public and c.indicator in unknown and not c.public:
             continue
         author = c.author
         ind = config.by_code().get(c.indicator)

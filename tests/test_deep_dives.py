@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -304,20 +305,17 @@ def test_summary_carries_the_register(demo_run: tuple[pipeline.Inputs, pipeline.
 def test_the_console_counts_the_rule_and_the_register_apart(
         demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
     """The console said "5 deep dive(s)" (the rule firing) while 7 were open."""
-    from flows.cli import deep_dive_words
-
+    from tasks.artifacts import deep_dive_words
     inputs, analysed = demo_run
     figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
-    summary = build_summary(inputs.config, figures.results, figures.problems, [],
-                            inputs.cycle, pd.Timestamp("2024-11-05T09:30").to_pydatetime(),
-                            analysed.revisions, figures.deep_dives)
-    fired = sum(1 for i in summary.indicators if i.deep_dive)
-    still = [d for d in summary.deep_dives if d.status is not Status.CLOSED]
-    new = [d for d in still if d.opened_this_cycle]
+    ctx = build_context(inputs.config, figures, inputs.cycle, inputs.commentary)
+    fired = sum(1 for a in ctx.areas for v in a.indicators if v.deep_dive)
+    still = ctx.deep_dives_open
+    new = [d for d in still if d.opened_now]
     assert fired and still and new
-    assert deep_dive_words(summary) == (f"{fired} meeting the deep-dive rule, {len(still)} "
-                                        f"deep dive(s) open ({len(new)} opened this cycle)")
-    assert deep_dive_words(summary.model_copy(update={"deep_dives": []})) == (
+    assert deep_dive_words(ctx) == (f"{fired} meeting the deep-dive rule, {len(still)} "
+                                    f"deep dive(s) open ({len(new)} opened this cycle)")
+    assert deep_dive_words(replace(ctx, deep_dives_open=[], deep_dives_closed=[])) == (
         f"{fired} meeting the deep-dive rule")
 
 

@@ -38,9 +38,12 @@ EARLIER = ["K1,2024-06,5,10,200", "K1,2024-07,4,8,200", "K1,2024-08,4.5,9,200"]
 CONTROL = [f"K2,2024-{m:02d},{80 + m % 3},{80 + m % 3},100" for m in range(6, 11)]
 
 
-def write_config(folder: Path, dives: list[dict[str, Any]]) -> Path:
-    ind = {"code": "K1", "title": "Care leavers in unsuitable accommodation",
-           "unit": "percent", "polarity": "lower_is_better", "target": 10.0}
+CARE_LEAVERS = {"code": "K1", "title": "Care leavers in unsuitable accommodation",
+                "unit": "percent", "polarity": "lower_is_better", "target": 10.0}
+
+
+def write_config(folder: Path, dives: list[dict[str, Any]],
+                 ind: dict[str, Any] = CARE_LEAVERS) -> Path:
     control = {"code": "K2", "title": "A steady measure", "unit": "percent",
                "polarity": "higher_is_better", "target": 80.0, "owner": "o2"}
     cfg = make_config([ind, control], consecutive=2).model_dump(mode="json")
@@ -164,3 +167,88 @@ def test_the_store_keeps_small_figures_for_good(tmp_path: Path) -> None:
     store.commit_cycle("998", "2024-10", none, pd.DataFrame(), [], small=set())
     assert store.small_figures("998") == {("K1", "2024-09"), ("K2", "2024-10")}
     assert store.small_figures("999") == set()
+
+
+# --- Side channels: what staff without restricted access read ---------------------------
+
+CUSTODY = {"code": "K1", "title": "Young people in custody", "unit": "count",
+           "polarity": "lower_is_better", "target": 4.0}
+
+
+def run_cli(folder: Path, h: int, caplog: pytest.LogCaptureFixture
+            ) -> tuple[str, list[str], str]:
+    """`briefing run` on a count with a target of at most 4 whose October figure is h (Red,
+    and its owner emailed, only at 5; the owner's commentary written only then, as a
+    reminder of that restricted exception would bring): (console, the flow's own log lines,
+    the public paper's HTML), with the run's folder taken out."""
+    import logging
+
+    from flows.cli import main
+
+    config = write_config(folder, [], CUSTODY)
+    exports = write_exports(folder, ["K1,2024-08,9,,", "K1,2024-09,8,,", f"K1,2024-10,{h},,"])
+    if h == 5:
+        (exports / "commentary.yaml").write_text(yaml.safe_dump([{
+            "indicator": "K1", "period": "2024-10", "author": "Owner One",
+            "date": "2024-11-01", "text": "Two remands in one week."}]), encoding="utf-8")
+    out = folder / "out"
+    from prefect.logging.configuration import ensure_logging_setup
+
+    ensure_logging_setup()  # else Prefect's set-up takes the handler away on the first run
+    flow_log = logging.getLogger("prefect.flow_runs")
+    flow_log.addHandler(caplog.handler)
+    caplog.clear()
+    try:
+        code = main(["run", "--config", str(config), "--exports", str(exports), "--out",
+                     str(out), "--cycle", "2024-10", "--report-date", "2024-11-18"])
+    finally:
+        flow_log.removeHandler(caplog.handler)
+    assert code == 0
+    lines = [r.getMessage().replace(str(folder), "<tmp>") for r in caplog.records
+             if r.getMessage().startswith(("Read ", "Briefing written"))]
+    html = (out / "998" / "2024-10" / "briefing.html").read_text(encoding="utf-8")
+    return str(folder), lines, html
+
+
+def test_logs_and_console_count_nothing_that_rests_on_a_hidden_figure(
+        tmp_path: Path, prefect_harness: None, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The flow-run log said "2 messages" or "3 messages", and the console counted red
+    indicators and every message, as the hidden figure breached or not; the owner's
+    commentary (written when reminded of the restricted exception) reached the public
+    paper. All now the same for h = 1 and h = 5; the outbox (restricted) still differs."""
+    seen = []
+    for h in (1, 5):
+        folder, lines, html = run_cli(tmp_path / f"h{h}", h, caplog)
+        console = capsys.readouterr().out.replace(folder, "<tmp>")
+        console = "\n".join(x for x in console.splitlines() if not x.startswith("Done in"))
+        outbox = sorted(p.name.split("-", 1)[1]
+                        for p in (tmp_path / f"h{h}" / "out" / "998" / "2024-10" / "outbox")
+                        .glob("*.eml"))
+        seen.append((console, lines, html, outbox))
+    (c1, l1, p1, o1), (c5, l5, p5, o5) = seen
+    assert len(l1) == 2 and l1 == l5, (l1, l5)
+    assert c1 == c5, (c1, c5)
+    assert p1 == p5
+    assert "Two remands" not in p5
+    assert o5 == sorted([*o1, "one@example.gov.uk.eml"])  # the restricted side does differ
+
+
+def test_commentary_the_owner_marks_public_is_published() -> None:
+    """Where the exception status is not published, commentary is only with `public: true`."""
+    from tasks.commentary import Commentary
+    from tasks.context import _commentary
+    from tasks.results import IndicatorResult
+
+    cfg = make_config([{"code": "K1"}])
+    r = object.__new__(IndicatorResult)
+    object.__setattr__(r, "code", "K1")
+    object.__setattr__(r, "period", "2024-10")
+    object.__setattr__(r, "breach", None)
+    note = {"indicator": "K1", "period": "2024-10", "author": "A", "date": "2024-11-01",
+            "text": "Said."}
+    hidden = Commentary.model_validate(note)
+    marked = Commentary.model_validate({**note, "public": True})
+    assert _commentary(cfg, [r], [hidden], public=True) == {}
+    assert _commentary(cfg, [r], [hidden], public=False)["K1"][0].text == "Said."
+    assert _commentary(cfg, [r], [marked], public=True)["K1"][0].text == "Said."
