@@ -227,7 +227,10 @@ def test_console_says_written_to_the_outbox_and_what_a_withheld_cell_held(
                  "2024-11-18"]) == 4
     lines = capsys.readouterr().out.splitlines()
     email = next(line for line in lines if line.startswith("  Email (outbox "))
-    assert email.endswith("): 9 written to the outbox") and " sent" not in email
+    # The briefing's recipients counted; the owners' messages, restricted, are not.
+    assert email.endswith("): the briefing to its recipients: 2 written to the outbox; "
+                          "owners' messages: in summary.json (restricted)")
+    assert " sent" not in email
     withheld = next(line for line in lines if line.startswith("    FD02 2024-10: withheld"))
     assert withheld == ("    FD02 2024-10: withheld: error in the source (mosaic_scorecard_"
                         "2024-10.csv, row 3, column 'Value': expected a number such as 52 or "
