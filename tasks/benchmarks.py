@@ -11,11 +11,45 @@ import math
 import numpy as np
 import pandas as pd
 
-from tasks.config import Config, Polarity
+from tasks.config import Config, Polarity, Unit
 from tasks.ingest import LA_LEVEL
 
 BENCHMARK_FIELDS = ["code", "period", "england", "region", "region_name", "sn_mean",
-                    "sn_median", "sn_count", "sn_missing", "rank", "of", "quartile"]
+                    "sn_median", "sn_count", "sn_missing", "rank", "of", "quartile", "basis",
+                    "own"]
+# A count is set beside other authorities' only as a rate per 10,000 of their children:
+# England's 16,290 beside a council's 52 says nothing, nor does a rank by raw count.
+PER_10K = "per 10,000 children"
+
+
+def comparable(published: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """The published values as they may be compared: a count as a rate per 10,000 children
+    of each area's population (sources.yaml `population:`), a count with no population
+    left out; everything else as published. Column `basis` says which."""
+    counts = {i.code for i in config.indicators if i.unit is Unit.COUNT}
+    out = published.assign(basis="")
+    if not counts or out.empty:
+        return out
+    is_count = out["indicator"].isin(counts)
+    pop = (pd.to_numeric(out["population"], errors="coerce") if "population" in out
+           else pd.Series(np.nan, index=out.index))
+    rate = (out["value"].astype("float64") / pop * 10000).round(1)
+    out.loc[is_count, "value"] = rate[is_count]
+    out.loc[is_count, "basis"] = PER_10K
+    # Which counts have no population at all: not compared (their rows are dropped).
+    has_pop = pop[is_count].notna().groupby(out.loc[is_count, "indicator"]).any()
+    without = set(has_pop.index[~has_pop])
+    return out[~out["indicator"].isin(without)]
+
+
+def not_compared(published: pd.DataFrame, config: Config) -> list[str]:
+    """Counts that published files give for other authorities but that cannot be made
+    rates (no population): not compared at all, which the paper says."""
+    if published.empty:
+        return []
+    kept = set(comparable(published, config)["indicator"])
+    return sorted({i.code for i in config.indicators if i.unit is Unit.COUNT}
+                  & (set(published["indicator"]) - kept))
 
 
 def compare_with_others(analysis: pd.DataFrame, published: pd.DataFrame,
@@ -24,6 +58,7 @@ def compare_with_others(analysis: pd.DataFrame, published: pd.DataFrame,
     if published.empty:
         return pd.DataFrame(columns=BENCHMARK_FIELDS)
     authority = config.briefing.authority.code
+    published = comparable(published, config)
     pol = {i.code: i.polarity for i in config.indicators}
     want = analysis[["code", "period"]].rename(columns={"code": "indicator"})
     rows = published.merge(want, on=["indicator", "period"])
@@ -57,7 +92,8 @@ def compare_with_others(analysis: pd.DataFrame, published: pd.DataFrame,
             "sn_mean": float(sn_vals.mean()) if len(sn_vals) else None,
             "sn_median": float(np.median(sn_vals)) if len(sn_vals) else None,
             "sn_count": len(sn_vals), "sn_missing": missing,
-            "rank": rank, "of": of, "quartile": quartile,
+            "rank": rank, "of": of, "quartile": quartile, "basis": str(g["basis"].iloc[0]),
+            "own": float(own.iloc[0]) if len(own) and pd.notna(own.iloc[0]) else None,
         })
     return pd.DataFrame(out, columns=BENCHMARK_FIELDS)
 

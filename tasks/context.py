@@ -91,6 +91,8 @@ class BenchmarkView:
     rank: str
     quartile: str
     rank_basis: str = "1st is best"
+    # A count set beside others as a rate: "per 10,000 children; Torbay 12.3"
+    basis: str = ""
 
 
 QUARTILE_WORDS = {1: "1st quartile (best)", 2: "2nd quartile", 3: "3rd quartile",
@@ -106,6 +108,11 @@ def benchmark_view(ind: Indicator, b: BenchmarkResult | None) -> BenchmarkView |
     if b is None:
         return None
     unit, places = ind.unit, ind.decimals
+    basis = ""
+    if b.basis:  # a count, compared as a rate per 10,000 children (tasks.benchmarks)
+        unit, places = Unit.RATE_PER_10K, None
+        own = fmt_value(unit, b.own)  # no figure, or not published: "–"
+        basis = f"{b.basis}; this authority {own}"
     note = f"mean of {b.sn_count} statistical neighbours"
     if b.sn_missing:
         note += "; not published: " + ", ".join(b.sn_missing)
@@ -120,7 +127,8 @@ def benchmark_view(ind: Indicator, b: BenchmarkResult | None) -> BenchmarkView |
         neighbours_missing=("not published: " + ", ".join(b.sn_missing)) if b.sn_missing else "",
         rank=rank,
         quartile=words[b.quartile] if b.quartile is not None else "",
-        rank_basis="1st is the highest" if neutral else "1st is best")
+        rank_basis=("1st is the highest" if neutral else "1st is best")
+        + (f", by rate {b.basis}" if b.basis else ""), basis=basis)
 
 
 @dataclass(frozen=True)

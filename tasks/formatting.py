@@ -30,6 +30,11 @@ _AXIS = {Unit.PERCENT: "{:.0f}%", Unit.COUNT: "{:.0f}", Unit.RATE_PER_10K: "{:.0
          Unit.DAYS: "{:.0f}", Unit.NUMBER: "{:.1f}", Unit.MONEY: "£{:,.0f}"}
 
 
+def unit_places(unit: Unit) -> int:
+    """The decimal places a unit is printed to when nothing says otherwise."""
+    return _PARTS[unit][2]
+
+
 def axis_format(unit: Unit) -> str:
     return _AXIS[unit]
 

@@ -62,7 +62,7 @@ CANONICAL_COLUMNS = ["file", "row", "column", "indicator", "period", "value", "n
                      "denominator", "authority", "percent_sign", "reason", "error",
                      "money_sign"]
 BENCHMARK_COLUMNS = ["indicator", "period", "level", "area", "name", "region", "value",
-                     "reason"]
+                     "reason", "population"]  # population: children, for counts as rates
 SUPPORTED = {".csv", ".xlsx"}
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?\Z")
 LA_LEVEL = "Local authority"
@@ -872,7 +872,7 @@ def dfe_records(path: Path, source: DfeSource, authority: str | None,
             "numerator": num.where(~bad) if num is not None else np.nan,
             "denominator": den.where(~bad) if den is not None else np.nan,
             "row": sel.index + 2, "column": m.value or m.rate_per_10k_of,
-            "error": faulty_column})
+            "error": faulty_column, "population": _population_for(sel, population)})
         bench_parts.append(part[BENCHMARK_COLUMNS])
         own = part[(part["level"] == LA_LEVEL)
                    & ((part["area"] == authority) if authority is not None else True)]

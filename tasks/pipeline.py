@@ -16,7 +16,7 @@ from typing import Protocol
 import pandas as pd
 
 from tasks.authorities import resolve_authority, with_authority
-from tasks.benchmarks import compare_with_others
+from tasks.benchmarks import compare_with_others, not_compared
 from tasks.breakdowns import check_breakdowns, check_parts, empty_parts
 from tasks.calendar import PaperDates, paper_dates, report_date_refusal
 from tasks.commentary import Commentary, read_commentary
@@ -49,6 +49,7 @@ from tasks.outputs import cycle_dir, write_bytes_atomic, write_text_atomic
 from tasks.packs import build_pack, opened_now, render_pack
 from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
 from tasks.plausibility import implausible_jumps
+from tasks.precision import computed_by_the_run, with_source_precision
 from tasks.problems import (
     CELL,
     CONTESTED_TEXT,
@@ -254,6 +255,9 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     problems += dive_problems
     parts, part_problems = check_parts(ingested.breakdowns, config)
     problems += part_problems
+    # Printed as precisely as the source gives each figure (tasks.precision).
+    config = with_source_precision(config, chosen.records, parts,
+                                   computed_by_the_run(sources))
     problems += check_breakdowns(parts, chosen.records, config,
                                  small_breakdowns(parts, chosen.records, config))
     strict = config.briefing.rules.strict if strict is None else strict
@@ -325,6 +329,11 @@ def _analyse(inputs: Inputs, records: pd.DataFrame, stored: pd.DataFrame,
     analysis = analyse(merged, inputs.config, inputs.cycle)
     problems += implausible_jumps(merged, analysis, inputs.config)
     others = compare_with_others(analysis, inputs.benchmarks, inputs.neighbours, inputs.config)
+    problems += [Problem(Severity.INFO, "(published files)", None, None,
+                         f"{code} is a count: not compared with other authorities (England, "
+                         "region, neighbours, rank), as no population makes it a rate per "
+                         "10,000 children (sources.yaml population:)", code)
+                 for code in not_compared(inputs.benchmarks, inputs.config)]
     spc = analyse_spc(merged, analysis, inputs.config)
     return Analysed(merged, analysis, revisions, problems, others, spc)
 

@@ -99,6 +99,10 @@ class BenchmarkResult:
     rank: int | None
     of: int | None
     quartile: int | None
+    # "per 10,000 children": a count compared as a rate of each area's children, `own`
+    # the authority's own (None where its count is not published)
+    basis: str = ""
+    own: float | None = None
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,8 @@ def benchmark_result(b: pd.Series, rank_withheld: bool = False) -> BenchmarkResu
         sn_mean=opt_float(b["sn_mean"]), sn_median=opt_float(b["sn_median"]),
         sn_count=int(b["sn_count"]), sn_missing=tuple(str(m) for m in b["sn_missing"]),
         rank=num(b["rank"]), of=None if rank_withheld else num(b["of"]),
-        quartile=num(b["quartile"]))
+        quartile=num(b["quartile"]), basis=str(b.get("basis", "") or ""),
+        own=None if rank_withheld else opt_float(b.get("own")))
 
 
 def indicator_result(row: pd.Series, chart: tuple[ChartPoint, ...], spc: SpcResult | None,

@@ -41,10 +41,16 @@ from tasks.context import (
     VARIATION_WORDS,
 )
 from tasks.disclosure import EditionResults
-from tasks.formatting import SUPPRESSED, SUPPRESSION_NOTE, polarity_label, unit_label
+from tasks.formatting import (
+    SUPPRESSED,
+    SUPPRESSION_NOTE,
+    fmt_value,
+    polarity_label,
+    unit_label,
+)
 from tasks.periods import label
 from tasks.problems import sort_problems
-from tasks.results import IndicatorResult, Rating
+from tasks.results import BenchmarkResult, IndicatorResult, Rating
 from tasks.wording import deep_dive_flag, deep_dive_reason
 
 if TYPE_CHECKING:
@@ -76,15 +82,39 @@ CHANGE_FORMATS = {
 EXCEL_LARGEST = 9.99999999999999e307
 
 
-def rounded(unit: Unit, value: float | None, change: bool = False) -> float | None:
-    """A figure at the paper's precision (a tiny change in a percentage keeps 2 places, as
-    the paper does, so it never reads as 0)."""
+def places_of(unit: Unit, value: float, change: bool = False,
+              decimals: int | None = None) -> int:
+    """The decimal places the paper prints a figure to: the indicator's `decimals` (set
+    from its source, tasks.precision) or the unit's; a tiny change keeps one more, as the
+    paper does (tasks.formatting.fmt_change), so it never reads as 0."""
+    places = DECIMALS[unit] if decimals is None else decimals
+    if change and 0 < abs(value) < 0.5 * 10.0 ** -places:
+        places += 1
+    return places
+
+
+def rounded(unit: Unit, value: float | None, change: bool = False,
+            decimals: int | None = None) -> float | None:
+    """A figure at the paper's precision."""
     if value is None or not math.isfinite(value) or abs(value) > EXCEL_LARGEST:
         return None  # no figure, as in the paper: round() of an infinity raises
-    places = DECIMALS[unit]
-    if change and unit is Unit.PERCENT and 0 < abs(value) < 0.05:
-        places = 2
+    places = places_of(unit, value, change, decimals)
     return round(value, places) if places else float(round(value))
+
+
+def value_format(unit: Unit, places: int, change: bool = False) -> str:
+    """Excel's number format for a value (or a change) at `places` decimal places."""
+    if places == DECIMALS[unit] or (change and unit is Unit.PERCENT and places == 2):
+        return CHANGE_FORMATS[unit] if change else VALUE_FORMATS[unit]
+    dec = "." + "0" * places if places else ""
+    body = {Unit.PERCENT: f"0{dec}", Unit.MONEY: f'"£"#,##0{dec}'}.get(unit, f"#,##0{dec}")
+    after = {Unit.DAYS: '" days"'}.get(unit, "")
+    if change:
+        after = '" pts"' if unit is Unit.PERCENT else after
+        return f'+{body}{after};-{body}{after};"no change"'
+    if unit is Unit.MONEY:
+        return f"{body};-{body}"
+    return f"{body}{'%' if unit is Unit.PERCENT else ''}{after}"
 
 
 @dataclass(frozen=True)
@@ -103,11 +133,22 @@ class Table:
     columns: Sequence[Column]
     rows: list[list[Value]]
     units: list[Unit | None]  # each row's unit, for its values' formats
+    # each row's decimal places where its indicator sets them (None: the unit's)
+    places: list[int | None] | None = None
 
 
 def _shown(r: IndicatorResult, name: str, unit: Unit, value: float | None,
-           change: bool = False) -> Value:
-    return SUPPRESSED if r.is_withheld(name) else rounded(unit, value, change)
+           change: bool = False, decimals: int | None = None) -> Value:
+    return SUPPRESSED if r.is_withheld(name) else rounded(unit, value, change, decimals)
+
+
+def _other(unit: Unit, decimals: int | None, b: BenchmarkResult,
+           value: float | None) -> Value:
+    """Another area's figure: a number in the indicator's unit, or for a count compared as
+    a rate (tasks.benchmarks) the rate as the paper writes it, "37.1 per 10,000 children"."""
+    if b.basis:
+        return f"{fmt_value(Unit.RATE_PER_10K, value)} {b.basis}" if value is not None else None
+    return rounded(unit, value, decimals=decimals)
 
 
 def _yes_no(flag: bool | None) -> str:
@@ -180,10 +221,11 @@ def indicator_table(config: Config, figures: EditionResults) -> Table:
     by_code = {r.code: r for r in figures.results}
     rows: list[list[Value]] = []
     units: list[Unit | None] = []
+    places: list[int | None] = []
     min_den = config.briefing.rules.min_denominator
     for ind in config.indicators:
         r = by_code[ind.code]
-        u = ind.unit
+        u, d = ind.unit, ind.decimals
         b = r.benchmark
         trends = dict(r.trends)
         variation, assurance = _spc(r)
@@ -193,19 +235,22 @@ def indicator_table(config: Config, figures: EditionResults) -> Table:
                     if b is not None and b.quartile is not None else "")
         rows.append([
             ind.title, ind.code, ind.service_area, label(r.period), unit_label(u),
-            polarity_label(ind.polarity), _shown(r, "value", u, r.value),
-            rounded(u, ind.target), RAG_WORDS[r.rag],
+            polarity_label(ind.polarity), _shown(r, "value", u, r.value, decimals=d),
+            rounded(u, ind.target, decimals=d), RAG_WORDS[r.rag],
             label(r.previous_period) if r.previous_period else "",
-            _shown(r, "previous", u, r.previous), _shown(r, "change", u, r.change, True),
-            DIRECTION_WORDS[r.direction], _shown(r, "year_ago", u, r.year_ago),
+            _shown(r, "previous", u, r.previous, decimals=d),
+            _shown(r, "change", u, r.change, True, d),
+            DIRECTION_WORDS[r.direction], _shown(r, "year_ago", u, r.year_ago, decimals=d),
             *(DIRECTION_WORDS[trends[k]] if k in trends else "" for k in (3, 6, 12)),
             deep_dive_flag(r, NOT_PUBLISHED), _yes_no(r.breach),
-            rounded(u, b.england) if b else None, b.region_name if b else "",
-            rounded(u, b.region) if b else None, rounded(u, b.sn_mean) if b else None,
+            _other(u, d, b, b.england) if b else None, b.region_name if b else "",
+            _other(u, d, b, b.region) if b else None,
+            _other(u, d, b, b.sn_mean) if b else None,
             rank, quartile, variation, assurance, _owner(config, ind, public),
             _notes(r, public, min_den)])
         units.append(u)
-    return Table(INDICATOR_COLUMNS, rows, units)
+        places.append(d)
+    return Table(INDICATOR_COLUMNS, rows, units, places)
 
 
 EXCEPTION_COLUMNS = (
@@ -243,17 +288,21 @@ def exception_table(config: Config, figures: EditionResults) -> Table:
     needed = config.briefing.rules.consecutive_declines
     rows: list[list[Value]] = []
     units: list[Unit | None] = []
+    places: list[int | None] = []
     for r in listed:
         ind = by_code[r.code]
-        u = ind.unit
+        u, d = ind.unit, ind.decimals
         question = ind.question or (f"What has caused the change in {ind.title.lower()}, "
                                     "what is being done, and when will the committee see "
                                     "the effect?")
-        rows.append([ind.title, ind.code, label(r.period), _shown(r, "value", u, r.value),
-                     rounded(u, ind.target), RAG_WORDS[r.rag], deep_dive_flag(r, NOT_PUBLISHED),
+        rows.append([ind.title, ind.code, label(r.period),
+                     _shown(r, "value", u, r.value, decimals=d),
+                     rounded(u, ind.target, decimals=d), RAG_WORDS[r.rag],
+                     deep_dive_flag(r, NOT_PUBLISHED),
                      _why(ind, r, needed), _owner(config, ind, figures.public), question])
         units.append(u)
-    return Table(EXCEPTION_COLUMNS, rows, units)
+        places.append(d)
+    return Table(EXCEPTION_COLUMNS, rows, units, places)
 
 
 DQ_COLUMNS = (
@@ -300,19 +349,26 @@ def benchmark_table(config: Config, figures: EditionResults) -> Table:
     by_code = {r.code: r for r in figures.results}
     rows: list[list[Value]] = []
     units: list[Unit | None] = []
+    places: list[int | None] = []
     for ind in config.indicators:
         r = by_code[ind.code]
         b = r.benchmark
         if b is None:
             continue
-        u = ind.unit
-        own = _shown(r, "value", u, r.value) if b.period == r.period else None
-        rows.append([ind.title, ind.code, label(b.period), own, rounded(u, b.england),
-                     b.region_name, rounded(u, b.region), rounded(u, b.sn_mean),
-                     rounded(u, b.sn_median), b.sn_count, ", ".join(b.sn_missing), b.rank,
-                     b.of, QUARTILE_WORDS[b.quartile] if b.quartile is not None else ""])
+        u, d = ind.unit, ind.decimals
+        own = _shown(r, "value", u, r.value, decimals=d) if b.period == r.period else None
+        if b.basis:  # this authority's own figure beside the others: its rate too
+            own = (_other(u, d, b, b.own) if b.own is not None
+                   else SUPPRESSED if r.is_withheld("value") else None)
+        rows.append([ind.title, ind.code, label(b.period), own,
+                     _other(u, d, b, b.england), b.region_name,
+                     _other(u, d, b, b.region), _other(u, d, b, b.sn_mean),
+                     _other(u, d, b, b.sn_median), b.sn_count,
+                     ", ".join(b.sn_missing), b.rank, b.of,
+                     QUARTILE_WORDS[b.quartile] if b.quartile is not None else ""])
         units.append(u)
-    return Table(BENCHMARK_COLUMNS, rows, units)
+        places.append(d)
+    return Table(BENCHMARK_COLUMNS, rows, units, places)
 
 
 # --- Writing ---------------------------------------------------------------------------------
@@ -324,9 +380,13 @@ def _cell_value(value: Value, kind: str, unit: Unit | None) -> Value:
     return value
 
 
-def _number_format(kind: str, unit: Unit | None) -> str | None:
+def _number_format(kind: str, unit: Unit | None, value: object = None,
+                   decimals: int | None = None) -> str | None:
     if unit is None:
         return "0" if kind == "int" else None
+    if kind in ("value", "change") and isinstance(value, float):
+        change = kind == "change"
+        return value_format(unit, places_of(unit, value, change, decimals), change)
     if kind == "value":
         return VALUE_FORMATS[unit]
     if kind == "change":
@@ -340,14 +400,16 @@ def _sheet(ws: Worksheet, table: Table, freeze: str = "B2") -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for r, (row, unit) in enumerate(zip(table.rows, table.units, strict=True), start=2):
+    places = table.places or [None] * len(table.rows)
+    for r, (row, unit, d) in enumerate(zip(table.rows, table.units, places, strict=True),
+                                       start=2):
         ws.append([_cell_value(v, c.kind, unit) for v, c in zip(row, table.columns,
                                                                 strict=True)])
         # Each cell by its address: `ws[ws.max_row]` scans the whole sheet, and made a
         # sheet of 5,000 findings take half a minute.
         for j, (col, v) in enumerate(zip(table.columns, row, strict=True), start=1):
             cell = ws.cell(row=r, column=j)
-            fmt = _number_format(col.kind, unit)
+            fmt = _number_format(col.kind, unit, v, d)
             if fmt and isinstance(v, int | float):
                 cell.number_format = fmt
             elif v == SUPPRESSED:
@@ -445,13 +507,11 @@ def briefing_workbook(config: Config, figures: EditionResults, cycle: str,
     return workbook_bytes(wb, generated_at, f"{b.report_title}: {label(cycle)}")
 
 
-def _csv_text(value: Value, kind: str, unit: Unit | None) -> str:
+def _csv_text(value: Value, kind: str, unit: Unit | None, decimals: int | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and unit is not None and kind in ("value", "change"):
-        places = DECIMALS[unit]
-        if kind == "change" and unit is Unit.PERCENT and 0 < abs(value) < 0.05:
-            places = 2
+        places = places_of(unit, value, kind == "change", decimals)
         return f"{value:.{places}f}"
     if isinstance(value, float):
         return f"{value:g}"
@@ -470,8 +530,9 @@ def open_data_csv(config: Config, figures: EditionResults, cycle: str) -> bytes:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(["time_period", "la_code", "la_name", *(c.name for c in table.columns)])
-    for row, unit in zip(table.rows, table.units, strict=True):
-        w.writerow([cycle, a.code, csv_safe(a.name), *(_csv_text(v, c.kind, unit)
+    places = table.places or [None] * len(table.rows)
+    for row, unit, d in zip(table.rows, table.units, places, strict=True):
+        w.writerow([cycle, a.code, csv_safe(a.name), *(_csv_text(v, c.kind, unit, d)
                                               for v, c in zip(row, table.columns,
                                                               strict=True))])
     return out.getvalue().encode("utf-8")

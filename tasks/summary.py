@@ -111,6 +111,8 @@ class BenchmarkRecord(_Record):
     rank: int | None
     of: int | None
     quartile: int | None
+    # "per 10,000 children" when a count is compared as a rate (its values are rates)
+    basis: str = ""
 
 
 class PartRecord(_Record):
@@ -289,7 +291,7 @@ def _benchmarks(b: BenchmarkResult) -> BenchmarkRecord:
         region=RegionValue(name=b.region_name, value=_num(b.region)),
         statistical_neighbours=Neighbours(mean=_num(b.sn_mean), median=_num(b.sn_median),
                                           count=b.sn_count, missing=list(b.sn_missing)),
-        rank=b.rank, of=b.of, quartile=b.quartile)
+        rank=b.rank, of=b.of, quartile=b.quartile, basis=b.basis)
 
 
 def _breakdown(b: Breakdown | None) -> BreakdownRecord | None:

@@ -174,3 +174,114 @@ def test_published_files_are_read_once_per_process(tmp_path: Path,
     changed.write_text(changed.read_text() + "\n")
     ingest.read_exports(exports, sources, "880")
     assert reads[first:] == [changed.name]
+
+
+def test_whole_number_percentages_print_as_published(
+        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+    """DfE publishes placement stability as whole percentages (16, 19): the paper, both
+    editions, the workbook and the owner's email print 16% and a change of −3 pts, not
+    16.0% and −3.0 pts. A rate the run works out (referrals per 10,000) and a percentage
+    published to a tenth keep one place."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from tasks.formatting import Edition
+    from tasks.notify import plan_notices
+    from tasks.spreadsheets import briefing_workbook
+
+    inputs, analysed = torbay
+    decimals = {i.code: i.decimals for i in inputs.config.indicators}
+    assert decimals["CLA_3PLUS"] == 0 and decimals["CLA_LONGTERM"] == 0
+    assert decimals["REREF"] is None and decimals["REF_RATE"] is None
+    rendered = pipeline.render_briefing(inputs, analysed, datetime(2025, 11, 1).astimezone())
+    for edition, paper in rendered.editions.items():
+        row = BeautifulSoup(paper.html, "html.parser").select_one("#row-CLA_3PLUS")
+        assert row is not None, edition
+        cells = [" ".join(td.get_text(" ", strip=True).split()) for td in row.select("td")]
+        assert cells[0] == "16%" and cells[3] == "19%", (edition, cells)
+        card = BeautifulSoup(paper.html, "html.parser").select_one("#exc-CLA_3PLUS tbody")
+        assert card is not None
+        figures = [" ".join(td.get_text(" ", strip=True).split()) for td in card.select("td")]
+        assert figures[:3] == ["16%", "at most 10%", "19%"], figures
+        assert figures[3].startswith("−3 pts"), figures
+        reref = BeautifulSoup(paper.html, "html.parser").select_one("#row-REREF")
+        assert reref is not None and "24.3%" in reref.get_text()
+    figures = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
+    wb = load_workbook(io.BytesIO(briefing_workbook(inputs.config, figures, inputs.cycle,
+                                                    datetime(2025, 11, 1).astimezone())))
+    ws = wb["Indicators"]
+    head = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "CLA_3PLUS")
+    value, change = row[head.index("Value")], row[head.index("Change")]
+    assert value.value == 0.16 and value.number_format == "0%"
+    assert change.value == -3 and change.number_format == '+0" pts";-0" pts";"no change"'
+    owner = next(n for n in plan_notices(inputs.config, rendered.contexts)
+                 if "CLA_3PLUS" in n.indicators)
+    assert "16%" in owner.text and "16.0%" not in owner.text
+
+
+def test_decimals_in_indicators_yaml_still_decide(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    text = (config / "indicators.yaml").read_text()
+    at = text.index("code: CLA_3PLUS")
+    (config / "indicators.yaml").write_text(
+        text[:at] + "decimals: 1\n  " + text[at:])
+    inputs = pipeline.validate_exports(config, DFE, today=TODAY)
+    assert inputs.config.by_code()["CLA_3PLUS"].decimals == 1
+
+
+def count_config(tmp_path: Path, population: bool = True) -> Path:
+    """config/dfe with a count beside the rate: referrals in the year (Torbay 1,768)."""
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    with (config / "indicators.yaml").open("a") as fh:
+        fh.write("- code: REF_COUNT\n  title: Referrals in the year\n  service_area: Front "
+                 "door\n  unit: count\n  polarity: neutral\n  frequency: annual\n  owner: "
+                 "head_front_door\n  definition: Referrals in the year.\n")
+    src = config / "sources.yaml"
+    text = src.read_text().replace(
+        "      - indicator: REREF\n",
+        "      - indicator: REF_COUNT\n        value: referral_count\n        where: "
+        "{category: Referrals and Re-referrals}\n      - indicator: REREF\n", 1)
+    if not population:  # no population block, and so no rate worked out from one
+        text = text.replace("      - indicator: REF_RATE\n        rate_per_10k_of: "
+                            "referral_count\n", "      - indicator: REF_RATE\n        "
+                            "value: referral_count\n", 1)
+        start = text.index("population:")
+        text = text[:start] + text[text.index("sources:"):]
+    src.write_text(text)
+    return config
+
+
+def test_a_count_is_compared_with_others_only_as_a_rate(tmp_path: Path) -> None:
+    """Torbay's 1,768 referrals are not set beside England's hundreds of thousands, nor
+    ranked by raw count: England, the region, the neighbours and the rank are per 10,000
+    children, the same as the published rate's, and the paper says so."""
+    inputs = pipeline.validate_exports(count_config(tmp_path), DFE, today=TODAY)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    b = analysed.benchmarks.set_index("code")
+    assert inputs.records.set_index(["indicator", "period"]).loc[("REF_COUNT", "2025"),
+                                                                  "value"] == 1768
+    assert b.loc["REF_COUNT", "basis"] == "per 10,000 children"
+    for field in ("england", "region", "own", "rank", "of"):
+        want = 712.6 if field == "own" else b.loc["REF_RATE", field]
+        assert b.loc["REF_COUNT", field] == pytest.approx(want, abs=0.05), field
+    rendered = pipeline.render_briefing(inputs, analysed, datetime(2025, 11, 1).astimezone())
+    for paper in rendered.editions.values():
+        row = BeautifulSoup(paper.html, "html.parser").select_one("#row-REF_COUNT")
+        assert row is not None
+        text = " ".join(row.get_text(" ", strip=True).split())
+        assert "1,768" in text and "519.4 per 10,000 children; this authority 712.6" in text
+
+
+def test_a_count_with_no_population_is_not_compared(tmp_path: Path) -> None:
+    inputs = pipeline.validate_exports(count_config(tmp_path, population=False), DFE,
+                                       today=TODAY)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    assert "REF_COUNT" not in set(analysed.benchmarks["code"])
+    said = [p.message for p in analysed.problems if p.indicator == "REF_COUNT"]
+    assert said == ["REF_COUNT is a count: not compared with other authorities (England, "
+                    "region, neighbours, rank), as no population makes it a rate per 10,000 "
+                    "children (sources.yaml population:)"]

@@ -1,0 +1,59 @@
+"""Figures printed as precisely as their source gives them, and no more.
+
+DfE publishes many percentages as whole numbers (11, not 11.0): printed to the unit's one
+decimal place they would read "11.0%" and a change "−3.0 pts", as if known to a tenth. An
+indicator without `decimals:` in indicators.yaml is printed at the most decimal places
+among the figures this run read for it (its own and its parts', the figures set beside
+each other), never more than the unit's own places. A figure the run worked out itself
+(a rate per 10,000 from a count and a population) keeps the unit's places. Setting the
+indicator's `decimals` on the config carries it to every place a figure is printed: both
+editions, the workbooks, the emails and the deep-dive packs.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tasks.config import Config, Indicator
+from tasks.formatting import unit_places
+from tasks.reconcile import decimals_of
+from tasks.sources import DfeSource, Sources
+
+
+def computed_by_the_run(sources: Sources) -> set[str]:
+    """Indicators whose figures the run works out (a published count over a population)."""
+    return {m.indicator for s in sources.sources if isinstance(s, DfeSource)
+            for m in s.measures if m.rate_per_10k_of}
+
+
+def source_places(values: pd.Series) -> int | None:
+    """The most decimal places among `values` as read (None: no figure at all)."""
+    known = [float(v) for v in values.dropna()]
+    return max((decimals_of(v) for v in known), default=None)
+
+
+def _places(ind: Indicator, records: pd.DataFrame, parts: pd.DataFrame) -> int | None:
+    mine = records.loc[records["indicator"] == ind.code, "value"]
+    theirs = parts.loc[parts["indicator"] == ind.code, "value"] if not parts.empty else None
+    found = [p for p in (source_places(mine),
+                         source_places(theirs) if theirs is not None else None)
+             if p is not None]
+    return max(found) if found else None
+
+
+def with_source_precision(config: Config, records: pd.DataFrame, parts: pd.DataFrame,
+                          computed: set[str]) -> Config:
+    """The config with each indicator's `decimals` set to its source's precision where
+    that is less than its unit's own places and indicators.yaml sets none."""
+    changed = []
+    for ind in config.indicators:
+        places = None
+        if ind.decimals is None and ind.code not in computed:
+            places = _places(ind, records, parts)
+        if places is not None and places < unit_places(ind.unit):
+            changed.append(ind.model_copy(update={"decimals": places}))
+        else:
+            changed.append(ind)
+    if all(a is b for a, b in zip(changed, config.indicators, strict=True)):
+        return config
+    return config.model_copy(update={"indicators": changed})
