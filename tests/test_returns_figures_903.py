@@ -131,7 +131,8 @@ def test_long_term_stability_under_16_looked_after_2_5_years_same_placement_2_ye
     #   L5 born 31 March 2009: 16 on the last day, not under 16: left out.
     #   L6 in care since November 2022, under 2.5 years: left out.
     #   L7 born 1 April 2009: 15 on 31 March 2025: counted.
-    # 4 of 5: 80%.
+    #   L8 a new placement with the same carer (U) in 2024: the same carer, counted.
+    # 5 of 6: 83.3%.
     episodes = [
         ep("L1", "01/01/2022"),
         ep("L2", "01/01/2022", "01/06/2023", rec="X1"), ep("L2", "01/06/2023", rne="P",
@@ -141,13 +142,16 @@ def test_long_term_stability_under_16_looked_after_2_5_years_same_placement_2_ye
         ep("L4", "01/01/2022", "01/02/2025", rec="X1"), ep("L4", "01/02/2025", rne="T",
                                                             ls="E1", place="A4"),
         ep("L5", "01/01/2022"), ep("L6", "01/11/2022"), ep("L7", "01/01/2022"),
+        ep("L8", "01/01/2022", "01/06/2024", rec="X1"), ep("L8", "01/06/2024", rne="U",
+                                                            ls="E1", place="A3"),
     ]
     born = {"L5": "31/03/2009", "L7": "01/04/2009"}
     header = [{"CHILD": c, "DOB": born.get(c, "14/05/2012")} for c in
-              ("L1", "L2", "L3", "L4", "L5", "L6", "L7")]
+              ("L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8")]
     figure = f.long_term_stability(tables(episodes, header), YEAR)
-    assert (figure.numerator, figure.denominator, figure.value) == (4, 5, 80.0)
-    assert figure.counted == {"L1", "L3", "L4", "L7"}
+    assert (figure.numerator, figure.denominator) == (5, 6)
+    assert figure.value == pytest.approx(500 / 6)
+    assert figure.counted == {"L1", "L3", "L4", "L7", "L8"}
 
 
 def test_long_term_stability_breaks_at_a_gap_in_care() -> None:

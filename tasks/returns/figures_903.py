@@ -25,6 +25,9 @@ SHORT_BREAKS = frozenset({"V3", "V4"})
 STARTED, LEGAL_ONLY = "S", "L"
 # How an episode ended (REC): X1 means a new episode began the same day, in care still.
 CONTINUES = "X1"
+# New episodes with a new carer: P (placement and carer) and T (legal status, placement
+# and carer); B and U change the placement with the same carer(s).
+NEW_CARER = frozenset({"P", "T"})
 # Temporary placements (hospital, holiday and the like) are no change of placement.
 TEMPORARY = frozenset({"T0", "T1", "T2", "T3", "T4"})
 # Placed for adoption (with or without consent or placement order, with current foster
@@ -188,7 +191,8 @@ def _spells(rows: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestam
     """For one child's episodes up to the end: when the current period of care began,
     when the current placement began, and when the placement before it began (None if
     there was none in this period of care). Episodes chain into one period of care when
-    one ends X1 on the day the next begins."""
+    one ends X1 on the day the next begins; a placement here is a spell with one carer
+    (DfE: "living with the same carer")."""
     first = len(rows) - 1
     while first > 0 and rows.iloc[first - 1]["REC"] == CONTINUES \
             and rows.iloc[first - 1]["end"] == rows.iloc[first]["start"]:
@@ -196,7 +200,7 @@ def _spells(rows: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestam
     chain = rows.iloc[first:]
     starts = [chain.iloc[0]["start"]] + [
         row["start"] for _, row in chain.iloc[1:].iterrows()
-        if row["RNE"] != LEGAL_ONLY and row["PLACE"] not in TEMPORARY]
+        if row["RNE"] in NEW_CARER and row["PLACE"] not in TEMPORARY]
     return chain.iloc[0]["start"], starts[-1], starts[-2] if len(starts) > 1 else None
 
 
