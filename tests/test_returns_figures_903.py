@@ -143,7 +143,7 @@ def test_long_term_stability_under_16_looked_after_2_5_years_same_placement_2_ye
                                                             ls="E1", place="A4"),
         ep("L5", "01/01/2022"), ep("L6", "01/11/2022"), ep("L7", "01/01/2022"),
         ep("L8", "01/01/2022", "01/06/2024", rec="X1"), ep("L8", "01/06/2024", rne="U",
-                                                            ls="E1", place="A3"),
+                                                            ls="C2", place="U2"),
     ]
     born = {"L5": "31/03/2009", "L7": "01/04/2009"}
     header = [{"CHILD": c, "DOB": born.get(c, "14/05/2012")} for c in
