@@ -160,12 +160,11 @@ def placements_in_period(episodes: pd.DataFrame, period: Period) -> dict[str, in
     """Each child's placements in the period: the one they were in when it began (or
     their first in it), and one more for each episode in it that began a new placement
     (not a change of legal status only, not a temporary placement)."""
-    counts: dict[str, int] = {}
-    for child, rows in _during(episodes, period).groupby("CHILD", sort=False):
-        later = rows.iloc[1:]
-        moves = later[(later["RNE"] != LEGAL_ONLY) & ~later["PLACE"].isin(TEMPORARY)]
-        counts[str(child)] = 1 + len(moves)
-    return counts
+    during = _during(episodes, period)
+    first = ~during["CHILD"].duplicated()
+    moved = (during["RNE"] != LEGAL_ONLY) & ~during["PLACE"].isin(TEMPORARY)
+    counts = (first | moved).groupby(during["CHILD"]).sum()
+    return {str(child): int(n) for child, n in counts.items()}
 
 
 def three_or_more_placements(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
@@ -187,46 +186,44 @@ def _years_before(day: date, years: int, months: int = 0) -> pd.Timestamp:
     return pd.Timestamp(date(year, month, min(day.day, calendar.monthrange(year, month)[1])))
 
 
-def _spells(rows: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp | None]:
-    """For one child's episodes up to the end: when the current period of care began,
-    when the current placement began, and when the placement before it began (None if
-    there was none in this period of care). Episodes chain into one period of care when
-    one ends X1 on the day the next begins; a placement here is a spell with one carer
-    (DfE: "living with the same carer")."""
-    first = len(rows) - 1
-    while first > 0 and rows.iloc[first - 1]["REC"] == CONTINUES \
-            and rows.iloc[first - 1]["end"] == rows.iloc[first]["start"]:
-        first -= 1
-    chain = rows.iloc[first:]
-    starts = [chain.iloc[0]["start"]] + [
-        row["start"] for _, row in chain.iloc[1:].iterrows()
-        if row["RNE"] in NEW_CARER and row["PLACE"] not in TEMPORARY]
-    return chain.iloc[0]["start"], starts[-1], starts[-2] if len(starts) > 1 else None
+def _spells(past: pd.DataFrame) -> pd.DataFrame:
+    """For each child (episodes in order up to the end): when the current period of care
+    began (`care`), when the current placement began (`place`), when the placement before
+    it began (`previous`, NaT if none in this period of care), and whether the current
+    placement is for adoption. Episodes chain into one period of care while each ends X1
+    on the day the next begins; a placement here is a spell with one carer (DfE: "living
+    with the same carer"), changed only by RNE P or T, not by a temporary placement."""
+    child = past["CHILD"]
+    joined = (child.eq(child.shift()) & past["REC"].shift().eq(CONTINUES)
+              & past["end"].shift().eq(past["start"]))
+    chain = (~joined).cumsum()
+    rows = past[chain.eq(chain.groupby(child).transform("max"))]
+    carer = ~joined[rows.index] | (rows["RNE"].isin(NEW_CARER) & ~rows["PLACE"].isin(TEMPORARY))
+    starts = rows.loc[carer, ["CHILD", "start"]]
+    back = starts.groupby("CHILD").cumcount(ascending=False)
+    return pd.DataFrame({
+        "care": rows.groupby("CHILD")["start"].min(),
+        "place": starts[back == 0].set_index("CHILD")["start"],
+        "previous": starts[back == 1].set_index("CHILD")["start"],
+        "adoptive": rows.groupby("CHILD")["PLACE"].last().isin(FOR_ADOPTION)})
 
 
 def long_term_stability(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
     """Children under 16 at the period's end, looked after continuously for 2.5 years or
-    more, who have been in the same placement for 2 years or more, or are placed for
+    more, who have been with the same carer for 2 years or more, or are placed for
     adoption and their adoptive placement with the one before it lasted 2 years."""
     episodes = episodes_in_care(tables)
-    at_end = pd.Timestamp(period.end)
     open_now = set(_open_at(episodes, period.end)["CHILD"])
     under_16 = _ages(tables, period.end).loc[lambda a: a < 16].index
-    long_cut, place_cut = _years_before(period.end, 2, 6), _years_before(period.end, 2)
-    base: set[str] = set()
-    counted: set[str] = set()
-    past = episodes[(episodes["start"] <= at_end) & episodes["CHILD"].isin(open_now)
-                    & episodes["CHILD"].isin(under_16)]
-    for child, rows in past.groupby("CHILD", sort=False):
-        care, place, previous = _spells(rows)
-        if care > long_cut:
-            continue
-        base.add(str(child))
-        adoptive = rows.iloc[-1]["PLACE"] in FOR_ADOPTION
-        if place <= place_cut or (adoptive and previous is not None and previous <= place_cut):
-            counted.add(str(child))
-    return _figure("children looked after 2.5 years or more in the same placement for 2 "
-                   "years", counted, base)
+    past = episodes[(episodes["start"] <= pd.Timestamp(period.end))
+                    & episodes["CHILD"].isin(open_now) & episodes["CHILD"].isin(under_16)]
+    spells = _spells(past)
+    spells = spells[spells["care"] <= _years_before(period.end, 2, 6)]
+    two_years = _years_before(period.end, 2)
+    stable = (spells["place"] <= two_years) | (spells["adoptive"]
+                                                & (spells["previous"] <= two_years))
+    return _figure("children looked after 2.5 years or more with the same carer for 2 years",
+                   {str(c) for c in spells.index[stable]}, {str(c) for c in spells.index})
 
 
 def _ages(tables: Mapping[str, pd.DataFrame], day: date) -> pd.Series:
