@@ -6,7 +6,10 @@ any with --strict; nothing was stored or written); 2 a usage or configuration er
 run), always one line on stderr and, where it can be known beforehand, before Prefect's
 engine starts; 3 the briefing was produced but some messages failed (recorded, and retried
 by the next run); 4 the briefing was produced, but some figures were withheld for an error
-in one cell of an export (each named; fix the export and run again).
+in one cell of an export (each named; fix the export and run again); 5 the history store
+is unavailable, locked by another process or damaged; 6 Prefect's API cannot be reached
+(at the start, or lost during the run); 7 the output folder cannot be written. Codes 5 to
+7 are one line saying what was and was not stored, written and sent (flows/failure.py).
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from flows import prefect_env
 from tasks.display import shown  # tiny: names from outside, escaped
+from flows.faults import (
+    Fault,
+    OutputFault,
+    PrefectFault,
+    StoreFault,
+)
 
 if TYPE_CHECKING:  # imported when used: `briefing --help` stays quick
     from tasks.files import Limits
@@ -36,6 +45,7 @@ DEMO_EXPORTS = ROOT / "demo" / "exports"
 REAL_CONFIG = ROOT / "config" / "dfe"
 REAL_EXPORTS = ROOT.parent / "shared" / "data" / "dfe"
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_MAIL, EXIT_WITHHELD = 0, 1, 2, 3, 4
+STORE_WAIT = 5.0  # seconds a store locked by another process is waited for at the start
 CYCLE_HELP = ("period to report: a month 2024-10, a calendar quarter 2024-Q3, or a year 2025 "
               "(a DfE reporting year to March; financial, academic and calendar years are "
               "filed under the year they end in); default: the latest in the exports")
@@ -62,15 +72,19 @@ def parser() -> argparse.ArgumentParser:
                     "render the committee paper (HTML and PDF) and notify indicator owners.",
         epilog="Exit codes: 0 done; 1 the exports have errors that stop the run (nothing "
                "stored or written); 2 usage or configuration error; 3 some messages failed; "
-               "4 produced, with some figures withheld for an error in the source. Emails go "
+               "4 produced, with some figures withheld for an error in the source; 5 the "
+               "history store is unavailable, locked or damaged; 6 Prefect's API cannot be "
+               "reached; 7 the output folder cannot be written. Emails go "
                "to an outbox folder of .eml files unless --send is given (SMTP settings from "
                "BRIEFING_SMTP_* variables).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common_out(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--out", default="outputs", metavar="DIR",
-                        help="output folder (default: outputs); the history store is "
-                             "DIR/history.sqlite unless BRIEFING_STORE_URL is set")
+                        help="output folder (default: outputs): each cycle in "
+                             "DIR/AUTHORITY/CYCLE/, its public/ folder the one to publish; "
+                             "the history store is DIR/history.sqlite unless "
+                             "BRIEFING_STORE_URL is set")
         sp.add_argument("--send", action=argparse.BooleanOptionalAction, default=False,
                         help="send email through SMTP (settings from BRIEFING_SMTP_*), or "
                              "with --no-send (the default) write .eml files to an outbox")
@@ -264,6 +278,8 @@ def check_usage(args: argparse.Namespace, settings: Settings) -> None:
     elif getattr(args, "out", None) is not None and args.command in ("run", "demo"):
         store_reachable(f"sqlite:///{Path(args.out).resolve() / 'history.sqlite'}",
                         f"--out {args.out}")
+    if args.command in ("run", "demo", "regional", "serve"):
+        prefect_reachable(settings.prefect_api_url)
 
 
 def store_reachable(url: str, named_by: str) -> None:
@@ -286,15 +302,7 @@ def store_reachable(url: str, named_by: str) -> None:
                              "would depend on the folder the run starts in); give "
                              "sqlite:////absolute/path/history.sqlite")
         if path.exists():
-            try:
-                with open(path, "rb") as fh:
-                    head = fh.read(16)
-            except OSError as exc:
-                raise UsageError(f"{named_by}: {path} cannot be read ({exc.strerror})") \
-                    from None
-            if head and head != b"SQLite format 3\x00":
-                raise UsageError(f"{named_by}: {path} is not a SQLite database (the history "
-                                 "store); move it aside or name another file")
+            sqlite_usable(path, named_by)
         return
     import sqlalchemy as sa
 
@@ -304,11 +312,61 @@ def store_reachable(url: str, named_by: str) -> None:
             pass
     except Exception as exc:  # whatever the driver raises: said in one line
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
-        raise UsageError(f"{named_by}: the history store cannot be reached "
-                         f"({type(getattr(exc, 'orig', None) or exc).__name__}: {reason})") \
-            from None
+        raise StoreFault(f"{named_by}: the history store cannot be reached "
+                         f"({type(getattr(exc, 'orig', None) or exc).__name__}: {reason}): "
+                         "nothing was started, stored, written or sent") from None
     finally:
         engine.dispose()
+
+
+def sqlite_usable(path: Path, named_by: str) -> None:
+    """An existing SQLite store is a database, sound, and not locked by another process
+    (checked as a run would use it: a write transaction begun and rolled back), so that
+    none of these is found by the engine half-way, or taken for an error in the exports."""
+    import sqlite3
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise StoreFault(f"{named_by}: {path} cannot be read ({exc.strerror}): nothing was "
+                         "started, stored, written or sent") from None
+    if head and head != b"SQLite format 3\x00":
+        raise StoreFault(f"{named_by}: {path} is not a SQLite database (the history store): "
+                         "nothing was started, stored, written or sent; move it aside or "
+                         "name another file")
+    con = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=STORE_WAIT)
+    try:
+        check = con.execute("PRAGMA quick_check").fetchone()
+        if check is None or check[0] != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {check}")
+        con.execute("BEGIN IMMEDIATE")
+        con.rollback()
+    except sqlite3.DatabaseError as exc:
+        text = " ".join(str(exc).split())[:160]
+        what = (f"is locked by another process ({text}, waited {STORE_WAIT:g} s)"
+                if "locked" in text or "busy" in text else f"is damaged ({text})")
+        raise StoreFault(f"{named_by}: the history store {path} {what}: nothing was "
+                         "started, stored, written or sent") from None
+    finally:
+        con.close()
+
+
+def prefect_reachable(url: str | None) -> None:
+    """The Prefect server PREFECT_API_URL names answers, checked before the engine starts
+    (without it the engine fails in three tracebacks). No URL: a temporary server."""
+    if not url:
+        return
+    import httpx
+
+    try:
+        reply = httpx.get(f"{url.rstrip('/')}/health", timeout=10)
+        reply.raise_for_status()
+    except httpx.HTTPError as exc:
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise PrefectFault(f"PREFECT_API_URL {url}: Prefect's API cannot be reached "
+                           f"({reason}): nothing was started, stored, written or sent") \
+            from None
 
 
 def exports_folder(folder: Path) -> None:
@@ -328,7 +386,8 @@ def exports_folder(folder: Path) -> None:
 
 
 def out_folder(out: Path) -> None:
-    """--out is a folder, or can be made one: not a file, and inside somewhere writable."""
+    """--out is a folder, or can be made one: not a file (a usage error), and inside
+    somewhere a folder can be made (an output fault, exit 7)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: is a file, not a folder (give the folder outputs go in)")
     existing = out
@@ -336,8 +395,13 @@ def out_folder(out: Path) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise UsageError(f"--out {out}: {existing} is a file, so the folder cannot be made")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: {existing} is not writable")
+    import tempfile
+
+    try:  # as root, os.access says yes to /proc: only making something there tells
+        os.rmdir(tempfile.mkdtemp(prefix=".briefing-check-", dir=existing))
+    except OSError as exc:
+        raise OutputFault(f"--out {out}: {existing} cannot be written ({exc.strerror}): "
+                          "nothing was started, stored, written or sent") from None
 
 
 def _validate(args: argparse.Namespace, limits: Limits) -> int:
@@ -463,6 +527,7 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
               "running server)...", file=sys.stderr, flush=True)
     from flows.monthly_briefing import monthly_briefing
     from tasks.mail import transport_name
+    from tasks.pipeline import PROGRESS
     from tasks.problems import ValidationFailed
     from tasks.store import CycleBusy
     from tasks.summary import Summary
@@ -481,6 +546,8 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
             print(p.as_line(), file=sys.stderr)
         print(f"Stopped: {exc}", file=sys.stderr)
         return EXIT_DATA
+    except Exception as exc:
+        return _fault_during_run(exc)
     if not isinstance(result, dict):  # only a scheduled run returns a state (not run day)
         print(result.message)
         return EXIT_OK
@@ -489,14 +556,19 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
     # Counted from the public edition: whoever reads the console may not have restricted
     # access (the restricted figures are in summary.json).
     print(f"Briefing for {summary.authority.name}, {result['cycle']}: {result['headline']}")
-    # The papers this run wrote (with --edition, only that one: older files may lie beside).
-    written = ["public", "restricted"] if args.edition == "both" else [args.edition]
-    for edition in written:
+    # The cycle's folder holds this run's set alone: public/ to publish, restricted/ not.
+    from tasks.outputs import in_set, outbox_dir
+
+    for edition in ["public", "restricted"] if args.edition == "both" else [args.edition]:
         name = "briefing" if edition == "public" else "briefing-restricted"
-        print(f"  {edition.capitalize() + ':':<11} {folder / (name + '.pdf')}, "
-              f"{folder / (name + '.html')}")
-    print(f"  Summary:    {folder / 'summary.json'}")
-    _print_mail(summary, folder, transport_name(settings) if args.send else None,
+        print(f"  {edition.capitalize() + ':':<11} {in_set(folder, name + '.pdf')}, "
+              f"{in_set(folder, name + '.html')}")
+    print(f"  Publish:    {folder / 'public'} (this folder, and only this)")
+    print(f"  Summary:    {in_set(folder, 'summary.json')}")
+    for note in PROGRESS.notes:
+        print(f"  Left over: {note}; cleared by the next run if it can be")
+    outbox = outbox_dir(Path(args.out), folder.parent.name, folder.name)
+    _print_mail(summary, outbox, transport_name(settings) if args.send else None,
                 args.edition != "public")
     withheld = [i for i in summary.indicators if i.withheld_error]
     faults = int(result.get("cell_errors", "0"))
@@ -512,7 +584,7 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
     return EXIT_MAIL if failed else EXIT_OK
 
 
-def _print_mail(summary: Summary, folder: Path, transport: str | None,
+def _print_mail(summary: Summary, outbox: Path, transport: str | None,
                 restricted_written: bool) -> None:
     """The briefing's messages to its recipients, counted; owners' messages are not (one
     goes to an owner only when a figure breaches, which may rest on a hidden figure):
@@ -524,7 +596,7 @@ def _print_mail(summary: Summary, folder: Path, transport: str | None,
     statuses: dict[str, int] = {}
     for n in briefing:
         statuses[n.status] = statuses.get(n.status, 0) + 1
-    where = transport or f"outbox {folder / 'outbox'}"
+    where = transport or f"outbox {outbox}"
     print(f"  Email ({where}): the briefing to its recipients: "
           + tally([(n.status, n.transport) for n in briefing])
           + "; owners' messages: in summary.json (restricted)")
@@ -539,6 +611,20 @@ def _print_mail(summary: Summary, folder: Path, transport: str | None,
             who = n.to if n.kind == "briefing" else "an owner's message (summary.json)"
             print(f"  Uncertain: {who}: a run stopped while sending it; it may have "
                   "arrived (check, then --resend if not)")
+
+
+def _fault_during_run(exc: Exception) -> int:
+    """A run stopped by the machinery (store, Prefect's API, output folder): one line with
+    its own exit code, saying what was stored, written and sent; anything else is a bug,
+    and raised with its traceback."""
+    from flows.faults import classify
+    from tasks.pipeline import PROGRESS
+
+    fault = classify(exc)
+    if fault is None:
+        raise exc
+    print(f"Error: {fault.line(PROGRESS.describe())}", file=sys.stderr)
+    return fault.code
 
 
 @contextlib.contextmanager
@@ -671,6 +757,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, MailConfigError, UsageError) as exc:
         print(f"Error: {shown(' '.join(str(exc).split()))}", file=sys.stderr)
         return EXIT_USAGE
+    except Fault as exc:  # found before anything started
+        print(f"Error: {' '.join(f'{exc} {exc.doing}'.split())}", file=sys.stderr)
+        return exc.code
 
 
 class _ReaderMayLeave:

@@ -99,3 +99,4 @@ def notify_operators(flow: Any, flow_run: Any, state: Any) -> None:
         mailer_for(settings).send(msg)  # SMTP, or Microsoft 365 (BRIEFING_MAIL_TRANSPORT)
     except Exception:  # a failing alert must not hide the original failure
         traceback.print_exc()
+

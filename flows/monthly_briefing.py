@@ -17,6 +17,7 @@ from prefect.states import Completed
 from pydantic import Field
 
 from flows.failure import notify_operators
+from flows.faults import classify
 from tasks import artifacts, pipeline, render, steps
 from tasks.calendar import LONDON, not_run_day
 from tasks.config import load_config
@@ -24,7 +25,7 @@ from tasks.files import Limits
 from tasks.formatting import Edition
 from tasks.mail import choose_mailer
 from tasks.notify import BRIEFING, Delivery, tally
-from tasks.outputs import cycle_dir
+from tasks.outputs import outbox_dir
 from tasks.pipeline import Resources, run_cycle
 from tasks.problems import ValidationFailed, errors
 from tasks.settings import Settings
@@ -51,15 +52,19 @@ class _OutcomeNotCrash(logging.Filter):
     """A run stopped by errors in its exports has an outcome to report, not a crash to
     debug. Prefect logs a flow's exception with its traceback, printed above the errors
     themselves; for this one the traceback is dropped and its one line kept. The run still
-    ends Failed (the operators are alerted), and the errors follow, one a line."""
+    ends Failed (the operators are alerted), and the errors follow, one a line. The same
+    for a fault of the store, Prefect's API or the output folder (flows.faults): the
+    command says it in one line with its own exit code."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], ValidationFailed):
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and (isinstance(error, ValidationFailed) or classify(error)):
             record.exc_info, record.exc_text = None, None
         return True
 
 
-logging.getLogger("prefect.flow_runs").addFilter(_OutcomeNotCrash())
+for _logger in ("prefect.flow_runs", "prefect.task_runs"):
+    logging.getLogger(_logger).addFilter(_OutcomeNotCrash())
 
 
 PAUSE_ENV = "BRIEFING_PAUSE_BEFORE"
@@ -158,10 +163,11 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
         exports_dir: Folder of the month's CSV and XLSX exports.
         cycle: The period to brief: YYYY-MM (a month), YYYY-Qn (a quarter) or YYYY (a DfE
             reporting year). Empty: the latest period in the exports.
-        out_dir: Where the papers and summary.json go; also holds the history store
-            (history.sqlite) unless BRIEFING_STORE_URL is set.
-        send: Email through SMTP (BRIEFING_SMTP_* settings). Off: .eml files in an outbox
-            folder beside the papers.
+        out_dir: The output folder: each cycle's papers in <out>/<authority>/<cycle>/,
+            public/ (publish this folder, and only this) and restricted/ (with
+            summary.json); the history store (history.sqlite) unless BRIEFING_STORE_URL.
+        send: Email through SMTP (BRIEFING_SMTP_* settings). Off: .eml files in
+            <out>/<authority>/outbox/<cycle>/.
         resend: Send again the messages this cycle already sent.
         authority: Brief this authority (DfE code or name, from the published files among
             the exports) instead of the one in briefing.yaml.
@@ -198,13 +204,13 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
         raise ValidationFailed(inputs.problems)
     out = Path(out_dir)
     code = inputs.config.briefing.authority.code
-    mailer = choose_mailer(send, cycle_dir(out, code, inputs.cycle) / "outbox", settings)
+    mailer = choose_mailer(send, outbox_dir(out, code, inputs.cycle), settings)
     resources = Resources(store_for(out, settings.secret("store_url")), out, mailer,
                           pause=pause_before(settings.pause_before), report_date=report_date)
     done = run_cycle(inputs, resources, editions(edition), resend, steps)
     try:  # the public edition's headlines, on the run itself (the UI's Artifacts tab)
         artifacts.publish_briefing(done.rendered.contexts[Edition.PUBLIC], done.folder,
-                                   list(done.rendered.editions), settings.papers_url)
+                                   settings.papers_url)
     except Exception as exc:
         log.warning("Artifacts not published: %s", exc)
     public = done.rendered.contexts[Edition.PUBLIC]

@@ -12,7 +12,7 @@ from pydantic import Field
 from tasks.commentary import read_commentary
 from tasks.config import load_config
 from tasks.mail import choose_mailer
-from tasks.outputs import cycle_dir
+from tasks.outputs import cycle_dir, in_set
 from tasks.reminders import due_reminders, plan_for, send_reminders
 from tasks.settings import Settings
 from tasks.store import store_for
@@ -43,7 +43,7 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
         return []
     out = Path(out_dir)
     code = config.briefing.authority.code
-    summary_path = cycle_dir(out, code, plan.cycle) / "summary.json"
+    summary_path = in_set(cycle_dir(out, code, plan.cycle), "summary.json")
     summary = Summary.read(summary_path) if summary_path.is_file() else None
     comments, _ = read_commentary(Path(exports_dir))
     commented = {c.indicator for c in comments if c.period == plan.cycle}

@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
 from tasks.context import RAG_ORDER, RAG_SYMBOLS, RAG_WORDS, BriefingContext, IndicatorView
 from tasks.formatting import Edition
+from tasks.outputs import PUBLIC_DIR
 from tasks.regional import Overview
 
-PAPERS_URL_ENV = "BRIEFING_PAPERS_URL"  # where <out> is published (else file: links)
+PAPERS_URL_ENV = "BRIEFING_PAPERS_URL"  # where public/ folders are published (else file:)
 NOT_PUBLISHED = "Not published"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")  # enough that text cannot format or link
 
@@ -54,19 +54,22 @@ def _indicators(ctx: BriefingContext) -> list[IndicatorView]:
     return [v for area in ctx.areas for v in area.indicators]
 
 
-def paper_links(folder: Path, editions: Iterable[Edition], code: str, cycle: str,
+PUBLIC_LINKS = (("Briefing (PDF)", "briefing.pdf"), ("Briefing (HTML)", "briefing.html"),
+                ("Workbook (Excel)", "briefing-public.xlsx"),
+                ("Open data (CSV)", "indicators-public.csv"))
+
+
+def paper_links(folder: Path, code: str, cycle: str,
                 base_url: str | None = None) -> list[tuple[str, str]]:
-    """(label, address) of each paper this run wrote: under BRIEFING_PAPERS_URL when the
-    outputs are published there, else the file on this machine."""
+    """(label, address) of each public file in the cycle's public folder, and only those
+    (tasks.outputs): under BRIEFING_PAPERS_URL, where each cycle's public folder is
+    published as <url>/<authority>/<cycle>/, else the file on this machine. The artifact
+    is read by staff without restricted access: it never links to the restricted side."""
     base = (base_url or "").rstrip("/")
-    out = []
-    for edition in sorted(editions, key=lambda e: e is not Edition.PUBLIC):
-        for kind in ("pdf", "html"):
-            name = f"briefing-{edition.value}.{kind}"
-            url = (f"{base}/{code}/{cycle}/{name}" if base
-                   else Path(folder, name).resolve().as_uri())
-            out.append((f"{edition.value.capitalize()} edition ({kind.upper()})", url))
-    return out
+    public = Path(folder) / PUBLIC_DIR
+    return [(label, f"{base}/{code}/{cycle}/{name}" if base
+             else (public / name).resolve().as_uri())
+            for label, name in PUBLIC_LINKS if (public / name).is_file()]
 
 
 def summary_markdown(ctx: BriefingContext, links: list[tuple[str, str]]) -> str:
@@ -158,14 +161,14 @@ def overview_table(ov: Overview) -> list[dict[str, Any]]:
     return rows
 
 
-def publish_briefing(ctx: BriefingContext, folder: Path, editions: list[Edition],
+def publish_briefing(ctx: BriefingContext, folder: Path,
                      papers_url: str | None = None) -> list[UUID]:
     """The monthly run's artifacts: the summary and the table of indicators; the papers'
     links under `papers_url` (BRIEFING_PAPERS_URL) when given."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     code = ctx.authority_code
-    links = paper_links(folder, editions, code, ctx.cycle, papers_url)
+    links = paper_links(folder, code, ctx.cycle, papers_url)
     # (Prefect's sync-or-async dispatch types these as either; called here, they are sync.)
     return [
         cast(UUID, create_markdown_artifact(

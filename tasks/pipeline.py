@@ -45,7 +45,17 @@ from tasks.ingest import read_exports
 from tasks.mail import Mailer
 from tasks.metadata import check_metadata
 from tasks.notify import Delivery, deliver, plan_notices
-from tasks.outputs import cycle_dir, write_bytes_atomic, write_text_atomic
+from tasks.outputs import (
+    RESTRICTED_DIR,
+    OutputUnwritable,
+    cycle_dir,
+    in_set,
+    start_staging,
+    switch_in,
+    write_bytes_atomic,
+    write_marker,
+    write_text_atomic,
+)
 from tasks.packs import build_pack, opened_now, render_pack
 from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
 from tasks.plausibility import implausible_jumps
@@ -449,28 +459,59 @@ def deep_dive_packs(inputs: Inputs, analysed: Analysed, ctx: BriefingContext | N
 
 def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
                       store: HistoryStore, out_dir: Path) -> Path:
-    """Store the cycle (one transaction), then rename the briefing files into place."""
+    """Store the cycle (one transaction), then write the set of files into a staging
+    folder beside the cycle's (tasks.outputs): nothing a reader sees changes until the
+    set is complete and `publish` switches it in. Returns the staging folder."""
     authority = inputs.config.briefing.authority.code
     store.commit_cycle(authority, inputs.cycle, inputs.records, analysed.revisions, inputs.files,
                        inputs.breakdowns, small=analysed.small)
     store.save_deep_dives(authority, analysed.register)
-    target = cycle_dir(out_dir, authority, inputs.cycle)
+    PROGRESS.stored = True
+    staging, notes = start_staging(cycle_dir(out_dir, authority, inputs.cycle))
+    PROGRESS.notes += notes
+    PROGRESS.staging = staging
+    try:
+        _write_set(rendered, staging)
+    except OSError as exc:
+        raise OutputUnwritable(exc.errno, f"{staging}: the cycle's set could not be "
+                                          f"written ({exc.strerror})") from None
+    return staging
+
+
+def _write_set(rendered: Rendered, staging: Path) -> None:
+    """Each file into its side of the set: public (what may be published) or restricted."""
     for edition, paper in rendered.editions.items():
-        write_text_atomic(target / f"briefing-{edition.value}.html", paper.html)
-        write_bytes_atomic(target / f"briefing-{edition.value}.pdf", paper.pdf)
+        name = f"briefing-{edition.value}"
+        write_text_atomic(in_set(staging, f"{name}.html"), paper.html)
+        write_bytes_atomic(in_set(staging, f"{name}.pdf"), paper.pdf)
         if edition in rendered.sheets:
-            write_bytes_atomic(target / f"briefing-{edition.value}.xlsx",
-                               rendered.sheets[edition])
+            write_bytes_atomic(in_set(staging, f"{name}.xlsx"), rendered.sheets[edition])
     if rendered.open_data is not None:
-        write_bytes_atomic(target / OPEN_DATA_NAME, rendered.open_data)
+        write_bytes_atomic(in_set(staging, OPEN_DATA_NAME), rendered.open_data)
     for name, (_, html, pdf) in rendered.packs.items():
-        write_text_atomic(target / f"{name}.html", html)
-        write_bytes_atomic(target / f"{name}.pdf", pdf)
+        write_text_atomic(staging / RESTRICTED_DIR / f"{name}.html", html)
+        write_bytes_atomic(staging / RESTRICTED_DIR / f"{name}.pdf", pdf)
     # The contract's names: the public edition, the one safe to pass on.
     if Edition.PUBLIC in rendered.editions:
-        write_text_atomic(target / HTML_NAME, rendered.public.html)
-        write_bytes_atomic(target / PDF_NAME, rendered.public.pdf)
-    return target
+        write_text_atomic(in_set(staging, HTML_NAME), rendered.public.html)
+        write_bytes_atomic(in_set(staging, PDF_NAME), rendered.public.pdf)
+
+
+def publish(inputs: Inputs, staging: Path, out_dir: Path, generated_at: datetime,
+            editions: list[Edition]) -> Path:
+    """The marker, written last, then the staged set switched in for the previous one
+    (tasks.outputs.switch_in). Returns the cycle's folder."""
+    live = cycle_dir(out_dir, inputs.config.briefing.authority.code, inputs.cycle)
+    try:
+        write_marker(staging, {"authority": inputs.config.briefing.authority.code,
+                               "cycle": inputs.cycle, "generated_at": generated_at.isoformat(),
+                               "editions": [e.value for e in editions]})
+    except OSError as exc:
+        raise OutputUnwritable(exc.errno, f"{staging}: the set's marker could not be "
+                                          f"written ({exc.strerror})") from None
+    PROGRESS.notes += switch_in(staging, live)
+    PROGRESS.published = live
+    return live
 
 
 def notify(inputs: Inputs, rendered: Rendered, store: HistoryStore, mailer: Mailer,
@@ -487,8 +528,10 @@ def notify(inputs: Inputs, rendered: Rendered, store: HistoryStore, mailer: Mail
     packs: dict[str, list[tuple[bytes, str]]] = {}
     for name, (owner, _, pdf) in rendered.packs.items():
         packs.setdefault(owner, []).append((pdf, f"{name}.pdf"))
-    return deliver(notices, inputs.config, pdfs, mailer, store, inputs.cycle, resend=resend,
-                   sheets=sheets, packs=packs)
+    PROGRESS.sending = True
+    PROGRESS.deliveries = deliver(notices, inputs.config, pdfs, mailer, store, inputs.cycle,
+                                  resend=resend, sheets=sheets, packs=packs)
+    return PROGRESS.deliveries
 
 
 def write_summary(inputs: Inputs, analysed: Analysed, deliveries: list[Delivery],
@@ -498,8 +541,12 @@ def write_summary(inputs: Inputs, analysed: Analysed, deliveries: list[Delivery]
     summary = build_summary(inputs.config, figures.results, figures.problems, deliveries,
                             inputs.cycle, generated_at, analysed.revisions,
                             figures.deep_dives, figures.breakdowns)
-    path = target / SUMMARY_NAME
-    summary.write(path)
+    path = in_set(target, SUMMARY_NAME)
+    try:
+        summary.write(path)
+    except OSError as exc:
+        raise OutputUnwritable(exc.errno, f"{path}: could not be written ({exc.strerror})") \
+            from None
     return path
 
 
@@ -590,6 +637,44 @@ class Steps(Protocol):
     def write_summary(self) -> Callable[[Inputs, Analysed, list[Delivery], Path, datetime],
                                         Path]: ...
 
+    @property
+    def publish(self) -> Callable[[Inputs, Path, Path, datetime, list[Edition]], Path]: ...
+
+
+@dataclass
+class Progress:
+    """How far the run in this process got, so that a run stopped by a fault (the store,
+    Prefect's API, the output folder) can say what was and was not stored, sent and
+    written (flows/cli.py). Reset by each run_cycle."""
+
+    stored: bool = False
+    staging: Path | None = None
+    sending: bool = False
+    deliveries: list[Delivery] | None = None
+    published: Path | None = None
+    notes: list[str] = field(default_factory=list)  # leftovers that could not be cleared
+
+    def reset(self) -> None:
+        self.__dict__.update(Progress().__dict__)
+
+    def describe(self) -> str:
+        if self.published is not None:
+            done = f"the briefing was stored and written to {self.published}"
+        elif self.stored:
+            done = "the history was stored; the papers were not switched in (the cycle's " \
+                   "folder holds the previous complete set, if any)"
+        else:
+            return "nothing was stored, written or sent"
+        if self.sending and self.deliveries is None:
+            return done + "; sending had begun (a re-run sends what was not sent)"
+        if self.deliveries is None:
+            return done + "; no messages were sent"
+        sent = sum(1 for d in self.deliveries if d.status == "sent")
+        return done + f"; {sent} of {len(self.deliveries)} message(s) sent"
+
+
+PROGRESS = Progress()
+
 
 @dataclass(frozen=True)
 class CycleRun:
@@ -607,6 +692,7 @@ def run_cycle(inputs: Inputs, resources: Resources, editions: list[Edition],
     import sys
 
     do: Steps = steps if steps is not None else sys.modules[__name__]
+    PROGRESS.reset()  # this run's, from the start
     store, code = resources.store, inputs.config.briefing.authority.code
     with cycle_lock(store, code, inputs.cycle):  # the same cycle twice at once: one waits
         generated_at = resources.clock()
@@ -615,10 +701,13 @@ def run_cycle(inputs: Inputs, resources: Resources, editions: list[Edition],
         rendered = do.render_briefing(inputs, analysed, generated_at, editions,
                                       resources.report_date, resources.mailer is not None)
         resources.pause("publish")
-        folder = do.store_and_publish(inputs, analysed, rendered, store, resources.out_dir)
+        staging = do.store_and_publish(inputs, analysed, rendered, store, resources.out_dir)
         resources.pause("notify")
         deliveries = ([] if resources.mailer is None else
                       do.notify(inputs, rendered, store, resources.mailer, resend))
         resources.pause("summary")
-        summary = do.write_summary(inputs, analysed, deliveries, folder, generated_at)
-    return CycleRun(folder, summary, deliveries, rendered)
+        do.write_summary(inputs, analysed, deliveries, staging, generated_at)
+        resources.pause("switch")
+        folder = do.publish(inputs, staging, resources.out_dir, generated_at,
+                            list(rendered.editions))
+    return CycleRun(folder, in_set(folder, SUMMARY_NAME), deliveries, rendered)

@@ -19,3 +19,4 @@ store_and_publish = task(name="store-and-publish", cache_policy=NO_CACHE)(
     pipeline.store_and_publish)
 notify = task(name="notify-owners", cache_policy=NO_CACHE)(pipeline.notify)
 write_summary = task(name="write-summary", cache_policy=NO_CACHE)(pipeline.write_summary)
+publish = task(name="publish", cache_policy=NO_CACHE)(pipeline.publish)

@@ -1,0 +1,100 @@
+"""Faults of the machinery a run depends on (the history store, Prefect's API, the output
+folder), each with its own exit code: never reported as errors in the exports, never a
+traceback. Light to import: `briefing --help` loads it."""
+
+from __future__ import annotations
+
+EXIT_STORE, EXIT_PREFECT, EXIT_OUTPUT = 5, 6, 7
+
+
+class Fault(Exception):
+    """A fault outside the exports, found before the run starts or during it: one line,
+    its own exit code, what to do about it."""
+
+    code = 1
+    doing = ""
+
+    def line(self, progress: str) -> str:
+        """The one line the operator reads: what failed, what was done, what to do."""
+        return " ".join(f"{self}; {progress}. {self.doing}".split())
+
+
+class StoreFault(Fault):
+    code = EXIT_STORE
+    doing = ("Wait for whatever holds the store (another run, a backup) to finish, or "
+             "restore it from a backup if it is damaged, then run again.")
+
+
+class PrefectFault(Fault):
+    code = EXIT_PREFECT
+    doing = ("Start the Prefect server PREFECT_API_URL names (or unset it to use a "
+             "temporary one), then run again: what was done is not done twice.")
+
+
+class OutputFault(Fault):
+    code = EXIT_OUTPUT
+    doing = ("Make the output folder writable (space, permissions, a file held open), "
+             "then run again: it clears what this run left.")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception, its causes and contexts, and the members of exception groups."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e in seen:
+            continue
+        seen.append(e)
+        todo += [c for c in (e.__cause__, e.__context__) if c is not None]
+        if isinstance(e, BaseExceptionGroup):
+            todo += list(e.exceptions)
+    return seen
+
+
+def _store_fault(e: BaseException) -> Fault | None:
+    import sqlite3
+
+    import sqlalchemy.exc
+
+    inner = getattr(e, "orig", None) or e
+    if not isinstance(e, sqlite3.DatabaseError | sqlalchemy.exc.OperationalError
+                      | sqlalchemy.exc.DatabaseError):
+        return None
+    text = " ".join(str(inner).split())[:200]
+    if "locked" in text or "busy" in text:
+        return StoreFault(f"the history store is locked by another process ({text}): the "
+                          "run stopped")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StoreFault(f"the history store is damaged ({text}): the run stopped")
+    return StoreFault(f"the history store cannot be used ({type(inner).__name__}: {text}): "
+                      "the run stopped")
+
+
+def _prefect_fault(e: BaseException) -> Fault | None:
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    if isinstance(e, httpx.TransportError | PrefectHTTPStatusError):
+        return PrefectFault(f"Prefect's API was lost during the run "
+                            f"({type(e).__name__}: {' '.join(str(e).split())[:160]})")
+    return None
+
+
+def classify(exc: BaseException) -> Fault | None:
+    """The fault a run's exception is, when it is one of the machinery's; None for
+    anything else (a bug: its traceback is wanted)."""
+    from tasks.outputs import OutputUnwritable
+
+    chain = _chain(exc)
+    for e in chain:
+        if isinstance(e, Fault):
+            return e
+        if isinstance(e, OutputUnwritable):
+            return OutputFault(f"the output folder cannot be written: {e.strerror}: the "
+                               "run stopped")
+    for e in chain:
+        fault = _store_fault(e) or _prefect_fault(e)
+        if fault is not None:
+            return fault
+    return None
