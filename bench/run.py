@@ -101,7 +101,7 @@ def stages(label: str, config: Path, exports: Path) -> None:
                                                              out))
         row(f"{label}: store the cycle (SQLite) and publish files", f"{t:.3f} s")
         t, deliveries = timed(lambda: pipeline.notify(inputs, rendered, store,
-                                                      OutboxMailer(target / "outbox"), False))
+                                                      OutboxMailer(out / "outbox"), False))
         row(f"{label}: notify ({len(deliveries)} messages to the outbox)", f"{t:.3f} s")
 
 
@@ -236,7 +236,7 @@ def regional(dfe: Path) -> None:
     script.write_text(REGIONAL)
     t = cold([sys.executable, str(script), out])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    briefed = len(list(Path(out).glob("*/2025/briefing-public.pdf")))
+    briefed = len(list(Path(out).glob("*/2025/public/briefing-public.pdf")))
     row(f"regional: {briefed} of {n} authorities' briefings and the overview, cold process",
         f"{t:.0f} s (target 150 s), {briefed / t * 60:.0f} a minute, {peak:.0f} MiB peak "
         "(largest process)")

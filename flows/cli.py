@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from flows import prefect_env
 from tasks.display import shown  # tiny: names from outside, escaped
 from flows.faults import (
+    DAMAGED,
+    LOCKED,
     Fault,
     OutputFault,
     PrefectFault,
@@ -333,8 +335,8 @@ def sqlite_usable(path: Path, named_by: str) -> None:
                          "started, stored, written or sent") from None
     if head and head != b"SQLite format 3\x00":
         raise StoreFault(f"{named_by}: {path} is not a SQLite database (the history store): "
-                         "nothing was started, stored, written or sent; move it aside or "
-                         "name another file")
+                         "nothing was started, stored, written or sent",
+                         "Move it aside or name another file, then run again.")
     con = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=STORE_WAIT)
     try:
         check = con.execute("PRAGMA quick_check").fetchone()
@@ -344,10 +346,12 @@ def sqlite_usable(path: Path, named_by: str) -> None:
         con.rollback()
     except sqlite3.DatabaseError as exc:
         text = " ".join(str(exc).split())[:160]
-        what = (f"is locked by another process ({text}, waited {STORE_WAIT:g} s)"
-                if "locked" in text or "busy" in text else f"is damaged ({text})")
+        locked = "locked" in text or "busy" in text
+        what = (f"is locked by another process ({text}, waited {STORE_WAIT:g} s)" if locked
+                else f"is damaged ({text})")
         raise StoreFault(f"{named_by}: the history store {path} {what}: nothing was "
-                         "started, stored, written or sent") from None
+                         "started, stored, written or sent",
+                         LOCKED if locked else DAMAGED) from None
     finally:
         con.close()
 
@@ -623,6 +627,10 @@ def _fault_during_run(exc: Exception) -> int:
     fault = classify(exc)
     if fault is None:
         raise exc
+    if isinstance(fault, PrefectFault) and PROGRESS.published is not None:
+        fault.doing = ("Nothing needs running again; start the Prefect server "
+                       "PREFECT_API_URL names before the next run (this run's record in "
+                       "Prefect is incomplete).")
     print(f"Error: {fault.line(PROGRESS.describe())}", file=sys.stderr)
     return fault.code
 
@@ -758,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {shown(' '.join(str(exc).split()))}", file=sys.stderr)
         return EXIT_USAGE
     except Fault as exc:  # found before anything started
-        print(f"Error: {' '.join(f'{exc} {exc.doing}'.split())}", file=sys.stderr)
+        print(f"Error: {exc.line()}", file=sys.stderr)
         return exc.code
 
 

@@ -14,15 +14,26 @@ class Fault(Exception):
     code = 1
     doing = ""
 
-    def line(self, progress: str) -> str:
-        """The one line the operator reads: what failed, what was done, what to do."""
-        return " ".join(f"{self}; {progress}. {self.doing}".split())
+    def __init__(self, message: str, doing: str | None = None) -> None:
+        super().__init__(message)
+        if doing is not None:
+            self.doing = doing
+
+    def line(self, progress: str | None = None) -> str:
+        """The one line the operator reads: what failed, what was and was not done (when
+        the run had started), what to do."""
+        done = f"; {progress}" if progress else ""
+        return " ".join(f"{self}{done}. {self.doing}".split())
+
+
+LOCKED = ("Find what holds the store (another program with it open, a backup, a "
+          "stuck process) and let it finish or end it, then run again.")
+DAMAGED = "Restore the history store from a backup (or move it aside), then run again."
 
 
 class StoreFault(Fault):
     code = EXIT_STORE
-    doing = ("Wait for whatever holds the store (another run, a backup) to finish, or "
-             "restore it from a backup if it is damaged, then run again.")
+    doing = "Make the history store reachable, then run again."
 
 
 class PrefectFault(Fault):
@@ -64,9 +75,10 @@ def _store_fault(e: BaseException) -> Fault | None:
     text = " ".join(str(inner).split())[:200]
     if "locked" in text or "busy" in text:
         return StoreFault(f"the history store is locked by another process ({text}): the "
-                          "run stopped")
+                          "run stopped", LOCKED)
     if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return StoreFault(f"the history store is damaged ({text}): the run stopped")
+        return StoreFault(f"the history store is damaged ({text}): the run stopped",
+                          DAMAGED)
     return StoreFault(f"the history store cannot be used ({type(inner).__name__}: {text}): "
                       "the run stopped")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -70,14 +71,23 @@ for _logger in ("prefect.flow_runs", "prefect.task_runs"):
 PAUSE_ENV = "BRIEFING_PAUSE_BEFORE"
 
 
+RESUME_ENV = "BRIEFING_PAUSE_RESUME"  # a file whose appearance ends the pause
+
+
 def pause_before(wanted: str | None) -> Callable[[str], None]:
     """Fault injection: with BRIEFING_PAUSE_BEFORE=<stage> the run holds there (saying so
-    on stderr) so that a test can kill it at that point for real (tests/test_crash.py)."""
+    on stderr) so that a test can kill it at that point for real (tests/test_crash.py), or
+    break something under it and let it go on (BRIEFING_PAUSE_RESUME names a file: the run
+    goes on when it appears)."""
+    resume = os.environ.get(RESUME_ENV)
+
     def pause(stage: str) -> None:
         if wanted == stage:
             print(f"briefing: paused before {stage} ({PAUSE_ENV})", file=sys.stderr,
                   flush=True)
-            time.sleep(600)
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline and not (resume and Path(resume).exists()):
+                time.sleep(0.1)
 
     return pause
 

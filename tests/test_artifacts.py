@@ -24,6 +24,7 @@ from tasks.artifacts import (
     table_key,
 )
 from tasks.formatting import Edition
+from tasks.outputs import in_set
 
 
 def _views(ctx: Any) -> dict[str, Any]:
@@ -71,8 +72,12 @@ def test_summary_counts_exceptions_deep_dives_and_findings(demo: tuple[Any, Any]
                                                            tmp_path: Path) -> None:
     _, rendered = demo
     ctx = rendered.contexts[Edition.PUBLIC]
-    links = paper_links(tmp_path / "999" / "2024-10", [Edition.RESTRICTED, Edition.PUBLIC],
-                        "999", "2024-10", base_url="")
+    folder = tmp_path / "999" / "2024-10"
+    for name in ("briefing.pdf", "briefing.html", "briefing-public.xlsx",
+                 "indicators-public.csv", "briefing-restricted.pdf", "summary.json"):
+        in_set(folder, name).parent.mkdir(parents=True, exist_ok=True)
+        in_set(folder, name).write_bytes(b"x")
+    links = paper_links(folder, "999", "2024-10", base_url="")
     text = summary_markdown(ctx, links)
     assert text.startswith("# Children's services performance: Demo Borough Council (999), "
                            "October 2024\n")
@@ -88,13 +93,32 @@ def test_summary_counts_exceptions_deep_dives_and_findings(demo: tuple[Any, Any]
     assert "## Deep dives (4)" in text
     assert "Young people in custody (YJ03)" in text.split("## Deep dives")[1]  # not published
     assert "## Data quality\n\n2 finding(s) in the public edition: 1 info, 1 warning." in text
-    # Papers: the public edition first; files on this machine without BRIEFING_PAPERS_URL.
-    assert links[0] == ("Public edition (PDF)",
-                        (tmp_path / "999" / "2024-10" / "briefing-public.pdf").as_uri())
-    assert f"- [Restricted edition (HTML)]({links[-1][1]})" in text
-    web = paper_links(tmp_path, [Edition.PUBLIC], "999", "2024-10",
-                      base_url="https://intranet.example/briefings/")
-    assert web[0][1] == "https://intranet.example/briefings/999/2024-10/briefing-public.pdf"
+    # The public folder's files, and only those; on this machine without BRIEFING_PAPERS_URL.
+    assert links == [(label, (folder / "public" / name).as_uri()) for label, name in (
+        ("Briefing (PDF)", "briefing.pdf"), ("Briefing (HTML)", "briefing.html"),
+        ("Workbook (Excel)", "briefing-public.xlsx"),
+        ("Open data (CSV)", "indicators-public.csv"))]
+    assert f"- [Open data (CSV)]({links[-1][1]})" in text
+    web = paper_links(folder, "999", "2024-10", base_url="https://intranet.example/briefings/")
+    assert web[0][1] == "https://intranet.example/briefings/999/2024-10/briefing.pdf"
+
+
+def test_the_artifact_links_to_public_files_only(demo: tuple[Any, Any], tmp_path: Path) -> None:
+    """Issue 23: the artifact, read by staff without restricted access, linked to the
+    restricted paper, and BRIEFING_PAPERS_URL was where all of <out> was published."""
+    _, rendered = demo
+    folder = tmp_path / "999" / "2024-10"
+    for name in ("briefing.pdf", "briefing-public.pdf", "briefing-restricted.pdf",
+                 "briefing-restricted.html", "summary.json", "999-deep-dive-YJ03-2024-10.pdf"):
+        in_set(folder, name).parent.mkdir(parents=True, exist_ok=True)
+        in_set(folder, name).write_bytes(b"x")
+    for base in ("", "https://intranet.example/briefings"):
+        text = summary_markdown(rendered.contexts[Edition.PUBLIC],
+                                paper_links(folder, "999", "2024-10", base_url=base))
+        papers = text.split("## Papers")[1]
+        assert "briefing.pdf" in papers
+        assert "restricted" not in papers and "summary" not in papers, papers
+        assert "deep-dive" not in papers
 
 
 def test_artifacts_hold_no_figure_the_public_edition_withholds(demo: tuple[Any, Any]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
+from tasks.outputs import in_set
 from tests.conftest import DEMO_CONFIG, ROOT, TODAY, tree_digest
 
 
@@ -110,19 +111,19 @@ def test_public_edition_only(tmp_path: Path, prefect_harness: None,
     assert main(["demo", "--out", str(out), "--edition", "public",
                  "--report-date", "2024-11-18"]) == 0
     folder = out / "999" / "2024-10"
-    names = {p.name for p in folder.iterdir()}
+    names = {p.name for p in folder.rglob("*")}
     assert "briefing-public.pdf" in names and "briefing-restricted.pdf" not in names
     assert not [n for n in names if "deep-dive" in n]  # the packs are restricted too
     # The date given reaches the cover through the flow; the meeting is the calendar's.
-    cover = (folder / "briefing.html").read_text()
+    cover = in_set(folder, "briefing.html").read_text()
     assert "<th scope=\"row\">Date of report</th><td>18 November 2024</td>" in cover
     assert "<td>28 November 2024</td>" in cover
     # Only the public recipients' messages go; the owners' (restricted) wait, not "sent".
-    emls = list((folder / "outbox").glob("*.eml"))
+    emls = list((out / "999" / "outbox" / "2024-10").glob("*.eml"))
     assert sorted(e.name.split("-", 1)[1] for e in emls) == [
         "dcs@example.gov.uk.eml", "scrutiny.clerk@example.gov.uk.eml"]
     assert all("briefing-public.pdf" in e.read_text() for e in emls)
-    summary = json.loads((folder / "summary.json").read_text())
+    summary = json.loads(in_set(folder, "summary.json").read_text())
     waiting = [n for n in summary["notifications"] if n["status"] == "waiting"]
     assert len(waiting) == 7 and {n["kind"] for n in waiting} == {"breach"}
     # Said without counting them: how many owners get one may rest on a hidden figure.
@@ -131,7 +132,7 @@ def test_public_edition_only(tmp_path: Path, prefect_harness: None,
         in console and "7 message" not in console
     # A later run that writes both editions sends those, and nothing twice.
     assert main(["demo", "--out", str(out)]) == 0
-    summary = json.loads((folder / "summary.json").read_text())
+    summary = json.loads(in_set(folder, "summary.json").read_text())
     statuses = sorted(n["status"] for n in summary["notifications"])
     assert statuses == ["already_sent"] * 2 + ["sent"] * 7
 

@@ -7,6 +7,7 @@ the killed run's child processes (Prefect's temporary server, the PDF helpers) e
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import signal
@@ -22,9 +23,11 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from pypdf import PdfReader
 
 from tasks.lifeline import descendants, processes
-from tests.conftest import Inbox, free_port
+from tasks.outputs import in_set
+from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, Inbox, free_port
 
 pytestmark = pytest.mark.slow
 BRIEFING = str(Path(sys.executable).parent / "briefing")
@@ -111,14 +114,15 @@ def check_finished(out: Path, inbox: Inbox, done: subprocess.CompletedProcess[st
     assert done.returncode == 0, done.stderr[-3000:]
     assert took < 300 and "waited" not in done.stderr  # the dead run's lock did not hold it
     folder = out / "999" / "2024-10"
-    summary = json.loads((folder / "summary.json").read_text())
+    summary = json.loads(in_set(folder, "summary.json").read_text())
     statuses = Counter(n["status"] for n in summary["notifications"])
     assert len(summary["notifications"]) == MESSAGES
     assert statuses["uncertain"] == uncertain and not statuses["failed"]
     received = Counter(to for _, tos, _ in inbox.messages for to in tos)
     assert len(received) == MESSAGES and set(received.values()) == {1}, received
     assert not list(out.rglob("*.part")), "a half-written file was left"
-    assert (folder / "briefing.pdf").read_bytes().startswith(b"%PDF-")
+    assert in_set(folder, "briefing.pdf").read_bytes().startswith(b"%PDF-")
+    assert not [p for p in (out / "999").iterdir() if p.name.startswith(".")], "leftovers"
     with sqlite3.connect(out / "history.sqlite") as db:
         assert db.execute("select count(*) from run_locks").fetchone() == (0,)
         assert db.execute("select count(*) from cycles").fetchone() == (1,)
@@ -177,7 +181,7 @@ def test_killed_while_publishing(tmp_path: Path, smtp: tuple[int, SlowInbox],
     run = Run(out, port, {**engine, "BRIEFING_PAUSE_BEFORE": "publish"})
     run.wait_for(lambda: run.said("paused before publish"), "publishing")
     run.kill()
-    assert not (out / "999" / "2024-10" / "briefing.pdf").exists() and not inbox.messages
+    assert not (out / "999" / "2024-10").exists() and not inbox.messages
     done, took = finish(out, port, engine)
     assert check_finished(out, inbox, done, took) == {"sent": MESSAGES}
 
@@ -190,7 +194,7 @@ def test_killed_while_sending(tmp_path: Path, smtp: tuple[int, SlowInbox],
     run = Run(out, port, engine)
     run.wait_for(lambda: len(inbox.messages) >= 3, "the third message")
     run.kill()
-    assert not (out / "999" / "2024-10" / "summary.json").exists()
+    assert not (out / "999" / "2024-10").exists()
     inbox.delay = 0.0
     done, took = finish(out, port, engine)
     statuses = check_finished(out, inbox, done, took, uncertain=1)
@@ -233,3 +237,171 @@ def test_the_parent_death_signal_ends_a_child_with_its_parent(tmp_path: Path) ->
     while alive({child: start}) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive({child: start})
+
+
+# --- a cycle's folder is all new or all old ------------------------------------------------
+
+def corrected(tmp_path: Path) -> Path:
+    """The demo's exports with October's CL01 corrected from 52% to 61%."""
+    import shutil
+
+    exports = tmp_path / "corrected"
+    shutil.copytree(DEMO_EXPORTS, exports)
+    f = exports / "mosaic_scorecard_2024-10.csv"
+    text = f.read_text(encoding="utf-8-sig")
+    assert "CL01,2024-10,52%,52,100" in text
+    f.write_text(text.replace("CL01,2024-10,52%,52,100", "CL01,2024-10,61%,61,100"),
+                 encoding="utf-8")
+    return exports
+
+
+def briefing(out: Path, exports: Path, env: dict[str, str]) -> list[str]:
+    return [BRIEFING, "run", "--config", str(DEMO_CONFIG), "--exports", str(exports),
+            "--out", str(out), "--cycle", "2024-10"]
+
+
+def one_set(folder: Path) -> str:
+    """The CL01 figure the cycle's folder shows, after checking that its papers, workbook
+    and summary.json all come from one run (the marker's) and say the same."""
+    marker = json.loads((folder / "set.json").read_text())
+    summary = json.loads(in_set(folder, "summary.json").read_text())
+    assert summary["generated_at"] == marker["generated_at"]
+    files = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    assert files == {*marker["files"], "set.json"}, files ^ {*marker["files"], "set.json"}
+    (cl01,) = [i for i in summary["indicators"] if i["code"] == "CL01"]
+    value = f"{cl01['value']:.1f}%"
+    for name in ("briefing.html", "briefing-restricted.html"):
+        assert value in in_set(folder, name).read_text(), (name, value)
+    pdf = PdfReader(io.BytesIO(in_set(folder, "briefing.pdf").read_bytes()))
+    assert value in "\n".join(p.extract_text() for p in pdf.pages)
+    return value
+
+
+@pytest.fixture(scope="module")
+def first_set(tmp_path_factory: pytest.TempPathFactory, engine: dict[str, str]) -> Path:
+    """October briefed once from the demo's exports (CL01 52%), to be corrected."""
+    out = tmp_path_factory.mktemp("first") / "out"
+    done = subprocess.run(briefing(out, DEMO_EXPORTS, engine), capture_output=True,
+                          text=True, timeout=400, check=False, env={**os.environ, **engine})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert one_set(out / "999" / "2024-10") == "52.0%"
+    return out
+
+
+def test_killed_between_publish_and_summary_leaves_one_whole_set(
+        tmp_path: Path, first_set: Path, engine: dict[str, str]) -> None:
+    """Issue 24: a kill after the papers were published and before summary.json left
+    papers saying one thing and the summary another, and nothing said so."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(first_set, out)
+    exports = corrected(tmp_path)
+    proc = subprocess.Popen(briefing(out, exports, engine), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **engine, "BRIEFING_PAUSE_BEFORE": "summary"})
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "paused before summary" in line:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    folder = out / "999" / "2024-10"
+    assert one_set(folder) == "52.0%"  # the previous set, whole
+    done = subprocess.run(briefing(out, exports, engine), capture_output=True, text=True,
+                          timeout=400, check=False, env={**os.environ, **engine})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert one_set(folder) == "61.0%"  # the new set, whole
+    assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_old_paper_that_cannot_be_removed(tmp_path: Path, first_set: Path,
+                                             engine: dict[str, str]) -> None:
+    """Issue 24: with the old briefing.pdf impossible to replace (as a file held open on a
+    share is), a re-run left the old paper beside new ones listing other exceptions, and
+    the old summary.json. Made real with the immutable attribute (root ignores modes)."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(first_set, out)
+    folder = out / "999" / "2024-10"
+    old_pdf = in_set(folder, "briefing.pdf")
+    lock = subprocess.run(["chattr", "+i", str(old_pdf)], capture_output=True, check=False)
+    if lock.returncode != 0:
+        pytest.skip(f"no immutable attribute here: {lock.stderr!r}")
+    try:
+        done = subprocess.run(briefing(out, corrected(tmp_path), engine),
+                              capture_output=True, text=True, timeout=400, check=False,
+                              env={**os.environ, **engine})
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert one_set(folder) == "61.0%"  # wholly the new set
+        assert "Left over:" in done.stdout and "could not be removed" in done.stdout
+    finally:
+        for p in out.rglob("briefing.pdf"):
+            subprocess.run(["chattr", "-i", str(p)], check=False)
+
+
+def test_a_folder_that_cannot_take_the_new_set_keeps_the_previous(
+        tmp_path: Path, first_set: Path, engine: dict[str, str]) -> None:
+    """The cycle's folder itself cannot be renamed: the run stops with the output fault
+    (exit 7) saying what was stored and sent, and the previous set stays whole."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(first_set, out)
+    folder = out / "999" / "2024-10"
+    lock = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+    if lock.returncode != 0:
+        pytest.skip(f"no immutable attribute here: {lock.stderr!r}")
+    try:
+        done = subprocess.run(briefing(out, corrected(tmp_path), engine),
+                              capture_output=True, text=True, timeout=400, check=False,
+                              env={**os.environ, **engine})
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=False)
+    assert done.returncode == 7, done.stderr[-3000:]
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("Error: ")]
+    assert "the new set could not be switched in" in line and "the history was stored" in line
+    assert "Traceback" not in done.stderr
+    assert one_set(folder) == "52.0%"
+
+
+def test_prefect_lost_mid_run_is_named_with_what_was_done(tmp_path: Path) -> None:
+    """Issue 24: Prefect's server dying under a run ended in exit 1, "the exports have
+    errors ... nothing was written", though everything had been written and mailed. A
+    real server, stopped while the run holds before its last step, then the run let go."""
+    port = free_port()
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"),
+           "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    server = subprocess.Popen([str(Path(BRIEFING).parent / "prefect"), "server", "start",
+                               "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while subprocess.run(["curl", "-sf", f"{env['PREFECT_API_URL']}/health"],
+                             capture_output=True, check=False).returncode != 0:
+            assert time.monotonic() < deadline and server.poll() is None, "no server"
+            time.sleep(1)
+        go, out = tmp_path / "go", tmp_path / "out"
+        proc = subprocess.Popen(briefing(out, DEMO_EXPORTS, env), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                env={**env, "BRIEFING_PAUSE_BEFORE": "switch",
+                                     "BRIEFING_PAUSE_RESUME": str(go)})
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "paused before switch" in line:
+                break
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+    go.touch()
+    _, err = proc.communicate(timeout=900)
+    assert proc.returncode == 6, err[-3000:]
+    (line,) = [x for x in err.splitlines() if x.startswith("Error: ")]
+    folder = out / "999" / "2024-10"
+    assert line.startswith("Error: Prefect's API was lost during the run"), line
+    assert f"written to {folder}; 9 of 9 message(s) sent" in line, line
+    assert "Nothing needs running again" in line and "exports" not in line
+    assert "Traceback" not in err
+    assert one_set(folder) == "52.0%"

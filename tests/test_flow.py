@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
+from tasks.outputs import in_set
 from tests.conftest import DEMO_CONFIG, tree_digest
 
 INDICATOR_FIELDS = {"code", "value", "target", "rag", "previous", "change", "direction",
@@ -25,17 +26,22 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) ->
 
 def test_outputs_and_summary_contract(demo_run: Path) -> None:
     folder = demo_run / "999" / "2024-10"
-    assert {p.name for p in folder.iterdir()} == {
-        "briefing.html", "briefing.pdf", "summary.json", "outbox", "briefing-public.html",
-        "briefing-public.pdf", "briefing-restricted.html", "briefing-restricted.pdf",
-        "briefing-public.xlsx", "briefing-restricted.xlsx", "indicators-public.csv",
+    assert {str(p.relative_to(folder)) for p in folder.rglob("*")} == {
+        "public", "restricted", "set.json",
+        # public/: what may be published, and nothing else.
+        *(f"public/{n}" for n in ("briefing.html", "briefing.pdf", "briefing-public.html",
+                                  "briefing-public.pdf", "briefing-public.xlsx",
+                                  "indicators-public.csv")),
+        *(f"restricted/{n}" for n in ("summary.json", "briefing-restricted.html",
+                                      "briefing-restricted.pdf", "briefing-restricted.xlsx")),
         # The deep dives that open in October (CL01's opened in September: no pack).
-        *(f"999-deep-dive-{c}-2024-10.{x}" for c in ("CP04", "FD04", "LA02", "YJ03")
+        *(f"restricted/999-deep-dive-{c}-2024-10.{x}" for c in ("CP04", "FD04", "LA02", "YJ03")
           for x in ("html", "pdf"))}
-    assert (folder / "briefing.pdf").read_bytes().startswith(b"%PDF-")
-    assert (folder / "briefing.pdf").read_bytes() == (folder / "briefing-public.pdf").read_bytes()
-    assert "Restricted edition" in (folder / "briefing-restricted.html").read_text()
-    s = json.loads((folder / "summary.json").read_text())
+    assert in_set(folder, "briefing.pdf").read_bytes().startswith(b"%PDF-")
+    assert in_set(folder, "briefing.pdf").read_bytes() == \
+        in_set(folder, "briefing-public.pdf").read_bytes()
+    assert "Restricted edition" in in_set(folder, "briefing-restricted.html").read_text()
+    s = json.loads(in_set(folder, "summary.json").read_text())
     assert s["cycle"] == "2024-10" and s["authority"]["code"] == "999" and s["generated_at"]
     assert len(s["indicators"]) == 33
     for ind in s["indicators"]:
@@ -57,7 +63,7 @@ def test_outputs_and_summary_contract(demo_run: Path) -> None:
     assert len(s["notifications"]) == 9
     for n in s["notifications"]:
         assert {"owner", "to", "indicators", "status"} <= set(n) and n["status"] == "sent"
-    assert len(list((folder / "outbox").glob("*.eml"))) == 9
+    assert len(list((demo_run / "999" / "outbox" / "2024-10").glob("*.eml"))) == 9
 
 
 def test_history_is_stored_in_sqlite(demo_run: Path) -> None:
@@ -68,11 +74,11 @@ def test_history_is_stored_in_sqlite(demo_run: Path) -> None:
 
 
 def test_rerun_sends_nothing_again(demo_run: Path) -> None:
-    before = tree_digest(demo_run / "999" / "2024-10" / "outbox")
+    before = tree_digest(demo_run / "999" / "outbox" / "2024-10")
     assert main(["demo", "--out", str(demo_run)]) == 0
-    s = json.loads((demo_run / "999" / "2024-10" / "summary.json").read_text())
+    s = json.loads(in_set(demo_run / "999" / "2024-10", "summary.json").read_text())
     assert {n["status"] for n in s["notifications"]} == {"already_sent"}
-    assert tree_digest(demo_run / "999" / "2024-10" / "outbox") == before
+    assert tree_digest(demo_run / "999" / "outbox" / "2024-10") == before
 
 
 def test_bad_exports_change_nothing(demo_run: Path, tmp_path: Path,
@@ -113,7 +119,7 @@ def test_revised_history_is_stored_and_reported(demo_run: Path, tmp_path: Path) 
     shutil.copytree(demo_run, out)
     assert main(["run", "--config", str(DEMO_CONFIG), "--exports", str(exports),
                  "--out", str(out)]) == 0
-    s = json.loads((out / "999" / "2024-10" / "summary.json").read_text())
+    s = json.loads(in_set(out / "999" / "2024-10", "summary.json").read_text())
     assert s["revisions"] == [{"indicator": "CL01", "period": "2024-09", "old_value": 50.0,
                                "new_value": 49.0}]
     assert any("revised" in p["message"] and p["severity"] == "warning"

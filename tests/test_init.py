@@ -14,6 +14,7 @@ import yaml
 from flows.cli import main
 from tasks.config import load_config
 from tasks.draft import draft_config, leftovers
+from tasks.outputs import in_set
 from tasks.pipeline import validate_exports
 from tasks.sources import load_sources
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, TODAY
@@ -177,8 +178,8 @@ def test_from_the_files_to_the_first_paper(demo_draft: Path, tmp_path: Path,
     assert main(["run", "--config", str(draft), "--exports", str(DEMO_EXPORTS),
                  "--out", str(out), "--cycle", DEMO_CYCLE]) == 0
     folder = out / "999" / DEMO_CYCLE
-    assert (folder / "briefing.pdf").read_bytes().startswith(b"%PDF")
-    summary = yaml.safe_load((folder / "summary.json").read_text())
+    assert in_set(folder, "briefing.pdf").read_bytes().startswith(b"%PDF")
+    summary = yaml.safe_load(in_set(folder, "summary.json").read_text())
     assert len(summary["indicators"]) == 33
 
 

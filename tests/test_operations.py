@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from flows.faults import EXIT_OUTPUT, EXIT_PREFECT, EXIT_STORE
 from flows.monthly_briefing import monthly_briefing
 from tasks.mail import SmtpSettings
 from tasks.problems import ValidationFailed
-from tasks.store import CycleBusy, MemoryHistoryStore, SqlHistoryStore, cycle_lock
-from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, Inbox, tree_digest
+from tasks.store import CycleBusy, LedgerEntry, MemoryHistoryStore, SqlHistoryStore, cycle_lock
+from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, Inbox, free_port, tree_digest
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "memory"])
@@ -157,3 +161,107 @@ def test_the_lease_is_renewed_while_the_run_lives(tmp_path: Path) -> None:
         assert renewed() > first
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from run_locks")).scalar_one() == 0
+
+
+# --- faults of the machinery: each its own exit code, one line, nothing written -------------
+
+def _fault(argv: list[str], capsys: pytest.CaptureFixture[str], code: int) -> str:
+    from tests.test_usage_errors import usage_error
+
+    return usage_error(argv, capsys, code)
+
+
+def _run_args(out: Path) -> list[str]:
+    return ["run", "--config", str(DEMO_CONFIG), "--exports", str(DEMO_EXPORTS), "--out",
+            str(out)]
+
+
+def _store(out: Path) -> Path:
+    """A real history store with the tables a run makes, and a cycle's worth of rows."""
+    store = SqlHistoryStore(f"sqlite:///{out / 'history.sqlite'}")
+    store.dispose()
+    with sqlite3.connect(out / "history.sqlite") as db:
+        db.execute("create table filler (n integer, text text)")
+        db.executemany("insert into filler values (?, ?)",
+                       [(n, "x" * 200) for n in range(2000)])
+    return out / "history.sqlite"
+
+
+def test_a_store_locked_by_another_process_is_named(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 24: exit 1, "the exports have errors", tracebacks. Another process holds a
+    write transaction open on the store for the whole of this run."""
+    out = tmp_path / "out"
+    out.mkdir()
+    path = _store(out)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         f"db = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+         "db.execute('begin immediate'); db.execute('insert into filler values (0, 1)')\n"
+         "print('held', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        before = tree_digest(out)
+        line = _fault(_run_args(out), capsys, EXIT_STORE)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "is locked by another process" in line and str(path) in line, line
+    assert "nothing was started, stored, written or sent" in line
+    assert "exports" not in line
+    assert tree_digest(out) == before
+
+
+def test_a_damaged_store_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A store whose pages were overwritten (a disk fault, a half-copied backup) but whose
+    header is intact: the engine started, and the run failed as if the exports had errors."""
+    out = tmp_path / "out"
+    out.mkdir()
+    path = _store(out)
+    data = bytearray(path.read_bytes())
+    data[8192:16384] = b"\xa5" * 8192  # two pages of a table, garbled
+    path.write_bytes(bytes(data))
+    before = tree_digest(out)
+    line = _fault(_run_args(out), capsys, EXIT_STORE)
+    assert "is damaged" in line and "Restore the history store from a backup" in line, line
+    assert tree_digest(out) == before
+
+
+def test_a_store_locked_during_the_run_is_named(tmp_path: Path) -> None:
+    """The lock taken after the checks at the start: the store's own error, from a real
+    SQLite file, is still classed as the store's fault, not the exports'."""
+    from flows.faults import StoreFault, classify
+
+    path = _store(tmp_path)
+    store = SqlHistoryStore(f"sqlite:///{path}?timeout=0.2")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("begin immediate")
+    try:
+        with pytest.raises(Exception) as caught:
+            store.save_deep_dives("999", [])
+            store.ledger_put(LedgerEntry("999", "2024-10", "k", "a@example.gov.uk", "sent"))
+    finally:
+        holder.close()
+        store.dispose()
+    fault = classify(caught.value)
+    assert isinstance(fault, StoreFault) and fault.code == EXIT_STORE
+    assert "locked by another process" in fault.line("nothing was stored")
+
+
+def test_an_unreachable_prefect_api_is_named_before_the_engine(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 24: 113 lines and three tracebacks, exit 1."""
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    started = time.monotonic()
+    line = _fault(_run_args(tmp_path / "out"), capsys, EXIT_PREFECT)
+    assert time.monotonic() - started < 30
+    assert "Prefect's API cannot be reached" in line and "PREFECT_API_URL" in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_out_folder_that_cannot_be_made_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 24: `--out /proc/nope` passed the check (root may write anywhere, says
+    os.access), started the engine and ended in two tracebacks."""
+    line = _fault(_run_args(Path("/proc/nope")), capsys, EXIT_OUTPUT)
+    assert line.startswith("Error: --out /proc/nope: /proc cannot be written"), line

@@ -71,7 +71,7 @@ def test_a_run_writes_the_packs_and_attaches_them_to_the_owners_email(tmp_path: 
     done = pipeline.run_cycle(inputs, pipeline.Resources(store, tmp_path, mailer,
                                                          clock=lambda: GENERATED),
                               list(Edition))
-    pdf = done.folder / "999-deep-dive-YJ03-2024-10.pdf"
+    pdf = done.folder / "restricted" / "999-deep-dive-YJ03-2024-10.pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
     assert "Deep-dive pack: Young people in custody" in text and "Suggested questions" in text
     to_yj = [m for m in mailer.sent if "daniel.price" in str(m["To"])]

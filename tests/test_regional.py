@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
+from tasks.outputs import in_set
 from tests.conftest import ROOT, TODAY
 
 DFE = ROOT.parent / "shared" / "data" / "dfe"
@@ -36,9 +37,9 @@ def test_regional_run(prefect_harness: None, tmp_path: Path) -> None:
     assert told == [(n, 4) for n in range(5)]
     check_run_in_prefect(state.state_details.flow_run_id)
     for code in ("880", "302"):
-        s = json.loads((out / code / "2025" / "summary.json").read_text())
+        s = json.loads(in_set(out / code / "2025", "summary.json").read_text())
         assert s["authority"]["code"] == code and s["notifications"] == []
-        assert (out / code / "2025" / "briefing-public.pdf").read_bytes().startswith(b"%PDF")
+        assert in_set(out / code / "2025", "briefing-public.pdf").read_bytes().startswith(b"%PDF")
     soup = BeautifulSoup((folder / "overview.html").read_text(), "html.parser")
     rows = [th.get_text(" ", strip=True) for th in soup.select("tbody th[scope=row]")]
     assert sorted(rows) == ["Barnet (302)", "Torbay (880)"]  # Barnet once, by name or code
@@ -187,9 +188,9 @@ def test_regional_and_monthly_runs_of_one_cycle_take_turns(tmp_path: Path) -> No
         t.start()
         time.sleep(8)
         assert t.is_alive() and not done, "the regional run should wait for the lock"
-        assert not (out / "880" / "2025" / "summary.json").exists()
+        assert not in_set(out / "880" / "2025", "summary.json").exists()
     t.join(timeout=120)
-    assert done and (out / "880" / "2025" / "summary.json").is_file()
+    assert done and in_set(out / "880" / "2025", "summary.json").is_file()
 
 
 def test_regional_command_draws_a_bar_on_a_terminal(prefect_harness: None,

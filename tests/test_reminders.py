@@ -11,6 +11,7 @@ import pytest
 from flows.reminders import meeting_reminders
 from tasks import pipeline
 from tasks.config import load_config
+from tasks.outputs import in_set
 from tasks.store import MemoryHistoryStore
 from tasks.summary import Summary
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
@@ -69,7 +70,7 @@ def test_reminders_flow_sends_each_once(prefect_harness: None, tmp_path: Path,
     folder = out / "999" / "2024-10"
     folder.mkdir(parents=True)
     summary(demo_summary, ("AS02", "head_assessment"), ("CL01", "head_care_leavers")).write(
-        folder / "summary.json")
+        in_set(folder, "summary.json"))
     args = {"config_dir": str(DEMO_CONFIG), "exports_dir": str(DEMO_EXPORTS),
             "out_dir": str(out), "today": "2024-11-14"}
     assert meeting_reminders(**args) == [("tom.bradley@example.gov.uk", "sent")]

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from tasks.outputs import in_set
 from tests.conftest import ROOT, free_port
 from tests.postgres import postgres_server
 from tests.test_server import _get, _wait
@@ -128,9 +129,9 @@ def test_regional_run_spread_over_two_workers_on_postgresql(
     rows = {th.get_text(" ", strip=True) for th in soup.select("tbody th[scope=row]")}
     assert rows == {f"{known[c]} ({c})" for c in briefed}
     for code in briefed:
-        summary = json.loads((out / code / str(cycle) / "summary.json").read_text())
+        summary = json.loads(in_set(out / code / str(cycle), "summary.json").read_text())
         assert summary["authority"]["code"] == code and summary["cycle"] == str(cycle)
-        pdf = out / code / str(cycle) / "briefing-public.pdf"
+        pdf = in_set(out / code / str(cycle), "briefing-public.pdf")
         assert pdf.read_bytes().startswith(b"%PDF"), code
     assert (folder / "overview.pdf").read_bytes().startswith(b"%PDF")
 

@@ -18,6 +18,7 @@ from tasks.config import Unit
 from tasks.context import BriefingContext, IndicatorView
 from tasks.formatting import SUPPRESSED, Edition, fmt_value
 from tasks.mail import MemoryMailer
+from tasks.outputs import in_set
 from tasks.regional import overview
 from tasks.spreadsheets import (
     INDICATOR_COLUMNS,
@@ -135,11 +136,11 @@ def test_files_are_written_beside_the_paper(demo: Demo, tmp_path: Path) -> None:
 
     analysed = pipeline.compare_with_history(inputs, Store())
     target = pipeline.store_and_publish(inputs, analysed, rendered, Store(), tmp_path)
-    assert (target / "briefing-public.xlsx").read_bytes() == rendered.sheets[Edition.PUBLIC]
-    assert (target / "briefing-restricted.xlsx").read_bytes() == \
+    assert in_set(target, "briefing-public.xlsx").read_bytes() == rendered.sheets[Edition.PUBLIC]
+    assert in_set(target, "briefing-restricted.xlsx").read_bytes() == \
         rendered.sheets[Edition.RESTRICTED]
-    assert (target / "indicators-public.csv").read_bytes() == rendered.open_data
-    assert not list(target.glob(".*.part"))
+    assert in_set(target, "indicators-public.csv").read_bytes() == rendered.open_data
+    assert not list(target.rglob(".*.part"))
 
 
 def test_recipients_who_ask_get_the_workbook_beside_the_pdf(demo: Demo) -> None:

@@ -18,14 +18,15 @@ from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, ROOT, TODAY, tree_digest
 REAL_DFE = ROOT.parent / "shared" / "data" / "dfe"
 
 
-def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    """Run in process; return the one line on stderr after checking the exit code."""
+def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str], expect: int = 2) -> str:
+    """Run in process; return the one line on stderr after checking the exit code (2, or
+    a fault's own: flows.faults)."""
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse's own errors
         code = int(exc.code or 0)
     err = capsys.readouterr().err
-    assert code == 2, err
+    assert code == expect, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), err
     assert "Traceback" not in err
@@ -243,23 +244,24 @@ def test_a_store_url_whose_driver_is_missing_is_a_usage_error(
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize(("url", "expect"), [
-    ("sqlite://", "keeps the history in memory"),
-    ("sqlite:///", "keeps the history in memory"),
-    ("sqlite:///relative/h.sqlite", "is a relative path"),
-    ("sqlite:////etc/passwd", "/etc/passwd is not a SQLite database"),
-    ("postgresql+psycopg://briefing@127.0.0.1:1/history", "cannot be reached"),
+@pytest.mark.parametrize(("url", "expect", "code"), [
+    ("sqlite://", "keeps the history in memory", 2),
+    ("sqlite:///", "keeps the history in memory", 2),
+    ("sqlite:///relative/h.sqlite", "is a relative path", 2),
+    # The store itself unusable: its own code (flows.faults), not a usage error.
+    ("sqlite:////etc/passwd", "/etc/passwd is not a SQLite database", 5),
+    ("postgresql+psycopg://briefing@127.0.0.1:1/history", "cannot be reached", 5),
 ])
 def test_a_store_that_cannot_keep_the_history_stops_before_the_engine(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        url: str, expect: str) -> None:
+        url: str, expect: str, code: int) -> None:
     """Each of these failed only after the engine had started (four tracebacks), or ran
     and lost the history (in memory) or kept it relative to wherever the run started."""
     if url.startswith("postgresql"):
         pytest.importorskip("psycopg")
     monkeypatch.setenv("BRIEFING_STORE_URL", url)
     monkeypatch.chdir(tmp_path)
-    line = usage_error(run_args(tmp_path / "out"), capsys)
+    line = usage_error(run_args(tmp_path / "out"), capsys, code)
     assert line.startswith("Error: BRIEFING_STORE_URL: ") and expect in line, line
     assert list(tmp_path.iterdir()) == []  # nothing written, not even the relative file
 
@@ -269,7 +271,7 @@ def test_an_out_folder_whose_history_is_not_a_database(
     out = tmp_path / "out"
     out.mkdir()
     (out / "history.sqlite").write_text("not a database\n")
-    line = usage_error(run_args(out), capsys)
+    line = usage_error(run_args(out), capsys, 5)
     assert "history.sqlite is not a SQLite database" in line and line.startswith(
         f"Error: --out {out}: ")
 
