@@ -504,7 +504,8 @@ def publish(inputs: Inputs, staging: Path, out_dir: Path, generated_at: datetime
     live = cycle_dir(out_dir, inputs.config.briefing.authority.code, inputs.cycle)
     try:
         write_marker(staging, {"authority": inputs.config.briefing.authority.code,
-                               "cycle": inputs.cycle, "generated_at": generated_at.isoformat(),
+                               "cycle": inputs.cycle,
+                               "generated_at": generated_at.isoformat(timespec="seconds"),
                                "editions": [e.value for e in editions]})
     except OSError as exc:
         raise OutputUnwritable(exc.errno, f"{staging}: the set's marker could not be "

@@ -74,7 +74,7 @@ def test_summary_counts_exceptions_deep_dives_and_findings(demo: tuple[Any, Any]
     ctx = rendered.contexts[Edition.PUBLIC]
     folder = tmp_path / "999" / "2024-10"
     for name in ("briefing.pdf", "briefing.html", "briefing-public.xlsx",
-                 "indicators-public.csv", "briefing-restricted.pdf", "summary.json"):
+                 "indicators-public.csv", "briefing-restricted.pdf"):
         in_set(folder, name).parent.mkdir(parents=True, exist_ok=True)
         in_set(folder, name).write_bytes(b"x")
     links = paper_links(folder, "999", "2024-10", base_url="")
@@ -109,7 +109,8 @@ def test_the_artifact_links_to_public_files_only(demo: tuple[Any, Any], tmp_path
     _, rendered = demo
     folder = tmp_path / "999" / "2024-10"
     for name in ("briefing.pdf", "briefing-public.pdf", "briefing-restricted.pdf",
-                 "briefing-restricted.html", "summary.json", "999-deep-dive-YJ03-2024-10.pdf"):
+                 "briefing-restricted.html", "briefing-restricted.xlsx",
+                 "999-deep-dive-YJ03-2024-10.pdf"):
         in_set(folder, name).parent.mkdir(parents=True, exist_ok=True)
         in_set(folder, name).write_bytes(b"x")
     for base in ("", "https://intranet.example/briefings"):
@@ -117,7 +118,7 @@ def test_the_artifact_links_to_public_files_only(demo: tuple[Any, Any], tmp_path
                                 paper_links(folder, "999", "2024-10", base_url=base))
         papers = text.split("## Papers")[1]
         assert "briefing.pdf" in papers
-        assert "restricted" not in papers and "summary" not in papers, papers
+        assert "restricted" not in papers, papers
         assert "deep-dive" not in papers
 
 
