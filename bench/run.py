@@ -97,7 +97,7 @@ def stages(label: str, config: Path, exports: Path) -> None:
         row(f"{label}: both editions, contexts, HTML and PDF (one PDF in a helper process)",
             f"{t:.3f} s")
         out = Path(tmp) / "out"
-        t, target = timed(lambda: pipeline.store_and_publish(inputs, analysed, rendered, store,
+        t, _ = timed(lambda: pipeline.store_and_publish(inputs, analysed, rendered, store,
                                                              out))
         row(f"{label}: store the cycle (SQLite) and publish files", f"{t:.3f} s")
         t, deliveries = timed(lambda: pipeline.notify(inputs, rendered, store,

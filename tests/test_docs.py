@@ -189,4 +189,4 @@ def test_commands_without_the_engine_run_as_written(page: Path, tmp_path: Path,
 def test_the_readmes_briefings_run_as_written(tmp_path: Path, prefect_harness: None,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     assert run_as_written(ROOT / "README.md", ENGINE, tmp_path, monkeypatch) == []
-    assert (tmp_path / "outputs" / "999" / "2024-10" / "briefing.pdf").is_file()
+    assert (tmp_path / "outputs" / "999" / "2024-10" / "public" / "briefing.pdf").is_file()
