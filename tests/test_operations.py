@@ -265,3 +265,28 @@ def test_an_out_folder_that_cannot_be_made_is_named(capsys: pytest.CaptureFixtur
     os.access), started the engine and ended in two tracebacks."""
     line = _fault(_run_args(Path("/proc/nope")), capsys, EXIT_OUTPUT)
     assert line.startswith("Error: --out /proc/nope: /proc cannot be written"), line
+
+
+def test_a_cycle_folder_is_switched_whole_and_leftovers_cleared(tmp_path: Path) -> None:
+    """tasks.outputs on a real folder: a run that died between the two renames has its
+    previous set put back; staging and aside folders left by failed runs are cleared by
+    the next run of the cycle; the switch replaces the set whole."""
+    from tasks.outputs import MARKER_NAME, start_staging, switch_in
+
+    live = tmp_path / "999" / "2024-10"
+
+    def a_set(folder: Path, run: str) -> None:
+        (folder / "public").mkdir(parents=True, exist_ok=True)
+        (folder / "public" / "briefing.pdf").write_text(run)
+        (folder / MARKER_NAME).write_text(run)
+
+    # A run died after renaming the live set aside and before renaming the new one in.
+    a_set(tmp_path / "999" / ".2024-10.previous-dead", "first")
+    (tmp_path / "999" / ".2024-10.staging-dead" / "public").mkdir(parents=True)
+    staging, notes = start_staging(live)
+    assert notes == [] and (live / MARKER_NAME).read_text() == "first"
+    assert sorted(p.name for p in live.parent.iterdir()) == sorted(["2024-10", staging.name])
+    a_set(staging, "second")
+    assert switch_in(staging, live) == []
+    assert (live / "public" / "briefing.pdf").read_text() == "second"
+    assert [p.name for p in live.parent.iterdir()] == ["2024-10"]
