@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from flows import prefect_env
-from tasks.display import shown  # tiny: names from outside, escaped
 from flows.faults import (
     DAMAGED,
     LOCKED,
@@ -35,6 +34,7 @@ from flows.faults import (
     PrefectFault,
     StoreFault,
 )
+from tasks.display import shown  # tiny: names from outside, escaped
 
 if TYPE_CHECKING:  # imported when used: `briefing --help` stays quick
     from tasks.files import Limits

@@ -207,7 +207,7 @@ def run_cli(folder: Path, h: int, caplog: pytest.LogCaptureFixture
     once = {id(r): r for r in caplog.records}.values()  # root may hold the handler too
     lines = [r.getMessage().replace(str(folder), "<tmp>") for r in once
              if r.getMessage().startswith(("Read ", "Briefing written"))]
-    html = (out / "998" / "2024-10" / "briefing.html").read_text(encoding="utf-8")
+    html = (out / "998" / "2024-10" / "public" / "briefing.html").read_text(encoding="utf-8")
     return str(folder), lines, html
 
 
@@ -224,7 +224,7 @@ def test_logs_and_console_count_nothing_that_rests_on_a_hidden_figure(
         console = capsys.readouterr().out.replace(folder, "<tmp>")
         console = "\n".join(x for x in console.splitlines() if not x.startswith("Done in"))
         outbox = sorted(p.name.split("-", 1)[1]
-                        for p in (tmp_path / f"h{h}" / "out" / "998" / "2024-10" / "outbox")
+                        for p in (tmp_path / f"h{h}" / "out" / "998" / "outbox" / "2024-10")
                         .glob("*.eml"))
         seen.append((console, lines, html, outbox))
     (c1, l1, p1, o1), (c5, l5, p5, o5) = seen
