@@ -148,15 +148,38 @@ def is_small(unit: Unit, value: float | None, numerator: float | None = None,
     n = children(unit, value, numerator, denominator)
     if n is None:
         return False
+    return _could_be_small(n) or _complement_small(unit, value, numerator, denominator)
+
+
+def _could_be_small(n: tuple[float, float]) -> bool:
     lo, hi = max(min(SMALL), math.ceil(n[0] - 1e-9)), min(max(SMALL), math.floor(n[1] + 1e-9))
     return lo <= hi
 
 
-def possible_values(unit: Unit, denominator: float | None) -> tuple[float, float]:
+def _complement_small(unit: Unit, value: float | None, numerator: float | None,
+                      denominator: float | None) -> bool:
+    """A percentage whose complement within its total could be 1 to 5 children ("9 of 9
+    visited, less h"): the total less the figure is as much a count of children as the
+    figure, and a reader who knows the total (or, from "fewer than 10 cases", can work it
+    out) reads it off the percentage."""
+    if unit is not Unit.PERCENT or denominator is None or not _known(denominator) \
+            or denominator <= 0:
+        return False
+    n = children(unit, value, numerator, denominator)
+    return n is not None and _could_be_small((denominator - n[1], denominator - n[0]))
+
+
+def possible_values(unit: Unit, denominator: float | None,
+                    complement: bool = False) -> tuple[float, float]:
     """Every value a small figure could hold, as far as a reader of the public edition can
     tell: from 1 to 5 children over the figure's own denominator when it has one, widened by
     half a unit each side for an export that rounds to whole numbers, and anything at all
-    for a percentage over 1 to 5 cases."""
+    for a percentage over 1 to 5 cases. With `complement`, a percentage whose total less
+    its figure is 1 to 5 children: from all but 5 to all but 1 of its cases."""
+    if complement and unit is Unit.PERCENT and denominator is not None \
+            and _known(denominator) and denominator > 0 and round(denominator) not in SMALL:
+        return (max(0.0, 100.0 * (denominator - max(SMALL)) / denominator - 0.5),
+                min(100.0, 100.0 * (denominator - min(SMALL)) / denominator + 0.5))
     if unit is Unit.COUNT:
         return float(min(SMALL)), float(max(SMALL))
     per, top = (100.0, 100.0) if unit is Unit.PERCENT else (10_000.0, math.inf)
@@ -175,6 +198,22 @@ def small_figures(history: pd.DataFrame, config: Config) -> set[tuple[str, str]]
     return set(zip(b["indicator"], b["period"], strict=True))
 
 
+def _possible(unit: Unit, value: float | None, numerator: float | None,
+              denominator: float | None) -> tuple[float, float]:
+    """possible_values for a small figure, on whichever side is small: the figure, or its
+    complement within its total. Over 10 cases or fewer both sides could be 1 to 5 at
+    once, so which one is small would itself tell: it stands for both, and all between."""
+    few = (unit is Unit.PERCENT and denominator is not None and _known(denominator)
+           and max(SMALL) < denominator <= 2 * max(SMALL))
+    if not few:
+        return possible_values(unit, denominator, complement=_complement_small(
+            unit, value, numerator, denominator))
+    assert denominator is not None
+    lo, _ = possible_values(unit, denominator)
+    _, hi = possible_values(unit, denominator, complement=True)
+    return lo, hi
+
+
 def hidden_bounds(history: pd.DataFrame, config: Config) -> pd.DataFrame:
     """(indicator, period, lo, hi) for every small figure in the history."""
     units = {i.code: i.unit for i in config.indicators}
@@ -185,7 +224,7 @@ def hidden_bounds(history: pd.DataFrame, config: Config) -> pd.DataFrame:
             continue
         v, num, den = opt_float(r.value), opt_float(r.numerator), opt_float(r.denominator)
         if is_small(unit, v, num, den):
-            lo, hi = possible_values(unit, den)
+            lo, hi = _possible(unit, v, num, den)
             rows.append({"indicator": str(r.indicator), "period": str(r.period), "lo": lo,
                          "hi": hi})
     return pd.DataFrame(rows, columns=["indicator", "period", "lo", "hi"])
@@ -360,8 +399,9 @@ def revision_problems(revisions: pd.DataFrame, cycle: str, config: Config | None
             if small_old and small_new:
                 continue
             if small_old or small_new:
-                den = _get(r, "old_denominator" if small_old else "new_denominator")
-                lo, hi = possible_values(unit, den)
+                side = "old" if small_old else "new"
+                lo, hi = _possible(unit, old if small_old else new, _get(r, f"{side}_numerator"),
+                                   _get(r, f"{side}_denominator"))
                 other = new if small_old else old
                 if other is not None and lo - 1e-9 <= other <= hi + 1e-9:
                     continue

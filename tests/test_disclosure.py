@@ -104,6 +104,9 @@ class Scenario:
     # The hidden figure is a team's (South's), left as `c` in the teams' export, while the
     # total keeps its own figure: North is the total less it.
     team_hidden: bool = False
+    # A percentage whose complement is the hidden figure: the hidden_at period counts all
+    # but v of its cases ("9 of 9 visited, less h").
+    complement: bool = False
 
     @property
     def unit(self) -> str:
@@ -136,7 +139,7 @@ def write_inputs(s: Scenario, v: int, folder: Path) -> tuple[Path, Path, MemoryH
     n = len(s.counts)
     counts = list(s.counts)
     if not (s.vary_stored or s.after or s.team_hidden):
-        counts[s.hidden_at] = v
+        counts[s.hidden_at] = int(s.denominators[s.hidden_at]) - v if s.complement else v
     ind: dict[str, Any] = {"code": "K1", "title": "Children in the measure",
                            "unit": s.unit, "polarity": s.polarity, "target": s.target,
                            "tolerance": s.tolerance, "min_change": s.min_change}
@@ -373,7 +376,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                             .map(lambda t: min(100.0, t * per) if per != 1.0 else t)))
     if place != "series":
         vary_stored = False
-    return Scenario(kind=kind, after=place == "after", split=place == "split", twin=twin,
+    complement = (kind in ("percent", "percent_den") and place == "series"
+                  and not vary_stored and draw(st.integers(0, 3)) == 0)
+    return Scenario(complement=complement, kind=kind, after=place == "after",
+                    split=place == "split", twin=twin,
                     priority_twin=place == "priority",
                     twin_same_file=twin is not None and draw(st.booleans()),
                     dive=draw(st.sampled_from(["", "opened", "open"])),
@@ -471,6 +477,12 @@ CASES = {"count with a target": COUNT_WITH_TARGET,
              HIDDEN_IN_THE_MIDDLE, target=10.0),
          "a team's count left as c, the total shown": replace(
              HIDDEN_IN_THE_MIDDLE, target=10.0, hidden_at=14, team_hidden=True),
+         # Found from outside: "9 of 9 visited, less h", with "fewer than 10 cases".
+         "a percentage whose complement is small": replace(
+             PERCENT_SMALL_NUMERATOR, denominators=(100.0,) * 4 + (9.0,), complement=True),
+         "a rounded percentage whose complement is small, numerator blank": replace(
+             PERCENT_DENOMINATOR_ONLY, denominators=(100.0,) * 4 + (60.0,), complement=True,
+             decimals=1),
          "a team's percentage left as c, the total shown": replace(
              PERCENT_SMALL_NUMERATOR, counts=series(30, 31, 29, 33, 35),
              denominators=(100.0,) * 5, target=30.0, team_hidden=True)}
@@ -624,7 +636,11 @@ def test_deep_dive_on_small_numbers_is_not_published() -> None:
     (Unit.PERCENT, 50.0, 3.0, 6.0, True),      # 3 of 6 children
     (Unit.PERCENT, 50.0, 6.0, 12.0, False),
     (Unit.PERCENT, 50.0, None, 8.0, True),     # blank numerator: 50% of 8 is 4
-    (Unit.PERCENT, 75.0, None, 8.0, False),    # 6 of 8
+    (Unit.PERCENT, 75.0, None, 8.0, True),     # 6 of 8: the other 2 are children too
+    (Unit.PERCENT, 75.0, 9.0, 12.0, True),     # 9 of 12: the 3 not, small
+    (Unit.PERCENT, 95.0, 95.0, 100.0, True),   # all but 5 of 100
+    (Unit.PERCENT, 94.0, 94.0, 100.0, False),  # all but 6
+    (Unit.PERCENT, 100.0, 9.0, 9.0, False),    # all of them: a complement of 0
     (Unit.PERCENT, 33.3, None, 9.0, True),     # rounded: 3 of 9
     (Unit.PERCENT, 2.0, None, None, False),    # no count known and none printed
     (Unit.RATE_PER_10K, 1.2, 4.0, 33000.0, True),
