@@ -827,3 +827,25 @@ def test_a_rate_alone_is_counted_over_its_population_or_the_analyst_is_told() ->
     public = public_problems([said], pd.DataFrame(), cfg, CYCLE,
                              make_history({"R1": [2.4]}, CYCLE), set())
     assert UNCOUNTED not in {p.kind for p in public}
+
+
+@settings(max_examples=EXAMPLES * 10, deadline=None)
+@given(den=st.integers(min_value=6, max_value=400), complement=st.booleans(),
+       decimals=st.sampled_from([None, 0, 1]))
+def test_which_side_is_small_does_not_tell(den: int, complement: bool,
+                                           decimals: int | None) -> None:
+    """A pure stage, so cheap to try often: a percentage whose figure, or whose complement,
+    is each value 1 to 5 is small every time and stands for the same range every time
+    (over 6 to 10 cases both sides could be small: a first version gave 1 and 4 of 9
+    different ranges)."""
+    from tasks.disclosure import _possible
+
+    seen = set()
+    for h in SMALL:
+        n = den - h if complement else h
+        value = 100.0 * n / den if decimals is None else round(100.0 * n / den, decimals)
+        for num in (float(n), None):
+            assert is_small(Unit.PERCENT, value, num, float(den))
+            seen.add((num is None, _possible(Unit.PERCENT, value, num, float(den))))
+    assert len({b for blank, b in seen if blank}) == 1
+    assert len({b for blank, b in seen if not blank}) == 1
