@@ -9,7 +9,10 @@ by the next run); 4 the briefing was produced, but some figures were withheld fo
 in one cell of an export (each named; fix the export and run again); 5 the history store
 is unavailable, locked by another process or damaged; 6 Prefect's API cannot be reached
 (at the start, or lost during the run); 7 the output folder cannot be written. Codes 5 to
-7 are one line saying what was and was not stored, written and sent (flows/failure.py).
+7 are one line saying what was and was not stored, written and sent (flows/failure.py);
+8 the briefing was produced but some messages need attention: a run stopped while
+sending them, so they may not have arrived (`briefing ledger` lists them,
+--confirm-sent or --resend settles each).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ REAL_CONFIG = ROOT / "config" / "dfe"
 REAL_EXPORTS = ROOT.parent / "shared" / "data" / "dfe"
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_MAIL, EXIT_WITHHELD = 0, 1, 2, 3, 4
 STORE_WAIT = 5.0  # seconds a store locked by another process is waited for at the start
+EXIT_ATTENTION = 8  # produced, but some messages are uncertain: `briefing ledger` settles them
 CYCLE_HELP = ("period to report: a month 2024-10, a calendar quarter 2024-Q3, or a year 2025 "
               "(a DfE reporting year to March; financial, academic and calendar years are "
               "filed under the year they end in); default: the latest in the exports")
@@ -76,7 +80,8 @@ def parser() -> argparse.ArgumentParser:
                "stored or written); 2 usage or configuration error; 3 some messages failed; "
                "4 produced, with some figures withheld for an error in the source; 5 the "
                "history store is unavailable, locked or damaged; 6 Prefect's API cannot be "
-               "reached; 7 the output folder cannot be written. Emails go "
+               "reached; 7 the output folder cannot be written; 8 some messages need "
+               "attention (briefing ledger). Emails go "
                "to an outbox folder of .eml files unless --send is given (SMTP settings from "
                "BRIEFING_SMTP_* variables).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -175,6 +180,10 @@ def parser() -> argparse.ArgumentParser:
                      help="the year of the runs (default: this year)")
     cal.add_argument("--config", default=str(DEMO_CONFIG), metavar="DIR",
                      help="folder with briefing.yaml (default: the demo's config/)")
+
+    from flows.ledger import add_parser as ledger_parser
+
+    ledger_parser(sub)
 
     sub.add_parser("schema", help="print the JSON Schema of summary.json (the contract)",
                    description="Print the JSON Schema that every summary.json follows.")
@@ -531,12 +540,14 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
               "running server)...", file=sys.stderr, flush=True)
     from flows.monthly_briefing import monthly_briefing
     from tasks.mail import transport_name
+    from tasks.notify import MessagesNeedAttention
     from tasks.pipeline import PROGRESS
     from tasks.problems import ValidationFailed
     from tasks.store import CycleBusy
     from tasks.summary import Summary
 
     start = time.perf_counter()
+    attention: list[str] = []  # messages a run stopped while sending: never a success
     try:
         result = monthly_briefing(config_dir=str(config), exports_dir=str(exports),
                                   cycle=args.cycle, out_dir=args.out, send=args.send,
@@ -550,6 +561,8 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
             print(p.as_line(), file=sys.stderr)
         print(f"Stopped: {exc}", file=sys.stderr)
         return EXIT_DATA
+    except MessagesNeedAttention as exc:  # produced; the flow run is Failed for these
+        result, attention = exc.result, exc.lines
     except Exception as exc:
         return _fault_during_run(exc)
     if not isinstance(result, dict):  # only a scheduled run returns a state (not run day)
@@ -582,6 +595,10 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
         for i in withheld:
             print(f"    {i.code} {i.period}: withheld: error in the source ({i.withheld_error})")
     print(f"Done in {time.perf_counter() - start:.1f} s")
+    if attention:  # before 4 and 3: only the operator can settle these
+        print(f"{len(attention)} message(s) need attention (exit {EXIT_ATTENTION}): see "
+              "'Uncertain' above; briefing ledger lists them", file=sys.stderr)
+        return EXIT_ATTENTION
     if faults:
         return EXIT_WITHHELD  # the exports need correcting; a re-run retries failed mail too
     failed = any(n.status == "failed" for n in summary.notifications)
@@ -610,11 +627,10 @@ def _print_mail(summary: Summary, outbox: Path, transport: str | None,
     if not restricted_written:
         print("  Owners' messages carry the restricted edition, which this run did not write "
               "(--edition): a run that writes it sends them")
-    for n in summary.notifications:
+    for n in summary.notifications:  # the error names its ledger id and how to settle it
         if n.status == "uncertain":
             who = n.to if n.kind == "briefing" else "an owner's message (summary.json)"
-            print(f"  Uncertain: {who}: a run stopped while sending it; it may have "
-                  "arrived (check, then --resend if not)")
+            print(f"  Uncertain: {who}: {n.error}")
 
 
 def _fault_during_run(exc: Exception) -> int:
@@ -711,6 +727,10 @@ def main(argv: list[str] | None = None) -> int:
             return _calendar(args)
         if args.command == "init":
             return _init(args, Limits.from_settings(settings))
+        if args.command == "ledger":
+            from flows.ledger import ledger_command
+
+            return ledger_command(args, settings)
         if args.command == "schema":
             from tasks.summary import schema
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from tasks.config import check_address, load_config
 from tasks.mail import header_safe, mail_configured, mailer_for, new_message
-from tasks.notify import allowed_address
+from tasks.notify import MessagesNeedAttention, allowed_address
 from tasks.problems import ValidationFailed
 from tasks.settings import Settings
 
@@ -30,6 +30,11 @@ def failure_message(flow_name: str, run_name: str, link: str, error: BaseExcepti
     if isinstance(error, ValidationFailed):
         lines.append(str(error) + ":")
         lines += [p.as_line() for p in error.problems if p.severity.value == "error"][:50]
+    elif isinstance(error, MessagesNeedAttention):  # owners and codes, never figures
+        lines += ["The briefing was produced. " + str(error) + ":", ""]
+        lines += [f"- {line}" for line in error.lines[:100]]
+        lines += ["", "Until each is settled with `briefing ledger`, every run of this cycle "
+                      "ends this way (exit 8)."]
     elif error is not None:
         lines.append(f"{type(error).__name__}: {error}")
         lines.append("")

@@ -25,7 +25,7 @@ from tasks.config import load_config
 from tasks.files import Limits
 from tasks.formatting import Edition
 from tasks.mail import choose_mailer
-from tasks.notify import BRIEFING, Delivery, tally
+from tasks.notify import BRIEFING, Delivery, MessagesNeedAttention, attention_lines, tally
 from tasks.outputs import outbox_dir
 from tasks.pipeline import Resources, run_cycle
 from tasks.problems import ValidationFailed, errors
@@ -55,11 +55,13 @@ class _OutcomeNotCrash(logging.Filter):
     themselves; for this one the traceback is dropped and its one line kept. The run still
     ends Failed (the operators are alerted), and the errors follow, one a line. The same
     for a fault of the store, Prefect's API or the output folder (flows.faults): the
-    command says it in one line with its own exit code."""
+    command says it in one line with its own exit code. The same for messages that need
+    attention (the paper was produced; some mail is uncertain)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if error is not None and (isinstance(error, ValidationFailed) or classify(error)):
+        if error is not None and (isinstance(error, ValidationFailed | MessagesNeedAttention)
+                                  or classify(error)):
             record.exc_info, record.exc_text = None, None
         return True
 
@@ -226,7 +228,11 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
     public = done.rendered.contexts[Edition.PUBLIC]
     log.info("Briefing written to %s: %s. %s", done.folder, artifacts.headline(public),
              briefing_mail(done.deliveries))
-    return {"folder": str(done.folder), "summary": str(done.summary), "cycle": inputs.cycle,
-            "headline": artifacts.headline(public),
-            "withheld": str(len(inputs.withheld)),
-            "cell_errors": str(len(errors(inputs.problems)))}
+    result = {"folder": str(done.folder), "summary": str(done.summary), "cycle": inputs.cycle,
+              "headline": artifacts.headline(public),
+              "withheld": str(len(inputs.withheld)),
+              "cell_errors": str(len(errors(inputs.problems)))}
+    attention = attention_lines(done.deliveries)
+    if attention:  # never a success: the run is Failed and the operators are told
+        raise MessagesNeedAttention(attention, result)
+    return result

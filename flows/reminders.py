@@ -12,6 +12,7 @@ from pydantic import Field
 from tasks.commentary import read_commentary
 from tasks.config import load_config
 from tasks.mail import choose_mailer
+from tasks.notify import UNCERTAIN, MessagesNeedAttention
 from tasks.outputs import cycle_dir, in_set
 from tasks.reminders import due_reminders, plan_for, send_reminders
 from tasks.settings import Settings
@@ -57,4 +58,8 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     # exceptions, and staff without restricted access read this log.
     log.info("Meeting %s: owners' reminders for %s done (who was reminded is in the "
              "restricted outbox and ledger)", plan.meeting, day)
+    stranded = ["a reminder: a run stopped while sending it (briefing ledger lists it)"
+                for _, status in results if status == UNCERTAIN]
+    if stranded:  # never a success: the run is Failed until the operator settles them
+        raise MessagesNeedAttention(stranded, {})
     return results

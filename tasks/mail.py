@@ -309,18 +309,37 @@ def new_message(sender: Address | str, to: Address | str | Sequence[Address | st
 
 
 class OutboxMailer:
-    """Writes each message as an .eml file: the default when not sending for real."""
+    """Writes each message as an .eml file: the default when not sending for real. Two
+    messages to one address in a run (owners who share a mailbox) get two files."""
 
     transport = "outbox"
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self._written: set[str] = set()
 
     def send(self, message: EmailMessage) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         to = re.sub(r"[^A-Za-z0-9.@_-]+", "_", ",".join(envelope_recipients(message)))
         kind = re.sub(r"[^a-z-]+", "", str(message.get("X-Briefing-Kind", "message")))
-        write_bytes_atomic(self.folder / f"{kind}-{to}.eml", bytes(message))
+        name, n = f"{kind}-{to}", 1
+        while name + ".eml" in self._written:
+            n += 1
+            name = f"{kind}-{to}-{n}"
+        self._written.add(name + ".eml")
+        write_bytes_atomic(self.folder / f"{name}.eml", bytes(message))
+
+    def delivered(self, message_id: str) -> bool:
+        """Whether a message with this Message-ID is in the outbox (each file is written
+        whole or not at all): the evidence a stopped run's message needs."""
+        from email.parser import BytesHeaderParser
+
+        parser = BytesHeaderParser(policy=MAIL_POLICY)
+        for path in self.folder.glob("*.eml") if self.folder.is_dir() else ():
+            with open(path, "rb") as fh:
+                if str(parser.parse(fh).get("Message-ID", "")).strip() == message_id.strip():
+                    return True
+        return False
 
 
 class MemoryMailer:

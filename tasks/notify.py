@@ -7,9 +7,13 @@ sends nothing that was already sent, and a failure is recorded and retried next 
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from html import escape
+from typing import Protocol, runtime_checkable
+from urllib.parse import quote
 
 from tasks.config import Config
 from tasks.context import BriefingContext, IndicatorView
@@ -21,6 +25,9 @@ from tasks.store import HistoryStore, LedgerEntry
 BREACH, BRIEFING, REMINDER, LATE = "breach", "briefing", "reminder", "late"
 XLSX_SUBTYPE = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SENT, ALREADY_SENT, FAILED, UNCERTAIN = "sent", "already_sent", "failed", "uncertain"
+# In the ledger only: in flight (a run that stops leaves it, read as uncertain), and asked
+# to be sent again by the operator (`briefing ledger --resend ID`).
+SENDING, RESEND = "sending", "resend"
 # The recipient's edition was not written by this run (--edition): not sent, not recorded
 # as sent, so the next run that writes that edition sends it.
 WAITING = "waiting"
@@ -58,7 +65,56 @@ class Notice:
     spreadsheet: bool = False  # the edition's workbook goes beside its PDF
 
     def ledger_key(self, transport: str) -> str:
+        """One ledger entry per message as planned: an owner's message is keyed by the
+        owner and the indicators it covers as well as the address, so owners who share a
+        mailbox each get theirs, and a re-run that finds other breaches sends them."""
+        base = f"{transport}:{self.kind}"
+        if self.owner is None:
+            return f"{base}:{self.to.lower()}"
+        owner = quote(self.owner, safe="")
+        if len(owner) > 40:
+            owner = owner[:31] + "~" + _digest(self.owner)[:8]
+        covers = f":{_digest(','.join(self.indicators))[:12]}" if self.indicators else ""
+        return f"{base}:{owner}:{self.to.lower()}{covers}"
+
+    def legacy_key(self, transport: str) -> str:
+        """The key before issue 24 (kind and address alone): a ledger written then is
+        read for the first message to each address, as that run's was."""
         return f"{transport}:{self.kind}:{self.to.lower()}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def ledger_id(entry: LedgerEntry) -> str:
+    """A short id an operator can type (`briefing ledger --resend ID`)."""
+    return _digest(f"{entry.authority}\n{entry.cycle}\n{entry.key}")[:8]
+
+
+class MessagesNeedAttention(Exception):
+    """The run produced its briefing, but some messages may not have arrived (a run stopped
+    while sending them): never a success. Each line names one (kind, owner, indicators,
+    address, ledger id); `result` is what the run would have returned."""
+
+    def __init__(self, lines: list[str], result: dict[str, str]) -> None:
+        super().__init__(lines, result)
+        self.lines, self.result = lines, result
+
+    def __str__(self) -> str:
+        return (f"{len(self.lines)} message(s) need attention: a run stopped while sending "
+                "them, so they may not have arrived")
+
+    def __repr__(self) -> str:  # logs are read by staff without restricted access
+        return f"MessagesNeedAttention({self})"
+
+
+def attention_lines(deliveries: list[Delivery]) -> list[str]:
+    """One line for each message an operator must resolve: whom it was for and what it
+    covered (owner and indicator codes, never figures), and its ledger id."""
+    return [f"{d.kind} to {d.to}" + (f" for {d.owner}" if d.owner else "")
+            + (f" ({', '.join(d.indicators)})" if d.kind != BRIEFING and d.indicators else "")
+            + f": {d.error}" for d in deliveries if d.status == UNCERTAIN]
 
 
 @dataclass(frozen=True)
@@ -177,6 +233,33 @@ def allowed_address(address: str, allowed_domains: list[str]) -> bool:
     return not allowed or address.rsplit("@", 1)[-1].lower() in allowed
 
 
+@runtime_checkable
+class Witness(Protocol):
+    """A mailer that can tell whether a message left (the outbox: its file is there)."""
+
+    def delivered(self, message_id: str) -> bool: ...
+
+
+@dataclass
+class _Delivering:
+    """What every message of one `deliver` shares, and the circuit: once the server is
+    down after retries, the rest wait for the next run."""
+
+    config: Config
+    pdfs: dict[Edition, tuple[bytes, str]]
+    mailer: Mailer
+    store: HistoryStore
+    cycle: str
+    resend: bool
+    sheets: dict[Edition, tuple[bytes, str]]
+    packs: dict[str, list[tuple[bytes, str]]]
+    unreachable: str = ""
+
+    @property
+    def authority(self) -> str:
+        return self.config.briefing.authority.code
+
+
 def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[bytes, str]],
             mailer: Mailer, store: HistoryStore, cycle: str,
             resend: bool = False,
@@ -186,57 +269,94 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
     (SMTP, SMTP with OAuth, Graph) shares one ledger name, so changing transport mid-cycle
     sends nothing twice; the outbox and memory keep their own.
 
-    A message left `sending` by a run that stopped mid-send is not sent again without
-    `resend`: it may have gone, and twice by accident is worse than once by hand. `packs`
-    (owner id -> PDFs) go with that owner's message only: their deep-dive packs. A notice
-    whose edition is not among `pdfs` (not written by this run) waits, untouched in the
-    ledger: nobody ever receives an edition other than their own.
+    A message is `sent` only once the server accepted it. One left `sending` by a run that
+    stopped mid-send becomes `uncertain`: sent again if the outbox shows it was not written,
+    else left for the operator (`briefing ledger`), never counted a success. `packs` (owner
+    id -> PDFs) go with that owner's message only. A notice whose edition is not among
+    `pdfs` (not written by this run) waits: nobody receives an edition other than their own.
     """
-    authority = config.briefing.authority.code
-    out: list[Delivery] = []
-    unreachable = ""  # once the server is down after retries, the rest wait for the next run
+    run = _Delivering(config, pdfs, mailer, store, cycle, resend, sheets or {}, packs or {})
+    legacy_read: set[str] = set()
+    out = []
     for n in notices:
         key = n.ledger_key(ledger_name(mailer))
-        prior = store.ledger_get(authority, cycle, key)
-
-        def record(status: str, error: str = "", _n: Notice = n) -> None:
-            out.append(Delivery(_n.kind, _n.owner, _n.to, _n.indicators, status,
-                                mailer.transport, error))
-
-        if prior is not None and not resend and prior.status in (SENT, "sending"):
-            record(ALREADY_SENT if prior.status == SENT else UNCERTAIN,
-                   "" if prior.status == SENT else "a previous run stopped while sending; "
-                   "use --resend if it did not arrive")
-            continue
-        if n.edition is not None and n.edition not in pdfs:
-            record(WAITING, f"the {n.edition.value} edition was not written by this run")
-            continue
-        if not allowed_address(n.to, config.briefing.mail.allowed_domains):
-            domain = n.to.rsplit("@", 1)[-1].lower()
-            error = f"{domain} is not in mail.allowed_domains; not sent"
-            store.ledger_put(LedgerEntry(authority, cycle, key, n.to, FAILED, "", error))
-            record(FAILED, error)
-            continue
-        if unreachable:
-            store.ledger_put(LedgerEntry(authority, cycle, key, n.to, FAILED, "", unreachable))
-            record(FAILED, unreachable)
-            continue
-        pdf, pdf_name = pdfs[n.edition] if n.edition is not None else (None, "")
-        sheet = (sheets or {}).get(n.edition) if n.spreadsheet and n.edition else None
-        extra = (packs or {}).get(n.owner or "", []) if n.kind == BREACH else []
-        msg = build_message(n, config, pdf, pdf_name, sheet=sheet, packs=extra)
-        entry = LedgerEntry(authority, cycle, key, n.to, "sending", str(msg["Message-ID"]))
-        store.ledger_put(entry)
-        try:
-            mailer.send(msg)
-        except Exception as exc:  # one bad message must not stop the others
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            if is_transient(exc):
-                unreachable = f"not attempted: the mail server failed ({error[:200]})"
-            store.ledger_put(LedgerEntry(authority, cycle, key, n.to, FAILED,
-                                         entry.message_id, error))
-            record(FAILED, error)
-            continue
-        store.ledger_put(LedgerEntry(authority, cycle, key, n.to, SENT, entry.message_id))
-        record(SENT)
+        prior = store.ledger_get(run.authority, cycle, key)
+        legacy = n.legacy_key(ledger_name(mailer))
+        if prior is None and n.owner is not None and legacy not in legacy_read:
+            prior = store.ledger_get(run.authority, cycle, legacy)  # a ledger from before
+        legacy_read.add(legacy)
+        out.append(_deliver_one(run, n, key, prior))
     return out
+
+
+def _deliver_one(run: _Delivering, n: Notice, key: str, prior: LedgerEntry | None) -> Delivery:
+    def record(status: str, error: str = "") -> Delivery:
+        return Delivery(n.kind, n.owner, n.to, n.indicators, status, run.mailer.transport, error)
+
+    def put(status: str, message_id: str = "", error: str = "") -> None:
+        run.store.ledger_put(LedgerEntry(run.authority, run.cycle, key, n.to, status,
+                                         message_id, error))
+
+    if prior is not None and not run.resend:
+        if prior.status == SENT:
+            return record(ALREADY_SENT)
+        if prior.status in (SENDING, UNCERTAIN):
+            settled = _settle(run, n, key, prior, put, record)
+            if settled is not None:
+                return settled
+    if n.edition is not None and n.edition not in run.pdfs:
+        return record(WAITING, f"the {n.edition.value} edition was not written by this run")
+    if not allowed_address(n.to, run.config.briefing.mail.allowed_domains):
+        error = f"{n.to.rsplit('@', 1)[-1].lower()} is not in mail.allowed_domains; not sent"
+        put(FAILED, "", error)
+        return record(FAILED, error)
+    if run.unreachable:
+        put(FAILED, "", run.unreachable)
+        return record(FAILED, run.unreachable)
+    return _send(run, n, put, record)
+
+
+def _settle(run: _Delivering, n: Notice, key: str, prior: LedgerEntry, put: _Put,
+            record: _Record) -> Delivery | None:
+    """A message a run stopped while sending: already there by the outbox's evidence, not
+    there (None: send it again), or uncertain until the operator says (`briefing ledger`)."""
+    witness = run.mailer if isinstance(run.mailer, Witness) else None
+    if witness is not None and prior.message_id:
+        if witness.delivered(prior.message_id):
+            put(SENT, prior.message_id, "found in the outbox after a run stopped")
+            return record(ALREADY_SENT)
+        return None
+    ident = ledger_id(LedgerEntry(run.authority, run.cycle, key, n.to, prior.status))
+    error = (f"a run stopped while sending it; it may have arrived. Ask the recipient, then "
+             f"briefing ledger --confirm-sent {ident} (it arrived) or --resend {ident} (it "
+             "did not; the next run sends it)")
+    if prior.key != key or prior.status != UNCERTAIN or prior.error != error:
+        put(UNCERTAIN, prior.message_id, error)
+    return record(UNCERTAIN, error)
+
+
+def _send(run: _Delivering, n: Notice, put: _Put, record: _Record) -> Delivery:
+    pdf, pdf_name = run.pdfs[n.edition] if n.edition is not None else (None, "")
+    sheet = run.sheets.get(n.edition) if n.spreadsheet and n.edition else None
+    extra = run.packs.get(n.owner or "", []) if n.kind == BREACH else []
+    msg = build_message(n, run.config, pdf, pdf_name, sheet=sheet, packs=extra)
+    message_id = str(msg["Message-ID"])
+    put(SENDING, message_id)
+    try:
+        run.mailer.send(msg)
+    except Exception as exc:  # one bad message must not stop the others
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if is_transient(exc):
+            run.unreachable = f"not attempted: the mail server failed ({error[:200]})"
+        put(FAILED, message_id, error)
+        return record(FAILED, error)
+    except BaseException as exc:  # stopped mid-send (SIGTERM, Ctrl-C): it may have gone
+        put(UNCERTAIN, message_id, f"the run was stopped while sending it "
+                                   f"({type(exc).__name__})")
+        raise
+    put(SENT, message_id)
+    return record(SENT)
+
+
+_Put = Callable[..., None]
+_Record = Callable[..., Delivery]

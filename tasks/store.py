@@ -35,7 +35,8 @@ STORE_URL_ENV = "BRIEFING_STORE_URL"
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One message for one recipient in one cycle. `status`: sending | sent | failed."""
+    """One message as planned in one cycle (tasks.notify keys it by owner, indicators and
+    address). `status`: sending | sent | failed | uncertain | resend (tasks.notify)."""
 
     authority: str
     cycle: str
@@ -68,6 +69,9 @@ class HistoryStore(Protocol):
     def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None: ...
 
     def ledger_put(self, entry: LedgerEntry) -> None: ...
+
+    def ledger_entries(self, authority: str | None = None,
+                       cycle: str | None = None) -> list[LedgerEntry]: ...
 
     def try_lock(self, authority: str, cycle: str, holder: str) -> bool: ...
 
@@ -292,6 +296,11 @@ class MemoryHistoryStore:
 
     def ledger_put(self, entry: LedgerEntry) -> None:
         self._ledger[(entry.authority, entry.cycle, entry.key)] = entry
+
+    def ledger_entries(self, authority: str | None = None,
+                       cycle: str | None = None) -> list[LedgerEntry]:
+        return [e for k, e in sorted(self._ledger.items())
+                if authority in (None, k[0]) and cycle in (None, k[1])]
 
     def try_lock(self, authority: str, cycle: str, holder: str) -> bool:
         with self._guard:
@@ -575,6 +584,17 @@ class SqlHistoryStore:
                                                 & (_ledger.c.cycle == entry.cycle)
                                                 & (_ledger.c.key == entry.key)))
             conn.execute(_ledger.insert(), [values])
+
+    def ledger_entries(self, authority: str | None = None,
+                       cycle: str | None = None) -> list[LedgerEntry]:
+        """The ledger (of one authority, one cycle), in order of authority, cycle and key."""
+        q = sa.select(_ledger).order_by(_ledger.c.authority, _ledger.c.cycle, _ledger.c.key)
+        if authority is not None:
+            q = q.where(_ledger.c.authority == authority)
+        if cycle is not None:
+            q = q.where(_ledger.c.cycle == cycle)
+        with self.engine.connect() as conn:
+            return [LedgerEntry(**row) for row in conn.execute(q).mappings()]
 
     def try_lock(self, authority: str, cycle: str, holder: str) -> bool:
         """Insert the lock row; the primary key makes a second insert fail, on any database.

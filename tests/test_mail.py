@@ -5,14 +5,15 @@ from __future__ import annotations
 import email
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tasks import pipeline
-from tasks.mail import MailConfigError, MemoryMailer, SmtpMailer, SmtpSettings
+from tasks.mail import MailConfigError, MemoryMailer, OutboxMailer, SmtpMailer, SmtpSettings
 from tasks.notify import plan_notices
-from tasks.store import MemoryHistoryStore
+from tasks.store import LedgerEntry, MemoryHistoryStore, open_store
 from tests.conftest import Inbox, free_port
 
 
@@ -157,3 +158,120 @@ def test_smtp_settings_from_environment() -> None:
                                "BRIEFING_SMTP_PASSWORD": "hunter2-secret"})
     assert (s.port, s.security) == (587, "starttls")
     assert "hunter2" not in repr(s)
+
+
+def sharing(inputs: pipeline.Inputs, address: str, *owners: str) -> pipeline.Inputs:
+    """The demo with these owners given one team mailbox (common in councils)."""
+    mine = dict(inputs.config.owners)
+    for o in owners:
+        mine[o] = mine[o].model_copy(update={"email": address})
+    config = inputs.config.model_copy(update={"owners": mine})
+    return pipeline.Inputs(config, inputs.cycle, inputs.records, [], [])
+
+
+def test_owners_sharing_a_mailbox_each_get_their_notice(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered],
+        smtp_server: tuple[str, int, Inbox], tmp_path: Path) -> None:
+    """Issue 24: the ledger was keyed by address, so the second owner's breaches were
+    recorded `already_sent` and never mailed."""
+    inputs, rendered = demo
+    _host, port, inbox = smtp_server
+    team = "performance.team@example.gov.uk"
+    shared = sharing(inputs, team, "head_assessment", "head_care_leavers")
+    store = open_store(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    first = pipeline.notify(shared, rendered, store, smtp("127.0.0.1", port), resend=False)
+    assert {d.status for d in first} == {"sent"} and len(inbox.messages) == 9
+    to_team = [parse(raw) for _, rcpts, raw in inbox.messages if rcpts == [team]]
+    assert len(to_team) == 2
+    bodies = sorted(str(m.get_body(("plain",)).get_content()) for m in to_team)  # type: ignore[union-attr]
+    assert "(AS01)" in bodies[0] + bodies[1] and "(CL01)" in bodies[0] + bodies[1]
+    assert not ("(AS01)" in bodies[0] and "(CL01)" in bodies[0])  # one owner's each
+    again = pipeline.notify(shared, rendered, store, smtp("127.0.0.1", port), resend=False)
+    assert {d.status for d in again} == {"already_sent"} and len(inbox.messages) == 9
+    # The outbox keeps both too (one file each), and the ledger one entry per owner.
+    box = OutboxMailer(tmp_path / "outbox")
+    pipeline.notify(shared, rendered, MemoryHistoryStore(), box, resend=False)
+    assert len(list((tmp_path / "outbox").glob(f"breach-{team}*.eml"))) == 2
+
+
+def test_a_ledger_from_before_still_counts_for_the_first_owner(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+    """A cycle half sent by the release before (keys of kind and address) is not sent
+    again to the owner that run had mailed, and the other owner at that address gets theirs."""
+    inputs, rendered = demo
+    team = "performance.team@example.gov.uk"
+    shared = sharing(inputs, team, "head_assessment", "head_care_leavers")
+    store = MemoryHistoryStore()
+    store.ledger_put(LedgerEntry("999", inputs.cycle, f"memory:breach:{team}", team, "sent"))
+    mailer = MemoryMailer()
+    out = pipeline.notify(shared, rendered, store, mailer, resend=False)
+    to_team = [d for d in out if d.to == team]
+    assert [d.status for d in to_team] == ["already_sent", "sent"]
+
+
+class StopsMidSend(MemoryMailer):
+    """The process is stopped (SIGTERM, as Prefect raises it) while the server holds the
+    message; `after` says whether it was written first (an outbox) or not."""
+
+    def __init__(self, inner: Any = None, after: bool = False) -> None:
+        super().__init__()
+        self.inner, self.after, self.calls = inner, after, 0
+        self.transport = inner.transport if inner is not None else "memory"  # its ledger
+
+    def send(self, message: EmailMessage) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            if self.after and self.inner is not None:
+                self.inner.send(message)
+            raise KeyboardInterrupt
+        (self.inner or super()).send(message)
+
+
+def test_a_message_stopped_mid_send_is_uncertain_until_the_operator_settles_it(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered], smtp_server: tuple[str, int, Inbox],
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 24: the re-run counted it a success. Now it stays uncertain, named with its
+    owner and indicators, until `briefing ledger --confirm-sent` or `--resend`."""
+    from flows.cli import main
+    from tasks.notify import attention_lines, ledger_id
+
+    inputs, rendered = demo
+    _host, port, inbox = smtp_server
+    out = tmp_path / "out"
+    store = open_store(f"sqlite:///{out / 'history.sqlite'}")
+    real = smtp("127.0.0.1", port)
+    real.transport = "smtp"
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.notify(inputs, rendered, store, StopsMidSend(real), resend=False)
+    [stopped] = [e for e in store.ledger_entries() if e.status != "sent"]
+    assert stopped.status == "uncertain"
+    for _ in range(2):  # not settled by running again
+        again = pipeline.notify(inputs, rendered, store, real, resend=False)
+        lines = attention_lines(again)
+        assert len(lines) == 1 and "for head_assessment (AS01, AS02)" in lines[0]
+        assert len(inbox.messages) == 1 + 7
+    ident = ledger_id(next(e for e in store.ledger_entries() if e.status == "uncertain"))
+    assert f"--confirm-sent {ident}" in lines[0]
+    assert main(["ledger", "--out", str(out)]) == 0
+    assert f"{ident}  uncertain" in capsys.readouterr().out
+    assert main(["ledger", "--out", str(out), "--resend", ident]) == 0
+    third = pipeline.notify(inputs, rendered, store, real, resend=False)
+    assert not attention_lines(third) and len(inbox.messages) == 9
+    assert main(["ledger", "--out", str(out), "--confirm-sent", "nope"]) == 2
+
+
+def test_the_outbox_settles_a_stopped_message_by_its_file(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered], tmp_path: Path) -> None:
+    """Written before the stop: it is there, so sent. Not written: sent again."""
+    from tasks.notify import attention_lines
+
+    inputs, rendered = demo
+    for written in (True, False):
+        box, store = OutboxMailer(tmp_path / str(written)), MemoryHistoryStore()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.notify(inputs, rendered, store, StopsMidSend(box, after=written), False)
+        again = pipeline.notify(inputs, rendered, store, OutboxMailer(box.folder), False)
+        assert not attention_lines(again)
+        statuses = [d.status for d in again]
+        assert statuses[1] == ("already_sent" if written else "sent")
+        assert len(list(box.folder.glob("*.eml"))) == 9
