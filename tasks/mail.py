@@ -38,6 +38,9 @@ MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 class Mailer(Protocol):
+    """`send` returns only once the message was accepted (by the server for every
+    recipient, or written whole); anything else raises. The ledger records `sent` by it."""
+
     transport: str
 
     def send(self, message: EmailMessage) -> None: ...

@@ -18,9 +18,10 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 QUICK = {"init", "validate", "calendar", "schema"}
 # Run as written under the Prefect engine (slow): a whole cycle's briefing.
 ENGINE = {"run", "demo"}
-# Shown, parsed, never run here: they serve until stopped, or brief many authorities
-# (tests/test_server.py and tests/test_regional.py run them).
-PARSED_ONLY = {"serve", "regional"}
+# Shown, parsed, never run here: they serve until stopped, brief many authorities, or need
+# a ledger with a stopped message (tests/test_server.py, tests/test_regional.py and
+# tests/test_mail.py run them).
+PARSED_ONLY = {"serve", "regional", "ledger"}
 
 
 def blocks(text: str) -> Iterator[tuple[str, list[str]]]:
