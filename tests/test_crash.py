@@ -267,7 +267,7 @@ def test_sigterm_while_the_server_holds_data(tmp_path: Path, smtp: tuple[int, Sl
     done, _ = finish(out, port, engine)
     assert done.returncode == 8, done.stderr[-3000:]
     assert "Failed" in done.stderr and "need attention" in done.stderr
-    summary = json.loads((out / "999" / "2024-10" / "summary.json").read_text())
+    summary = json.loads(in_set(out / "999" / "2024-10", "summary.json").read_text())
     statuses = Counter(n["status"] for n in summary["notifications"])
     assert statuses == {"uncertain": 1, "sent": MESSAGES - 1}
     [ident] = stranded(out)
