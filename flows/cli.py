@@ -538,7 +538,7 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
     if prefect_env.uses_local_engine():
         print("Starting Prefect's local engine (10 to 30 s; set PREFECT_API_URL to use a "
               "running server)...", file=sys.stderr, flush=True)
-    from flows.monthly_briefing import monthly_briefing
+    from flows.monthly_briefing import BriefingDone, monthly_briefing
     from tasks.mail import transport_name
     from tasks.notify import MessagesNeedAttention
     from tasks.pipeline import PROGRESS
@@ -562,17 +562,18 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
         print(f"Stopped: {exc}", file=sys.stderr)
         return EXIT_DATA
     except MessagesNeedAttention as exc:  # produced; the flow run is Failed for these
+        assert isinstance(exc.result, BriefingDone)  # what monthly_briefing raises it with
         result, attention = exc.result, exc.lines
     except Exception as exc:
         return _fault_during_run(exc)
-    if not isinstance(result, dict):  # only a scheduled run returns a state (not run day)
+    if not isinstance(result, BriefingDone):  # a state: a scheduled run, not the run day
         print(result.message)
         return EXIT_OK
-    summary = Summary.read(Path(result["summary"]))
-    folder = Path(result["folder"])
+    summary = Summary.read(result.summary)
+    folder = result.folder
     # Counted from the public edition: whoever reads the console may not have restricted
     # access (the restricted figures are in summary.json).
-    print(f"Briefing for {summary.authority.name}, {result['cycle']}: {result['headline']}")
+    print(f"Briefing for {summary.authority.name}, {result.cycle}: {result.headline}")
     # The cycle's folder holds this run's set alone: public/ to publish, restricted/ not.
     from tasks.outputs import in_set, outbox_dir
 
@@ -588,7 +589,7 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
     _print_mail(summary, outbox, transport_name(settings) if args.send else None,
                 args.edition != "public")
     withheld = [i for i in summary.indicators if i.withheld_error]
-    faults = int(result.get("cell_errors", "0"))
+    faults = result.cell_errors
     if faults:
         print(f"  {faults} error(s) in the exports' cells (listed in the data-quality "
               f"appendix); {len(withheld)} figure(s) withheld: error in the source")

@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Completed
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from flows.failure import notify_operators
 from flows.faults import classify
@@ -38,6 +38,20 @@ CYCLE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$"
 
 Cycle = Annotated[str | None, Field(pattern=CYCLE_PATTERN)]
 EditionChoice = Literal["both", "public", "restricted"]
+
+
+class BriefingDone(BaseModel):
+    """What a run gives back to whoever started it (the `briefing` command): typed, so that
+    a count arrives as a number and a folder as a path, not as text to be parsed again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    folder: Path
+    summary: Path
+    cycle: str
+    headline: str  # the public edition's counts, for a console anyone may read
+    withheld: int  # figures withheld for an error in their cell
+    cell_errors: int  # errors in the exports' cells (each withholds a figure)
 
 
 def editions(choice: str) -> list[Edition]:
@@ -161,7 +175,7 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
                      edition: EditionChoice = "both", allow_empty: bool = False,
                      only_on_run_day: bool = False,
                      strict: bool | None = None,
-                     report_date: date | None = None) -> dict[str, str] | State:
+                     report_date: date | None = None) -> BriefingDone | State:
     """Produce the month's briefing (HTML, PDF, summary.json) and notify owners of breaches.
 
     Raises ValidationFailed, writing and storing nothing, if the exports have an error about
@@ -228,10 +242,9 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
     public = done.rendered.contexts[Edition.PUBLIC]
     log.info("Briefing written to %s: %s. %s", done.folder, artifacts.headline(public),
              briefing_mail(done.deliveries))
-    result = {"folder": str(done.folder), "summary": str(done.summary), "cycle": inputs.cycle,
-              "headline": artifacts.headline(public),
-              "withheld": str(len(inputs.withheld)),
-              "cell_errors": str(len(errors(inputs.problems)))}
+    result = BriefingDone(folder=done.folder, summary=done.summary, cycle=inputs.cycle,
+                          headline=artifacts.headline(public), withheld=len(inputs.withheld),
+                          cell_errors=len(errors(inputs.problems)))
     attention = attention_lines(done.deliveries)
     if attention:  # never a success: the run is Failed and the operators are told
         raise MessagesNeedAttention(attention, result)

@@ -95,9 +95,10 @@ def ledger_id(entry: LedgerEntry) -> str:
 class MessagesNeedAttention(Exception):
     """The run produced its briefing, but some messages may not have arrived (a run stopped
     while sending them): never a success. Each line names one (kind, owner, indicators,
-    address, ledger id); `result` is what the run would have returned."""
+    address, ledger id); `result` is what the run would have returned (the flow's own
+    type: tasks do not know it)."""
 
-    def __init__(self, lines: list[str], result: dict[str, str]) -> None:
+    def __init__(self, lines: list[str], result: object) -> None:
         super().__init__(lines, result)
         self.lines, self.result = lines, result
 

@@ -128,3 +128,21 @@ def test_revised_history_is_stored_and_reported(demo_run: Path, tmp_path: Path) 
         (v,) = db.execute("select value from observations where indicator='CL01' "
                           "and period='2024-09'").fetchone()
     assert v == 49.0
+
+
+def test_the_flow_gives_back_a_typed_result(demo_exports: Path, tmp_path: Path,
+                                            prefect_harness: None) -> None:
+    """The command reads the run's result as numbers and paths, never as text to parse."""
+    from flows.monthly_briefing import BriefingDone, monthly_briefing
+
+    export = demo_exports / "mosaic_scorecard_2024-10.csv"
+    text = export.read_text(encoding="utf-8-sig")
+    export.write_text(text.replace("FD02,2024-10,584.5,", "FD02,2024-10,abc,"))
+    out = tmp_path / "out"
+    done = monthly_briefing(config_dir=str(DEMO_CONFIG), exports_dir=str(demo_exports),
+                            out_dir=str(out))
+    assert isinstance(done, BriefingDone)
+    assert (done.cell_errors, done.withheld, done.cycle) == (1, 1, "2024-10")
+    assert done.folder == out / "999" / "2024-10" and done.summary.is_file()
+    assert json.loads(done.summary.read_text())["cycle"] == "2024-10"
+
