@@ -9,6 +9,8 @@ public workbook and open data, and the Prefect summary artifact.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tasks import pipeline
 from tasks.artifacts import summary_markdown
@@ -25,7 +29,7 @@ from tasks.formatting import Edition
 from tasks.notify import plan_notices
 from tasks.render import render_html
 from tasks.spreadsheets import briefing_workbook, open_data_csv
-from tasks.store import SqlHistoryStore, default_store_url, open_store
+from tasks.store import MemoryHistoryStore, SqlHistoryStore, default_store_url, open_store
 from tests.conftest import TODAY
 from tests.factories import make_config
 
@@ -253,3 +257,71 @@ def test_commentary_the_owner_marks_public_is_published() -> None:
     assert _commentary(cfg, [r], [hidden], public=True) == {}
     assert _commentary(cfg, [r], [hidden], public=False)["K1"][0].text == "Said."
     assert _commentary(cfg, [r], [marked], public=True)["K1"][0].text == "Said."
+
+
+# --- The property over two cycles: pure stages only (no rendering), few examples ------------
+
+CYCLE_EXAMPLES = 50 if os.environ.get("CI") else 4
+
+
+def public_figures(folder: Path, cycle: str, rows: list[str], dives: list[dict[str, Any]],
+                   store: MemoryHistoryStore, ind: dict[str, Any]) -> str:
+    """One cycle through ingest, validation, rules and the store; the public edition's
+    results (every figure, finding and deep dive it may print) as text."""
+    config, exports = write_config(folder, dives, ind), write_exports(folder, rows)
+    inputs = pipeline.validate_exports(config, exports, cycle, today=TODAY)
+    assert inputs.ok, [p.as_line() for p in inputs.problems]
+    analysed = pipeline.compare_with_history(inputs, store)
+    public = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
+    pipeline.store_and_publish(inputs, analysed, pipeline.Rendered({}, {}), store,
+                               folder / "out")
+    return repr((public.results, [p.message for p in public.problems], public.deep_dives))
+
+
+@st.composite
+def two_cycle_councils(draw: st.DrawFn) -> tuple[dict[str, Any], list[str], str, str,
+                                                   list[dict[str, Any]]]:
+    """(indicator, July and August, September's row with {h}, October's rows, dives)."""
+    count = draw(st.booleans())
+    ind = {**(CUSTODY if count else CARE_LEAVERS),
+           "polarity": draw(st.sampled_from(["lower_is_better", "higher_is_better"]))}
+    def row(period: str, n: int | str, den: int) -> str:
+        if count:
+            return f"K1,{period},{n},,"
+        return f"K1,{period},{n},{n},{den}" if isinstance(n, str) else \
+            f"K1,{period},{100 * n / den:g},{n},{den}"
+    earlier = [row(p, draw(st.sampled_from([6, 8, 9, 12, 20])), 200)
+               for p in ("2024-07", "2024-08")]
+    sept = row("2024-09", "{h}", 100)
+    then = draw(st.sampled_from(["revised", "c", "error", "left out", "again"]))
+    october = [*earlier, row("2024-10", draw(st.sampled_from([0, 9, 18, 30])), 100)]
+    if then == "revised":
+        october.append(row("2024-09", draw(st.sampled_from([7, 14, 30])), 100))
+    elif then in ("c", "error"):
+        october.append(f"K1,2024-09,{'c' if then == 'c' else 'five'},,")
+    elif then == "again":
+        october.append(sept)
+    dives = draw(st.sampled_from([[], [{"indicator": "K1", "findings": "Looked at."}],
+                                  [{"indicator": "K1", "opened": "2024-09"}]]))
+    return ind, earlier, sept, "\n".join(october), dives
+
+
+@settings(max_examples=CYCLE_EXAMPLES, deadline=None)
+@given(two_cycle_councils())
+def test_public_results_over_two_cycles_are_the_same_whatever_the_hidden_figure(
+        council: tuple[dict[str, Any], list[str], str, str, list[dict[str, Any]]]) -> None:
+    """September's figure takes each value 1 to 5; October revises it, marks it c, faults
+    it, leaves it out or gives it again, with or without deep_dives.yaml naming K1: the
+    public edition's results in October are the same for every value."""
+    ind, earlier, sept, october, dives = council
+    seen = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for h in SMALL:
+            store = MemoryHistoryStore()
+            folder = Path(tmp) / f"h{h}"
+            public_figures(folder / "9", "2024-09", [*earlier, sept.replace("{h}", str(h))],
+                           [], store, ind)
+            seen.add(public_figures(folder / "10", "2024-10",
+                                    october.replace("{h}", str(h)).split("\n"), dives,
+                                    store, ind))
+    assert len(seen) == 1
