@@ -12,17 +12,21 @@ setup-demo:
 demo: setup-demo
 	.venv/bin/briefing demo
 
+# Tests run on every core (pytest-xdist): a worker per core, each taking the next test as
+# it finishes one (worksteal: the suite's tests range from milliseconds to minutes).
+PYTEST = .venv/bin/python -m pytest -n auto --dist worksteal
+
 # While you work: lint, types and the fast tests (no server, browser, PostgreSQL or engine).
 check: setup
 	.venv/bin/ruff check .
 	.venv/bin/mypy
-	.venv/bin/python -m pytest -m "not slow" -q
+	$(PYTEST) -m "not slow" -q
 
 # Everything, as CI runs it.
 test: setup
 	.venv/bin/ruff check .
 	.venv/bin/mypy
-	.venv/bin/python -m pytest
+	$(PYTEST) --durations=25
 
 # Everything written under outputs/ (every demo's papers and the history store), and caches.
 clean:

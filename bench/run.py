@@ -2,7 +2,8 @@
 
 Run with `.venv/bin/python bench/run.py` (about two minutes; add `--regional` for the run
 over every authority, a few minutes more; `--hostile` for the hostile inputs alone, `--spc`
-for the SPC row alone). Prints one table; docs/measurements.md quotes its output.
+for the SPC row alone, `--suite` for the time `make check`, `make test` and `.ci/run` take
+from a fresh clone). Prints one table; docs/measurements.md quotes its output.
 Numbers are wall-clock seconds on the machine that runs it.
 """
 
@@ -313,8 +314,43 @@ def hostile() -> None:
         f"{t:.1f} s, {mib:.0f} MiB peak (largest process)")
 
 
+def suite() -> None:
+    """What a developer and CI wait for, from a fresh clone of this checkout's last commit
+    (with ../shared beside it, as CI has it): `.ci/run` (setup, `make demo`, `make test`,
+    with CI=true), then, set up already, `make check` and `make test` (CI=true). Each line
+    says the load average it started at; each command's output is kept in a log."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-suite-"))
+    clone = tmp / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    if (ROOT.parent / "shared").is_dir():
+        (tmp / "shared").symlink_to(ROOT.parent / "shared")
+    base = {k: v for k, v in os.environ.items()
+            if k not in {"CI", "PREFECT_API_URL", "PREFECT_HOME", "VIRTUAL_ENV"}}
+    base["PREFECT_HOME"] = str(clone / ".prefect-ci")
+    ci = {**base, "CI": "true"}
+    for what, cmd, env in (("`bash .ci/run` (setup, make demo, make test)",
+                            ["bash", ".ci/run"], ci),
+                           ("`make check`, set up already", ["make", "check"], base),
+                           ("`make test`, set up already", ["make", "test"], ci)):
+        load = os.getloadavg()[0]
+        log = tmp / f"{cmd[-1].replace('/', '-').strip('.-')}.log"
+        t = time.perf_counter()
+        with open(log, "w") as out:
+            code = subprocess.run(cmd, cwd=clone, env=env, stdout=out,
+                                  stderr=subprocess.STDOUT, check=False).returncode
+        took = time.perf_counter() - t
+        tests = [ln.strip("= ") for ln in log.read_text().splitlines()
+                 if " passed" in ln and " in " in ln]
+        said = f"; {tests[-1]}" if tests else ""
+        row(f"{what}, fresh clone, load {load:.1f} at the start",
+            f"{took / 60:.1f} min{said}{'' if code == 0 else f'; EXIT {code}'}")
+    print(f"clone and logs: {tmp}", flush=True)
+
+
 OPTIONS = {"--regional": "also the run over every authority (a few minutes more)",
-           "--hostile": "the hostile inputs alone", "--spc": "the SPC row alone"}
+           "--hostile": "the hostile inputs alone", "--spc": "the SPC row alone",
+           "--suite": "only the suite: `.ci/run`, `make check` and `make test` from a "
+                      "fresh clone of the last commit (an hour or more)"}
 
 
 def main() -> None:
@@ -332,6 +368,9 @@ def main() -> None:
         return
     if "--spc" in sys.argv:
         spc_scale()
+        return
+    if "--suite" in sys.argv:
+        suite()
         return
     py = sys.executable
     floor_and_demo()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import socket
 import threading
@@ -13,6 +14,13 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+
+# Under pytest-xdist each worker is a process of its own, with its own Prefect home: the
+# temporary servers that CLI runs start keep their database in PREFECT_HOME, and two workers
+# must never share one. Set before Prefect is first imported (below), which reads it.
+if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    _home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect")
+    os.environ["PREFECT_HOME"] = str(_home / f"xdist-{_worker}")
 
 import flows  # noqa: F401  (applies Prefect's defaults before any test imports Prefect)
 

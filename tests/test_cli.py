@@ -206,7 +206,7 @@ def test_calendar_prints_each_cycles_run_day_deadline_and_commentary_due(
 def test_bench_help_says_what_it_takes_and_runs_nothing() -> None:
     done = subprocess.run([sys.executable, "bench/run.py", "--help"], capture_output=True,
                           text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
-    assert done.returncode == 0 and "--regional" in done.stdout
+    assert done.returncode == 0 and "--regional" in done.stdout and "--suite" in done.stdout
     assert "load average" not in done.stdout  # no measurement started
     bad = subprocess.run([sys.executable, "bench/run.py", "--fast"], capture_output=True,
                          text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)

@@ -56,8 +56,10 @@ from tests.factories import make_config, make_history
 CYCLE = "2024-10"
 GENERATED = datetime(2024, 11, 5, 9, 30).astimezone()
 SMALL = (1, 2, 3, 4, 5)
-# Hypothesis: a few dozen scenarios in `make check`, many more when CI runs everything.
+# Hypothesis: a few dozen scenarios in `make check`, many more when CI runs everything,
+# drawn in SHARDS separate searches so that pytest-xdist spreads them over every core.
 EXAMPLES = 300 if os.environ.get("CI") else 20
+SHARDS = 4 if os.environ.get("CI") else 1
 
 
 @dataclass(frozen=True)
@@ -276,15 +278,14 @@ def run(s: Scenario, v: int, pdf: bool = False) -> Outputs:
     else:  # HTML alone: the PDF is made from exactly this HTML
         from tasks.context import build_context
 
-        contexts = {e: build_context(inputs.config, pipeline.edition_figures(inputs, analysed,
-                                                                             e),
-                                     inputs.cycle, inputs.commentary)
-                    for e in Edition}
-        rendered = pipeline.Rendered({}, contexts)
+        figures = {e: pipeline.edition_figures(inputs, analysed, e) for e in Edition}
+        contexts = {e: build_context(inputs.config, figures[e], inputs.cycle,
+                                     inputs.commentary) for e in Edition}
+        rendered = pipeline.Rendered({}, contexts, figures)
     html = render_html(rendered.contexts[Edition.PUBLIC])
     notices = plan_notices(inputs.config, rendered.contexts)
     emails = [(n.subject, n.text, n.html) for n in notices if n.edition is Edition.PUBLIC]
-    public = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
+    public = rendered.figures[Edition.PUBLIC]  # the figures the paper was built from
     xlsx = briefing_workbook(inputs.config, public, CYCLE, GENERATED)
     return Outputs(html, emails, inputs, analysed, rendered, xlsx,
                    open_data_csv(inputs.config, public, CYCLE))
@@ -392,10 +393,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         vary_stored=vary_stored)
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
+@pytest.mark.parametrize("shard", range(SHARDS))
+@settings(max_examples=EXAMPLES // SHARDS, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios())
-def test_public_outputs_are_the_same_whatever_the_hidden_figure(s: Scenario) -> None:
+def test_public_outputs_are_the_same_whatever_the_hidden_figure(shard: int,
+                                                                 s: Scenario) -> None:
     assert_indistinguishable(s)
 
 
