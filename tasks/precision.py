@@ -5,7 +5,10 @@ decimal place they would read "11.0%" and a change "−3.0 pts", as if known to 
 indicator without `decimals:` in indicators.yaml is printed at the most decimal places
 among the figures this run read for it (its own and its parts', the figures set beside
 each other), never more than the unit's own places. A figure the run worked out itself
-(a rate per 10,000 from a count and a population) keeps the unit's places. Setting the
+(a rate per 10,000 from a count and a population) keeps the unit's places. A figure about
+1 to 5 children (`tasks.disclosure.is_small`) has no say: the places a hidden 1 of 3
+(33.3%) is written to differ from a 2 of 5's (40%), and the precision is printed in
+both editions, so it must not depend on a figure the public edition hides. Setting the
 indicator's `decimals` on the config carries it to every place a figure is printed: both
 editions, the workbooks, the emails and the deep-dive packs.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tasks.config import Config, Indicator
+from tasks.disclosure import is_small
 from tasks.formatting import unit_places
 from tasks.reconcile import decimals_of
 from tasks.sources import DfeSource, Sources
@@ -32,9 +36,22 @@ def source_places(values: pd.Series) -> int | None:
     return max((decimals_of(v) for v in known), default=None)
 
 
+def _not_small(ind: Indicator, rows: pd.DataFrame) -> pd.Series:
+    """The values of `rows` that are not about 1 to 5 children."""
+    def num(row: pd.Series, name: str) -> float | None:
+        v = row.get(name)
+        return None if v is None or pd.isna(v) else float(v)
+
+    keep = [not is_small(ind.unit, num(r, "value"), num(r, "numerator"),
+                         num(r, "denominator"))
+            for _, r in rows.iterrows()]
+    return rows.loc[keep, "value"] if keep else rows["value"]
+
+
 def _places(ind: Indicator, records: pd.DataFrame, parts: pd.DataFrame) -> int | None:
-    mine = records.loc[records["indicator"] == ind.code, "value"]
-    theirs = parts.loc[parts["indicator"] == ind.code, "value"] if not parts.empty else None
+    mine = _not_small(ind, records.loc[records["indicator"] == ind.code])
+    theirs = (_not_small(ind, parts.loc[parts["indicator"] == ind.code])
+              if not parts.empty else None)
     found = [p for p in (source_places(mine),
                          source_places(theirs) if theirs is not None else None)
              if p is not None]

@@ -135,8 +135,11 @@ def test_graph_5xx_that_lasts_fails_into_the_ledger_and_the_next_run_sends(
     assert "HTTP 503 ServiceUnavailable" in down[0].error
     assert all(d.error.startswith("not attempted") for d in down[1:])
     assert len(g.log) == 4
-    entries = [store.ledger_get("999", "2024-10", f"smtp:{d.kind}:{d.to}") for d in down]
-    assert all(e is not None and e.status == "failed" for e in entries)
+    # One ledger entry per message as planned (issue 24: owner and indicators, not the
+    # address alone), every one of them failed.
+    entries = store.ledger_entries("999", "2024-10")
+    assert len(entries) == len(down)
+    assert {e.status for e in entries} == {"failed"}
     up = pipeline.notify(inputs, rendered, store, mailer_from_env(graph_env(cert[0], base)),
                          False)
     assert {d.status for d in up} == {"sent"}
