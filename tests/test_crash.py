@@ -7,6 +7,7 @@ the killed run's child processes (Prefect's temporary server, the PDF helpers) e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -395,6 +396,30 @@ def test_killed_between_publish_and_summary_leaves_one_whole_set(
     assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []
 
 
+@contextlib.contextmanager
+def immutable(path: Path, moved_within: Path | None = None) -> Iterator[None]:
+    """`path` made impossible to change, remove or rename while inside (as a file held open
+    on a share is): the immutable attribute, since root ignores modes. Skips where the file
+    system has no such attribute. Afterwards every file of its name under `moved_within` is
+    freed too: the run may have moved the folder that holds it."""
+    lock = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    if lock.returncode != 0:
+        pytest.skip(f"no immutable attribute here: {lock.stderr!r}")
+    try:
+        yield
+    finally:
+        again = moved_within.rglob(path.name) if moved_within else ()
+        for each in (path, *again):
+            subprocess.run(["chattr", "-i", str(each)], capture_output=True, check=False)
+
+
+def rerun_corrected(tmp_path: Path, out: Path,
+                    engine: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The cycle run again into `out` with the corrected exports."""
+    return subprocess.run(briefing(out, corrected(tmp_path), engine), capture_output=True,
+                          text=True, timeout=400, check=False, env={**os.environ, **engine})
+
+
 def test_an_old_paper_that_cannot_be_removed(tmp_path: Path, first_set: Path,
                                              engine: dict[str, str]) -> None:
     """Issue 24: with the old briefing.pdf impossible to replace (as a file held open on a
@@ -405,20 +430,11 @@ def test_an_old_paper_that_cannot_be_removed(tmp_path: Path, first_set: Path,
     out = tmp_path / "out"
     shutil.copytree(first_set, out)
     folder = out / "999" / "2024-10"
-    old_pdf = in_set(folder, "briefing.pdf")
-    lock = subprocess.run(["chattr", "+i", str(old_pdf)], capture_output=True, check=False)
-    if lock.returncode != 0:
-        pytest.skip(f"no immutable attribute here: {lock.stderr!r}")
-    try:
-        done = subprocess.run(briefing(out, corrected(tmp_path), engine),
-                              capture_output=True, text=True, timeout=400, check=False,
-                              env={**os.environ, **engine})
-        assert done.returncode == 0, done.stderr[-3000:]
-        assert one_set(folder) == "61.0%"  # wholly the new set
-        assert "Left over:" in done.stdout and "could not be removed" in done.stdout
-    finally:
-        for p in out.rglob("briefing.pdf"):
-            subprocess.run(["chattr", "-i", str(p)], check=False)
+    with immutable(in_set(folder, "briefing.pdf"), moved_within=out):
+        done = rerun_corrected(tmp_path, out, engine)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert one_set(folder) == "61.0%"  # wholly the new set
+    assert "Left over:" in done.stdout and "could not be removed" in done.stdout
 
 
 def test_a_folder_that_cannot_take_the_new_set_keeps_the_previous(
@@ -430,15 +446,8 @@ def test_a_folder_that_cannot_take_the_new_set_keeps_the_previous(
     out = tmp_path / "out"
     shutil.copytree(first_set, out)
     folder = out / "999" / "2024-10"
-    lock = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
-    if lock.returncode != 0:
-        pytest.skip(f"no immutable attribute here: {lock.stderr!r}")
-    try:
-        done = subprocess.run(briefing(out, corrected(tmp_path), engine),
-                              capture_output=True, text=True, timeout=400, check=False,
-                              env={**os.environ, **engine})
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=False)
+    with immutable(folder):
+        done = rerun_corrected(tmp_path, out, engine)
     assert done.returncode == 7, done.stderr[-3000:]
     (line,) = [x for x in done.stderr.splitlines() if x.startswith("Error: ")]
     assert "the new set could not be switched in" in line and "the history was stored" in line
