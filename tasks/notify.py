@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from html import escape
 from typing import Protocol, runtime_checkable
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from tasks.config import Config
 from tasks.context import BriefingContext, IndicatorView
@@ -265,7 +265,8 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
             mailer: Mailer, store: HistoryStore, cycle: str,
             resend: bool = False,
             sheets: dict[Edition, tuple[bytes, str]] | None = None,
-            packs: dict[str, list[tuple[bytes, str]]] | None = None) -> list[Delivery]:
+            packs: dict[str, list[tuple[bytes, str]]] | None = None,
+            kinds: frozenset[str] = frozenset({BREACH, BRIEFING})) -> list[Delivery]:
     """Send each notice at most once per cycle, recording each in the ledger. Real mail
     (SMTP, SMTP with OAuth, Graph) shares one ledger name, so changing transport mid-cycle
     sends nothing twice; the outbox and memory keep their own.
@@ -275,9 +276,12 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
     else left for the operator (`briefing ledger`), never counted a success. `packs` (owner
     id -> PDFs) go with that owner's message only. A notice whose edition is not among
     `pdfs` (not written by this run) waits: nobody receives an edition other than their own.
+    A message of `kinds` (the monthly run's, or the reminders') that an earlier run left
+    uncertain and this one no longer plans is returned uncertain too.
     """
     run = _Delivering(config, pdfs, mailer, store, cycle, resend, sheets or {}, packs or {})
     legacy_read: set[str] = set()
+    planned: set[str] = set()
     out = []
     for n in notices:
         key = n.ledger_key(ledger_name(mailer))
@@ -287,7 +291,42 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
             prior = store.ledger_get(run.authority, cycle, legacy)  # a ledger from before
         legacy_read.add(legacy)
         out.append(_deliver_one(run, n, key, prior))
+        planned.add(key)
+    return out + _no_longer_planned(run, planned | legacy_read, kinds)
+
+
+def _no_longer_planned(run: _Delivering, planned: set[str],
+                       kinds: frozenset[str]) -> list[Delivery]:
+    """Messages an earlier run of this cycle was stopped while sending, that this run no
+    longer plans (an owner's breaches or indicators changed since): still uncertain, and
+    said so on every run until the operator settles them. Without this, a changed plan hid
+    them (found from outside: exit 0, while `briefing ledger` still listed one)."""
+    prefix = f"{ledger_name(run.mailer)}:"
+    out = []
+    for e in run.store.ledger_entries(run.authority, run.cycle):
+        if e.key in planned or not e.key.startswith(prefix) \
+                or e.status not in (SENDING, UNCERTAIN):
+            continue
+        kind, owner = _kind_and_owner(e.key)
+        if kind not in kinds:
+            continue
+        ident = ledger_id(e)
+        error = (f"a run stopped while sending it and this run no longer plans it; it may "
+                 f"have arrived. Ask the recipient, then briefing ledger --confirm-sent "
+                 f"{ident} (it arrived) or --resend {ident} (it did not: what it covered is "
+                 "in this run's messages as planned now)")
+        if e.status != UNCERTAIN or e.error != error:
+            run.store.ledger_put(replace(e, status=UNCERTAIN, error=error))
+        out.append(Delivery(kind, owner, e.recipient, [], UNCERTAIN, run.mailer.transport,
+                            error))
     return out
+
+
+def _kind_and_owner(key: str) -> tuple[str, str | None]:
+    """The kind and owner a ledger key names (`Notice.ledger_key`)."""
+    parts = key.split(":")
+    kind = parts[1] if len(parts) > 1 else "message"
+    return kind, (unquote(parts[2]) if len(parts) > 3 else None)
 
 
 def _deliver_one(run: _Delivering, n: Notice, key: str, prior: LedgerEntry | None) -> Delivery:

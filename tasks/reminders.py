@@ -67,4 +67,6 @@ def send_reminders(reminders: list[Notice], config: Config, plan: MeetingPlan,
                    mailer: Mailer, store: HistoryStore) -> list[tuple[str, str]]:
     """Send each once per cycle, through the one delivery path every message takes
     (allowed domains, the crash-safe ledger, retries, the circuit); (to, status) pairs."""
-    return [(d.to, d.status) for d in deliver(reminders, config, {}, mailer, store, plan.cycle)]
+    sent = deliver(reminders, config, {}, mailer, store, plan.cycle,
+                   kinds=frozenset({REMINDER, LATE}))
+    return [(d.to, d.status) for d in sent]

@@ -275,3 +275,42 @@ def test_the_outbox_settles_a_stopped_message_by_its_file(
         statuses = [d.status for d in again]
         assert statuses[1] == ("already_sent" if written else "sent")
         assert len(list(box.folder.glob("*.eml"))) == 9
+
+
+def test_an_uncertain_message_this_run_no_longer_plans_is_still_said(
+        demo: tuple[pipeline.Inputs, pipeline.Rendered], smtp_server: tuple[str, int, Inbox],
+        tmp_path: Path) -> None:
+    """Found from outside (issue 24): after a stop mid-send, a re-run whose plan had
+    changed (that owner's indicators moved) exited 0 and never named the uncertain message
+    again, while `briefing ledger` still listed it. Every run says it until it is settled."""
+    from dataclasses import replace
+
+    from flows.cli import main
+    from tasks.notify import attention_lines, deliver, ledger_id
+
+    inputs, rendered = demo
+    _host, port, inbox = smtp_server
+    out = tmp_path / "out"
+    store = open_store(f"sqlite:///{out / 'history.sqlite'}")
+    real = smtp("127.0.0.1", port)
+    real.transport = "smtp"
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.notify(inputs, rendered, store, StopsMidSend(real), resend=False)
+    contexts = {e: p.context for e, p in rendered.editions.items()}
+    notices = plan_notices(inputs.config, contexts)
+    stopped = notices[1]
+    assert stopped.owner == "head_assessment" and len(stopped.indicators) > 1
+    changed = [replace(n, indicators=n.indicators[:1]) if n is stopped else n
+               for n in notices]
+    pdfs = {e: (p.pdf, f"{e.value}.pdf") for e, p in rendered.editions.items()}
+    for _ in range(2):  # said on every run, never a success
+        again = deliver(changed, inputs.config, pdfs, real, store, inputs.cycle)
+        lines = attention_lines(again)
+        assert len(lines) == 1, lines
+        assert "for head_assessment" in lines[0] and "no longer plans it" in lines[0]
+    (entry,) = [e for e in store.ledger_entries() if e.status == "uncertain"]
+    assert main(["ledger", "--out", str(out), "--confirm-sent", ledger_id(entry)]) == 0
+    settled = deliver(changed, inputs.config, pdfs, real, store, inputs.cycle)
+    assert not attention_lines(settled)
+    assert sum(1 for d in settled if d.status == "sent") == 0  # sent on the first re-run
+    assert len(inbox.messages) == len(notices)
