@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from flows import prefect_env
+from flows import prefect_env, stopping
 from flows.faults import (
     DAMAGED,
     LOCKED,
@@ -532,12 +533,29 @@ def _children_end_with_us() -> None:
             print(f"briefing: no watchdog for child processes ({exc})", file=sys.stderr)
 
 
+def _stopped_line(signum: int) -> str:
+    """What the command says when a signal stopped the run (flows.stopping)."""
+    from tasks.pipeline import PROGRESS
+
+    said = PROGRESS.describe()
+    if PROGRESS.sending:
+        said += ("; any message being sent when it stopped is named by the next run "
+                 "(exit 8; briefing ledger settles it)")
+    return (f"the run was stopped by {signal.Signals(signum).name} before it finished "
+            f"(a service manager's stop, a timeout, or Prefect's cancel): {said}. Run the "
+            "cycle again: it sends what was not sent and nothing twice")
+
+
 def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settings) -> int:
     _preflight(args, config, exports, settings)
     _children_end_with_us()
+    if _INSTALLED_COMMAND:
+        stopping.arm(_stopped_line)
     if prefect_env.uses_local_engine():
         print("Starting Prefect's local engine (10 to 30 s; set PREFECT_API_URL to use a "
               "running server)...", file=sys.stderr, flush=True)
+    from prefect.exceptions import TerminationSignal
+
     from flows.monthly_briefing import BriefingDone, monthly_briefing
     from tasks.mail import transport_name
     from tasks.notify import MessagesNeedAttention
@@ -566,6 +584,10 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
         result, attention = exc.result, exc.lines
     except Exception as exc:
         return _fault_during_run(exc)
+    except (stopping.RunStopped, TerminationSignal) as exc:
+        signum = exc.signum if isinstance(exc, stopping.RunStopped) else exc.signal
+        stopping.say_once(_stopped_line(signum))
+        return stopping.EXIT_STOPPED
     if not isinstance(result, BriefingDone):  # a state: a scheduled run, not the run day
         print(result.message)
         return EXIT_OK
@@ -641,6 +663,9 @@ def _fault_during_run(exc: Exception) -> int:
     from flows.faults import classify
     from tasks.pipeline import PROGRESS
 
+    if (signum := stopping.stopped_by()) is not None:  # not the API's fault: it went with us
+        stopping.say_once(_stopped_line(signum))
+        return stopping.EXIT_STOPPED
     fault = classify(exc)
     if fault is None:
         raise exc

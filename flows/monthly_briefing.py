@@ -17,6 +17,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows import stopping
 from flows.failure import notify_operators
 from flows.faults import classify
 from tasks import artifacts, pipeline, render, steps
@@ -210,6 +211,7 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
             day of the meeting in briefing.yaml's meetings that takes this cycle's paper
             (five clear working days before it), else "to be confirmed".
     """
+    stopping.watch()  # a SIGTERM heard before the engine acts on it (flows.stopping)
     log = get_run_logger()
     settings = Settings.from_env()  # once, here: everything below is given what it needs
     settings.check_numbers()  # a deployment's run stops here on a bad mail setting
