@@ -653,10 +653,12 @@ def _view(ind: Indicator, r: IndicatorResult, config: Config, cycle: str, public
 def _commentary(config: Config, results: list[IndicatorResult], items: list[Commentary],
                 public: bool) -> dict[str, list[CommentaryView]]:
     """Commentary for each indicator's current period, newest first. In the public edition
-    only where the indicator's exception status is published (or the owner marked it
-    public): owners write when reminded of their exceptions, restricted ones included."""
+    only where the indicator's exception status is published, its rating and its deep-dive
+    flag alike (or the owner marked it public): owners write when reminded of their
+    exceptions, restricted ones included. (Found from outside: a published Red rating with
+    a withheld deep-dive flag printed commentary written only when the flag was up.)"""
     current = {r.code: r.period for r in results}
-    unknown = {r.code for r in results if r.breach is None}
+    unknown = {r.code for r in results if r.breach is None or r.deep_dive is None}
     out: dict[str, list[CommentaryView]] = {}
     for c in sorted(items, key=lambda c: c.date, reverse=True):
         if current.get(c.indicator) != c.period:

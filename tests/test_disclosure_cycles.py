@@ -246,17 +246,25 @@ def test_commentary_the_owner_marks_public_is_published() -> None:
     from tasks.results import IndicatorResult
 
     cfg = make_config([{"code": "K1"}])
-    r = object.__new__(IndicatorResult)
-    object.__setattr__(r, "code", "K1")
-    object.__setattr__(r, "period", "2024-10")
-    object.__setattr__(r, "breach", None)
     note = {"indicator": "K1", "period": "2024-10", "author": "A", "date": "2024-11-01",
             "text": "Said."}
     hidden = Commentary.model_validate(note)
     marked = Commentary.model_validate({**note, "public": True})
-    assert _commentary(cfg, [r], [hidden], public=True) == {}
-    assert _commentary(cfg, [r], [hidden], public=False)["K1"][0].text == "Said."
-    assert _commentary(cfg, [r], [marked], public=True)["K1"][0].text == "Said."
+    # The rating withheld; or (found from outside) a Red rating published while the
+    # deep-dive flag is withheld: the owner wrote only when the flag was up.
+    for breach, dive in ((None, False), (True, None)):
+        r = object.__new__(IndicatorResult)
+        for name, value in (("code", "K1"), ("period", "2024-10"), ("breach", breach),
+                            ("deep_dive", dive)):
+            object.__setattr__(r, name, value)
+        assert _commentary(cfg, [r], [hidden], public=True) == {}
+        assert _commentary(cfg, [r], [hidden], public=False)["K1"][0].text == "Said."
+        assert _commentary(cfg, [r], [marked], public=True)["K1"][0].text == "Said."
+    shown_r = object.__new__(IndicatorResult)
+    for name, value in (("code", "K1"), ("period", "2024-10"), ("breach", True),
+                        ("deep_dive", False)):
+        object.__setattr__(shown_r, name, value)
+    assert _commentary(cfg, [shown_r], [hidden], public=True)["K1"][0].text == "Said."
 
 
 # --- The property over two cycles: pure stages only (no rendering), few examples ------------
