@@ -59,7 +59,7 @@ from tasks.outputs import (
 from tasks.packs import build_pack, opened_now, render_pack
 from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
 from tasks.plausibility import implausible_jumps
-from tasks.precision import computed_by_the_run, with_source_precision
+from tasks.precision import published_as_read, with_source_precision
 from tasks.problems import (
     CELL,
     CONTESTED_TEXT,
@@ -266,8 +266,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     parts, part_problems = check_parts(ingested.breakdowns, config)
     problems += part_problems
     # Printed as precisely as the source gives each figure (tasks.precision).
-    config = with_source_precision(config, chosen.records, parts,
-                                   computed_by_the_run(sources))
+    config = with_source_precision(config, chosen.records, parts, published_as_read(sources))
     problems += check_breakdowns(parts, chosen.records, config,
                                  small_breakdowns(parts, chosen.records, config))
     strict = config.briefing.rules.strict if strict is None else strict

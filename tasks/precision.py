@@ -2,7 +2,8 @@
 
 DfE publishes many percentages as whole numbers (11, not 11.0): printed to the unit's one
 decimal place they would read "11.0%" and a change "−3.0 pts", as if known to a tenth. An
-indicator without `decimals:` in indicators.yaml is printed at the most decimal places
+indicator read from DfE's published files (`published_as_read`) without `decimals:` in
+indicators.yaml is printed at the most decimal places
 among the figures this run read for it (its own and its parts', the figures set beside
 each other), never more than the unit's own places. A figure the run worked out itself
 (a rate per 10,000 from a count and a population) keeps the unit's places. A figure about
@@ -24,10 +25,15 @@ from tasks.reconcile import decimals_of
 from tasks.sources import DfeSource, Sources
 
 
-def computed_by_the_run(sources: Sources) -> set[str]:
-    """Indicators whose figures the run works out (a published count over a population)."""
+def published_as_read(sources: Sources) -> set[str]:
+    """Indicators whose figures come from DfE's published files as DfE wrote them (not a
+    rate the run works out from a published count and a population). Only these take the
+    source's precision: published statistics are public already, so the places they are
+    written to tell nothing; a council's own export could write a hidden 1 of 3 as 33.3
+    beside whole numbers, and the places printed in both editions would then depend on it
+    (found by the disclosure property: "at most 20%" against "at most 20.0%")."""
     return {m.indicator for s in sources.sources if isinstance(s, DfeSource)
-            for m in s.measures if m.rate_per_10k_of}
+            for m in s.measures if not m.rate_per_10k_of}
 
 
 def source_places(values: pd.Series) -> int | None:
@@ -59,13 +65,13 @@ def _places(ind: Indicator, records: pd.DataFrame, parts: pd.DataFrame) -> int |
 
 
 def with_source_precision(config: Config, records: pd.DataFrame, parts: pd.DataFrame,
-                          computed: set[str]) -> Config:
+                          published: set[str]) -> Config:
     """The config with each indicator's `decimals` set to its source's precision where
     that is less than its unit's own places and indicators.yaml sets none."""
     changed = []
     for ind in config.indicators:
         places = None
-        if ind.decimals is None and ind.code not in computed:
+        if ind.decimals is None and ind.code in published:
             places = _places(ind, records, parts)
         if places is not None and places < unit_places(ind.unit):
             changed.append(ind.model_copy(update={"decimals": places}))
