@@ -227,6 +227,19 @@ class StopsMidSend(MemoryMailer):
         (self.inner or super()).send(message)
 
 
+def stopped_mid_send(inputs: pipeline.Inputs, rendered: pipeline.Rendered, port: int,
+                     out: Path) -> tuple[Any, SmtpMailer]:
+    """The demo's messages through a real SMTP server, the run stopped while sending the
+    second: its store (a real SQLite file in `out`, as `briefing ledger` reads it) and the
+    mailer to run again with."""
+    store = open_store(f"sqlite:///{out / 'history.sqlite'}")
+    real = smtp("127.0.0.1", port)
+    real.transport = "smtp"
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.notify(inputs, rendered, store, StopsMidSend(real), resend=False)
+    return store, real
+
+
 def test_a_message_stopped_mid_send_is_uncertain_until_the_operator_settles_it(
         demo: tuple[pipeline.Inputs, pipeline.Rendered], smtp_server: tuple[str, int, Inbox],
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -238,11 +251,7 @@ def test_a_message_stopped_mid_send_is_uncertain_until_the_operator_settles_it(
     inputs, rendered = demo
     _host, port, inbox = smtp_server
     out = tmp_path / "out"
-    store = open_store(f"sqlite:///{out / 'history.sqlite'}")
-    real = smtp("127.0.0.1", port)
-    real.transport = "smtp"
-    with pytest.raises(KeyboardInterrupt):
-        pipeline.notify(inputs, rendered, store, StopsMidSend(real), resend=False)
+    store, real = stopped_mid_send(inputs, rendered, port, out)
     [stopped] = [e for e in store.ledger_entries() if e.status != "sent"]
     assert stopped.status == "uncertain"
     for _ in range(2):  # not settled by running again
@@ -291,11 +300,7 @@ def test_an_uncertain_message_this_run_no_longer_plans_is_still_said(
     inputs, rendered = demo
     _host, port, inbox = smtp_server
     out = tmp_path / "out"
-    store = open_store(f"sqlite:///{out / 'history.sqlite'}")
-    real = smtp("127.0.0.1", port)
-    real.transport = "smtp"
-    with pytest.raises(KeyboardInterrupt):
-        pipeline.notify(inputs, rendered, store, StopsMidSend(real), resend=False)
+    store, real = stopped_mid_send(inputs, rendered, port, out)
     contexts = {e: p.context for e, p in rendered.editions.items()}
     notices = plan_notices(inputs.config, contexts)
     stopped = notices[1]
