@@ -542,7 +542,7 @@ def _stopped_line(signum: int) -> str:
         said += ("; any message being sent when it stopped is named by the next run "
                  "(exit 8; briefing ledger settles it)")
     return (f"the run was stopped by {signal.Signals(signum).name} before it finished "
-            f"(a service manager's stop, a timeout, or Prefect's cancel): {said}. Run the "
+            f"(a service manager's stop, a timeout, Ctrl-C, or Prefect's cancel): {said}. Run the "
             "cycle again: it sends what was not sent and nothing twice")
 
 
@@ -669,6 +669,10 @@ def _fault_during_run(exc: Exception) -> int:
     fault = classify(exc)
     if fault is None:
         raise exc
+    if isinstance(fault, PrefectFault) and prefect_env.uses_local_engine():
+        fault.doing = ("The temporary Prefect engine this command started went away (a "
+                       "signal to its process group?); run again: what was done is not "
+                       "done twice.")
     if isinstance(fault, PrefectFault) and PROGRESS.published is not None:
         fault.doing = ("Nothing needs running again; start the Prefect server "
                        "PREFECT_API_URL names before the next run (this run's record in "

@@ -1,5 +1,5 @@
-"""A run stopped by SIGTERM (a service manager's stop, `timeout`, Prefect's cancel) is said
-as that, promptly, with what was stored, written and sent by then.
+"""A run stopped by SIGTERM (a service manager's stop, `timeout`, Prefect's cancel) or
+Ctrl-C is said as that, promptly, with what was stored, written and sent by then.
 
 Without this, the installed command ended with exit 143 and no `Error:` line when the
 signal reached it alone, and, when it reached the whole process group (Prefect's temporary
@@ -39,6 +39,7 @@ class _Stop:
     signum: int | None = None
     said: bool = False
     line: Callable[[int], str] | None = None  # set by the command: what it says at a stop
+    in_flow: bool = False  # the engine's SIGTERM bridge is in place (`watch` was called)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -72,6 +73,7 @@ def _heard(signum: int) -> None:
 
     def end() -> None:
         time.sleep(GRACE)
+        print(file=sys.stderr, flush=True)  # off whatever line the engine was writing
         say_once(line(signum))
         os._exit(EXIT_STOPPED)
 
@@ -79,15 +81,29 @@ def _heard(signum: int) -> None:
 
 
 def arm(line: Callable[[int], str]) -> None:
-    """For the installed command only: SIGTERM stops the run with `line` and exit 9."""
+    """For the installed command only: SIGTERM, and Ctrl-C (SIGINT) unless the command was
+    started with it ignored (nohup, a background job), stop the run with `line` and exit 9.
+    Ctrl-C reaches the engine as its own termination signal, as SIGTERM does: as a plain
+    KeyboardInterrupt it printed a traceback, or blamed Prefect's API (found from outside)."""
+    from prefect.exceptions import TerminationSignal
+
     STOP.line = line
 
     def on_term(signum: int, _frame: FrameType | None) -> None:
         _heard(signum)
         raise RunStopped(signum)
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, on_term)
+    def on_int(signum: int, _frame: FrameType | None) -> None:
+        _heard(signum)
+        if STOP.in_flow:
+            raise TerminationSignal(signum)  # the engine stops as for SIGTERM, then on_term
+        raise RunStopped(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGTERM, on_term)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, on_int)
 
 
 def watch() -> None:
@@ -96,6 +112,7 @@ def watch() -> None:
     if STOP.line is None or threading.current_thread() is not threading.main_thread():
         return
     engine: Any = signal.getsignal(signal.SIGTERM)
+    STOP.in_flow = True
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         _heard(signum)

@@ -670,7 +670,9 @@ class Progress:
         if self.deliveries is None:
             return done + "; no messages were sent"
         sent = sum(1 for d in self.deliveries if d.status == "sent")
-        return done + f"; {sent} of {len(self.deliveries)} message(s) sent"
+        before = sum(1 for d in self.deliveries if d.status == "already_sent")
+        earlier = f" ({before} by an earlier run)" if before else ""
+        return done + f"; {sent + before} of {len(self.deliveries)} message(s) sent{earlier}"
 
 
 PROGRESS = Progress()

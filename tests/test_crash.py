@@ -286,22 +286,24 @@ def test_sigterm_while_the_server_holds_data(tmp_path: Path, smtp: tuple[int, Sl
     assert len(alerts(inbox)) == 2  # each run that ended with it uncertain
 
 
-def assert_said_stopped(run: Run) -> None:
+def assert_said_stopped(run: Run, name: str = "SIGTERM") -> None:
     """One `Error:` line, naming the signal and what was done, not another fault."""
     run.reader.join(timeout=30)
     (line,) = [x for x in run.err if x.startswith("Error: ")]
-    assert "stopped by SIGTERM" in line and "sending had begun" in line, line
+    assert f"stopped by {name}" in line and "sending had begun" in line, line
     assert "Prefect's API" not in line and "exports have errors" not in line, line
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_sigterm_to_the_whole_service_says_it_was_stopped(
-        tmp_path: Path, smtp: tuple[int, SlowInbox], monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, smtp: tuple[int, SlowInbox], monkeypatch: pytest.MonkeyPatch,
+        sig: signal.Signals) -> None:
     """Found from outside (issue 24): SIGTERM to the run's whole process group (as a
-    service manager stops a service, or `timeout` does), its temporary Prefect server
-    included, while the server holds DATA: the run spent minutes retrying the server that
-    had gone with it, then blamed Prefect's API (exit 6, "start the Prefect server").
-    Now: exit 9 within the grace period, one line saying it was stopped and what was done;
-    the message being sent is left for the next run to name."""
+    service manager stops a service, or `timeout` does), or Ctrl-C (SIGINT to the group),
+    its temporary Prefect server included, while the server holds DATA: the run spent
+    minutes retrying the server that had gone with it, then blamed Prefect's API (exit 6,
+    "start the Prefect server"). Now: exit 9 within the grace period, one line saying it
+    was stopped and what was done; the message being sent is left for the next run."""
     from flows.stopping import GRACE
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)  # the command's own engine
@@ -311,10 +313,10 @@ def test_sigterm_to_the_whole_service_says_it_was_stopped(
     run = Run(out, port, {}, command=tuple(DEMO_RUN), new_session=True)
     run.wait_for(lambda: len(inbox.messages) >= 1, "the first message's DATA")
     start = time.monotonic()
-    os.killpg(run.proc.pid, signal.SIGTERM)
+    os.killpg(run.proc.pid, sig)
     assert run.proc.wait(timeout=GRACE + 60) == 9
     assert time.monotonic() - start < GRACE + 30
-    assert_said_stopped(run)
+    assert_said_stopped(run, sig.name)
     with sqlite3.connect(out / "history.sqlite") as db:
         states = {s for (s,) in db.execute("select status from ledger")}
     assert states & {"uncertain", "sending"}, states  # the next run names it (exit 8)

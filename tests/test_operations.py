@@ -290,3 +290,16 @@ def test_a_cycle_folder_is_switched_whole_and_leftovers_cleared(tmp_path: Path) 
     assert switch_in(staging, live) == []
     assert (live / "public" / "briefing.pdf").read_text() == "second"
     assert [p.name for p in live.parent.iterdir()] == ["2024-10"]
+
+
+def test_what_a_stopped_run_says_it_sent_counts_earlier_runs_too() -> None:
+    """Found from outside (issue 24): stopped after a run in which every message had gone
+    before, the line said '0 of 9 message(s) sent'."""
+    from tasks.notify import Delivery
+    from tasks.pipeline import Progress
+
+    progress = Progress(stored=True, published=Path("out/999/2024-10"), sending=True)
+    progress.deliveries = [Delivery("breach", "o", "a@x.gov.uk", ["K1"], "already_sent", "smtp"),
+                           Delivery("briefing", None, "b@x.gov.uk", [], "sent", "smtp"),
+                           Delivery("briefing", None, "c@x.gov.uk", [], "failed", "smtp")]
+    assert progress.describe().endswith("; 2 of 3 message(s) sent (1 by an earlier run)")
