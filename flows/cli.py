@@ -669,14 +669,17 @@ def _fault_during_run(exc: Exception) -> int:
     fault = classify(exc)
     if fault is None:
         raise exc
-    if isinstance(fault, PrefectFault) and prefect_env.uses_local_engine():
-        fault.doing = ("The temporary Prefect engine this command started went away (a "
-                       "signal to its process group?); run again: what was done is not "
-                       "done twice.")
-    if isinstance(fault, PrefectFault) and PROGRESS.published is not None:
-        fault.doing = ("Nothing needs running again; start the Prefect server "
-                       "PREFECT_API_URL names before the next run (this run's record in "
-                       "Prefect is incomplete).")
+    if isinstance(fault, PrefectFault):
+        local = prefect_env.uses_local_engine()
+        engine = ("the temporary Prefect engine this command started went away (a signal "
+                  "to its process group?)" if local else
+                  "start the Prefect server PREFECT_API_URL names before the next run")
+        if PROGRESS.published is not None:
+            fault.doing = (f"Nothing needs running again; {engine} (this run's record in "
+                           "Prefect is incomplete).")
+        elif local:
+            fault.doing = (f"{engine[0].upper()}{engine[1:]}; run again: what was done is "
+                           "not done twice.")
     print(f"Error: {fault.line(PROGRESS.describe())}", file=sys.stderr)
     return fault.code
 

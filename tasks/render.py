@@ -12,6 +12,8 @@ import dataclasses
 import functools
 import multiprocessing
 import os
+import signal
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,15 @@ def _ready() -> None:
     render_pdf("<p>ready</p>")
 
 
+def _helper_start(parent: int) -> None:
+    """A PDF helper ends with its parent (tasks.lifeline) and leaves Ctrl-C to it: a
+    terminal sends SIGINT to the whole process group, and the parent stops the run and says
+    so in one line (a helper's own KeyboardInterrupt printed a traceback; found from
+    outside)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
 def _helpers(papers: int) -> ProcessPoolExecutor | None:
     helpers = min(papers - 1, (os.cpu_count() or 1) - 1)
     if helpers <= 0 or multiprocessing.current_process().daemon:
@@ -83,9 +94,17 @@ def _helpers(papers: int) -> ProcessPoolExecutor | None:
     # Each helper ends when this process does, even by `kill -9` (tasks.lifeline).
     pool = ProcessPoolExecutor(max_workers=helpers,
                                mp_context=multiprocessing.get_context("spawn"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
-    for _ in range(helpers):
-        pool.submit(_ready)
+                               initializer=_helper_start, initargs=(os.getpid(),))
+    # Started with Ctrl-C ignored (kept across exec), so that a SIGINT to the process group
+    # while a helper is still importing does not print its traceback; the parent stops.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        for _ in range(helpers):
+            pool.submit(_ready)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
     return pool
 
 
