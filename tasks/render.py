@@ -103,8 +103,8 @@ def _helpers(papers: int) -> ProcessPoolExecutor | None:
         for _ in range(helpers):
             pool.submit(_ready)
     finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
+        if main:  # (None: a handler set outside Python; the default stands in for it)
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
     return pool
 
 
