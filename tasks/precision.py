@@ -23,6 +23,7 @@ from tasks.disclosure import is_small
 from tasks.formatting import unit_places
 from tasks.reconcile import decimals_of
 from tasks.sources import DfeSource, Sources
+from tasks.values import opt_float
 
 
 def published_as_read(sources: Sources) -> set[str]:
@@ -44,13 +45,9 @@ def source_places(values: pd.Series) -> int | None:
 
 def _not_small(ind: Indicator, rows: pd.DataFrame) -> pd.Series:
     """The values of `rows` that are not about 1 to 5 children."""
-    def num(row: pd.Series, name: str) -> float | None:
-        v = row.get(name)
-        return None if v is None or pd.isna(v) else float(v)
-
-    keep = [not is_small(ind.unit, num(r, "value"), num(r, "numerator"),
-                         num(r, "denominator"))
-            for _, r in rows.iterrows()]
+    keep = [not is_small(ind.unit, opt_float(r.value), opt_float(r.numerator),
+                         opt_float(r.denominator))
+            for r in rows.itertuples(index=False)]
     return rows.loc[keep, "value"] if keep else rows["value"]
 
 
