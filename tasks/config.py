@@ -169,6 +169,25 @@ class Indicator(_Strict):
     # export gives the rate alone, so the public edition can tell when the rate is 1 to 5
     # children: a reader with the same published population could (tasks.disclosure).
     population: Annotated[float, Field(gt=0)] | None = None
+    # Links to other indicators (tasks.linked): figures a reader could subtract from one
+    # another. A count may be the year to date (April on), the calendar quarter or the
+    # rolling 12 months of a monthly count, or the sum of other counts; a percentage or rate
+    # may take its denominator from a count. The public edition then hides what differencing
+    # would give away. Checked at load (check_links).
+    year_to_date_of: str | None = None
+    quarter_of: str | None = None
+    rolling_12_months_of: str | None = None
+    sum_of: list[str] | None = None
+    denominator_from: str | None = None
+
+    def links(self) -> dict[str, list[str]]:
+        """Each link key set on this indicator -> the codes it names."""
+        out: dict[str, list[str]] = {}
+        for key in LINK_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = list(value) if isinstance(value, list) else [value]
+        return out
 
     @model_validator(mode="after")
     def _percent_target_in_range(self) -> Indicator:
@@ -195,6 +214,97 @@ class Indicator(_Strict):
             raise ValueError(f"population {self.population:.6g} is more than "
                              f"{COUNT_LIMIT:,.0f}")
         return self
+
+
+AGGREGATE_KEYS = ("year_to_date_of", "quarter_of", "rolling_12_months_of", "sum_of")
+LINK_KEYS = (*AGGREGATE_KEYS, "denominator_from")
+# What each aggregate link needs of the two frequencies: (the aggregate's, its parts').
+LINK_FREQUENCIES: dict[str, tuple[Frequency, Frequency] | None] = {
+    "year_to_date_of": (Frequency.MONTHLY, Frequency.MONTHLY),
+    "quarter_of": (Frequency.QUARTERLY, Frequency.MONTHLY),
+    "rolling_12_months_of": (Frequency.MONTHLY, Frequency.MONTHLY),
+    "sum_of": None,  # the parts as frequent as the total
+}
+
+
+def check_links(indicators: list[Indicator]) -> list[str]:
+    """Every fault in the catalogue's links, each naming the indicator and key: an unknown
+    code, a link to itself, units that cannot relate, frequencies that cannot, more than
+    one kind of total on one indicator, and links that go round in a cycle."""
+    by_code = {i.code: i for i in indicators}
+    faults: list[str] = []
+    for ind in indicators:
+        links = ind.links()
+        kinds = [k for k in AGGREGATE_KEYS if k in links]
+        if len(kinds) > 1:
+            faults.append(f"{ind.code}: {' and '.join(kinds)} both set; an indicator is one "
+                          "kind of total")
+        for key, codes in links.items():
+            faults += _link_faults(ind, key, codes, by_code)
+    if not faults:
+        faults += _link_cycles(indicators)
+    return faults
+
+
+def _link_faults(ind: Indicator, key: str, codes: list[str],
+                 by_code: dict[str, Indicator]) -> list[str]:
+    """What is wrong with one link key of one indicator."""
+    where = f"{ind.code}.{key}"
+    if key == "sum_of" and (len(codes) < 2 or len(set(codes)) < len(codes)):
+        return [f"{where}: expected two or more different indicators, found {codes}"]
+    out = []
+    for code in codes:
+        other = by_code.get(code)
+        if other is None:
+            out.append(f"{where}: {code!r} is not an indicator in {INDICATORS_FILE}")
+        elif code == ind.code:
+            out.append(f"{where}: an indicator cannot be linked to itself")
+        elif key == "denominator_from":
+            if ind.unit not in (Unit.PERCENT, Unit.RATE_PER_10K) or other.unit is not Unit.COUNT:
+                out.append(f"{where}: a percent or rate_per_10k takes its denominator from a "
+                           f"count; found {ind.unit.value} over {other.unit.value} {code}")
+            elif ind.population is not None:
+                out.append(f"{where}: give population or denominator_from, not both")
+            elif other.frequency is not ind.frequency:
+                out.append(f"{where}: {code} is {other.frequency.value}, {ind.code} is "
+                           f"{ind.frequency.value}; a denominator is for the same periods")
+        elif ind.unit is not Unit.COUNT or other.unit is not Unit.COUNT:
+            out.append(f"{where}: links of totals are between counts of children; found "
+                       f"{ind.unit.value} and {other.unit.value} {code}")
+        else:
+            want = LINK_FREQUENCIES[key] or (ind.frequency, ind.frequency)
+            if (ind.frequency, other.frequency) != want:
+                out.append(f"{where}: expected a {want[0].value} indicator of a "
+                           f"{want[1].value} one; found {ind.frequency.value} of "
+                           f"{other.frequency.value} {code}")
+    return out
+
+
+def _link_cycles(indicators: list[Indicator]) -> list[str]:
+    """Links that lead back to where they started (A the year to date of B, B the sum of
+    A and C): no figure could be worked out from the others."""
+    edges = {i.code: [c for codes in i.links().values() for c in codes] for i in indicators}
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    for start in sorted(edges):
+        path: list[str] = []
+        stack: list[tuple[str, int]] = [(start, 0)]
+        while stack:
+            code, at = stack.pop()
+            if at == 0:
+                if state.get(code) == 2:
+                    continue
+                if state.get(code) == 1:
+                    loop = [*path[path.index(code):], code]
+                    return [f"{loop[0]}: its links go round in a cycle: {' -> '.join(loop)}"]
+                state[code] = 1
+                path.append(code)
+            if at < len(edges.get(code, [])):
+                stack.append((code, at + 1))
+                stack.append((edges[code][at], 0))
+            else:
+                state[code] = 2
+                path.pop()
+    return []
 
 
 class Owner(_Strict):
@@ -321,6 +431,12 @@ class Config(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _links_hold(self) -> Config:
+        if faults := check_links(self.indicators):
+            raise ValueError(f"{INDICATORS_FILE}: links: " + "; ".join(faults))
+        return self
+
+    @model_validator(mode="after")
     def _owners_exist(self) -> Config:
         missing = sorted({i.owner for i in self.indicators if i.owner not in self.owners})
         if missing:
@@ -431,6 +547,9 @@ def load_config(config_dir: Path) -> Config:
             parts[name] = TypeAdapter(model).validate_python(raw)
         except ValidationError as exc:
             raise ConfigError(describe_validation_error(exc, path)) from exc
+    if faults := check_links(parts["indicators"]):
+        raise ConfigError(f"{ind_path}: {len(faults)} problem(s) in links between "
+                          "indicators: " + "; ".join(faults))
     try:
         return Config(**parts)
     except ValidationError as exc:

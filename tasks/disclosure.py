@@ -36,6 +36,7 @@ from tasks.compare import analyse
 from tasks.config import Config, Unit
 from tasks.deep_dives import DEEP_DIVE, DeepDive, DeepDiveEntry, DeepDiveResult, deep_dive_results
 from tasks.formatting import SUPPRESSED, Edition
+from tasks.linked import Hidden, linked_codes, linked_hidden
 from tasks.periods import label
 from tasks.problems import (
     BREAKDOWN,
@@ -190,11 +191,13 @@ def possible_values(unit: Unit, denominator: float | None,
             min(top, per * max(SMALL) / denominator + 0.5))
 
 
-def small_figures(history: pd.DataFrame, config: Config) -> set[tuple[str, str]]:
-    """(indicator, period) of every small figure in the history: what a run remembers in
-    the store (`commit_cycle(small=...)`), so that whatever it decided on them stays out of
-    the public edition after later exports revise them."""
-    b = hidden_bounds(history, config)
+def small_figures(history: pd.DataFrame, config: Config,
+                  carried: set[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
+    """(indicator, period) of every figure the public edition hides in the history (small,
+    or given away by a linked one): what a run remembers in the store
+    (`commit_cycle(small=...)`), so that whatever it decided on them stays out of the
+    public edition after later exports revise them."""
+    b = hidden_bounds(history, config, carried)
     return set(zip(b["indicator"], b["period"], strict=True))
 
 
@@ -214,19 +217,25 @@ def _possible(unit: Unit, value: float | None, numerator: float | None,
     return lo, hi
 
 
-def hidden_bounds(history: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """(indicator, period, lo, hi) for every small figure in the history."""
+def hidden_bounds(history: pd.DataFrame, config: Config,
+                  carried: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """(indicator, period, lo, hi) for every figure the public edition hides: each small
+    figure, and each that a linked figure would give away (tasks.linked; `carried`: linked
+    figures earlier runs hid whose value comes from the store)."""
     units = {i.code: i.unit for i in config.indicators}
-    rows = []
+    found: dict[tuple[str, str], Hidden] = {}
     for r in history.itertuples(index=False):
         unit = units.get(str(r.indicator))
-        if unit is None:
+        key = (str(r.indicator), str(r.period))
+        if unit is None or key in found:
             continue
         v, num, den = opt_float(r.value), opt_float(r.numerator), opt_float(r.denominator)
         if is_small(unit, v, num, den):
             lo, hi = _possible(unit, v, num, den)
-            rows.append({"indicator": str(r.indicator), "period": str(r.period), "lo": lo,
-                         "hi": hi})
+            found[key] = Hidden(lo, hi, v)
+    found.update(linked_hidden(history, config, found, carried))
+    rows = [{"indicator": k[0], "period": k[1], "lo": h.lo, "hi": h.hi}
+            for k, h in found.items()]
     return pd.DataFrame(rows, columns=["indicator", "period", "lo", "hi"])
 
 
@@ -264,7 +273,8 @@ def edition_results(edition: Edition, config: Config, cycle: str, history: pd.Da
                     register: list[DeepDive] | None = None,
                     entries: dict[tuple[str, str], DeepDiveEntry] | None = None,
                     parts: pd.DataFrame | None = None,
-                    remembered: set[tuple[str, str]] | None = None) -> EditionResults:
+                    remembered: set[tuple[str, str]] | None = None,
+                    carried: set[tuple[str, str]] | None = None) -> EditionResults:
     """The typed results an edition may print. `analysis`, `spc`, `benchmarks`, `problems`
     and `revisions` are the full (restricted) ones; the public edition is derived here.
 
@@ -273,10 +283,11 @@ def edition_results(edition: Edition, config: Config, cycle: str, history: pd.Da
     figure anywhere in its history (and always says that it does: saying so only when
     something was left out would itself tell). `remembered` are the figures earlier runs
     found small (the store's `small_figures`): what the register decided on them was decided
-    on a small figure, so it stays restricted though a later export revised that figure."""
+    on a small figure, so it stays restricted though a later export revised that figure.
+    `carried`: those of them whose value this run takes from the store (tasks.linked)."""
     public = edition is Edition.PUBLIC
     window = config.briefing.rules.chart_periods
-    bounds = hidden_bounds(history, config) if public else None
+    bounds = hidden_bounds(history, config, carried) if public else None
     hidden = (set(zip(bounds["indicator"], bounds["period"], strict=True))
               if bounds is not None else set())
     frame = analyse(history, config, cycle, bounds) if public else analysis
@@ -380,16 +391,21 @@ def _accounted_for(unit: Unit, rows: pd.DataFrame, total: Any) -> bool:
 
 
 def revision_problems(revisions: pd.DataFrame, cycle: str, config: Config | None = None,
-                      public: bool = False) -> list[Problem]:
+                      public: bool = False,
+                      hidden: set[tuple[str, str]] | None = None) -> list[Problem]:
     """A finding for each past value revised since it was stored: old and new figures.
 
     In the public edition a small figure is `c`; a revision between two small figures is
     not listed (whether one happened at all rests on them), nor one whose other figure
-    lies within the range a small one could hold.
+    lies within the range a small one could hold, nor one of a linked indicator's figure
+    in `hidden` (hidden now or by an earlier run: its old value may hold a hidden one).
     """
     units = {i.code: i.unit for i in config.indicators} if config else {}
+    linked = linked_codes(config) if config and public else set()
     out = []
     for r in revisions.itertuples(index=False):
+        if str(r.indicator) in linked and (str(r.indicator), str(r.period)) in (hidden or ()):
+            continue
         old, new = opt_float(r.old_value), opt_float(r.new_value)
         old_text, new_text = _n(old), _n(new)
         unit = units.get(str(r.indicator))
@@ -450,7 +466,8 @@ def public_problems(problems: list[Problem], revisions: pd.DataFrame, config: Co
         if p.kind == DEEP_DIVE and p.indicator in remembered:
             continue  # whether a deep dive is open rests on the indicator's figures
         out.append(p)
-    out += revision_problems(revisions, cycle, config, public=True)
+    out += revision_problems(revisions, cycle, config, public=True,
+                             hidden=hidden | (decided or set()))
     # Always said, never only when something was left out: that would itself tell.
     out.append(Problem(Severity.INFO, "(public edition)", None, None, PUBLIC_DQ_NOTE))
     return out

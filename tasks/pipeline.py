@@ -42,6 +42,7 @@ from tasks.disclosure import (
 from tasks.files import Limits
 from tasks.formatting import Edition
 from tasks.ingest import read_exports
+from tasks.linked import with_denominators
 from tasks.mail import Mailer
 from tasks.metadata import check_metadata
 from tasks.notify import Delivery, deliver, plan_notices
@@ -157,6 +158,9 @@ class Analysed:
     # out of the public edition for good (tasks.disclosure.edition_results).
     remembered: set[tuple[str, str]] = field(default_factory=set)
     small: set[tuple[str, str]] = field(default_factory=set)
+    # Those remembered figures whose value comes from the store, no export giving them
+    # again: a linked one stays hidden (tasks.linked).
+    carried: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -231,7 +235,8 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
                                                           authority, config, limits))
     ingested = read_exports(Path(exports_dir), sources, config.briefing.authority.code,
                             {i.code: i.frequency for i in config.indicators}, limits)
-    records, problems = with_population(ingested.records, config), list(ingested.problems)
+    records = with_denominators(with_population(ingested.records, config), config)
+    problems = list(ingested.problems)
     today_period = current_period(today)
     if cycle is None:
         now = end_month(today_period)
@@ -280,7 +285,8 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     and update the deep-dive register; again without the contested figures, for the public
     edition, when there are any (the register is the full analysis's)."""
     authority = inputs.config.briefing.authority.code
-    stored = with_population(store.history(authority), inputs.config)
+    stored = with_denominators(with_population(store.history(authority), inputs.config),
+                               inputs.config)
     analysed = _analyse(inputs, inputs.records, stored, set(inputs.withheld))
     firing = [str(c) for c, d in zip(analysed.analysis["code"],
                                      analysed.analysis["deep_dive"], strict=True) if bool(d)]
@@ -290,11 +296,12 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     parts = merge_parts(inputs.breakdowns, store.parts(authority), inputs.records,
                         inputs.cycle)
     remembered = store.small_figures(authority)
-    small = small_figures(analysed.history, inputs.config) | inputs.contested
+    carried = _carried(remembered, stored, inputs.records)
+    small = small_figures(analysed.history, inputs.config, carried) | inputs.contested
     analysed = replace(analysed, problems=analysed.problems + dive_problems,
                        register=register, register_entries=entries,
                        opened=opened_now(register, inputs.config, inputs.cycle), parts=parts,
-                       remembered=remembered, small=small)
+                       remembered=remembered, small=small, carried=carried)
     if inputs.contested:
         left_out = set(inputs.withheld) | inputs.contested
         key = pd.MultiIndex.from_frame(inputs.records[["indicator", "period"]])
@@ -302,8 +309,21 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
         analysed.public = replace(public, problems=public.problems + dive_problems,
                                   register=register, register_entries=entries,
                                   opened=analysed.opened, parts=parts,
-                                  remembered=remembered, small=small)
+                                  remembered=remembered, small=small, carried=carried)
     return analysed
+
+
+def _carried(remembered: set[tuple[str, str]], stored: pd.DataFrame,
+             records: pd.DataFrame) -> set[tuple[str, str]]:
+    """The remembered figures whose value this run takes from the store, no export giving
+    them again: what an earlier run hid, as it saw it (tasks.linked)."""
+    if not remembered or stored.empty:
+        return set()
+    given = set(zip(records["indicator"].astype(str), records["period"].astype(str),
+                    strict=True))
+    kept = set(zip(stored["indicator"].astype(str), stored["period"].astype(str),
+                   strict=True))
+    return (remembered & kept) - given
 
 
 def merge_parts(current: pd.DataFrame, stored: pd.DataFrame,
@@ -334,7 +354,8 @@ def _analyse(inputs: Inputs, records: pd.DataFrame, stored: pd.DataFrame,
     revisions = find_revisions(stored, records)
     problems = revision_problems(revisions, inputs.cycle)
     keys = ["indicator", "period"]
-    merged = pd.concat([records, stored], ignore_index=True).drop_duplicates(keys)
+    merged = with_denominators(
+        pd.concat([records, stored], ignore_index=True).drop_duplicates(keys), inputs.config)
     analysis = analyse(merged, inputs.config, inputs.cycle)
     problems += implausible_jumps(merged, analysis, inputs.config)
     others = compare_with_others(analysis, inputs.benchmarks, inputs.neighbours, inputs.config)
@@ -365,7 +386,8 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
         figures = edition_results(edition, inputs.config, inputs.cycle, public.history,
                                   public.analysis, public.spc, public.benchmarks,
                                   problems + public.problems, public.revisions,
-                                  register, entries, public.parts, public.remembered)
+                                  register, entries, public.parts, public.remembered,
+                                  public.carried)
         notes = [Problem(Severity.WARNING, "(exports)", None, None,
                          f"{code} {label(period)}: not published in this edition: "
                          f"{CONTESTED_TEXT}", code, period=period)
@@ -376,7 +398,7 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
                               analysed.analysis, analysed.spc, analysed.benchmarks,
                               inputs.problems + analysed.problems, analysed.revisions,
                               analysed.register, analysed.register_entries,
-                              analysed.parts, analysed.remembered)
+                              analysed.parts, analysed.remembered, analysed.carried)
     # The public edition names the place alone: the cell may be about a few children.
     said = inputs.withheld if edition is Edition.PUBLIC else inputs.withheld_detail
     return with_source_errors(figures, said or inputs.withheld)
