@@ -10,10 +10,11 @@ from prefect import flow, get_run_logger
 from pydantic import Field
 
 from tasks.commentary import read_commentary
-from tasks.config import load_config
+from tasks.config import Config, load_config
 from tasks.mail import choose_mailer
 from tasks.notify import UNCERTAIN, MessagesNeedAttention
-from tasks.outputs import cycle_dir, in_set
+from tasks.outputs import RESTRICTED_DIR, cycle_dir, in_set
+from tasks.owner_returns import read_returns, return_name, returns_folders
 from tasks.reminders import due_reminders, plan_for, send_reminders
 from tasks.settings import Settings
 from tasks.store import store_for
@@ -47,13 +48,17 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     summary_path = in_set(cycle_dir(out, code, plan.cycle), "summary.json")
     summary = Summary.read(summary_path) if summary_path.is_file() else None
     comments, _ = read_commentary(Path(exports_dir))
-    commented = {c.indicator for c in comments if c.period == plan.cycle}
-    reminders = due_reminders(config, day, summary, commented)
+    returned = read_returns(returns_folders(Path(config_dir), Path(exports_dir), config),
+                            config, plan.cycle)  # an owner who sent their return is not
+    # reminded of it
+    commented = {c.indicator for c in comments + returned.commentary if c.period == plan.cycle}
+    workbooks = _workbooks(cycle_dir(out, code, plan.cycle), code, plan.cycle, config)
+    reminders = due_reminders(config, day, summary, commented, frozenset(workbooks))
     results = []
     if reminders:
         mailer = choose_mailer(send, out / code / "reminders", settings)
         store = store_for(out, settings.secret("store_url"))
-        results = send_reminders(reminders, config, plan, mailer, store)
+        results = send_reminders(reminders, config, plan, mailer, store, workbooks)
     # The same words whether any owner was reminded: who is follows the restricted
     # exceptions, and staff without restricted access read this log.
     log.info("Meeting %s: owners' reminders for %s done (who was reminded is in the "
@@ -63,3 +68,15 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     if stranded:  # never a success: the run is Failed until the operator settles them
         raise MessagesNeedAttention(stranded, {})
     return results
+
+
+def _workbooks(folder: Path, code: str, cycle: str, config: Config
+               ) -> dict[str, list[tuple[bytes, str]]]:
+    """Each owner's return workbook that the cycle's run wrote (restricted), to go with
+    their reminder: owner id -> [(bytes, file name)]."""
+    out = {}
+    for owner in config.owners:
+        path = folder / RESTRICTED_DIR / return_name(code, cycle, owner)
+        if path.is_file():
+            out[owner] = [(path.read_bytes(), path.name)]
+    return out

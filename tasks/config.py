@@ -404,6 +404,9 @@ class Briefing(_Strict):
     papers: Papers = Papers()
     clerk: Recipient | None = None
     limits: Bounds = Bounds()
+    # Owners' returns are read from the exports folder and from this folder too (relative
+    # to the config folder): where the performance team keeps them (docs/owners.md).
+    returns_folder: Line | None = None
 
 
 class Config(_Strict):

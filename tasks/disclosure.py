@@ -44,6 +44,7 @@ from tasks.problems import (
     DUPLICATE,
     JUMP,
     RATIO,
+    RETURN,
     REVISION,
     Problem,
     Severity,
@@ -465,6 +466,8 @@ def public_problems(problems: list[Problem], revisions: pd.DataFrame, config: Co
             continue  # whether the parts add up rests on them
         if p.kind == DEEP_DIVE and p.indicator in remembered:
             continue  # whether a deep dive is open rests on the indicator's figures
+        if p.kind == RETURN:
+            continue  # an owner's return lists their exceptions, restricted ones too
         out.append(p)
     out += revision_problems(revisions, cycle, config, public=True,
                              hidden=hidden | (decided or set()))

@@ -38,6 +38,7 @@ from tasks.files import (
     refusal,
     text_stream,
 )
+from tasks.owner_returns import is_return
 from tasks.periods import Frequency, is_period, parse_month, short_label
 from tasks.problems import Findings, Problem, Severity, cell_fault
 from tasks.sources import (
@@ -965,8 +966,9 @@ def export_files(exports_dir: Path) -> tuple[list[Path], list[Problem]]:
         why = refusal(exports_dir, p)
         if why and why.startswith("a folder"):
             continue
-        if p.name == "commentary.yaml":
-            continue  # owners' commentary: read by tasks.commentary, not an export
+        if p.name == "commentary.yaml" or (not why and is_return(p)):
+            continue  # owners' commentary and returns: read by tasks.commentary and
+            # tasks.owner_returns, not exports
         if why and (p.suffix.lower() in SUPPORTED or p.name.startswith("~$")):
             problems.append(Problem(Severity.ERROR, p.name, None, None, why))
         elif why:

@@ -19,6 +19,7 @@ from tasks.config import Config
 from tasks.context import BriefingContext, IndicatorView
 from tasks.formatting import Edition
 from tasks.mail import Mailer, is_transient, ledger_name, mailbox, new_message
+from tasks.owner_returns import return_name
 from tasks.render import environment
 from tasks.store import HistoryStore, LedgerEntry
 
@@ -147,7 +148,8 @@ def plan_notices(config: Config, contexts: dict[Edition, BriefingContext]) -> li
         n = len(inds)
         subject = (f"{prefix} {ctx.cycle_label}: {n} indicator{'s' if n > 1 else ''} "
                    f"you own need{'s' if n == 1 else ''} attention")
-        fields = {"ctx": ctx, "owner": owner, "indicators": inds}
+        fields = {"ctx": ctx, "owner": owner, "indicators": inds,
+                  "workbook": return_name(ctx.authority_code, ctx.cycle, owner_id)}
         notices.append(Notice(
             BREACH, owner_id, owner.email, owner.name, [i.code for i in inds], subject,
             env.get_template("email_owner.txt.j2").render(**fields),
@@ -185,8 +187,10 @@ def _compose(notice: Notice, config: Config, pdf: bytes | None = None,
     if sheet is not None:
         msg.add_attachment(sheet[0], maintype="application", subtype=XLSX_SUBTYPE,
                            filename=sheet[1])
-    for data, name in packs or []:  # an owner's deep-dive packs (restricted, as is their paper)
-        msg.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    for data, name in packs or []:  # an owner's deep-dive packs and return workbook
+        # (restricted, as is their paper)
+        msg.add_attachment(data, maintype="application", filename=name,
+                           subtype=XLSX_SUBTYPE if name.endswith(".xlsx") else "pdf")
     return msg
 
 
@@ -274,8 +278,9 @@ def deliver(notices: list[Notice], config: Config, pdfs: dict[Edition, tuple[byt
     A message is `sent` only once the server accepted it. One left `sending` by a run that
     stopped mid-send becomes `uncertain`: sent again if the outbox shows it was not written,
     else left for the operator (`briefing ledger`), never counted a success. `packs` (owner
-    id -> PDFs) go with that owner's message only. A notice whose edition is not among
-    `pdfs` (not written by this run) waits: nobody receives an edition other than their own.
+    id -> deep-dive packs and their return workbook) go with that owner's message only. A
+    notice whose edition is not among `pdfs` (not written by this run) waits: nobody
+    receives an edition other than their own.
     A message of `kinds` (the monthly run's, or the reminders') that an earlier run left
     uncertain and this one no longer plans is returned uncertain too.
     """
@@ -378,7 +383,7 @@ def _settle(run: _Delivering, n: Notice, key: str, prior: LedgerEntry, put: _Put
 def _send(run: _Delivering, n: Notice, put: _Put, record: _Record) -> Delivery:
     pdf, pdf_name = run.pdfs[n.edition] if n.edition is not None else (None, "")
     sheet = run.sheets.get(n.edition) if n.spreadsheet and n.edition else None
-    extra = run.packs.get(n.owner or "", []) if n.kind == BREACH else []
+    extra = run.packs.get(n.owner or "", []) if n.kind in (BREACH, REMINDER) else []
     msg = build_message(n, run.config, pdf, pdf_name, sheet=sheet, packs=extra)
     message_id = str(msg["Message-ID"])
     put(SENDING, message_id)

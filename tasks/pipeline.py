@@ -57,6 +57,12 @@ from tasks.outputs import (
     write_marker,
     write_text_atomic,
 )
+from tasks.owner_returns import (
+    merge_commentary,
+    merge_deep_dives,
+    read_returns,
+    returns_folders,
+)
 from tasks.packs import build_pack, opened_now, render_pack
 from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
 from tasks.plausibility import implausible_jumps
@@ -74,6 +80,7 @@ from tasks.problems import (
 from tasks.reach import reach
 from tasks.render import PdfWriters, render_html
 from tasks.results import spc_result
+from tasks.return_workbooks import owner_returns, return_workbook
 from tasks.settings import Settings
 from tasks.sources import load_sources
 from tasks.spc import analyse_spc
@@ -186,6 +193,9 @@ class Rendered:
     # Deep-dive packs for the deep dives that opened this cycle (tasks.packs), restricted:
     # file name (without suffix) -> (owner id, HTML, PDF).
     packs: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
+    # Each owner's return workbook (tasks.return_workbooks), restricted: owner id ->
+    # (bytes, file name).
+    returns: dict[str, tuple[bytes, str]] = field(default_factory=dict)
 
     @property
     def public(self) -> Paper:
@@ -268,6 +278,12 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     problems += comment_problems
     deep_dives, dive_problems = read_deep_dives(Path(config_dir), config, cycle)
     problems += dive_problems
+    # Owners' returns, used as the two YAML files are (tasks.owner_returns).
+    returned = read_returns(returns_folders(Path(config_dir), Path(exports_dir), config),
+                            config, cycle)
+    commentary, merged = merge_commentary(commentary, returned)
+    deep_dives, merged_dives = merge_deep_dives(deep_dives, returned)
+    problems += returned.problems + merged + merged_dives
     parts, part_problems = check_parts(ingested.breakdowns, config)
     problems += part_problems
     # Printed as precisely as the source gives each figure (tasks.precision).
@@ -451,13 +467,27 @@ def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime,
         # Restricted, like the edition: written only by a run that writes that edition.
         packs = (deep_dive_packs(inputs, analysed, contexts.get(Edition.RESTRICTED))
                  if Edition.RESTRICTED in htmls else {})
+        returns = (owners_workbooks(inputs, analysed, figures[Edition.RESTRICTED],
+                                    contexts[Edition.RESTRICTED], generated_at)
+                   if Edition.RESTRICTED in htmls else {})
         pdfs = writers.write(list(htmls.values()) + [html for _, html in packs.values()])
     papers = dict(zip(htmls, pdfs, strict=False))
     pack_pdfs = pdfs[len(htmls):]
     return Rendered({e: Paper(contexts[e], htmls[e], pdf) for e, pdf in papers.items()},
                     contexts, figures, sheets, open_data,
                     {name: (owner, html, pdf) for (name, (owner, html)), pdf
-                     in zip(packs.items(), pack_pdfs, strict=True)})
+                     in zip(packs.items(), pack_pdfs, strict=True)}, returns)
+
+
+def owners_workbooks(inputs: Inputs, analysed: Analysed, figures: EditionResults,
+                     ctx: BriefingContext, generated_at: datetime
+                     ) -> dict[str, tuple[bytes, str]]:
+    """Each owner's return workbook for the cycle (tasks.return_workbooks): owner id ->
+    (bytes, file name). Restricted: the figures are the restricted edition's."""
+    periods = {r.code: r.period for r in figures.results}
+    asked = owner_returns(inputs.config, ctx, analysed.register, analysed.register_entries,
+                          inputs.commentary, inputs.cycle, periods)
+    return {r.owner: (return_workbook(r, generated_at), r.file_name) for r in asked}
 
 
 def deep_dive_packs(inputs: Inputs, analysed: Analysed, ctx: BriefingContext | None
@@ -512,6 +542,8 @@ def _write_set(rendered: Rendered, staging: Path) -> None:
     for name, (_, html, pdf) in rendered.packs.items():
         write_text_atomic(staging / RESTRICTED_DIR / f"{name}.html", html)
         write_bytes_atomic(staging / RESTRICTED_DIR / f"{name}.pdf", pdf)
+    for data, name in rendered.returns.values():
+        write_bytes_atomic(staging / RESTRICTED_DIR / name, data)
     # The contract's names: the public edition, the one safe to pass on.
     if Edition.PUBLIC in rendered.editions:
         write_text_atomic(in_set(staging, HTML_NAME), rendered.public.html)
@@ -550,6 +582,8 @@ def notify(inputs: Inputs, rendered: Rendered, store: HistoryStore, mailer: Mail
     packs: dict[str, list[tuple[bytes, str]]] = {}
     for name, (owner, _, pdf) in rendered.packs.items():
         packs.setdefault(owner, []).append((pdf, f"{name}.pdf"))
+    for owner, (data, name) in rendered.returns.items():  # the owner's return to fill in
+        packs.setdefault(owner, []).append((data, name))
     PROGRESS.sending = True
     PROGRESS.deliveries = deliver(notices, inputs.config, pdfs, mailer, store, inputs.cycle,
                                   resend=resend, sheets=sheets, packs=packs)

@@ -17,6 +17,9 @@ CELL = "cell"
 BREAKDOWN = "breakdown"  # rests on the parts' figures (tasks.breakdowns)
 # Two sources giving one figure different values (tasks.reconcile).
 DISAGREE = "disagreement"
+# A fault in an owner's return workbook (tasks.owner_returns): the item it is in (one
+# commentary, one deep dive) is left out; restricted, as the return is the owner's.
+RETURN = "owner_return"
 
 
 class Severity(StrEnum):
@@ -170,8 +173,9 @@ def errors(problems: Iterable[Problem]) -> list[Problem]:
 def blocking(problems: Iterable[Problem], strict: bool = False) -> list[Problem]:
     """The errors that stop a run: every error when strict, else those about a whole file
     (unreadable, a missing column, another authority's export); a fault in one cell only
-    withholds its figure, and one in a part of a breakdown only that part."""
-    return [p for p in errors(problems) if strict or p.kind not in (CELL, BREAKDOWN)]
+    withholds its figure, one in a part of a breakdown only that part, and one in an
+    owner's return only the item it is in."""
+    return [p for p in errors(problems) if strict or p.kind not in (CELL, BREAKDOWN, RETURN)]
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

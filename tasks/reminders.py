@@ -24,9 +24,12 @@ def plan_for(config: Config, today: date) -> MeetingPlan | None:
 
 
 def due_reminders(config: Config, today: date, summary: Summary | None,
-                  commented: set[str]) -> list[Notice]:
+                  commented: set[str], workbooks: frozenset[str] = frozenset()
+                  ) -> list[Notice]:
     """What should go out today. `summary` is the cycle's summary.json, if produced;
-    `commented` the indicators with commentary for the cycle."""
+    `commented` the indicators with commentary for the cycle (from commentary.yaml or a
+    return); `workbooks` the owners whose return workbook the cycle's run wrote (it goes
+    with their reminder)."""
     plan = plan_for(config, today)
     if plan is None:
         return []
@@ -49,6 +52,7 @@ def due_reminders(config: Config, today: date, summary: Summary | None,
                 f"{plan.publish_by.strftime('%-d %B %Y')}. These indicators you own are "
                 "exceptions with no commentary yet:\n\n"
                 + "".join(f"* {t}\n" for t in titles)
+                + (_WORKBOOK if owner_id in workbooks else "")
                 + f"\nPlease send commentary to {b.contact.name} ({b.contact.email}) by "
                   f"{plan.commentary_due.strftime('%-d %B %Y')}.\n", None, None))
     if today > plan.publish_by and summary is None and b.clerk is not None:
@@ -63,10 +67,17 @@ def due_reminders(config: Config, today: date, summary: Summary | None,
     return out
 
 
+_WORKBOOK = ("\nYour return workbook for this cycle is attached: type your commentary in "
+             "its yellow cells and send it back as it is (any file name).\n")
+
+
 def send_reminders(reminders: list[Notice], config: Config, plan: MeetingPlan,
-                   mailer: Mailer, store: HistoryStore) -> list[tuple[str, str]]:
+                   mailer: Mailer, store: HistoryStore,
+                   workbooks: dict[str, list[tuple[bytes, str]]] | None = None
+                   ) -> list[tuple[str, str]]:
     """Send each once per cycle, through the one delivery path every message takes
-    (allowed domains, the crash-safe ledger, retries, the circuit); (to, status) pairs."""
-    sent = deliver(reminders, config, {}, mailer, store, plan.cycle,
+    (allowed domains, the crash-safe ledger, retries, the circuit); (to, status) pairs.
+    `workbooks`: owner id -> their return workbook, attached to their reminder."""
+    sent = deliver(reminders, config, {}, mailer, store, plan.cycle, packs=workbooks,
                    kinds=frozenset({REMINDER, LATE}))
     return [(d.to, d.status) for d in sent]

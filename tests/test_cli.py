@@ -113,7 +113,8 @@ def test_public_edition_only(tmp_path: Path, prefect_harness: None,
     folder = out / "999" / "2024-10"
     names = {p.name for p in folder.rglob("*")}
     assert "briefing-public.pdf" in names and "briefing-restricted.pdf" not in names
-    assert not [n for n in names if "deep-dive" in n]  # the packs are restricted too
+    # The packs and the owners' return workbooks are restricted too.
+    assert not [n for n in names if "deep-dive" in n or "-return-" in n]
     # The date given reaches the cover through the flow; the meeting is the calendar's.
     cover = in_set(folder, "briefing.html").read_text()
     assert "<th scope=\"row\">Date of report</th><td>18 November 2024</td>" in cover

@@ -36,7 +36,11 @@ def test_outputs_and_summary_contract(demo_run: Path) -> None:
                                       "briefing-restricted.pdf", "briefing-restricted.xlsx")),
         # The deep dives that open in October (CL01's opened in September: no pack).
         *(f"restricted/999-deep-dive-{c}-2024-10.{x}" for c in ("CP04", "FD04", "LA02", "YJ03")
-          for x in ("html", "pdf"))}
+          for x in ("html", "pdf")),
+        # Each owner's return workbook: every owner with an exception or open deep dive.
+        *(f"restricted/999-2024-10-return-{o}.xlsx" for o in (
+            "head_assessment", "head_care_leavers", "head_cla", "head_front_door",
+            "head_safeguarding", "head_youth_justice", "principal_social_worker"))}
     assert in_set(folder, "briefing.pdf").read_bytes().startswith(b"%PDF-")
     assert in_set(folder, "briefing.pdf").read_bytes() == \
         in_set(folder, "briefing-public.pdf").read_bytes()

@@ -12,7 +12,7 @@ import pytest
 
 from tasks import pipeline
 from tasks.mail import MailConfigError, MemoryMailer, OutboxMailer, SmtpMailer, SmtpSettings
-from tasks.notify import plan_notices
+from tasks.notify import XLSX_SUBTYPE, plan_notices
 from tasks.store import LedgerEntry, MemoryHistoryStore, open_store
 from tests.conftest import Inbox, free_port
 
@@ -65,12 +65,13 @@ def test_real_smtp_delivery_attachment_is_the_pdf_and_rerun_sends_nothing(
     assert sender == "performance@example.gov.uk" and rcpts == ["aisha.rahman@example.gov.uk"]
     msg = parse(raw)
     assert msg["Date"] and msg["Message-ID"] and "October 2024" in msg["Subject"]
-    attachments = list(msg.iter_attachments())
-    assert len(attachments) == 1
-    att = attachments[0]
+    att, workbook = msg.iter_attachments()  # the paper, and the owner's return to fill in
     assert att.get_content_type() == "application/pdf"
     assert att.get_filename() == "999-2024-10-briefing-restricted.pdf"
     assert att.get_content() == rendered.restricted.pdf  # byte for byte
+    assert workbook.get_filename() == "999-2024-10-return-head_care_leavers.xlsx"
+    assert workbook.get_content_type() == f"application/{XLSX_SUBTYPE}"
+    assert workbook.get_content() == rendered.returns["head_care_leavers"][0]
     clerk = parse(next(raw for _, to, raw in inbox.messages
                        if to == ["scrutiny.clerk@example.gov.uk"]))
     (public,) = clerk.iter_attachments()

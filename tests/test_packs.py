@@ -16,6 +16,7 @@ from tasks.context import build_context
 from tasks.deep_dives import DeepDive, Status
 from tasks.formatting import Edition
 from tasks.mail import MemoryMailer
+from tasks.owner_returns import read_returns
 from tasks.packs import opened_now
 from tasks.store import SqlHistoryStore, default_store_url
 from tests.conftest import TODAY
@@ -83,6 +84,16 @@ def test_a_run_writes_the_packs_and_attaches_them_to_the_owners_email(tmp_path: 
     others = [a.get_filename() for m in mailer.sent if m is not to_yj[0]
               for a in m.iter_attachments()]
     assert "999-deep-dive-YJ03-2024-10.pdf" not in others
+    # The owner's return workbook: in the restricted set, on their message alone, and read
+    # back by the next run as their answer (tests/test_owner_returns.py has the details).
+    name = "999-2024-10-return-head_youth_justice.xlsx"
+    workbook = done.folder / "restricted" / name
+    assert name in names and name not in others
+    assert not (done.folder / "public" / name).exists()
+    returned = read_returns([workbook.parent], inputs.config, "2024-10")  # every owner's
+    assert returned.problems == []
+    assert {d.indicator for d in returned.deep_dives} == {"CL01", "CP04", "FD04", "LA02",
+                                                          "YJ03"}
     paper = BeautifulSoup(done.rendered.restricted.html, "html.parser")
     assert "999-deep-dive-YJ03-2024-10.pdf" in paper.select_one("#deep-dives").get_text()  # type: ignore[union-attr]
     # The same cycle again: the owners' messages went once, and are not sent again.

@@ -4,14 +4,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from flows.reminders import meeting_reminders
 from tasks import pipeline
 from tasks.config import load_config
+from tasks.notify import XLSX_SUBTYPE
 from tasks.outputs import in_set
+from tasks.return_workbooks import ExceptionRow, OwnerReturn, return_workbook
 from tasks.store import MemoryHistoryStore
 from tasks.summary import Summary
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
@@ -71,12 +77,36 @@ def test_reminders_flow_sends_each_once(prefect_harness: None, tmp_path: Path,
     folder.mkdir(parents=True)
     summary(demo_summary, ("AS02", "head_assessment"), ("CL01", "head_care_leavers")).write(
         in_set(folder, "summary.json"))
-    args = {"config_dir": str(DEMO_CONFIG), "exports_dir": str(DEMO_EXPORTS),
+    # CL01's commentary came back in Aisha Rahman's return (no commentary.yaml): she is not
+    # reminded; Tom Bradley's reminder carries the return workbook the cycle's run wrote.
+    exports = tmp_path / "exports"
+    path = exports / "returned.xlsx"
+    exports.mkdir()
+    path.write_bytes(return_workbook(_return("head_care_leavers", "CL01"),
+                                     datetime(2024, 11, 5)))
+    wb = load_workbook(path)
+    wb["Commentary"]["H2"] = "The rise follows the end of the apprenticeship scheme."
+    wb.save(path)
+    workbook = return_workbook(_return("head_assessment", "AS02"), datetime(2024, 11, 5))
+    (folder / "restricted" / "999-2024-10-return-head_assessment.xlsx").write_bytes(workbook)
+    args = {"config_dir": str(DEMO_CONFIG), "exports_dir": str(exports),
             "out_dir": str(out), "today": "2024-11-14"}
     assert meeting_reminders(**args) == [("tom.bradley@example.gov.uk", "sent")]
     assert meeting_reminders(**args) == [("tom.bradley@example.gov.uk", "already_sent")]
     emls = list((out / "999" / "reminders").glob("*.eml"))
     assert len(emls) == 1 and "Commentary due 15 November" in emls[0].read_text()
+    msg = message_from_bytes(emls[0].read_bytes(), policy=default)
+    assert isinstance(msg, EmailMessage)
+    (att,) = msg.iter_attachments()
+    assert att.get_filename() == "999-2024-10-return-head_assessment.xlsx"
+    assert att.get_content() == workbook
+
+
+def _return(owner: str, code: str) -> OwnerReturn:
+    o = CONFIG.owners[owner]
+    return OwnerReturn("999", "Demo", "2024-10", owner, o.name, o.role, "Jo",
+                       (ExceptionRow(code, code, "2024-10", "1", "2", "Red", "Red", None),),
+                       (), tuple(CONFIG.owners))
 
 
 def test_reminders_obey_allowed_domains_and_the_ledger(demo_summary: Summary) -> None:
@@ -101,3 +131,23 @@ def test_reminders_obey_allowed_domains_and_the_ledger(demo_summary: Summary) ->
     assert send_reminders(due, CONFIG, plan, mailer, store) == [
         ("tom.bradley@example.gov.uk", "already_sent")]
     assert len(mailer.sent) == 1 and not mailer.sent[0].get_body(("html",))
+
+
+def test_a_reminder_carries_the_owners_return_workbook(demo_summary: Summary) -> None:
+    from tasks.mail import MemoryMailer
+    from tasks.reminders import due_reminders, plan_for, send_reminders
+
+    day = date(2024, 11, 14)
+    plan = plan_for(CONFIG, day)
+    assert plan is not None
+    s = summary(demo_summary, ("AS02", "head_assessment"))
+    assert "return workbook" not in due_reminders(CONFIG, day, s, set())[0].text
+    (due,) = due_reminders(CONFIG, day, s, set(), frozenset({"head_assessment"}))
+    assert "Your return workbook for this cycle is attached" in due.text
+    mailer = MemoryMailer()
+    name = "999-2024-10-return-head_assessment.xlsx"
+    send_reminders([due], CONFIG, plan, mailer, MemoryHistoryStore(),
+                   {"head_assessment": [(b"workbook", name)], "head_cla": [(b"x", "x.xlsx")]})
+    (att,) = mailer.sent[0].iter_attachments()
+    assert (att.get_filename(), att.get_content()) == (name, b"workbook")
+    assert att.get_content_type() == f"application/{XLSX_SUBTYPE}"

@@ -1,0 +1,280 @@
+"""Owners' return workbooks: written, filled in with openpyxl as an owner would, read back.
+
+Pure: a hand-made config and return, files in tmp_path; no run, no engine.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from tasks import pipeline
+from tasks.authorities import with_authority
+from tasks.commentary import Commentary
+from tasks.config import Authority, Config, load_config
+from tasks.context import build_context
+from tasks.deep_dives import Action, DeepDiveEntry
+from tasks.formatting import Edition
+from tasks.ingest import export_files
+from tasks.owner_returns import (
+    RETURN,
+    ReturnItems,
+    is_return,
+    merge_commentary,
+    merge_deep_dives,
+    read_returns,
+)
+from tasks.problems import Severity
+from tasks.return_workbooks import (
+    ActionRow,
+    DeepDiveRow,
+    ExceptionRow,
+    OwnerReturn,
+    return_workbook,
+)
+from tasks.store import MemoryHistoryStore
+from tests.conftest import DEMO_CONFIG, TODAY
+from tests.factories import make_config
+
+WHEN = datetime(2024, 11, 6, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return make_config([{}, {"owner": "o2"}, {}])
+
+
+def _return(period: str = "2024-10") -> OwnerReturn:
+    return OwnerReturn(
+        "998", "Testshire", "2024-10", "o1", "Owner One", "Head of Tests", "C (c@x)",
+        (ExceptionRow("X0", "Indicator 0", period, "52.0%", "45.0%", "Red",
+                      "Red; worse 2 periods running", None),
+         ExceptionRow("X2", "Indicator 2", period, "12.0%", "10.0%", "Amber", "Amber", None)),
+        (DeepDiveRow("X0", "Indicator 0", "2024-09", "Actions agreed", "Found before", None,
+                     (ActionRow("First action", "o1", date(2024, 10, 31), None),)),),
+        ("o1", "o2"))
+
+
+def _written(folder: Path, r: OwnerReturn | None = None, name: str = "") -> Path:
+    r = r or _return()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or r.file_name)
+    path.write_bytes(return_workbook(r, WHEN))
+    return path
+
+
+def _fill(path: Path, cells: dict[tuple[str, str], Any]) -> None:
+    """What an owner does: open it, type in the cells, save it."""
+    wb = load_workbook(path)
+    for (sheet, cell), value in cells.items():
+        wb[sheet][cell] = value
+    wb.save(path)
+
+
+def _read(folder: Path, config: Config, cycle: str = "2024-10") -> ReturnItems:
+    return read_returns([folder], config, cycle)
+
+
+def test_commentary_round_trip(tmp_path: Path, config: Config) -> None:
+    path = _written(tmp_path)
+    _fill(path, {("Commentary", "H2"): "Two teams carried vacancies; cover from November.",
+                 ("Commentary", "I2"): "Deputy Head of Tests",
+                 ("Commentary", "J2"): datetime(2024, 11, 4)})
+    got = _read(tmp_path, config)
+    assert got.problems == []
+    assert got.commentary == [Commentary(indicator="X0", period="2024-10",
+                                         author="Deputy Head of Tests", date=date(2024, 11, 4),
+                                         text="Two teams carried vacancies; cover from "
+                                              "November.")]
+
+
+def test_commentary_left_undated_is_dated_when_saved_and_attributed_to_the_owner(
+        tmp_path: Path, config: Config) -> None:
+    path = _written(tmp_path)
+    _fill(path, {("Commentary", "H3"): "Within the range we expect.",
+                 ("Commentary", "I3"): None})
+    (c,) = _read(tmp_path, config).commentary
+    assert (c.indicator, c.author) == ("X2", "Owner One, Head of Tests")
+    assert c.date == load_workbook(path).properties.modified.date()
+
+
+def test_deep_dive_findings_and_actions_round_trip(tmp_path: Path, config: Config) -> None:
+    path = _written(tmp_path)
+    _fill(path, {("Deep dives", "E2"): "The rise follows the end of the scheme.",
+                 ("Deep dives", "F2"): datetime(2025, 3, 12),
+                 ("Actions", "E2"): datetime(2024, 11, 4),
+                 ("Actions", "A3"): "X0 opened 2024-09",
+                 ("Actions", "B3"): "Review every plan",
+                 ("Actions", "C3"): "o2",
+                 ("Actions", "D3"): datetime(2024, 12, 20)})
+    got = _read(tmp_path, config)
+    assert got.problems == []
+    assert got.deep_dives == [DeepDiveEntry(
+        indicator="X0", opened="2024-09", findings="The rise follows the end of the scheme.",
+        actions=[Action(description="First action", owner="o1", due=date(2024, 10, 31),
+                        done=date(2024, 11, 4)),
+                 Action(description="Review every plan", owner="o2", due=date(2024, 12, 20))],
+        closed=date(2025, 3, 12))]
+
+
+def test_the_workbook_locks_what_is_fixed_and_offers_choices(tmp_path: Path) -> None:
+    wb = load_workbook(_written(tmp_path))
+    ws = wb["Commentary"]
+    assert ws.protection.sheet and wb["Deep dives"].protection.sheet
+    assert ws["D2"].value == "52.0%" and ws["D2"].protection.locked
+    assert not ws["H2"].protection.locked and not ws["J2"].protection.locked
+    lists = [dv.formula1 for dv in wb["Actions"].data_validations.dataValidation
+             if dv.type == "list"]
+    assert lists == ["Lists!$A$2:$A$2", "Lists!$B$2:$B$3"]
+    assert [c.value for c in wb["Lists"]["B"]][1:] == ["o1", "o2"]
+    assert wb["briefing-return"].sheet_state == "veryHidden"
+    assert any(dv.type == "date" and "J2" in str(dv.sqref)
+               for dv in ws.data_validations.dataValidation)
+
+
+FAULTS: list[tuple[str, dict[tuple[str, str], Any], str, str]] = [
+    ("a date that is not a date", {("Commentary", "H2"): "Text.",
+                                   ("Commentary", "J2"): "next week"},
+     "sheet 'Commentary', cell J2", "expected a date such as 2024-11-04, found 'next week'"),
+    ("a formula", {("Commentary", "H2"): "=A1&B1"}, "sheet 'Commentary', cell H2",
+     "holds a formula ('=A1&B1')"),
+    ("text over the limit", {("Commentary", "H2"): "x" * 2001}, "sheet 'Commentary', cell H2",
+     "2,001 characters, more than the 2,000 allowed"),
+    ("a locked cell changed", {("Commentary", "D2"): "40.0%", ("Commentary", "H2"): "Text."},
+     "sheet 'Commentary', cell D2", "a locked cell was changed (written '52.0%', found "
+                                    "'40.0%')"),
+    ("an action's date", {("Actions", "D2"): "soon"}, "sheet 'Actions', cell D2",
+     "expected a date such as 2024-11-04, found 'soon'"),
+    ("an unknown owner", {("Actions", "C2"): "nobody"}, "sheet 'Actions', cell C2",
+     "expected an owner id in owners.yaml"),
+    ("an unknown deep dive", {("Actions", "A3"): "X9 opened 2024-09",
+                              ("Actions", "B3"): "More", ("Actions", "C3"): "o1",
+                              ("Actions", "D3"): datetime(2024, 12, 1)},
+     "sheet 'Actions', cell A3", "found 'X9 opened 2024-09'"),
+]
+
+
+@pytest.mark.parametrize(("fault", "cells", "where", "message"), FAULTS,
+                         ids=[f[0] for f in FAULTS])
+def test_each_fault_is_a_finding_naming_file_sheet_and_cell(
+        tmp_path: Path, config: Config, fault: str, cells: dict[tuple[str, str], Any],
+        where: str, message: str) -> None:
+    path = _written(tmp_path)
+    _fill(path, cells)
+    got = _read(tmp_path, config)
+    (p,) = got.problems
+    assert (p.severity, p.file, p.column, p.kind) == (Severity.ERROR, path.name, where, RETURN)
+    assert message in p.message
+    sheet = where.split("'")[1]
+    if sheet == "Commentary" or fault == "an unknown deep dive":
+        assert got.commentary == [] and len(got.deep_dives) == 1
+    else:  # the deep dive is used whole or not at all
+        assert got.deep_dives == []
+
+
+def test_an_indicator_no_longer_in_the_catalogue(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    _fill(path, {("Commentary", "H3"): "Text."})
+    got = _read(tmp_path, make_config([{}, {"owner": "o2"}]))  # X2 has gone
+    (p,) = got.problems
+    assert (p.file, p.column) == (path.name, "sheet 'Commentary', cell A2".replace("2", "3"))
+    assert "indicator code 'X2' is not in indicators.yaml" in p.message
+
+
+def test_an_unknown_period(tmp_path: Path, config: Config) -> None:
+    _written(tmp_path, _return(period="2024-13"))
+    _fill(tmp_path / _return().file_name, {("Commentary", "H2"): "Text."})
+    (p,) = _read(tmp_path, config).problems
+    assert p.column == "sheet 'Commentary', cell C2"
+    assert "expected a period such as 2024-10, found '2024-13'" in p.message
+
+
+def test_two_returns_for_the_same_item(tmp_path: Path, config: Config) -> None:
+    first = _written(tmp_path)
+    second = tmp_path / "my return.xlsx"
+    shutil.copy(first, second)
+    _fill(first, {("Commentary", "H2"): "One answer."})
+    _fill(second, {("Commentary", "H2"): "Another answer."})
+    got = _read(tmp_path, config)
+    p, same = got.problems  # the commentary differs; the deep dive is the same in both
+    assert p.severity is Severity.ERROR and got.commentary == []
+    assert "given differently by two returns" in p.message
+    assert first.name in p.message and second.name in p.message
+    assert same.severity is Severity.WARNING and "the same in each: used once" in same.message
+    assert len(got.deep_dives) == 1
+
+
+def test_another_authoritys_or_a_later_cycles_return(tmp_path: Path, config: Config) -> None:
+    later = _written(tmp_path / "a", _return())
+    _fill(later, {("Commentary", "H2"): "Text."})
+    assert _read(tmp_path / "a", config, "2024-09") == ReturnItems()  # for its own run
+    other = with_authority(config, Authority(name="Elsewhere", code="997"))
+    (p,) = _read(tmp_path / "a", other).problems
+    assert "is a return for authority '998', not 997; the return is not used" in p.message
+
+
+def test_the_yaml_file_wins_and_says_so(tmp_path: Path, config: Config) -> None:
+    _fill(_written(tmp_path), {("Commentary", "H2"): "From the return.",
+                               ("Deep dives", "E2"): "Returned findings"})
+    got = _read(tmp_path, config)
+    mine = Commentary(indicator="X0", period="2024-10", author="Perf team",
+                      date=date(2024, 11, 1), text="From the YAML.")
+    merged, problems = merge_commentary([mine], got)
+    assert merged == [mine]
+    (p,) = problems
+    assert p.severity is Severity.WARNING and "commentary.yaml's is used" in p.message
+    assert p.column == "sheet 'Commentary', row 2"
+    yaml_dive = DeepDiveEntry(indicator="X0", findings="YAML findings")
+    dives, problems = merge_deep_dives([yaml_dive], got)
+    assert dives == [yaml_dive] and "deep_dives.yaml's is used" in problems[0].message
+    merged, problems = merge_commentary([], got)
+    assert [c.text for c in merged] == ["From the return."] and problems == []
+
+
+def test_a_return_is_not_read_as_an_export(tmp_path: Path) -> None:
+    path = _written(tmp_path, name="renamed by the owner.xlsx")
+    (tmp_path / "scorecard.csv").write_text("indicator,period,value\n")
+    assert is_return(path)
+    files, _ = export_files(tmp_path)
+    assert [f.name for f in files] == ["scorecard.csv"]
+
+
+def _demo_return(owner: str, code: str) -> OwnerReturn:
+    o = DEMO.owners[owner]
+    return OwnerReturn("999", "Demo", "2024-10", owner, o.name, o.role, "Jo",
+                       (ExceptionRow(code, code, "2024-10", "5", "2", "Red", "Red", None),),
+                       (), tuple(DEMO.owners))
+
+
+DEMO = load_config(DEMO_CONFIG)
+
+
+def test_a_return_in_the_exports_is_used_as_commentary_yaml_is(demo_exports: Path) -> None:
+    """The run reads it with the exports (not as one), and the public edition prints its
+    commentary only where commentary.yaml's would be: YJ03's exception status rests on a
+    figure of 5 children, so its commentary is in the restricted edition alone."""
+    for owner, code in (("head_youth_justice", "YJ03"), ("head_front_door", "FD04")):
+        path = _written(demo_exports, _demo_return(owner, code), f"{code} back.xlsx")
+        _fill(path, {("Commentary", "H2"): f"{code}: what lies behind it."})
+    faulty = _written(demo_exports, _demo_return("head_cla", "LA02"))
+    _fill(faulty, {("Commentary", "H2"): "=1+1"})
+    inputs = pipeline.validate_exports(DEMO_CONFIG, demo_exports, "2024-10", today=TODAY)
+    # A fault in a return leaves its item out; the run goes on (exit 4, as a faulty cell).
+    (fault,) = [p for p in inputs.problems if p.kind == RETURN]
+    assert inputs.ok and "holds a formula" in fault.message
+    assert "YJ03 back.xlsx" not in inputs.files
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    said = {}
+    for edition in Edition:
+        figures = pipeline.edition_figures(inputs, analysed, edition)
+        # The findings about a return are the owner's: restricted.
+        assert (fault in figures.problems) is (edition is Edition.RESTRICTED)
+        ctx = build_context(inputs.config, figures, inputs.cycle, inputs.commentary)
+        said[edition] = {v.code for v in ctx.exceptions if v.commentary
+                         and v.commentary[0].text.endswith("what lies behind it.")}
+    assert said == {Edition.RESTRICTED: {"YJ03", "FD04"}, Edition.PUBLIC: {"FD04"}}
