@@ -36,7 +36,7 @@ from tasks.compare import analyse
 from tasks.config import Config, Unit
 from tasks.deep_dives import DEEP_DIVE, DeepDive, DeepDiveEntry, DeepDiveResult, deep_dive_results
 from tasks.formatting import SUPPRESSED, Edition
-from tasks.linked import Hidden, linked_codes, linked_hidden
+from tasks.linked import LOOKALIKE, Hidden, linked_codes, linked_hidden
 from tasks.periods import label
 from tasks.problems import (
     BREAKDOWN,
@@ -455,9 +455,9 @@ def public_problems(problems: list[Problem], revisions: pd.DataFrame, config: Co
         p = source_finding_public(found, hidden)
         if p is None:
             continue
-        if p.kind in (REVISION, UNCOUNTED):
+        if p.kind in (REVISION, UNCOUNTED, LOOKALIKE):
             continue  # listed again below, as the public edition may show them; a gap in
-            # the config, for the analyst
+            # the config, for the analyst (whether figures look related rests on them)
         if p.kind == JUMP and p.indicator in touched:
             continue  # what is "unusual" rests on every past figure, small ones included
         if p.kind in (RATIO, DUPLICATE) and (p.small or (p.indicator, p.period) in hidden):

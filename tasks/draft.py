@@ -41,6 +41,7 @@ from tasks.ingest import (
     read_exports,
     xlsx_rows,
 )
+from tasks.linked import drafted_links
 from tasks.metadata import read_polarity, read_target
 from tasks.periods import frequency_of
 from tasks.sources import SOURCES_FILE, Sources
@@ -387,6 +388,11 @@ def draft_indicators(ingested: Ingested, titles: dict[str, str],
              "# money), polarity (higher_is_better|lower_is_better|neutral), target, tolerance,",
              "# owner (an id in owners.yaml), definition, frequency, decimals, question.", ""]
     codes = [c for c in order if c in set(recs["indicator"])]
+    named = {c: _title(c, ingested, titles) for c in codes}
+    links = drafted_links(named)
+    units = {c: _unit(recs[recs["indicator"] == c], named[c]).value for c in links}
+    units.update({base: _unit(recs[recs["indicator"] == base], named[base]).value
+                  for _, base in links.values() if base is not None})
     for code in codes:
         if not _CODE_FIELD.match(code) or code.lower() in NOT_CODES:
             continue  # not an indicator code (a totals row, a note): left out
@@ -422,11 +428,32 @@ def draft_indicators(ingested: Ingested, titles: dict[str, str],
                                                  f"{meta.target_heading!r} column"
                                if meta else ""))
         lines.append(_line("frequency", freq.value, f"guessed: {freq.why}"))
+        if code in links:
+            key, base = links[code]
+            counts = units[code] == units.get(base or code) == Unit.COUNT.value
+            lines.append(_link_line(key, base, counts))
         lines.append(_line("owner", PLACEHOLDER_OWNER, f"{TODO}: an id in owners.yaml"))
         lines.append(_line("definition", f"{TODO}: what {code} counts, over what, and from "
                                          "which system"))
         lines.append("")
     return "\n".join(lines), codes
+
+
+def _title(code: str, ingested: Ingested, titles: dict[str, str]) -> str:
+    meta = ingested.metadata.get(code)
+    return (meta.title if meta and meta.title else titles.get(code, "")).strip()
+
+
+def _link_line(key: str, base: str | None, counts: bool) -> str:
+    """A drafted link (tasks.linked); a TODO where no other title matches; a comment where
+    the units guessed are not both counts (links are between counts)."""
+    if base is None:
+        return _line(key, f"{TODO}: the code of the indicator this is the total of",
+                     "the title says so")
+    if not counts:
+        return f"  # {TODO}: {key}: {base}? The titles say so, but a link is between " \
+               "counts and the units guessed are not"
+    return _line(key, base, "drafted from the titles: check it")
 
 
 _CODE_FIELD = re.compile(r"^[A-Za-z0-9_.-]+\Z")

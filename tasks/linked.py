@@ -28,12 +28,14 @@ value either: its value less the hidden parts it holds, plus their ranges.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from tasks.config import FIGURE_LIMITS, Config, Unit
 from tasks.periods import frequency_of, period_index, shift
+from tasks.problems import Problem, Severity
 from tasks.values import opt_float
 
 Key = tuple[str, str]  # (indicator, period)
@@ -134,7 +136,8 @@ def linked_hidden(history: pd.DataFrame, config: Config, hidden: dict[Key, Hidde
                   carried: set[Key] | None = None) -> dict[Key, Hidden]:
     """The figures hidden because of links, with their ranges, beyond `hidden` (the small
     figures, each with its range and value). `carried`: figures an earlier run found
-    small, whose value this run takes from the store."""
+    hidden, to which no export gives a value again: the store's is what that run hid, and
+    one with no value now is still a hidden part of any total holding it."""
     linked = linked_codes(config)
     if not linked:
         return {}
@@ -147,8 +150,8 @@ def linked_hidden(history: pd.DataFrame, config: Config, hidden: dict[Key, Hidde
             values.setdefault(key, v)
     out = dict(hidden)
     for key in sorted(carried or set()):
-        if key in values and key not in out:
-            out[key] = _wide(units[key[0]])
+        if key[0] in units and key[0] in linked and key not in out:
+            out[key] = _wide(units[key[0]])  # with no value now: still a hidden part
     periods: dict[str, set[str]] = {}
     for code, period in values:
         periods.setdefault(code, set()).add(period)
@@ -157,7 +160,8 @@ def linked_hidden(history: pd.DataFrame, config: Config, hidden: dict[Key, Hidde
     while _contain(rels, values, out, derived) or _difference(rels, values, out, derived):
         pass
     _over_hidden_denominators(config, values, out)
-    return {k: h for k, h in out.items() if k not in hidden or h != hidden[k]}
+    return {k: h for k, h in out.items()
+            if k in values and (k not in hidden or h != hidden[k])}
 
 
 def _contain(rels: list[Relation], values: dict[Key, float], hidden: dict[Key, Hidden],
@@ -219,3 +223,97 @@ def _over_hidden_denominators(config: Config, values: dict[Key, float],
         for key in sorted(k for k in values if k[0] == ind.code):
             if (ind.denominator_from, key[1]) in hidden:
                 hidden[key] = _wide(ind.unit)
+
+
+# --- Figures that look related but are not linked (`validate`), and links `init` drafts ---
+
+LOOKALIKE = "lookalike"  # Problem.kind: a link the catalogue may be missing (restricted)
+# A title naming its kind of total, and the link key for it.
+_TITLE_KINDS = (
+    (re.compile(r"\b(year[ -]to[ -]date|ytd|financial year to date|fytd)\b", re.I),
+     "year_to_date_of"),
+    (re.compile(r"\brolling\b|\b(last|previous|past) 12 months\b", re.I),
+     "rolling_12_months_of"),
+)
+
+
+def _base_title(title: str, pattern: re.Pattern[str]) -> str:
+    """A title without its kind of total and the punctuation around it, for comparing:
+    'New referrals (year to date)' -> 'new referrals'."""
+    words = re.sub(r"\b12 months\b", " ", pattern.sub(" ", title), flags=re.I)
+    return " ".join(re.sub(r"[^\w%]+", " ", words).lower().split())
+
+
+def drafted_links(titles: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    """code -> (link key, the code it is of, or None when no other title matches) for each
+    title that names a year to date or a rolling 12 months."""
+    out: dict[str, tuple[str, str | None]] = {}
+    plain = {code: " ".join(re.sub(r"[^\w%]+", " ", t).lower().split())
+             for code, t in titles.items()}
+    for code, title in titles.items():
+        for pattern, key in _TITLE_KINDS:
+            if not pattern.search(title):
+                continue
+            base = _base_title(title, pattern)
+            match = sorted(c for c, t in plain.items() if c != code and t == base)
+            out[code] = (key, match[0] if match else None)
+            break
+    return out
+
+
+def lookalikes(config: Config, records: pd.DataFrame) -> list[Problem]:
+    """A warning for each indicator that looks like a year to date or a rolling total and
+    is not linked: by its title, or because it never falls within a reporting year and is
+    never below another monthly count. Restricted (it rests on the figures)."""
+    unlinked = [i for i in config.indicators if not i.links()]
+    titles = drafted_links({i.code: i.title for i in config.indicators})
+    out = []
+    for ind in unlinked:
+        if ind.code in titles:
+            key, base = titles[ind.code]
+            out.append(_lookalike(ind.code, key, base, "its title says so"))
+    running = _running_totals(config, records, {i.code for i in unlinked} - set(titles))
+    for code, base in running:
+        out.append(_lookalike(code, "year_to_date_of", base,
+                              f"its figures never fall within a year and are never below "
+                              f"{base}'s"))
+    return sorted(out, key=lambda p: p.indicator or "")
+
+
+def _lookalike(code: str, key: str, base: str | None, why: str) -> Problem:
+    said = f"{key}: {base}" if base else key
+    return Problem(Severity.WARNING, "indicators.yaml", None, key,
+                   f"{code} looks like a total of another indicator ({why}) but has no link: "
+                   f"if it is, say so ({said}), or a reader may subtract to a figure the "
+                   "public edition hides", code, kind=LOOKALIKE)
+
+
+def _running_totals(config: Config, records: pd.DataFrame,
+                    candidates: set[str]) -> list[tuple[str, str]]:
+    """(code, base) for each monthly count among `candidates` that rises or stays level
+    month on month within each reporting year (three months or more) and is at least
+    another monthly count's figure every month both have, and above it in some."""
+    counts = {i.code for i in config.indicators
+              if i.unit is Unit.COUNT and i.frequency.value == "monthly"}
+    if records.empty:
+        return []
+    by_code: dict[str, dict[int, float]] = {}
+    for r in records.itertuples(index=False):
+        v, code = opt_float(r.value), str(r.indicator)
+        if code in counts and v is not None and not math.isnan(v) \
+                and frequency_of(str(r.period)).value == "monthly":
+            by_code.setdefault(code, {})[period_index(str(r.period))] = v
+    out = []
+    for code in sorted(candidates & set(by_code)):
+        mine = by_code[code]
+        steps = [(i, mine[i - 1], v) for i, v in mine.items()
+                 if i - 1 in mine and (i % 12) + 1 != YEAR_STARTS]
+        if len(steps) < 2 or any(v < before for _, before, v in steps):
+            continue
+        for base in sorted(set(by_code) - {code}):
+            both = set(mine) & set(by_code[base])
+            if len(both) >= 3 and all(mine[i] >= by_code[base][i] for i in both) \
+                    and any(mine[i] > by_code[base][i] for i in both):
+                out.append((code, base))
+                break
+    return out

@@ -42,7 +42,7 @@ from tasks.disclosure import (
 from tasks.files import Limits
 from tasks.formatting import Edition
 from tasks.ingest import read_exports
-from tasks.linked import with_denominators
+from tasks.linked import lookalikes, with_denominators
 from tasks.mail import Mailer
 from tasks.metadata import check_metadata
 from tasks.notify import Delivery, deliver, plan_notices
@@ -272,6 +272,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     problems += gaps(records, chosen.records, config, cycle)
     problems += check_metadata(ingested.metadata, config)
     problems += uncounted_rates(chosen.records, config)
+    problems += lookalikes(config, chosen.records)
     problems += check_coverage(records[records["error"].isna()], config, cycle,
                                set(chosen.withheld))
     commentary, comment_problems = read_commentary(Path(exports_dir))
@@ -312,7 +313,7 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     parts = merge_parts(inputs.breakdowns, store.parts(authority), inputs.records,
                         inputs.cycle)
     remembered = store.small_figures(authority)
-    carried = _carried(remembered, stored, inputs.records)
+    carried = _carried(remembered, inputs.records)
     small = small_figures(analysed.history, inputs.config, carried) | inputs.contested
     analysed = replace(analysed, problems=analysed.problems + dive_problems,
                        register=register, register_entries=entries,
@@ -329,17 +330,17 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     return analysed
 
 
-def _carried(remembered: set[tuple[str, str]], stored: pd.DataFrame,
+def _carried(remembered: set[tuple[str, str]],
              records: pd.DataFrame) -> set[tuple[str, str]]:
-    """The remembered figures whose value this run takes from the store, no export giving
-    them again: what an earlier run hid, as it saw it (tasks.linked)."""
-    if not remembered or stored.empty:
+    """The remembered figures no export gives a value for again: their value is the
+    store's (what an earlier run hid, as it saw it), or none (left out, marked `c`, an
+    error in the cell), and a figure holding them still holds what was hidden
+    (tasks.linked)."""
+    if not remembered:
         return set()
-    given = set(zip(records["indicator"].astype(str), records["period"].astype(str),
-                    strict=True))
-    kept = set(zip(stored["indicator"].astype(str), stored["period"].astype(str),
-                   strict=True))
-    return (remembered & kept) - given
+    known = records[records["value"].notna()]
+    return remembered - set(zip(known["indicator"].astype(str),
+                                known["period"].astype(str), strict=True))
 
 
 def merge_parts(current: pd.DataFrame, stored: pd.DataFrame,

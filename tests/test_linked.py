@@ -217,3 +217,55 @@ def test_a_good_catalogue_of_links_loads(tmp_path: Path) -> None:
         {"code": "R", "rolling_12_months_of": "M"}, {"code": "T", "sum_of": ["M", "Y"]},
         {"code": "P", "unit": "percent", "denominator_from": "T"}]))
     assert cfg.by_code()["T"].links() == {"sum_of": ["M", "Y"]}
+
+
+# --- validate warns of figures that look related; init drafts links from titles -----------
+
+def test_titles_that_name_a_total_draft_a_link() -> None:
+    from tasks.linked import drafted_links
+
+    assert drafted_links({
+        "REF": "New referrals", "REF_YTD": "New referrals (year to date)",
+        "REF12": "New referrals - rolling 12 months", "X": "Re-referrals YTD",
+        "Y": "Young people in custody"}) == {
+        "REF_YTD": ("year_to_date_of", "REF"), "REF12": ("rolling_12_months_of", "REF"),
+        "X": ("year_to_date_of", None)}
+
+
+def test_validate_warns_of_a_running_total_that_is_not_linked() -> None:
+    """Y is M's year to date (reset in April) under a title that does not say so; Z rises
+    all year but is below M in some months. Only Y is named; linked, nothing is."""
+    from tasks.disclosure import public_problems
+    from tasks.linked import LOOKALIKE, lookalikes
+
+    months: list[float | None] = [5.0, 7.0, 6.0, 9.0, 8.0, 4.0, 10.0]  # April to October
+    ytd: list[float | None] = [sum(x or 0.0 for x in months[:k + 1]) for k in range(7)]
+    history = make_history({"M": months, "Y": ytd,
+                            "Z": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]}, "2024-10")
+    plain = [{"code": c, **COUNT, "title": f"Measure {c}"} for c in ("M", "Y", "Z")]
+    (said,) = lookalikes(make_config(plain), history)
+    assert said.indicator == "Y" and said.kind == LOOKALIKE
+    assert "year_to_date_of: M" in said.message and said.file == "indicators.yaml"
+    linked = [*plain[:1], {**plain[1], "year_to_date_of": "M"}, plain[2]]
+    assert lookalikes(make_config(linked), history) == []
+    titled = [*plain[:2], {**plain[2], "title": "Measure Z, rolling 12 months"}]
+    assert [p.indicator for p in lookalikes(make_config(titled), history)] == ["Y", "Z"]
+    # Restricted: whether figures behave like a running total rests on them.
+    assert public_problems([said], pd.DataFrame(), make_config(plain), "2024-10", history,
+                           set())[:-1] == []
+
+
+def test_init_drafts_the_links_its_titles_show(tmp_path: Path) -> None:
+    from tasks.draft import draft_config
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    months = [f"2024-{m:02d}" for m in range(4, 11)]
+    rows = [f"REF,New referrals,{p},{10 + i}" for i, p in enumerate(months)]
+    rows += [f"REF_YTD,New referrals (year to date),{p},{sum(range(10, 11 + i))}"
+             for i, p in enumerate(months)]
+    (exports / "cms_2024-10.csv").write_text(
+        "indicator,title,period,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    draft_config(exports, tmp_path / "draft")
+    text = (tmp_path / "draft" / "indicators.yaml").read_text(encoding="utf-8")
+    assert "  year_to_date_of: REF  # drafted from the titles: check it" in text
