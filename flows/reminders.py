@@ -15,7 +15,7 @@ from tasks.mail import choose_mailer
 from tasks.notify import UNCERTAIN, MessagesNeedAttention
 from tasks.outputs import RESTRICTED_DIR, cycle_dir, in_set
 from tasks.owner_returns import read_returns, return_name, returns_folders
-from tasks.reminders import due_reminders, plan_for, send_reminders
+from tasks.reminders import due_reminders, plan_for, send_reminders, unanswered
 from tasks.settings import Settings
 from tasks.store import store_for
 from tasks.summary import Summary
@@ -53,11 +53,15 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     # reminded of it
     commented = {c.indicator for c in comments + returned.commentary if c.period == plan.cycle}
     workbooks = _workbooks(cycle_dir(out, code, plan.cycle), code, plan.cycle, config)
-    reminders = due_reminders(config, day, summary, commented, frozenset(workbooks))
+    # The committee's questions as the cycle's run stored them, less those answered since.
+    store = store_for(out, settings.secret("store_url")) if summary is not None else None
+    asked = unanswered(store.questions(code), {a.ref for a in returned.answers},
+                       plan.meeting) if store is not None else {}
+    reminders = due_reminders(config, day, summary, commented, frozenset(workbooks), asked)
     results = []
     if reminders:
         mailer = choose_mailer(send, out / code / "reminders", settings)
-        store = store_for(out, settings.secret("store_url"))
+        store = store or store_for(out, settings.secret("store_url"))
         results = send_reminders(reminders, config, plan, mailer, store, workbooks)
     # The same words whether any owner was reminded: who is follows the restricted
     # exceptions, and staff without restricted access read this log.

@@ -51,6 +51,7 @@ from tasks.periods import (
     short_label,
 )
 from tasks.problems import CONTESTED_TEXT, WITHHELD_TEXT, Problem, in_yaml, sort_problems
+from tasks.questions import Tracked, last_meeting
 from tasks.results import (
     BenchmarkResult,
     Direction,
@@ -77,6 +78,23 @@ class CommentaryView:
     author: str
     date: str
     text: str
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    ref: str
+    kind: str  # "Question" or "Recommendation"
+    about: str  # the indicator's title, or "" for none
+    owner: str  # as the edition names owners
+    text: str
+    answer: str  # the answer, "No answer received", or the public edition's note
+    answered: str  # "Tom Bradley, 4 December 2024", or ""
+    status: str  # Asked, Answered, Closed
+
+
+NO_ANSWER = "No answer received."
+ANSWER_NOT_PUBLISHED = ("Not published: the answer is about an indicator whose figures "
+                        "include small numbers; it is in the restricted edition.")
 
 
 @dataclass(frozen=True)
@@ -418,6 +436,10 @@ class BriefingContext:
     # that says how many more there are and where every one is listed ("" when all fit).
     data_quality_printed: int | None = None  # None: all
     data_quality_more: str = ""
+    # "Questions from the last meeting" (tasks.questions): the meeting, and each question
+    # with its answer or "No answer received"; empty: the section is not printed.
+    questions_meeting: str = ""
+    questions: list[QuestionView] = field(default_factory=list)
     rag_words: dict[str, str] = field(
         default_factory=lambda: {str(k): v for k, v in RAG_WORDS.items()})
     rag_symbols: dict[str, str] = field(
@@ -674,6 +696,33 @@ def _commentary(config: Config, results: list[IndicatorResult], items: list[Comm
     return out
 
 
+def _questions(config: Config, results: list[IndicatorResult], tracked: list[Tracked],
+               meeting: date | None, public: bool) -> tuple[str, list[QuestionView]]:
+    """The questions of the last meeting before this paper's, each with its answer. The
+    questions were asked in public; an answer about an indicator whose exception status
+    the public edition withholds is withheld as its commentary would be (`_commentary`)."""
+    last = last_meeting(tracked, meeting)
+    if last is None:
+        return "", []
+    unknown = {r.code for r in results if r.breach is None or r.deep_dive is None}
+    titles = {i.code: i.title for i in config.indicators}
+    out = []
+    for q in (t for t in tracked if t.meeting == last):
+        owner = config.owners.get(q.owner)
+        named = (f"{owner.name}, {owner.role}" if not public
+                 or config.briefing.publish_owner_names else owner.role) if owner else q.owner
+        hidden = public and q.indicator in unknown
+        answer = ANSWER_NOT_PUBLISHED if hidden else (q.answer or NO_ANSWER)
+        by = "" if hidden or not q.answer else ", ".join(
+            x for x in (q.answered_by if not public or config.briefing.publish_owner_names
+                        else (owner.role if owner else None),
+                        q.answered.strftime("%-d %B %Y") if q.answered else None) if x)
+        out.append(QuestionView(q.ref, q.kind.value.capitalize(),
+                                titles.get(q.indicator or "", ""), named, q.text, answer, by,
+                                q.status.capitalize()))
+    return last.strftime("%-d %B %Y"), out
+
+
 def _trends(r: IndicatorResult) -> str:
     """'Against 3, 6 and 12 periods before: 3: improving; 6: declining; ...' in plain words."""
     parts = [f"{k}: {DIRECTION_WORDS[d].lower()}" for k, d in r.trends]
@@ -759,7 +808,8 @@ def _date_note(dates: PaperDates) -> str:
 
 def build_context(config: Config, figures: EditionResults, cycle: str,
                   commentary: list[Commentary] | None = None,
-                  dates: PaperDates | None = None) -> BriefingContext:
+                  dates: PaperDates | None = None,
+                  questions: list[Tracked] | None = None) -> BriefingContext:
     """The context of one edition, from that edition's results only. `dates` come from
     the meeting calendar or the caller (`tasks.calendar.paper_dates`), never the clock."""
     dates = dates or PaperDates(None, None, False)
@@ -793,6 +843,8 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
     dives = [_deep_dive_view(config, d, as_of, public) for d in figures.deep_dives]
     overdue = [f"{v.title}: {a.description} ({a.owner}), due {a.due}"
                for v in dives for a in v.actions if a.overdue]
+    asked_at, asked = _questions(config, figures.results, questions or [], dates.meeting,
+                                 public)
     return BriefingContext(
         title=b.report_title, authority_name=b.authority.name, authority_code=b.authority.code,
         committee=b.committee, cycle=cycle, cycle_label=label(cycle),
@@ -826,6 +878,7 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
         data_quality_printed=min(len(dq), b.limits.findings_per_paper),
         data_quality_more=findings_left_out(dq, b.limits.findings_per_paper,
                                             figures.edition),
+        questions_meeting=asked_at, questions=asked,
     )
 
 

@@ -29,6 +29,7 @@ from tasks.deep_dives import Action, DeepDiveEntry
 from tasks.files import FileRefused, check_workbook, one_line, quote, read_small, refusal
 from tasks.periods import end_month, is_period
 from tasks.problems import RETURN, Problem, Severity
+from tasks.questions import Answer
 
 # The layout, shared with the writer (tasks.return_workbooks).
 MARKER = "briefing-return"  # a very hidden sheet: the locked cells as written
@@ -39,9 +40,13 @@ FORMAT = "1"
 COMMENTARY_COLUMNS = ("Indicator", "Title", "Period", "Figure", "Target", "Rating",
                       "Why listed", "Commentary", "Author", "Date written")
 DEEP_DIVE_COLUMNS = ("Indicator", "Title", "Opened", "Status", "Findings", "Close date")
+QUESTIONS = "Questions"
+QUESTION_COLUMNS = ("Ref", "Meeting", "Indicator", "Asked", "Question or recommendation",
+                    "Answer", "Answered by", "Date answered")
 ACTION_COLUMNS = ("Deep dive", "Description", "Owner", "Due", "Done")
 # Limits, as the YAML files' models have them.
-LIMITS = {"Commentary": 2000, "Findings": 2000, "Description": 500, "Author": 200}
+LIMITS = {"Commentary": 2000, "Findings": 2000, "Description": 500, "Author": 200,
+          "Answer": 2000}
 MAX_RETURN_BYTES = 5 << 20  # a return is a few sheets of text
 
 
@@ -72,10 +77,11 @@ def is_return(path: Path) -> bool:
 
 @dataclass
 class ReturnItems:
-    """What the returns give: commentary, deep-dive entries, and the findings."""
+    """What the returns give: commentary, deep-dive entries, answers, the findings."""
 
     commentary: list[Commentary] = field(default_factory=list)
     deep_dives: list[DeepDiveEntry] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)  # to the committee's questions
     problems: list[Problem] = field(default_factory=list)
     # Where each item came from: (kind, indicator, period or opened) -> "file, sheet, row".
     places: dict[tuple[str, str, str], str] = field(default_factory=dict)
@@ -277,6 +283,40 @@ def _deep_dive_row(ret: _Return, row: int, config: Config) -> tuple[str, DeepDiv
         indicator=code, opened=opened, findings=findings or None, closed=closed)
 
 
+def _answer_row(ret: _Return, row: int, config: Config) -> Answer | None:
+    """An answer to one of the committee's questions, or None when none was written."""
+    ws = ret.wb[QUESTIONS]
+    if (QUESTIONS, f"A{row}") not in ret.written:
+        if _blank(ws, row, len(QUESTION_COLUMNS)):
+            return None
+        raise _Fault(QUESTIONS, f"A{row}", "a row the return was not written with: the "
+                                           "clerk records the committee's questions")
+    text = _text(ws, f"F{row}", LIMITS["Answer"], "the answer")
+    author = _text(ws, f"G{row}", LIMITS["Author"], "the author")
+    written = _date(ws, f"H{row}")
+    if not text:
+        return None
+    _locked(ret, QUESTIONS, row, 5)
+    owner = config.owners[ret.owner]
+    when = written or ret.saved
+    if when is None:
+        raise _Fault(QUESTIONS, f"H{row}", "expected the date it was answered, such as "
+                                           "2024-12-04, found nothing")
+    return Answer(_text(ws, f"A{row}"), text, author or f"{owner.name}, {owner.role}", when)
+
+
+def _answers(ret: _Return, config: Config, out: ReturnItems) -> None:
+    for row in _rows(ret, QUESTIONS):
+        try:
+            a = _answer_row(ret, row, config)
+        except _Fault as f:
+            out.problems.append(_problem(ret.file, f.sheet, f.cell, f.message))
+            continue
+        if a is not None:
+            out.answers.append(a)
+            out.places[("answer", a.ref, "")] = f"{ret.file}, sheet '{QUESTIONS}', row {row}"
+
+
 def _read_one(ret: _Return, config: Config, out: ReturnItems) -> None:
     """Every item of one return into `out`; a faulty item is a finding, not used."""
     def fault(f: _Fault, code: str | None = None) -> None:
@@ -309,6 +349,7 @@ def _read_one(ret: _Return, config: Config, out: ReturnItems) -> None:
             f"{ret.file}, sheet '{DEEP_DIVES}', row {row}"
     _actions(ret, config, dives, fault)
     out.deep_dives += [e for e in dives.values() if e is not None]
+    _answers(ret, config, out)
 
 
 def _actions(ret: _Return, config: Config, dives: dict[str, DeepDiveEntry | None],
@@ -403,6 +444,14 @@ def _settle(found: list[tuple[_Return, ReturnItems]]) -> ReturnItems:
         e = _one(given2, "deep dive", code, opened, out)
         if e is not None:
             out.deep_dives.append(e)
+    answers: dict[str, list[tuple[_Return, Answer]]] = {}
+    for ret, items in found:
+        for a in items.answers:
+            answers.setdefault(a.ref, []).append((ret, a))
+    for ref, given3 in answers.items():
+        a = _one(given3, "answer", ref, "", out)
+        if a is not None:
+            out.answers.append(a)
     for _, items in found:
         out.places.update(items.places)
     return out
@@ -415,7 +464,7 @@ def _one(given: list[tuple[_Return, Any]], kind: str, code: str, when: str,
     if len(mine) == 1:
         return mine[0][1]
     files = " and ".join(r.file for r, _ in mine)
-    what = f"the {kind} for {code} {when}"
+    what = f"the {kind} for {code}" + (f" {when}" if when else "")
     if all(item == mine[0][1] for _, item in mine):
         out.problems.append(_problem(mine[0][0].file, None, None,
                                      f"{what} is given by two returns ({files}), the same in "

@@ -77,6 +77,7 @@ from tasks.problems import (
     blocking,
     errors,
 )
+from tasks.questions import Answer, QuestionEntry, Tracked, merge_answers, read_questions, track
 from tasks.reach import reach
 from tasks.render import PdfWriters, render_html
 from tasks.results import spc_result
@@ -126,6 +127,9 @@ class Inputs:
     # The withheld figures' places with what their cells held and should have (the
     # restricted edition's wording; the public edition names the place alone).
     withheld_detail: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The committee's questions (questions.yaml or .xlsx) and the answers in returns.
+    questions: list[QuestionEntry] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
 
     @property
     def public_withheld(self) -> dict[tuple[str, str], str]:
@@ -165,6 +169,8 @@ class Analysed:
     # out of the public edition for good (tasks.disclosure.edition_results).
     remembered: set[tuple[str, str]] = field(default_factory=set)
     small: set[tuple[str, str]] = field(default_factory=set)
+    # The committee's questions after this cycle (tasks.questions.track), to store.
+    questions: list[Tracked] = field(default_factory=list)
     # Those remembered figures whose value comes from the store, no export giving them
     # again: a linked one stays hidden (tasks.linked).
     carried: set[tuple[str, str]] = field(default_factory=set)
@@ -285,6 +291,12 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     commentary, merged = merge_commentary(commentary, returned)
     deep_dives, merged_dives = merge_deep_dives(deep_dives, returned)
     problems += returned.problems + merged + merged_dives
+    # The committee's questions, and the owners' answers from their returns.
+    questions, question_problems = read_questions(Path(config_dir), config)
+    answers, merged_answers = merge_answers(
+        questions, returned.answers,
+        {key[1]: where for key, where in returned.places.items() if key[0] == "answer"})
+    problems += question_problems + merged_answers
     parts, part_problems = check_parts(ingested.breakdowns, config)
     problems += part_problems
     # Printed as precisely as the source gives each figure (tasks.precision).
@@ -294,7 +306,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     strict = config.briefing.rules.strict if strict is None else strict
     return Inputs(config, cycle, chosen.records, problems, ingested.files,
                   ingested.benchmarks, ingested.neighbours, commentary, chosen.withheld,
-                  strict, deep_dives, parts, chosen.contested, detail)
+                  strict, deep_dives, parts, chosen.contested, detail, questions, answers)
 
 
 def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
@@ -318,7 +330,9 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     analysed = replace(analysed, problems=analysed.problems + dive_problems,
                        register=register, register_entries=entries,
                        opened=opened_now(register, inputs.config, inputs.cycle), parts=parts,
-                       remembered=remembered, small=small, carried=carried)
+                       remembered=remembered, small=small, carried=carried,
+                       questions=track(inputs.questions, inputs.answers,
+                                       store.questions(authority), inputs.config))
     if inputs.contested:
         left_out = set(inputs.withheld) | inputs.contested
         key = pd.MultiIndex.from_frame(inputs.records[["indicator", "period"]])
@@ -326,7 +340,8 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
         analysed.public = replace(public, problems=public.problems + dive_problems,
                                   register=register, register_entries=entries,
                                   opened=analysed.opened, parts=parts,
-                                  remembered=remembered, small=small, carried=carried)
+                                  remembered=remembered, small=small, carried=carried,
+                                  questions=analysed.questions)
     return analysed
 
 
@@ -459,7 +474,8 @@ def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime,
     with PdfWriters(len(wanted)) as writers:  # helpers start now, while contexts are built
         figures = {e: edition_figures(inputs, analysed, e) for e in needed}
         contexts = {e: build_context(inputs.config, figures[e], inputs.cycle,
-                                     inputs.commentary, dates) for e in needed}
+                                     inputs.commentary, dates, analysed.questions)
+                    for e in needed}
         htmls = {e: render_html(contexts[e]) for e in Edition if e in wanted}
         sheets = {e: briefing_workbook(inputs.config, figures[e], inputs.cycle, generated_at)
                   for e in htmls}
@@ -486,8 +502,9 @@ def owners_workbooks(inputs: Inputs, analysed: Analysed, figures: EditionResults
     """Each owner's return workbook for the cycle (tasks.return_workbooks): owner id ->
     (bytes, file name). Restricted: the figures are the restricted edition's."""
     periods = {r.code: r.period for r in figures.results}
-    asked = owner_returns(inputs.config, ctx, analysed.register, analysed.register_entries,
-                          inputs.commentary, inputs.cycle, periods)
+    asked = owner_returns(inputs.config, ctx.exceptions, analysed.register,
+                          analysed.register_entries, inputs.commentary, inputs.cycle, periods,
+                          analysed.questions)
     return {r.owner: (return_workbook(r, generated_at), r.file_name) for r in asked}
 
 
@@ -518,6 +535,7 @@ def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
     store.commit_cycle(authority, inputs.cycle, inputs.records, analysed.revisions, inputs.files,
                        inputs.breakdowns, small=analysed.small)
     store.save_deep_dives(authority, analysed.register)
+    store.save_questions(authority, analysed.questions)
     PROGRESS.stored = True
     staging, notes = start_staging(cycle_dir(out_dir, authority, inputs.cycle))
     PROGRESS.notes += notes

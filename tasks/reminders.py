@@ -11,6 +11,7 @@ from tasks.config import Config
 from tasks.mail import Mailer
 from tasks.notify import LATE, REMINDER, Notice, deliver
 from tasks.periods import label
+from tasks.questions import Tracked
 from tasks.store import HistoryStore
 from tasks.summary import Summary
 
@@ -24,12 +25,13 @@ def plan_for(config: Config, today: date) -> MeetingPlan | None:
 
 
 def due_reminders(config: Config, today: date, summary: Summary | None,
-                  commented: set[str], workbooks: frozenset[str] = frozenset()
-                  ) -> list[Notice]:
+                  commented: set[str], workbooks: frozenset[str] = frozenset(),
+                  unanswered: dict[str, list[str]] | None = None) -> list[Notice]:
     """What should go out today. `summary` is the cycle's summary.json, if produced;
     `commented` the indicators with commentary for the cycle (from commentary.yaml or a
     return); `workbooks` the owners whose return workbook the cycle's run wrote (it goes
-    with their reminder)."""
+    with their reminder); `unanswered` each owner's open questions from the committee
+    with no answer yet ("Q24-11-1: Why ...?"), asked of them in the same reminder."""
     plan = plan_for(config, today)
     if plan is None:
         return []
@@ -42,19 +44,16 @@ def due_reminders(config: Config, today: date, summary: Summary | None,
         for ind in summary.indicators:
             if ind.breach and ind.code not in commented:
                 missing.setdefault(ind.owner, []).append(ind.title)
-        for owner_id, titles in missing.items():
+        asked = {o: q for o, q in (unanswered or {}).items() if q and o in config.owners}
+        for owner_id in [*missing, *(o for o in asked if o not in missing)]:
             owner = config.owners[owner_id]
+            due = plan.commentary_due.strftime("%-d %B")
             out.append(Notice(
                 REMINDER, owner_id, owner.email, owner.name, [],
-                f"Commentary due {plan.commentary_due.strftime('%-d %B')}: {b.committee}",
-                f"Dear {owner.name},\n\nThe {b.committee} meets on {meeting}. Its paper "
-                f"reports {label(plan.cycle)} and is published by "
-                f"{plan.publish_by.strftime('%-d %B %Y')}. These indicators you own are "
-                "exceptions with no commentary yet:\n\n"
-                + "".join(f"* {t}\n" for t in titles)
-                + (_WORKBOOK if owner_id in workbooks else "")
-                + f"\nPlease send commentary to {b.contact.name} ({b.contact.email}) by "
-                  f"{plan.commentary_due.strftime('%-d %B %Y')}.\n", None, None))
+                f"{'Commentary' if owner_id in missing else 'Answers'} due {due}: "
+                f"{b.committee}",
+                _asking(config, plan, owner_id, missing.get(owner_id, []),
+                        asked.get(owner_id, []), owner_id in workbooks), None, None))
     if today > plan.publish_by and summary is None and b.clerk is not None:
         out.append(Notice(
             LATE, None, b.clerk.email, b.clerk.name, [],
@@ -67,8 +66,38 @@ def due_reminders(config: Config, today: date, summary: Summary | None,
     return out
 
 
-_WORKBOOK = ("\nYour return workbook for this cycle is attached: type your commentary in "
-             "its yellow cells and send it back as it is (any file name).\n")
+_WORKBOOK = ("\nYour return workbook for this cycle is attached: type your commentary and "
+             "answers in its yellow cells and send it back as it is (any file name).\n")
+
+
+def unanswered(questions: list[Tracked], answered: set[str], before: date
+               ) -> dict[str, list[str]]:
+    """Each owner's open questions asked before `before` (the next meeting) and answered
+    neither in the record nor in a return (`answered`): "Q24-11-1: Why ...?"."""
+    out: dict[str, list[str]] = {}
+    for q in questions:
+        if q.closed is None and not q.answer and q.ref not in answered and q.meeting < before:
+            out.setdefault(q.owner, []).append(f"{q.ref}: {q.text}")
+    return out
+
+
+def _asking(config: Config, plan: MeetingPlan, owner_id: str, titles: list[str],
+            questions: list[str], workbook: bool) -> str:
+    """The reminder's text: the exceptions with no commentary, the committee's questions
+    with no answer, the workbook to answer in."""
+    b, owner = config.briefing, config.owners[owner_id]
+    text = (f"Dear {owner.name},\n\nThe {b.committee} meets on "
+            f"{plan.meeting.strftime('%-d %B %Y')}. Its paper reports {label(plan.cycle)} "
+            f"and is published by {plan.publish_by.strftime('%-d %B %Y')}.")
+    if titles:
+        text += (" These indicators you own are exceptions with no commentary yet:\n\n"
+                 + "".join(f"* {t}\n" for t in titles))
+    if questions:
+        text += ("\nThe committee asked you these, with no answer yet:\n\n"
+                 + "".join(f"* {q}\n" for q in questions))
+    return (text + (_WORKBOOK if workbook else "")
+            + f"\nPlease send commentary to {b.contact.name} ({b.contact.email}) by "
+              f"{plan.commentary_due.strftime('%-d %B %Y')}.\n")
 
 
 def send_reminders(reminders: list[Notice], config: Config, plan: MeetingPlan,

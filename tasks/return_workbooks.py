@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.commentary import Commentary
 from tasks.config import Config
-from tasks.context import BriefingContext
+from tasks.context import IndicatorView
 from tasks.deep_dives import STATUS_WORDS, DeepDive, DeepDiveEntry, Status
 from tasks.owner_returns import (
     ABOUT,
@@ -39,11 +39,14 @@ from tasks.owner_returns import (
     LIMITS,
     LISTS,
     MARKER,
+    QUESTION_COLUMNS,
+    QUESTIONS,
     cell_text,
     deep_dive_key,
     return_name,
 )
 from tasks.periods import label
+from tasks.questions import Tracked
 from tasks.spreadsheets import workbook_bytes
 
 BLANK_ACTIONS = 10  # empty action rows to add new ones in
@@ -83,6 +86,18 @@ class DeepDiveRow:
 
 
 @dataclass(frozen=True)
+class QuestionRow:
+    ref: str
+    meeting: date
+    indicator: str  # the code, or "" for a question about no one indicator
+    kind: str  # Question, Recommendation
+    text: str
+    answer: str
+    answered_by: str
+    answered: date | None
+
+
+@dataclass(frozen=True)
 class OwnerReturn:
     """What one owner is asked for in one cycle."""
 
@@ -96,23 +111,26 @@ class OwnerReturn:
     exceptions: tuple[ExceptionRow, ...]
     deep_dives: tuple[DeepDiveRow, ...]
     owners: tuple[str, ...]  # every owner id, for the actions' dropdown
+    questions: tuple[QuestionRow, ...] = ()  # the committee's, open, for this owner
 
     @property
     def file_name(self) -> str:
         return return_name(self.authority, self.cycle, self.owner)
 
 
-def owner_returns(config: Config, ctx: BriefingContext, register: list[DeepDive],
+def owner_returns(config: Config, exceptions: Sequence[IndicatorView], register: list[DeepDive],
                   entries: dict[tuple[str, str], DeepDiveEntry],
                   commentary: list[Commentary], cycle: str,
-                  periods: dict[str, str]) -> list[OwnerReturn]:
-    """Each owner's return for the cycle, from the restricted edition's context (the
-    figures as the owner's email gives them; `periods`: each indicator's current period)
-    and the register; owners with no exception and no open deep dive get none."""
+                  periods: dict[str, str], questions: Sequence[Tracked] = ()
+                  ) -> list[OwnerReturn]:
+    """Each owner's return for the cycle, from the restricted edition's exceptions (the
+    figures as the owner's email gives them; `periods`: each indicator's current period),
+    the register and the committee's open questions; an owner with none of these gets
+    none."""
     given = {(c.indicator, c.period): c for c in sorted(commentary, key=lambda c: c.date)}
     titles = {i.code: i.title for i in config.indicators}
     rows: dict[str, list[ExceptionRow]] = {}
-    for v in ctx.exceptions:
+    for v in exceptions:
         period = periods.get(v.code, cycle)
         rows.setdefault(v.owner_id, []).append(ExceptionRow(
             v.code, v.title, period, v.value, v.target, v.rag_label, v.why_listed,
@@ -128,12 +146,18 @@ def owner_returns(config: Config, ctx: BriefingContext, register: list[DeepDive]
             (e.findings or "") if e else "", e.closed if e else None,
             tuple(ActionRow(a.description, a.owner, a.due, a.done)
                   for a in (e.actions if e else []))))
+    asked: dict[str, list[QuestionRow]] = {}
+    for q in questions:
+        if q.closed is None and q.owner in config.owners:
+            asked.setdefault(q.owner, []).append(QuestionRow(
+                q.ref, q.meeting, q.indicator or "", q.kind.value.capitalize(), q.text,
+                q.answer or "", q.answered_by or "", q.answered))
     b = config.briefing
     return [OwnerReturn(b.authority.code, b.authority.name, cycle, o, config.owners[o].name,
                         config.owners[o].role, f"{b.contact.name} ({b.contact.email})",
                         tuple(rows.get(o, [])), tuple(dives.get(o, [])),
-                        tuple(config.owners))
-            for o in config.owners if o in rows or o in dives]
+                        tuple(config.owners), tuple(asked.get(o, [])))
+            for o in config.owners if o in rows or o in dives or o in asked]
 
 
 def _header(ws: Worksheet, columns: Sequence[str], widths: Sequence[int]) -> None:
@@ -237,6 +261,25 @@ def _deep_dive_sheets(wb: Workbook, r: OwnerReturn) -> None:
     _protect(acts)
 
 
+def _questions_sheet(wb: Workbook, r: OwnerReturn) -> None:
+    """The committee's open questions to this owner, with cells for the answer."""
+    ws = wb.create_sheet(QUESTIONS)
+    _header(ws, QUESTION_COLUMNS, (12, 12, 9, 14, 60, 70, 28, 13))
+    checks = _validations(ws)
+    for n, q in enumerate(r.questions, start=2):
+        ws.append([q.ref, q.meeting, q.indicator or None, q.kind, q.text, q.answer or None,
+                   q.answered_by or f"{r.owner_name}, {r.owner_role}", q.answered])
+        for col in range(1, 6):
+            ws.cell(n, col).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(n, 2).number_format = DATE_FORMAT
+        _fill_in(ws, n, 6, 8)
+        ws.cell(n, 8).number_format = DATE_FORMAT
+        checks["Answer"].add(f"F{n}")
+        checks["Author"].add(f"G{n}")
+        checks["date"].add(f"H{n}")
+    _protect(ws)
+
+
 def _lists(wb: Workbook, r: OwnerReturn) -> None:
     """The dropdowns' choices, on a hidden sheet."""
     ws = wb.create_sheet(LISTS)
@@ -256,6 +299,8 @@ ABOUT_TEXT = (
     f"{LIMITS['Commentary']:,} characters. Author: who it is from, as the paper should name "
     "them. Date written: left blank, the date you save the workbook.",
     "Deep dives: what the deep dive found, and the date the board closed it, if it has.",
+    "Questions: what the committee asked or recommended at its last meetings, for you to "
+    "answer; the paper prints each with its answer, or 'no answer received'.",
     "Actions: one row per action agreed: choose the deep dive and the owner from the lists, "
     "type the due date, and the date it was put in place (its impact is measured from "
     "then). Update a row already there; use an empty row for a new one.",
@@ -308,6 +353,7 @@ def return_workbook(r: OwnerReturn, generated_at: datetime) -> bytes:
     _about(wb, r)
     _commentary_sheet(wb, r)
     _deep_dive_sheets(wb, r)
+    _questions_sheet(wb, r)
     _lists(wb, r)
     _marker(wb)
     return workbook_bytes(wb, generated_at, f"Return: {r.owner_name}, {label(r.cycle)}")

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from tasks.breakdowns import PART_COLUMNS, empty_parts
 from tasks.deep_dives import DeepDive, Status
+from tasks.questions import Kind, Tracked
 from tasks.values import opt_float
 
 HISTORY_COLUMNS = ["indicator", "period", "value", "numerator", "denominator"]
@@ -65,6 +66,10 @@ class HistoryStore(Protocol):
     def small_figures(self, authority: str) -> set[tuple[str, str]]: ...
 
     def save_deep_dives(self, authority: str, dives: list[DeepDive]) -> None: ...
+
+    def questions(self, authority: str) -> list[Tracked]: ...
+
+    def save_questions(self, authority: str, questions: list[Tracked]) -> None: ...
 
     def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None: ...
 
@@ -244,6 +249,7 @@ class MemoryHistoryStore:
         self._dives: dict[tuple[str, str, str], DeepDive] = {}
         self._parts: dict[tuple[str, str, str], list[dict[str, object]]] = {}
         self._small: set[tuple[str, str, str]] = set()
+        self._questions: dict[tuple[str, str], Tracked] = {}
 
     def history(self, authority: str) -> pd.DataFrame:
         rows = [{"indicator": k[1], "period": k[2], "value": v[0], "numerator": v[1],
@@ -290,6 +296,13 @@ class MemoryHistoryStore:
     def save_deep_dives(self, authority: str, dives: list[DeepDive]) -> None:
         for d in dives:
             self._dives[(authority, d.indicator, d.opened)] = d
+
+    def questions(self, authority: str) -> list[Tracked]:
+        return [q for k, q in sorted(self._questions.items()) if k[0] == authority]
+
+    def save_questions(self, authority: str, questions: list[Tracked]) -> None:
+        for q in questions:
+            self._questions[(authority, q.ref)] = q
 
     def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None:
         return self._ledger.get((authority, cycle, key))
@@ -395,6 +408,24 @@ _small = sa.Table(
     sa.Column("period", sa.String(7), primary_key=True),
     sa.Column("cycle", sa.String(7), nullable=False),  # the first run that found it small
     sa.Column("stored_at", sa.String(32), nullable=False),
+)
+# The committee's questions and recommendations (tasks.questions): each one's history,
+# asked (the meeting), answered (when, by whom, what) and closed. Created by create_all
+# in a store made before it, as every table is: nothing else in the store changes.
+_questions = sa.Table(
+    "committee_questions", _meta,
+    sa.Column("authority", sa.String(16), primary_key=True),
+    sa.Column("ref", sa.String(40), primary_key=True),
+    sa.Column("meeting", sa.String(10), nullable=False),
+    sa.Column("indicator", sa.String(64), nullable=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=True),
+    sa.Column("answered_by", sa.String(200), nullable=True),
+    sa.Column("answered", sa.String(10), nullable=True),
+    sa.Column("closed", sa.String(10), nullable=True),
+    sa.Column("updated_at", sa.String(32), nullable=False),
 )
 _locks = sa.Table(
     "run_locks", _meta,
@@ -568,6 +599,40 @@ class SqlHistoryStore:
             conn.execute(t.delete().where((t.c.authority == sa.bindparam("a"))
                                           & (t.c.indicator == sa.bindparam("i"))
                                           & (t.c.opened == sa.bindparam("o"))), keys)
+            conn.execute(t.insert(), rows)
+
+    def questions(self, authority: str) -> list[Tracked]:
+        t = _questions
+        q = sa.select(t).where(t.c.authority == authority).order_by(t.c.meeting, t.c.ref)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+
+        def day(text: str | None) -> date | None:
+            return date.fromisoformat(text) if text else None
+
+        return [Tracked(r["ref"], date.fromisoformat(r["meeting"]), r["indicator"],
+                        r["owner"], Kind(r["kind"]), r["text"], r["answer"],
+                        r["answered_by"], day(r["answered"]), day(r["closed"]))
+                for r in rows]
+
+    def save_questions(self, authority: str, questions: list[Tracked]) -> None:
+        """Write each question's row (one transaction); a question is never deleted."""
+        if not questions:
+            return
+        t, now = _questions, _now()
+
+        def day(d: date | None) -> str | None:
+            return d.isoformat() if d else None
+
+        rows = [{"authority": authority, "ref": q.ref, "meeting": q.meeting.isoformat(),
+                 "indicator": q.indicator, "owner": q.owner, "kind": q.kind.value,
+                 "text": q.text, "answer": q.answer, "answered_by": q.answered_by,
+                 "answered": day(q.answered), "closed": day(q.closed), "updated_at": now}
+                for q in questions]
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where((t.c.authority == sa.bindparam("a"))
+                                          & (t.c.ref == sa.bindparam("r"))),
+                         [{"a": authority, "r": q.ref} for q in questions])
             conn.execute(t.insert(), rows)
 
     def ledger_get(self, authority: str, cycle: str, key: str) -> LedgerEntry | None:

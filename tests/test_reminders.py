@@ -8,6 +8,7 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -151,3 +152,31 @@ def test_a_reminder_carries_the_owners_return_workbook(demo_summary: Summary) ->
     (att,) = mailer.sent[0].iter_attachments()
     assert (att.get_filename(), att.get_content()) == (name, b"workbook")
     assert att.get_content_type() == f"application/{XLSX_SUBTYPE}"
+
+
+def test_an_owner_with_the_committees_questions_unanswered_is_asked_for_answers(
+        demo_summary: Summary) -> None:
+    """An owner with no exception but a question from the last meeting is reminded of it
+    (the workbook that carries it is attached); a question closed, answered in the record
+    or in a return, or asked at a later meeting, is not asked again."""
+    from tasks.questions import Kind, Tracked
+    from tasks.reminders import due_reminders, unanswered
+
+    def q(ref: str, owner: str, **kw: Any) -> Tracked:
+        return Tracked(ref, kw.pop("meeting", date(2024, 10, 17)), None, owner,
+                       Kind.QUESTION, f"Why {ref}?", **kw)
+
+    asked = unanswered([q("Q1", "head_cla"), q("Q2", "head_cla", closed=date(2024, 11, 1)),
+                        q("Q3", "head_cla", answer="Because."), q("Q4", "head_cla"),
+                        q("Q5", "head_cla", meeting=date(2024, 11, 28))],
+                       {"Q4"}, date(2024, 11, 28))
+    assert asked == {"head_cla": ["Q1: Why Q1?"]}
+    s = summary(demo_summary, ("AS02", "head_assessment"))
+    tom, martin = due_reminders(CONFIG, date(2024, 11, 14), s, set(),
+                                frozenset({"head_cla"}), asked)
+    assert tom.subject.startswith("Commentary due") and "Q1" not in tom.text
+    assert (martin.owner, martin.subject) == (
+        "head_cla", "Answers due 15 November: Children and Young People Overview and "
+                    "Scrutiny Board")
+    assert "with no answer yet:\n\n* Q1: Why Q1?\n" in martin.text
+    assert "no commentary" not in martin.text and "workbook" in martin.text

@@ -133,8 +133,8 @@ def test_one_query_per_step_whatever_the_size(tmp_path: Path) -> None:
     statements.clear()
     analysed = pipeline.compare_with_history(inputs, store)
     # One for the history, one for the deep-dive register, one for the breakdowns, one for
-    # the figures earlier runs found small.
-    assert [s.split()[0] for s in statements] == ["SELECT"] * 4
+    # the figures earlier runs found small, one for the committee's questions.
+    assert [s.split()[0] for s in statements] == ["SELECT"] * 5
     assert len(analysed.history) == len(inputs.records)
     assert len(analysed.parts) == len(inputs.breakdowns)
 
