@@ -24,9 +24,13 @@ from tasks.summary import Summary
 @flow(name="meeting-reminders", log_prints=False)
 def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs",
                       today: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
-                      send: bool = False) -> list[tuple[str, str]]:
+                      send: bool = False) -> None:
     """Remind owners whose exceptions have no commentary as the due date nears; tell the
     clerk if the paper for the next meeting is late. Each reminder goes once.
+
+    Returns nothing: Prefect keeps a flow's return value where staff without restricted
+    access read it, and who is reminded follows the restricted exceptions (issue 23).
+    Who was, and how each message went, is in the outbox and the ledger (restricted).
 
     Args:
         config_dir: Folder with briefing.yaml (its meetings and papers timetable).
@@ -42,7 +46,7 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     plan = plan_for(config, day)
     if plan is None:
         log.info("No meeting ahead in briefing.yaml; nothing to do")
-        return []
+        return None
     out = Path(out_dir)
     code = config.briefing.authority.code
     summary_path = in_set(cycle_dir(out, code, plan.cycle), "summary.json")
@@ -71,7 +75,7 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
                 for _, status in results if status == UNCERTAIN]
     if stranded:  # never a success: the run is Failed until the operator settles them
         raise MessagesNeedAttention(stranded, {})
-    return results
+    return None
 
 
 def _workbooks(folder: Path, code: str, cycle: str, config: Config
