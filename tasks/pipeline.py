@@ -658,11 +658,14 @@ def brief_authority(config_dir: Path, exports_dir: Path, authority: str, out_dir
                                        report_date=report_date), editions)
     # The overview is published: its figures are the public edition's.
     public = done.rendered.figures[Edition.PUBLIC].results
+    places = {i.code: i.decimals for i in inputs.config.indicators}
     return {"code": inputs.config.briefing.authority.code,
             "name": inputs.config.briefing.authority.name, "cycle": inputs.cycle,
             "folder": str(done.folder),
             "indicators": {r.code: {"value": r.value, "withheld": r.is_withheld("value"),
-                                    "rag": str(r.rag), "deep_dive": r.deep_dive}
+                                    "rag": str(r.rag), "deep_dive": r.deep_dive,
+                                    # as precisely as its source gives it (tasks.precision)
+                                    "decimals": places.get(r.code)}
                            for r in public}}
 
 

@@ -26,6 +26,7 @@ class Cell:
     deep_dive: bool | None  # None: not published (rests on small numbers)
     value: float | None = None  # the published figure (None when withheld), for the .xlsx
     unit: str = ""
+    decimals: int | None = None  # as its source gives it (tasks.precision); None: the unit's
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,13 @@ def overview(config: Config, results: list[dict[str, Any]], failed: list[str],
         cells = []
         for ind in inds:
             v = r["indicators"].get(ind.code, {"value": None, "rag": "none", "deep_dive": False})
-            text = SUPPRESSED if v.get("withheld") else fmt_value(ind.unit, v["value"])
+            # Each authority's figure as precisely as its source gives it ("16%" for a
+            # whole-number DfE percentage), or as the catalogue says.
+            places = v.get("decimals", ind.decimals)
+            text = SUPPRESSED if v.get("withheld") else fmt_value(ind.unit, v["value"], places)
             cells.append(Cell(text, v["rag"], RAG_WORDS[v["rag"]], RAG_SYMBOLS[v["rag"]],
                               v["deep_dive"], None if v.get("withheld") else v["value"],
-                              ind.unit.value))
+                              ind.unit.value, places))
         rows.append(Row(r["code"], r["name"], cells, sum(c.rag == "red" for c in cells),
                         sum(c.deep_dive is True for c in cells)))
     rows.sort(key=lambda row: (-row.reds, -row.deep_dives, row.name))

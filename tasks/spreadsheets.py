@@ -565,11 +565,12 @@ def overview_workbook(ov: Overview, generated_at: datetime) -> bytes:
         for c in row.cells:
             unit = Unit(c.unit) if c.unit else None
             value: Value = SUPPRESSED if c.text == SUPPRESSED else (
-                rounded(unit, c.value) if unit is not None else c.value)
+                rounded(unit, c.value, decimals=c.decimals) if unit is not None else c.value)
             values += [_cell_value(value, "value", unit), c.rag_word,
                        _yes_no(c.deep_dive)]
-            formats += [VALUE_FORMATS[unit] if unit is not None and
-                        isinstance(value, float) else None, None, None]
+            formats += [value_format(unit, places_of(unit, value, decimals=c.decimals))
+                        if unit is not None and isinstance(value, float) else None, None,
+                        None]
         ws.append(values)
         for j, fmt in enumerate(formats, start=1):
             if fmt:

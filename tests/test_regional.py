@@ -3,6 +3,7 @@ alone, and an overview that ranks them."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+from openpyxl import load_workbook
 
 from tasks.outputs import in_set
+from tasks.spreadsheets import overview_workbook
 from tests.conftest import ROOT, TODAY
 
 DFE = ROOT.parent / "shared" / "data" / "dfe"
@@ -52,6 +55,13 @@ def test_regional_run(prefect_harness: None, tmp_path: Path) -> None:
     # Worst first: Torbay has more red indicators than Barnet in 2025.
     assert rows[0] == "Torbay (880)"
     assert (folder / "overview.pdf").read_bytes().startswith(b"%PDF")
+    # DfE publishes placement stability as whole percentages: printed so, not "16.0%".
+    ws = load_workbook(folder / "overview.xlsx")["Overview"]
+    shown = {ws.cell(1, c).value: (ws.cell(2, c).value, ws.cell(2, c).number_format)
+             for c in range(5, ws.max_column + 1, 3)}
+    assert shown["Children looked after with 3 or more placements in the year"] == (0.16, "0%")
+    assert shown["Re-referrals within 12 months"] == (0.243, "0.0%")
+    assert "16%" in text and "16.0%" not in text
 
 
 def check_run_in_prefect(run_id: Any) -> None:
@@ -156,17 +166,24 @@ def test_overview_rows_are_public_figures() -> None:
     from tests.factories import make_config
 
     cfg = make_config([{"unit": "count", "polarity": "lower_is_better", "target": 4.0},
-                       {"unit": "percent"}])
+                       {"unit": "percent"}, {"unit": "percent"}])
     row = {"code": "998", "name": "Testshire", "cycle": "2024-10", "folder": "x",
            "indicators": {"X0": {"value": None, "withheld": True, "rag": "withheld",
                                  "deep_dive": None},
                           "X1": {"value": 52.0, "withheld": False, "rag": "red",
-                                 "deep_dive": True}}}
+                                 "deep_dive": True},
+                          # a whole-number percentage in DfE's file (tasks.precision)
+                          "X2": {"value": 16.0, "withheld": False, "rag": "none",
+                                 "deep_dive": False, "decimals": 0}}}
     ov = overview(cfg, [row], [], datetime(2024, 11, 5).astimezone())
-    hidden, shown = ov.rows[0].cells
+    hidden, shown, whole = ov.rows[0].cells
     assert (hidden.text, hidden.rag_word, hidden.deep_dive) == ("c", "Not published", None)
     assert (shown.text, shown.rag_word, shown.deep_dive) == ("52.0%", "Red", True)
+    assert whole.text == "16%"  # not "16.0%": the source gives no decimal
     assert ov.rows[0].deep_dives == 1 and ov.rule_periods == 2
+    ws = load_workbook(io.BytesIO(overview_workbook(ov, datetime(2024, 11, 5))))["Overview"]
+    assert (ws["H2"].value, ws["H2"].number_format) == (0.52, "0.0%")
+    assert (ws["K2"].value, ws["K2"].number_format) == (0.16, "0%")
 
 
 @pytest.mark.slow
