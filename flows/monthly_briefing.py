@@ -234,7 +234,8 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
     code = inputs.config.briefing.authority.code
     mailer = choose_mailer(send, outbox_dir(out, code, inputs.cycle), settings)
     resources = Resources(store_for(out, settings.secret("store_url")), out, mailer,
-                          pause=pause_before(settings.pause_before), report_date=report_date)
+                          pause=pause_before(settings.pause_before), report_date=report_date,
+                          return_rules=settings.runs_return_rules)
     done = run_cycle(inputs, resources, editions(edition), resend, steps)
     try:  # the public edition's headlines, on the run itself (the UI's Artifacts tab)
         artifacts.publish_briefing(done.rendered.contexts[Edition.PUBLIC], done.folder,

@@ -1,13 +1,14 @@
 """Writes a synthetic SSDA903 return for the demo (seeded: the same bytes every run).
 
-    .venv/bin/python scripts/make_demo_returns.py [FOLDER]   (default demo/returns/ssda903)
+    .venv/bin/python scripts/make_demo_returns.py [FOLDER]   (default demo/exports/ssda903)
 
 Several hundred invented children for the collection year ending 31 March 2025: children
-looked after (episodes, reviews, missing episodes) and care leavers aged 19 to 21 (OC3).
-Input errors are planted, as a case-management system lets them in, and listed in
-`planted.json` beside the tables: above all the inspectors' case, care leavers whose
-activity was not recorded, which makes the NEET figure look better than it is. Not part
-of `make demo` yet (docs/returns.md).
+looked after (episodes, reviews, missing episodes) and care leavers aged 19 to 21 (OC3),
+whose birthdays fall between April and October 2024, so that the demo's October 2024 cycle
+and the collection year count the same care leavers. Input errors are planted, as a
+case-management system lets them in, and listed in `planted.json` beside the tables:
+above all the inspectors' case, care leavers whose activity was not recorded, which makes
+the NEET figure look better than it is. `make demo` reads it (config/sources.yaml).
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ from tasks.returns.ssda903 import TABLES, collection_dates  # noqa: E402
 SEED = 903
 YEAR = 2025
 LOOKED_AFTER = 320
-CARE_LEAVERS = 80
+CARE_LEAVERS = 100
+# Care leavers' activity as the demo's October 2024 scorecard has it (CL01: 52 of 100 not
+# in education, employment or training), with 14 whose activity was not recorded.
+NEET_LEAVERS, SILENT_LEAVERS = 52, 14
+LEAVER_BIRTHDAYS = (date(2024, 4, 1), date(2024, 10, 31))
 START, END = collection_dates(YEAR)
 ETHNIC = ["WBRI"] * 12 + ["WIRI", "WOTH", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
                           "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH"]
@@ -58,6 +63,18 @@ def born(rng: random.Random, youngest: int, oldest: int) -> date:
     latest = END.replace(year=END.year - youngest)
     earliest = END.replace(year=END.year - oldest - 1) + timedelta(days=1)
     return earliest + timedelta(days=rng.randrange((latest - earliest).days))
+
+
+def leaver_born(rng: random.Random) -> date:
+    """Aged 19, 20 or 21 on a birthday between April and October 2024 (one draw)."""
+    first, last = LEAVER_BIRTHDAYS
+    days = (last - first).days + 1
+    k = rng.randrange(3 * days)
+    birthday = first + timedelta(days=k % days)
+    year = birthday.year - 19 - k // days
+    if birthday.month == 2 and birthday.day == 29:
+        return date(year, 2, 28)
+    return birthday.replace(year=year)
 
 
 def header_row(rng: random.Random, child: str, sex: str, dob: date, in_care: bool
@@ -139,14 +156,18 @@ def looked_after(rng: random.Random, tables: dict[str, list[dict[str, str]]]) ->
 
 def care_leavers(rng: random.Random, tables: dict[str, list[dict[str, str]]],
                  planted: dict[str, list[str]]) -> None:
-    """Aged 19 to 21 at their birthday in the year; 14 with no activity recorded."""
-    silent = set(rng.sample(range(CARE_LEAVERS), 14))
-    for n in range(CARE_LEAVERS):
+    """Aged 19 to 21 at their birthday in the year; 52 not in education, employment or
+    training, 14 with no activity recorded, the rest in education, employment or training."""
+    kinds = (["G"] * NEET_LEAVERS + [""] * SILENT_LEAVERS
+             + ["E"] * (CARE_LEAVERS - NEET_LEAVERS - SILENT_LEAVERS))
+    rng.shuffle(kinds)
+    for n, kind in enumerate(kinds):
         child, sex = f"L{20001 + n}", rng.choice("MF")
-        dob = born(rng, 19, 21)
+        dob = leaver_born(rng)
         tables["Header"].append(header_row(rng, child, sex, dob, False))
-        activity = "" if n in silent else rng.choice(ACTIVITY)
-        if n in silent:
+        pool = [a for a in ACTIVITY if a.startswith("G") == (kind == "G")]
+        activity = rng.choice(pool) if kind else ""
+        if not kind:
             planted["activity not recorded (OC3 ACTIV blank)"].append(child)
         tables["OC3"].append({"CHILD": child, "DOB": dmy(dob), "IN_TOUCH": "YES",
                               "ACTIV": activity, "ACCOM": rng.choice(ACCOMMODATION)})
@@ -182,13 +203,13 @@ def write(folder: Path) -> dict[str, list[str]]:
             writer.writeheader()
             writer.writerows(rows)
     manifest = {k: sorted(v) for k, v in planted.items()}
-    (folder.parent / f"{folder.name}_planted.json").write_text(
+    (folder / "planted.json").write_text(
         json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 
 
 def main(argv: list[str]) -> int:
-    folder = Path(argv[0]) if argv else ROOT / "demo" / "returns" / "ssda903"
+    folder = Path(argv[0]) if argv else ROOT / "demo" / "exports" / "ssda903"
     planted = write(folder)
     print(f"wrote {folder} ({LOOKED_AFTER} children looked after, {CARE_LEAVERS} care "
           f"leavers; {sum(map(len, planted.values()))} planted input errors)")

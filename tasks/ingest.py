@@ -1025,6 +1025,8 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
     headers: dict[str, dict[str, str]] = {}
     metadata: dict[str, Metadata] = {}
     for path in files:
+        if sources.is_return(path.name):
+            continue  # a child-level return's table: tasks.returns reads it
         if sources.is_reference(path.name):
             if sources.neighbours and path.match(sources.neighbours):
                 try:

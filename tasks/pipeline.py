@@ -82,6 +82,9 @@ from tasks.reach import reach
 from tasks.render import PdfWriters, render_html
 from tasks.results import spc_result
 from tasks.return_workbooks import owner_returns, return_workbook
+from tasks.returns.quality import qualities, rule_problems, with_quality
+from tasks.returns.reading import ReturnRead, read_child_returns, start_checks
+from tasks.returns.workbook import QUALITY_BOOK, quality_workbook
 from tasks.settings import Settings
 from tasks.sources import load_sources
 from tasks.spc import analyse_spc
@@ -130,6 +133,9 @@ class Inputs:
     # The committee's questions (questions.yaml or .xlsx) and the answers in returns.
     questions: list[QuestionEntry] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
+    # The child-level returns read (tasks.returns): their figures are among `records`;
+    # DfE's rules over them are started when the run begins and read when it renders.
+    child_returns: list[ReturnRead] = field(default_factory=list)
 
     @property
     def public_withheld(self) -> dict[tuple[str, str], str]:
@@ -202,6 +208,9 @@ class Rendered:
     # Each owner's return workbook (tasks.return_workbooks), restricted: owner id ->
     # (bytes, file name).
     returns: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    # The returns' data-quality workbook, by child id: restricted, written by a run that
+    # writes the restricted edition (tasks.returns.workbook).
+    quality_book: bytes | None = None
 
     @property
     def public(self) -> Paper:
@@ -263,8 +272,14 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     elif not is_period(cycle):
         raise ConfigError(f"--cycle must be a period such as 2024-10 (a month) or 2025 (a "
                           f"reporting year), not {cycle!r}")
+    child = read_child_returns(Path(exports_dir), sources, config, cycle, limits)
+    problems += child.problems
+    if not child.records.empty:
+        records = pd.concat([records, with_population(child.records, config)],
+                            ignore_index=True)
+    headers = {**ingested.headers, **child.headers}
     faults: dict[object, str] = {}
-    problems += check_records(records, config, cycle, today_period, ingested.headers, faults)
+    problems += check_records(records, config, cycle, today_period, headers, faults)
     records = with_faults(records, faults)
     # Errors in the exports say more than "no figures" (their figures may be what is wrong).
     if (not allow_empty and not errors(problems)
@@ -272,7 +287,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
         reaches = reach(Path(exports_dir), ingested.files, sources, config, records, limits)
         raise NoFiguresForCycle(str(no_figures(records, config, cycle, today_period,
                                                reaches)))
-    chosen = choose_figures(records, config, cycle, sources.priority, ingested.headers)
+    chosen = choose_figures(records, config, cycle, sources.priority, headers)
     detail = withheld_details(problems + chosen.problems, chosen.withheld)
     problems = mark_withheld(problems + chosen.problems, chosen.withheld)
     problems += gaps(records, chosen.records, config, cycle)
@@ -304,9 +319,11 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     problems += check_breakdowns(parts, chosen.records, config,
                                  small_breakdowns(parts, chosen.records, config))
     strict = config.briefing.rules.strict if strict is None else strict
-    return Inputs(config, cycle, chosen.records, problems, ingested.files,
+    files = ingested.files + [r.name_of(p) for r in child.returns for p in r.files]
+    return Inputs(config, cycle, chosen.records, problems, files,
                   ingested.benchmarks, ingested.neighbours, commentary, chosen.withheld,
-                  strict, deep_dives, parts, chosen.contested, detail, questions, answers)
+                  strict, deep_dives, parts, chosen.contested, detail, questions, answers,
+                  child.returns)
 
 
 def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
@@ -425,7 +442,7 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
                          f"{CONTESTED_TEXT}", code, period=period)
                  for code, period in sorted(inputs.contested)]
         figures = replace(figures, problems=notes + figures.problems)
-        return with_source_errors(figures, inputs.public_withheld)
+        return with_child_returns(with_source_errors(figures, inputs.public_withheld), inputs)
     figures = edition_results(edition, inputs.config, inputs.cycle, analysed.history,
                               analysed.analysis, analysed.spc, analysed.benchmarks,
                               inputs.problems + analysed.problems, analysed.revisions,
@@ -433,7 +450,18 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
                               analysed.parts, analysed.remembered, analysed.carried)
     # The public edition names the place alone: the cell may be about a few children.
     said = inputs.withheld if edition is Edition.PUBLIC else inputs.withheld_detail
-    return with_source_errors(figures, said or inputs.withheld)
+    return with_child_returns(with_source_errors(figures, said or inputs.withheld), inputs)
+
+
+def with_child_returns(figures: EditionResults, inputs: Inputs) -> EditionResults:
+    """Each figure computed from a return with its data quality beside it, and DfE's
+    rules' findings among the edition's data-quality findings (waiting for the rules)."""
+    if not inputs.child_returns:
+        return figures
+    figures = with_quality(figures, qualities(inputs.child_returns), inputs.config,
+                           inputs.cycle)
+    return replace(figures, problems=figures.problems
+                   + rule_problems(inputs.child_returns, figures.edition))
 
 
 def with_source_errors(figures: EditionResults,
@@ -488,12 +516,15 @@ def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime,
                                     contexts[Edition.RESTRICTED], generated_at)
                    if Edition.RESTRICTED in htmls else {})
         pdfs = writers.write(list(htmls.values()) + [html for _, html in packs.values()])
+    book = (quality_workbook(inputs.child_returns, inputs.config.briefing.authority.code,
+                             inputs.cycle, generated_at)
+            if Edition.RESTRICTED in htmls and inputs.child_returns else None)
     papers = dict(zip(htmls, pdfs, strict=False))
     pack_pdfs = pdfs[len(htmls):]
     return Rendered({e: Paper(contexts[e], htmls[e], pdf) for e, pdf in papers.items()},
                     contexts, figures, sheets, open_data,
                     {name: (owner, html, pdf) for (name, (owner, html)), pdf
-                     in zip(packs.items(), pack_pdfs, strict=True)}, returns)
+                     in zip(packs.items(), pack_pdfs, strict=True)}, returns, book)
 
 
 def owners_workbooks(inputs: Inputs, analysed: Analysed, figures: EditionResults,
@@ -563,6 +594,8 @@ def _write_set(rendered: Rendered, staging: Path) -> None:
         write_bytes_atomic(staging / RESTRICTED_DIR / f"{name}.pdf", pdf)
     for data, name in rendered.returns.values():
         write_bytes_atomic(staging / RESTRICTED_DIR / name, data)
+    if rendered.quality_book is not None:  # child ids: the restricted side, always
+        write_bytes_atomic(staging / RESTRICTED_DIR / QUALITY_BOOK, rendered.quality_book)
     # The contract's names: the public edition, the one safe to pass on.
     if Edition.PUBLIC in rendered.editions:
         write_text_atomic(in_set(staging, HTML_NAME), rendered.public.html)
@@ -690,6 +723,7 @@ class Resources:
     clock: Callable[[], datetime] = _now
     pause: Callable[[str], None] = _no_pause
     report_date: date | None = None
+    return_rules: bool = True  # DfE's rules over the returns (BRIEFING_RETURN_RULES=off)
 
 
 class Steps(Protocol):
@@ -774,6 +808,7 @@ def run_cycle(inputs: Inputs, resources: Resources, editions: list[Edition],
     do: Steps = steps if steps is not None else sys.modules[__name__]
     PROGRESS.reset()  # this run's, from the start
     store, code = resources.store, inputs.config.briefing.authority.code
+    start_checks(inputs.child_returns, resources.return_rules)  # beside the comparing
     with cycle_lock(store, code, inputs.cycle):  # the same cycle twice at once: one waits
         generated_at = resources.clock()
         analysed = do.compare_with_history(inputs, store)

@@ -134,6 +134,11 @@ class IndicatorResult:
     # The current figure was withheld for an error in the source: where that error is
     # ("scorecard.xlsx, row 7, column 'D (Oct 24)'"). Not about small numbers.
     source_error: str | None = None
+    # A figure computed from a return's records (tasks.returns.quality), as this edition
+    # words it: what follows the rating (", but could be Red: 14 records fail DfE rules")
+    # and the lines beside the figure on the records it rests on.
+    could_be: str = ""
+    quality: tuple[str, ...] = ()
 
     def is_withheld(self, name: str) -> bool:
         return name in self.withheld

@@ -145,6 +145,12 @@ class Settings(BaseSettings):
     max_cells: str | None = None
     papers_url: str | None = None  # where <out> is published
     pause_before: str | None = None  # fault injection for tests/test_crash.py
+    return_rules: str | None = None  # "off": DfE's rules are not run over the returns
+
+    @property
+    def runs_return_rules(self) -> bool:
+        """Whether DfE's rules run over the returns (BRIEFING_RETURN_RULES, on unless off)."""
+        return (self.return_rules or "").strip().lower() not in ("off", "0", "no", "false")
     # Prefect's own, read by this project too.
     prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
     prefect_ui_url: str | None = Field(default=None, validation_alias="PREFECT_UI_URL")

@@ -7,6 +7,8 @@ Three layouts:
 - `dfe`: DfE's published tidy files (explore-education-statistics), one value column per
   measure, filtered by breakdown columns, every geography kept for benchmarks.
 A file that no source matches is read as `long` with the canonical column names.
+Two more kinds are child-level returns, whose figures are computed from the records
+(`tasks.returns`): `ssda903` (DfE's tables as CSV) and `cin_census` (DfE's XML).
 
 Every source may say which cell texts mean "not available" (`missing:`, added to or taken
 from the default markers) and how much it is trusted when another source gives the same
@@ -153,7 +155,37 @@ class Population(_Strict):
     year_offset: int = -1
 
 
-Source = Annotated[LongSource | WideSource | DfeSource, Field(discriminator="layout")]
+# The SSDA903 indicators computed from the records (tasks.returns.figures_903), by name.
+Figure903 = Literal["looked_after_at_end", "looked_after_rate", "started", "ceased",
+                    "three_or_more_placements", "long_term_stability", "care_leavers_in_eet",
+                    "care_leavers_neet", "care_leavers_activity_not_known",
+                    "care_leavers_suitably_housed", "went_missing"]
+
+
+class _ReturnSource(_Source):
+    """A child-level return: its files (a glob that may name a folder of the exports
+    folder, such as `ssda903/*.csv`) are read as one return, never as exports. Its figures
+    are computed from the records, so they outrank a figure someone added up (priority 1)."""
+
+    priority: int = 1
+    # The collection year (ending 31 March) of the return; None: the cycle's.
+    collection_year: int | None = Field(default=None, ge=2020, le=2100)
+
+
+class Ssda903Source(_ReturnSource):
+    layout: Literal["ssda903"]
+    # Indicator code -> the figure computed for it (docs/returns.md).
+    indicators: dict[str, Figure903] = Field(default_factory=dict)
+
+
+class CinCensusSource(_ReturnSource):
+    layout: Literal["cin_census"]
+
+
+ReturnSource = Ssda903Source | CinCensusSource
+ExportSource = LongSource | WideSource | DfeSource
+Source = Annotated[LongSource | WideSource | DfeSource | Ssda903Source | CinCensusSource,
+                   Field(discriminator="layout")]
 
 
 class Sources(_Strict):
@@ -162,13 +194,25 @@ class Sources(_Strict):
                                    description="glob of DfE's statistical neighbour model")
     population: Population | None = None
 
-    def match(self, filename: str) -> Source | None:
+    def match(self, filename: str) -> ExportSource | None:
+        """The export source a file is read by (a return's files are not exports)."""
         for s in self.sources:
-            if fnmatch.fnmatch(filename, s.files):
+            if not isinstance(s, ReturnSource) and fnmatch.fnmatch(filename, s.files):
                 return s
         return None
 
+    @property
+    def returns(self) -> list[ReturnSource]:
+        return [s for s in self.sources if isinstance(s, ReturnSource)]
+
+    def is_return(self, filename: str) -> bool:
+        """A file of a child-level return: read by tasks.returns, not as an export."""
+        return any(fnmatch.fnmatch(filename, s.files) for s in self.returns)
+
     def priority(self, filename: str) -> int:
+        for r in self.returns:  # a return's figures are filed under its tables' paths
+            if fnmatch.fnmatch(filename, r.files):
+                return r.priority
         source = self.match(filename)
         return source.priority if source is not None else 0
 

@@ -172,6 +172,10 @@ def _spc(r: IndicatorResult) -> tuple[str, str]:
 
 
 def _notes(r: IndicatorResult, public: bool, min_denominator: float) -> str:
+    return " ".join([_small_note(r, public, min_denominator), *r.quality]).strip()
+
+
+def _small_note(r: IndicatorResult, public: bool, min_denominator: float) -> str:
     if r.is_withheld("value"):
         return "The figure is a small number and is not published (c)."
     if r.small_number:
@@ -236,7 +240,7 @@ def indicator_table(config: Config, figures: EditionResults) -> Table:
         rows.append([
             ind.title, ind.code, ind.service_area, label(r.period), unit_label(u),
             polarity_label(ind.polarity), _shown(r, "value", u, r.value, decimals=d),
-            rounded(u, ind.target, decimals=d), RAG_WORDS[r.rag],
+            rounded(u, ind.target, decimals=d), RAG_WORDS[r.rag] + r.could_be,
             label(r.previous_period) if r.previous_period else "",
             _shown(r, "previous", u, r.previous, decimals=d),
             _shown(r, "change", u, r.change, True, d),
@@ -297,7 +301,7 @@ def exception_table(config: Config, figures: EditionResults) -> Table:
                                     "the effect?")
         rows.append([ind.title, ind.code, label(r.period),
                      _shown(r, "value", u, r.value, decimals=d),
-                     rounded(u, ind.target, decimals=d), RAG_WORDS[r.rag],
+                     rounded(u, ind.target, decimals=d), RAG_WORDS[r.rag] + r.could_be,
                      deep_dive_flag(r, NOT_PUBLISHED),
                      _why(ind, r, needed), _owner(config, ind, figures.public), question])
         units.append(u)

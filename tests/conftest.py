@@ -22,6 +22,11 @@ if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
     _home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect")
     os.environ["PREFECT_HOME"] = str(_home / f"xdist-{_worker}")
 
+# DfE's rules over the demo's SSDA903 return take some 10 s of a core a run: the many runs
+# of the demo here go without them (the figures' notes say so), and the tests that are
+# about them turn them on (tests/test_returns_run.py, tests/test_returns_validators.py).
+os.environ.setdefault("BRIEFING_RETURN_RULES", "off")
+
 import flows  # noqa: F401  (applies Prefect's defaults before any test imports Prefect)
 
 ROOT = Path(__file__).resolve().parent.parent

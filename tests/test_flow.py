@@ -20,7 +20,9 @@ INDICATOR_FIELDS = {"code", "value", "target", "rag", "previous", "change", "dir
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Path:
     out = tmp_path_factory.mktemp("flow") / "out"
-    assert main(["demo", "--out", str(out)]) == 0
+    with pytest.MonkeyPatch.context() as env:  # DfE's rules over the demo's SSDA903, for real
+        env.setenv("BRIEFING_RETURN_RULES", "on")
+        assert main(["demo", "--out", str(out)]) == 0
     return out
 
 
@@ -33,7 +35,8 @@ def test_outputs_and_summary_contract(demo_run: Path) -> None:
                                   "briefing-public.pdf", "briefing-public.xlsx",
                                   "indicators-public.csv")),
         *(f"restricted/{n}" for n in ("summary.json", "briefing-restricted.html",
-                                      "briefing-restricted.pdf", "briefing-restricted.xlsx")),
+                                      "briefing-restricted.pdf", "briefing-restricted.xlsx",
+                                      "data-quality.xlsx")),
         # The deep dives that open in October (CL01's opened in September: no pack).
         *(f"restricted/999-deep-dive-{c}-2024-10.{x}" for c in ("CP04", "FD04", "LA02", "YJ03")
           for x in ("html", "pdf")),

@@ -33,9 +33,13 @@ def test_parse_number_refuses(text: str) -> None:
 def test_demo_exports_are_clean() -> None:
     inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
     assert inputs.cycle == DEMO_CYCLE and inputs.ok
-    assert len(inputs.files) == 38  # 36 monthly CSVs, the scorecard, the team breakdowns
-    # CL02 is not collected in the last month: a warning, not an error.
-    assert [p.indicator for p in inputs.problems] == ["CL02"]
+    # 36 monthly CSVs, the scorecard, the team breakdowns and the SSDA903's 5 tables.
+    assert len(inputs.files) == 43
+    # CL02 is not collected in the last month: a warning, not an error. CL01 is given by
+    # the scorecard and computed from the SSDA903 alike, with the same value; the return
+    # lacks some of DfE's tables.
+    assert [(p.indicator, p.severity.value) for p in inputs.problems] == [
+        (None, "info"), ("CL01", "info"), ("CL02", "warning")]
     # Excel percentage cells (fractions) and CSV "52%" both arrive as percentages.
     recs = inputs.records.set_index(["indicator", "period"])
     assert recs.loc[("CL01", "2024-10"), "value"] == 52.0

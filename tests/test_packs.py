@@ -70,7 +70,8 @@ def test_a_run_writes_the_packs_and_attaches_them_to_the_owners_email(tmp_path: 
     mailer = MemoryMailer()
     store = SqlHistoryStore(default_store_url(tmp_path))
     done = pipeline.run_cycle(inputs, pipeline.Resources(store, tmp_path, mailer,
-                                                         clock=lambda: GENERATED),
+                                                         clock=lambda: GENERATED,
+                                                         return_rules=False),
                               list(Edition))
     pdf = done.folder / "restricted" / "999-deep-dive-YJ03-2024-10.pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)

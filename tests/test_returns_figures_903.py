@@ -249,20 +249,22 @@ def test_demo_return_unrecorded_activity_makes_neet_look_better_than_it_is() -> 
     """The inspectors' case on the demo's return: 14 care leavers with no activity
     recorded are counted in the NEET figure's denominator but can be in neither its
     numerator nor the EET one; at their worst (all NEET) the figure is much higher."""
-    folder = ROOT / "demo" / "returns" / "ssda903"
+    folder = ROOT / "demo" / "exports" / "ssda903"
     ret = read_903(sorted(folder.glob("*.csv")), 2025)
-    planted = json.loads((folder.parent / "ssda903_planted.json").read_text("utf-8"))
+    planted = json.loads((folder / "planted.json").read_text("utf-8"))
     silent = set(planted["activity not recorded (OC3 ACTIV blank)"])
     neet = f.care_leavers_neet(ret.tables, YEAR)
     unknown = f.care_leavers_activity_not_known(ret.tables, YEAR)
-    assert neet.denominator == 80 and len(silent) == 14
+    assert neet.denominator == 100 and len(silent) == 14
     assert silent <= unknown.counted and unknown.numerator == 14
     assert not silent & neet.counted
     assert neet.value is not None
-    worst = 100 * (neet.numerator + unknown.numerator) / 80
-    recorded_only = 100 * neet.numerator / (80 - unknown.numerator)
+    worst = 100 * (neet.numerator + unknown.numerator) / 100
+    recorded_only = 100 * neet.numerator / (100 - unknown.numerator)
     assert neet.value < recorded_only < worst
     assert (neet.numerator, round(neet.value, 1), round(worst, 1)) == EXPECTED_DEMO_NEET
 
 
-EXPECTED_DEMO_NEET = (15, 18.8, 36.2)  # G4-G6 in oc3.csv: 15 of 80; with the 14 blanks 29/80
+# G4-G6 in oc3.csv: 52 of 100, as the scorecard's CL01 for October 2024; with the 14 blanks
+# 66 of 100.
+EXPECTED_DEMO_NEET = (52, 52.0, 66.0)

@@ -1,0 +1,233 @@
+"""Each figure computed from a return, with its data quality: how many children's records
+it rests on, how many of them fail a DfE rule and which, and whether those records, taken
+at their worst and best, could move it across its target ("Green, but could be Red: 14
+records fail DfE rules"). Worded for each edition: the public one says in words that a
+figure rests on records with errors, with counts only above the small-number threshold.
+
+Counts only leave this module, never a child id; the ids go to the restricted
+data-quality workbook alone (tasks.returns.workbook).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from tasks.compare import rag
+from tasks.config import Config, Indicator, Unit
+from tasks.disclosure import SMALL, EditionResults
+from tasks.formatting import Edition
+from tasks.problems import Problem, Severity
+from tasks.results import IndicatorResult, Rating
+from tasks.returns.reading import FIGURE_TABLES, Checks, Computed, ReturnRead
+from tasks.returns.validators import NAMES, RuleIssue
+
+RAG_NAMES = {Rating.RED: "Red", Rating.AMBER: "Amber", Rating.GREEN: "Green"}
+WORSE = {Rating.GREEN: 0, Rating.AMBER: 1, Rating.RED: 2}
+DFE_RULE = "dfe_rule"  # Problem.kind of a finding of DfE's rules
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    rule: str
+    message: str
+    records: int  # of the figure's children, those failing this rule
+
+
+@dataclass(frozen=True)
+class Quality:
+    """A computed figure's data quality, in counts. `low` and `high`: the figure with its
+    failing records taken at their best and worst (each in or out of the numerator)."""
+
+    code: str
+    source: str  # "SSDA903"
+    records: int
+    failing: int
+    failing_counted: int
+    numerator: int
+    denominator: int | None
+    rules: tuple[RuleCount, ...]
+    not_run: str | None = None
+    rules_not_run: int = 0
+
+
+def issues_affecting(computed: Computed, checks: Checks) -> list[RuleIssue]:
+    """The rule failures on a record the figure rests on, in a table it reads."""
+    if checks.report is None:
+        return []
+    tables = FIGURE_TABLES[computed.name]
+    ids = computed.figure.children
+    return [i for i in checks.report.issues
+            if i.child in ids and (i.table is None or i.table in tables)]
+
+
+def figure_quality(code: str, computed: Computed, checks: Checks, kind: str) -> Quality:
+    issues = issues_affecting(computed, checks)
+    failing = {i.child for i in issues}
+    by_rule: dict[str, set[str | None]] = {}
+    for i in issues:
+        by_rule.setdefault(i.rule, set()).add(i.child)
+    messages = checks.report.messages if checks.report else {}
+    rules = tuple(RuleCount(rule, messages.get(rule, ""), len(kids))
+                  for rule, kids in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+    figure = computed.figure
+    return Quality(code, NAMES.get(kind, kind), len(figure.children), len(failing),
+                   len(failing & figure.counted), figure.numerator, figure.denominator, rules,
+                   checks.not_run,
+                   len(checks.report.not_run) if checks.report is not None else 0)
+
+
+def qualities(returns: list[ReturnRead]) -> dict[str, Quality]:
+    """Indicator code -> its figure's data quality, waiting for DfE's rules if need be."""
+    return {code: figure_quality(code, computed, ret.checks(), ret.kind)
+            for ret in returns for code, computed in ret.figures.items()}
+
+
+def value_range(q: Quality, unit: Unit, failing: int, counted: int
+                ) -> tuple[float, float] | None:
+    """The figure with `failing` records (`counted` of them in the numerator) taken out of
+    the numerator (best for some) and all in it (for others): (lowest, highest)."""
+    n = q.numerator
+    if unit is Unit.PERCENT:
+        if not q.denominator:
+            return None
+        return (100.0 * max(0, n - counted) / q.denominator,
+                100.0 * min(q.denominator, n - counted + failing) / q.denominator)
+    if unit is Unit.RATE_PER_10K:
+        if not q.denominator:
+            return None
+        per = 10_000 / q.denominator
+        return per * max(0, n - counted), per * (n - counted + failing)
+    return float(max(0, n - counted)), float(n - counted + failing)
+
+
+def could_be(q: Quality, ind: Indicator, current: Rating, failing: int, counted: int
+             ) -> Rating | None:
+    """The rating the failing records could give instead (the worse first), or None."""
+    if current not in WORSE or failing == 0:
+        return None
+    span = value_range(q, ind.unit, failing, counted)
+    if span is None:
+        return None
+    one = pd.Series([ind.target], dtype="float64")
+    tolerance = pd.Series([ind.tolerance], dtype="float64")
+    polarity = pd.Series([ind.polarity.value])
+    found = {Rating(str(rag(pd.Series([v]), one, tolerance, polarity).iloc[0])) for v in span}
+    others = sorted((r for r in found if r in WORSE and r is not current),
+                    key=lambda r: -WORSE[r])
+    return others[0] if others else None
+
+
+def _unchecked(r: IndicatorResult) -> str:
+    """A rating DfE's rules have not checked: said, where it could hide a worse one."""
+    return ", not checked against DfE's rules" if r.rag in (Rating.GREEN, Rating.AMBER) else ""
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record{'s' if n != 1 else ''}"
+
+
+def _fail(n: int) -> str:
+    """"14 records fail", "1 record fails"."""
+    return f"{_records(n)} fail{'s' if n == 1 else ''}"
+
+
+def _rules_text(q: Quality) -> str:
+    shown = [f"{r.message.rstrip('.') or 'rule ' + r.rule} (rule {r.rule}: {r.records:,})"
+             if r.message else f"rule {r.rule} ({r.records:,})" for r in q.rules[:4]]
+    more = f"; and {len(q.rules) - 4} more rules" if len(q.rules) > 4 else ""
+    return "; ".join(shown) + more
+
+
+def restricted_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[str, list[str]]:
+    """(what follows the rating, the lines beside the figure) in the restricted edition."""
+    base = f"Computed from the {q.source} return: rests on {_records(q.records)}"
+    if q.not_run is not None:
+        return (_unchecked(r),
+                [f"{base}; {q.not_run}."])
+    lines = [f"{base}; none fails a DfE rule."] if not q.failing else [
+        f"{base}; {_fail(q.failing)} DfE rules: {_rules_text(q)}. The data-quality "
+        "workbook (restricted) lists them by child id."]
+    if q.rules_not_run:
+        lines.append(f"{q.rules_not_run} of DfE's rules could not be run over the return.")
+    other = could_be(q, ind, r.rag, q.failing, q.failing_counted)
+    tail = (f", but could be {RAG_NAMES[other]}: {_fail(q.failing)} DfE rules"
+            if other is not None else "")
+    return tail, lines
+
+
+def public_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[str, list[str]]:
+    """The same for the public edition: counts only above the small-number threshold; a
+    count of 1 to 5 is "a few", and whether the rating could change is then judged at
+    the most such records (5), so nothing here depends on the hidden count."""
+    records = f"{q.records:,} children's records" if q.records not in SMALL else \
+        "children's records"
+    if q.not_run is not None:
+        return (_unchecked(r),
+                [f"Computed from {records}, not checked against DfE's rules."])
+    if not q.failing:
+        return "", [f"Computed from {records}; none fails a DfE rule."]
+    small = q.failing in SMALL
+    count = "a few of them (5 or fewer)" if small else f"{q.failing:,} of them"
+    lines = [f"Computed from {records}, some of which have errors: {count} fail DfE's "
+             "rules, so the figure may not be right."]
+    if r.is_withheld("value") or r.value is None:
+        return "", lines
+    # A count of 1 to 5 (of the failing records, or of those in the numerator) is taken
+    # at each of its possible values, so the wording rests on none of them.
+    fs = list(SMALL) if small else [q.failing]
+    cs = list(SMALL) if q.failing_counted in SMALL else [q.failing_counted]
+    spans = [could_be(q, ind, r.rag, f, c) for f in fs for c in cs if c <= f]
+    worst = sorted((s for s in spans if s is not None), key=lambda s: -WORSE[s])
+    who = "a few records fail" if small else _fail(q.failing)
+    tail = f", but could be {RAG_NAMES[worst[0]]}: {who} DfE rules" if worst else ""
+    return tail, lines
+
+
+def with_quality(figures: EditionResults, found: dict[str, Quality], config: Config,
+                 cycle: str) -> EditionResults:
+    """The edition's results with each computed figure's data quality beside it."""
+    if not found:
+        return figures
+    catalogue = config.by_code()
+    words = public_words if figures.edition is Edition.PUBLIC else restricted_words
+    results = []
+    for r in figures.results:
+        q = found.get(r.code)
+        if q is None or r.period != cycle:  # only the cycle's figure is computed
+            results.append(r)
+            continue
+        tail, lines = words(q, catalogue[r.code], r)
+        results.append(replace(r, could_be=tail, quality=tuple(lines)))
+    return replace(figures, results=results)
+
+
+def rule_problems(returns: list[ReturnRead], edition: Edition) -> list[Problem]:
+    """DfE's rules' findings over each return, counted by rule, for the data-quality
+    appendix: counts of 1 to 5 records are left out of the public edition."""
+    out: list[Problem] = []
+    for ret in returns:
+        checks = ret.checks()
+        where = ret.pattern or ret.name_of(ret.files[0])
+        name = NAMES[ret.kind]
+        if checks.report is None:
+            out.append(Problem(Severity.INFO if checks.chosen else Severity.WARNING, where,
+                               None, None,
+                               f"{name} return: {checks.not_run}"))
+            continue
+        for rule in checks.report.rules_failed():
+            n = len({i.child for i in checks.report.failing(rule)})
+            message = checks.report.messages.get(rule, "")
+            out.append(Problem(
+                Severity.WARNING, where, None, None,
+                f"{name} return: {_fail(n)} DfE rule {rule}"
+                + (f" ({message.rstrip('.')})" if message else "")
+                + "; the data-quality workbook (restricted) lists them",
+                kind=DFE_RULE, small=n in SMALL, group="failing DfE's rules"))
+        for nr in checks.report.not_run:
+            out.append(Problem(Severity.INFO, where, None, None, f"{name} return: "
+                               f"{nr.as_line()}", kind=DFE_RULE))
+    if edition is Edition.PUBLIC:
+        out = [p for p in out if not p.small]
+    return out

@@ -1,0 +1,91 @@
+"""The restricted data-quality workbook for the performance team: each record failing a
+DfE rule, by the council's own child id (never a name or any other field of the record),
+with the rule's code and message and the indicators it affects, so it is fixed at source.
+
+It is the one output that holds child ids: written only to the cycle's `restricted/`
+folder, never attached to a message, logged or shown in Prefect.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from openpyxl import Workbook
+
+from tasks.returns.quality import issues_affecting
+from tasks.returns.reading import ReturnRead
+from tasks.returns.validators import NAMES
+from tasks.spreadsheets import Column, Table, _about, _sheet, workbook_bytes
+
+QUALITY_BOOK = "data-quality.xlsx"
+FAILING_COLUMNS = (
+    Column("Child id", "child", width=16),
+    Column("Return", "return", width=12),
+    Column("Table", "table", width=14),
+    Column("File", "file", width=28),
+    Column("Row", "row", "int", 8),
+    Column("Rule", "rule", width=8),
+    Column("Message", "message", width=70),
+    Column("Indicators affected", "indicators", width=24),
+)
+NOT_RUN_COLUMNS = (
+    Column("Return", "return", width=12),
+    Column("Rule", "rule", width=8),
+    Column("Why it could not be run", "reason", width=90),
+)
+
+
+def failing_table(returns: list[ReturnRead]) -> Table:
+    """One row per record failing a rule, in the order of return, rule and row."""
+    rows: list[list[str | float | int | None]] = []
+    for ret in returns:
+        checks = ret.checks()
+        if checks.report is None:
+            continue
+        affected: dict[tuple[str, str | None, int | None], list[str]] = {}
+        for code, computed in ret.figures.items():
+            for issue in issues_affecting(computed, checks):
+                affected.setdefault((issue.rule, issue.table, issue.record), []).append(code)
+        messages = checks.report.messages
+        issues = sorted(checks.report.issues,
+                        key=lambda i: (i.rule.zfill(8), i.table or "", i.record or 0))
+        for i in issues:
+            rows.append([i.child or "", NAMES[ret.kind], i.table or "", i.file or "", i.row,
+                         i.rule, messages.get(i.rule, ""),
+                         ", ".join(sorted(set(affected.get((i.rule, i.table, i.record), []))))])
+    return Table(FAILING_COLUMNS, rows, [None] * len(rows))
+
+
+def not_run_table(returns: list[ReturnRead]) -> Table:
+    rows: list[list[str | float | int | None]] = []
+    for ret in returns:
+        checks = ret.checks()
+        if checks.report is None:
+            rows.append([NAMES[ret.kind], "", checks.not_run or ""])
+            continue
+        rows += [[NAMES[ret.kind], nr.rule, nr.reason] for nr in checks.report.not_run]
+    return Table(NOT_RUN_COLUMNS, rows, [None] * len(rows))
+
+
+def quality_workbook(returns: list[ReturnRead], authority: str, cycle: str,
+                     generated_at: datetime) -> bytes:
+    """The workbook's bytes: failing records, rules not run, and what it is."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Failing records"
+    _sheet(ws, failing_table(returns))
+    _sheet(wb.create_sheet("Rules not run"), not_run_table(returns))
+    about = wb.create_sheet("About")
+    _about(about, [
+        ("What", "Records of the child-level returns that fail DfE's validation rules, for "
+                 "the performance team to put right in the case-management system."),
+        ("Restricted", "Holds the council's own child ids: never publish it, attach it to a "
+                       "message or copy it out of the restricted folder."),
+        ("Authority", authority), ("Cycle", cycle),
+        ("Returns", "; ".join(f"{r.source} ({NAMES[r.kind]}, year ending March "
+                              f"{r.collection_year})" for r in returns)),
+        ("Rules", "DfE's rules as Data to Insight's validators implement them "
+                  "(docs/returns.md)."),
+    ])
+    return workbook_bytes(wb, generated_at, "Data quality of the returns (restricted)")
