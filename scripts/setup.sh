@@ -85,21 +85,19 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
 fi
 # DfE's rules for the SSDA903 and CIN census returns, run by Data to Insight's validators in
 # an environment of their own: they pin pandas<2 and numpy<1.25, which .venv cannot share.
-# tasks/returns/validators.py calls it as a subprocess. Not in the demo's setup yet: the demo
-# does not read returns (docs/returns.md). --no-compile: only the modules a run imports get
+# tasks/returns/validators.py calls it as a subprocess. The demo's setup makes it too: the
+# demo reads an SSDA903 (docs/returns.md). --no-compile: only the modules a run imports get
 # compiled (on first use) instead of all of pandas and numpy, which halves the install.
-if [ "$mode" = all ]; then
-  vstamp=.venv-validators/.installed
-  if [ ! -f "$vstamp" ] || [ constraints-validators.txt -nt "$vstamp" ]; then
-    echo "setup: installing DfE's return validators into .venv-validators (about 30 s)"
-    [ -x .venv-validators/bin/python ] || "$PY" -m venv .venv-validators
-    .venv-validators/bin/python -m pip install -q --no-compile --disable-pip-version-check \
-      -c constraints-validators.txt csc-validator-be-903 csc-validator-be-cin 2>&1 \
-      | grep -v "^WARNING: Location" || true
-    .venv-validators/bin/python -c "import lac_validator.rules.ruleset_utils, cin_validator.rules.ruleset_utils" \
-      || { echo "setup: the validators' install failed; see the messages above" >&2; exit 1; }
-    touch "$vstamp"
-  fi
+vstamp=.venv-validators/.installed
+if [ ! -f "$vstamp" ] || [ constraints-validators.txt -nt "$vstamp" ]; then
+  echo "setup: installing DfE's return validators into .venv-validators (about 30 s)"
+  [ -x .venv-validators/bin/python ] || "$PY" -m venv .venv-validators
+  .venv-validators/bin/python -m pip install -q --no-compile --disable-pip-version-check \
+    -c constraints-validators.txt csc-validator-be-903 csc-validator-be-cin 2>&1 \
+    | grep -v "^WARNING: Location" || true
+  .venv-validators/bin/python -c "import lac_validator.rules.ruleset_utils, cin_validator.rules.ruleset_utils" \
+    || { echo "setup: the validators' install failed; see the messages above" >&2; exit 1; }
+  touch "$vstamp"
 fi
 # axe-core and a driver for the system Chromium, pinned in tools/a11y/package-lock.json.
 if [ "$mode" = all ] && command -v npm >/dev/null && [ ! -d tools/a11y/node_modules/axe-core ]; then

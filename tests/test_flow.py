@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from flows.cli import main
 from tasks.outputs import in_set
-from tests.conftest import DEMO_CONFIG, tree_digest
+from tests.conftest import DEMO_CONFIG, ROOT, tree_digest
 
 INDICATOR_FIELDS = {"code", "value", "target", "rag", "previous", "change", "direction",
                     "consecutive_declines", "deep_dive", "year_ago", "owner"}
@@ -71,6 +72,63 @@ def test_outputs_and_summary_contract(demo_run: Path) -> None:
     for n in s["notifications"]:
         assert {"owner", "to", "indicators", "status"} <= set(n) and n["status"] == "sent"
     assert len(list((demo_run / "999" / "outbox" / "2024-10").glob("*.eml"))) == 9
+
+
+def test_the_demo_903_data_quality_and_child_ids_in_the_restricted_workbook_only(
+        demo_run: Path) -> None:
+    """The demo's SSDA903 under the real engine and DfE's rules run by the validators: CL01
+    (52%, the scorecard's figure too) rests on 100 care leavers, 14 with no activity
+    recorded (the inspectors' case), said beside it in both editions; the restricted
+    data-quality workbook names each planted record by child id and rule, and nothing else
+    the run wrote holds a child id (the store, summary.json, papers, workbooks, emails)."""
+    from io import BytesIO
+
+    from bs4 import BeautifulSoup
+    from openpyxl import load_workbook
+
+    folder = demo_run / "999" / "2024-10"
+    planted = json.loads((ROOT / "demo" / "exports" / "ssda903" / "planted.json").read_text())
+    silent = planted["activity not recorded (OC3 ACTIV blank)"]
+    restricted = BeautifulSoup(in_set(folder, "briefing-restricted.html").read_text(),
+                               "html.parser").get_text(" ")
+    assert ("Computed from the SSDA903 return: rests on 100 records; 14 records fail DfE "
+            "rules: Data entry for activity after leaving care is invalid (rule 132: 14)"
+            ) in " ".join(restricted.split())
+    public = " ".join(BeautifulSoup(in_set(folder, "briefing.html").read_text(),
+                                    "html.parser").get_text(" ").split())
+    assert ("Computed from 100 children's records, some of which have errors: 14 of them "
+            "fail DfE's rules") in public
+    book = load_workbook(BytesIO((folder / "restricted" / "data-quality.xlsx").read_bytes()))
+    rows = list(book["Failing records"].iter_rows(min_row=2, values_only=True))
+    assert sorted(r[0] for r in rows if r[5] == "132") == silent
+    assert {r[7] for r in rows if r[5] == "132"} == {"CL01"}
+    assert {r[0] for r in rows if r[5] == "356"} == set(
+        planted["episode ends before it starts (DEC before DECOM)"])
+    ids = set(re.findall(r"^([DL]\d{5}),", (ROOT / "demo" / "exports" / "ssda903" /
+                                            "header.csv").read_text(), re.M))
+    assert len(ids) == 420
+    written = [p for p in demo_run.rglob("*") if p.is_file() and p.name != "data-quality.xlsx"]
+    for path in written:
+        data = path.read_bytes()
+        text = (xlsx_text(data) if path.suffix == ".xlsx" else
+                pdf_text(data) if path.suffix == ".pdf" else data.decode("utf-8", "replace"))
+        assert not {i for i in ids if re.search(rf"\b{i}\b", text)}, path
+
+
+def xlsx_text(data: bytes) -> str:
+    from io import BytesIO
+    from zipfile import ZipFile
+
+    with ZipFile(BytesIO(data)) as book:
+        return "".join(book.read(n).decode("utf-8") for n in book.namelist())
+
+
+def pdf_text(data: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() for p in PdfReader(BytesIO(data)).pages)
 
 
 def test_history_is_stored_in_sqlite(demo_run: Path) -> None:

@@ -20,7 +20,7 @@ from tasks.disclosure import SMALL, EditionResults
 from tasks.formatting import Edition
 from tasks.problems import Problem, Severity
 from tasks.results import IndicatorResult, Rating
-from tasks.returns.reading import FIGURE_TABLES, Checks, Computed, ReturnRead
+from tasks.returns.reading import FIGURE_TABLES, OTHER_FIELD, Checks, Computed, ReturnRead
 from tasks.returns.validators import NAMES, RuleIssue
 
 RAG_NAMES = {Rating.RED: "Red", Rating.AMBER: "Amber", Rating.GREEN: "Green"}
@@ -57,9 +57,10 @@ def issues_affecting(computed: Computed, checks: Checks) -> list[RuleIssue]:
     if checks.report is None:
         return []
     tables = FIGURE_TABLES[computed.name]
+    other = OTHER_FIELD.get(computed.name, frozenset())
     ids = computed.figure.children
-    return [i for i in checks.report.issues
-            if i.child in ids and (i.table is None or i.table in tables)]
+    return [i for i in checks.report.issues if i.child in ids and i.rule not in other
+            and (i.table is None or i.table in tables)]
 
 
 def figure_quality(code: str, computed: Computed, checks: Checks, kind: str) -> Quality:
@@ -174,10 +175,10 @@ def public_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[str, l
              "rules, so the figure may not be right."]
     if r.is_withheld("value") or r.value is None:
         return "", lines
-    # A count of 1 to 5 (of the failing records, or of those in the numerator) is taken
-    # at each of its possible values, so the wording rests on none of them.
+    # A count of 1 to 5 (of the failing records, or of those in the numerator, 0 too) is
+    # taken at each of its possible values, so the wording rests on none of them.
     fs = list(SMALL) if small else [q.failing]
-    cs = list(SMALL) if q.failing_counted in SMALL else [q.failing_counted]
+    cs = [0, *SMALL] if q.failing_counted <= max(SMALL) else [q.failing_counted]
     spans = [could_be(q, ind, r.rag, f, c) for f in fs for c in cs if c <= f]
     worst = sorted((s for s in spans if s is not None), key=lambda s: -WORSE[s])
     who = "a few records fail" if small else _fail(q.failing)

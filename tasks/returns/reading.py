@@ -54,6 +54,13 @@ FIGURE_TABLES: dict[str, frozenset[str]] = {
     for name in FIGURES_903}
 FIGURE_TABLES["long_term_stability"] = frozenset({"Episodes", "Header"})  # ages
 FIGURE_TABLES["went_missing"] = frozenset({"Episodes", "Missing"})
+# DfE's rules on one OC3 field only, which cannot move a figure read from the other:
+# 132 is the activity's code, 133 the accommodation's (lac_validator 0.1.17).
+ACTIVITY_RULE, ACCOMMODATION_RULE = "132", "133"
+OTHER_FIELD: dict[str, frozenset[str]] = {
+    name: frozenset({ACCOMMODATION_RULE}) for name in FIGURES_903
+    if name.startswith("care_leavers") and name != "care_leavers_suitably_housed"}
+OTHER_FIELD["care_leavers_suitably_housed"] = frozenset({ACTIVITY_RULE})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,260 @@
+"""The returns in a run: sources of kind ssda903, their figures among the records, each
+figure's data quality in both editions, the restricted data-quality workbook, and no child
+id anywhere else (docs/returns.md)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from pydantic import ValidationError
+
+from tasks import pipeline
+from tasks.config import load_config
+from tasks.context import build_context
+from tasks.formatting import Edition
+from tasks.render import render_html
+from tasks.results import Direction, IndicatorResult, Rating
+from tasks.returns.quality import Quality, could_be, public_words, restricted_words
+from tasks.returns.reading import Checks, ReturnRead, _done, collection_year_of, start_checks
+from tasks.returns.validators import RuleIssue, ValidationReport
+from tasks.returns.workbook import quality_workbook
+from tasks.sources import Sources
+from tasks.spreadsheets import briefing_workbook, open_data_csv
+from tasks.store import MemoryHistoryStore
+from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, TODAY
+from tests.returns_factory import COLUMNS, ssda903, write_table
+
+NEET = load_config(DEMO_CONFIG).by_code()["CL01"]  # at most 40%, tolerance 2
+
+
+def quality(numerator: int, denominator: int, failing: int, counted: int = 0) -> Quality:
+    return Quality("CL01", "SSDA903", denominator, failing, counted, numerator, denominator,
+                   ())
+
+
+def result(value: float, rag: Rating, withheld: frozenset[str] = frozenset()
+           ) -> IndicatorResult:
+    return IndicatorResult("CL01", DEMO_CYCLE, value, None, None, None, None, rag,
+                           Direction.NONE, (), 0, True, False, None, False, 100.0, False, (),
+                           withheld=withheld)
+
+
+def test_green_that_failing_records_could_make_red_says_so() -> None:
+    """The issue's case: 38 of 100 not in education, employment or training (Green at
+    most 40%), 14 with no activity recorded: at their worst 52%, Red."""
+    q = quality(38, 100, 14)
+    assert could_be(q, NEET, Rating.GREEN, 14, 0) is Rating.RED
+    for words in (restricted_words, public_words):
+        tail, _ = words(q, NEET, result(38.0, Rating.GREEN))
+        assert tail == ", but could be Red: 14 records fail DfE rules"
+
+
+def test_failing_records_that_cannot_cross_the_target_leave_the_rating_alone() -> None:
+    q = quality(20, 100, 14)  # 20% to 34%: Green whatever the 14 are
+    assert could_be(q, NEET, Rating.GREEN, 14, 0) is None
+    tail, lines = restricted_words(q, NEET, result(20.0, Rating.GREEN))
+    assert tail == "" and "14 records fail DfE rules" in lines[0]
+
+
+def test_a_rating_never_checked_by_dfes_rules_is_not_a_plain_green() -> None:
+    q = Quality("CL01", "SSDA903", 100, 0, 0, 20, 100, (), not_run="DfE's rules were not run")
+    tail, _ = restricted_words(q, NEET, result(20.0, Rating.GREEN))
+    assert tail == ", not checked against DfE's rules"
+
+
+@pytest.mark.parametrize("failing", [1, 3, 5])
+def test_public_wording_rests_on_no_count_of_1_to_5(failing: int) -> None:
+    """A few failing records: "a few", and the rating judged at every count of 1 to 5, so
+    the public words are the same whichever it is (and whichever are counted)."""
+    said = {(tail, tuple(lines)) for c in range(failing + 1)
+            for tail, lines in [public_words(quality(38, 100, failing, c), NEET,
+                                             result(38.0, Rating.GREEN))]}
+    ((tail, lines),) = said
+    assert tail == ", but could be Red: a few records fail DfE rules"
+    assert lines == ("Computed from 100 children's records, some of which have errors: a few "
+                     "of them (5 or fewer) fail DfE's rules, so the figure may not be right.",)
+
+
+def test_a_return_source_names_its_figures_and_refuses_unknown_ones() -> None:
+    sources = Sources.model_validate({"sources": [
+        {"name": "903", "files": "ssda903/*.csv", "layout": "ssda903",
+         "indicators": {"CL01": "care_leavers_neet"}},
+        {"name": "scorecard", "files": "*.csv", "layout": "long"}]})
+    assert sources.is_return("ssda903/oc3.csv") and not sources.is_return("scorecard.csv")
+    assert sources.match("scorecard.csv") is not None
+    assert sources.priority("ssda903/oc3.csv") == 1 and sources.priority("scorecard.csv") == 0
+    with pytest.raises(ValidationError, match="care_leavers_neat"):
+        Sources.model_validate({"sources": [{"name": "903", "files": "x/*.csv",
+                                             "layout": "ssda903",
+                                             "indicators": {"CL01": "care_leavers_neat"}}]})
+
+
+def test_collection_year_of_a_cycle() -> None:
+    assert [collection_year_of(c) for c in ("2024-03", "2024-04", "2024-10", "2025",
+                                            "2024-Q4")] == [2024, 2025, 2025, 2025, 2025]
+
+
+def _exports(tmp_path: Path) -> Path:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "scorecard.csv").write_text(
+        "Indicator,Period,Value,Numerator,Denominator,Authority\n"
+        f"FD01,{DEMO_CYCLE},95,,,999\n", encoding="utf-8")
+    return exports
+
+
+def test_a_return_for_another_year_stops_the_run_naming_the_file(tmp_path: Path) -> None:
+    exports = _exports(tmp_path)
+    ssda903(exports / "ssda903")
+    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, "2023-10", today=TODAY)
+    assert not inputs.ok
+    (fault,) = [p for p in inputs.problems if p.severity.value == "error"]
+    assert fault.file == "ssda903/episodes.csv" and "year ending March 2024" in fault.message
+
+
+def test_a_table_without_a_column_stops_the_run_naming_file_and_column(tmp_path: Path
+                                                                        ) -> None:
+    exports = _exports(tmp_path)
+    ssda903(exports / "ssda903")
+    oc3 = exports / "ssda903" / "oc3.csv"
+    oc3.write_text(oc3.read_text().replace("ACTIV,", "ACTIVITY,"))
+    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    faults = [p for p in inputs.problems if p.severity.value == "error"]
+    assert not inputs.ok and [(p.file, p.row) for p in faults if "no column ACTIV" in
+                              p.message] == [("ssda903/oc3.csv", 1)]
+
+
+def test_a_figure_the_council_also_exports_is_a_finding_naming_both(tmp_path: Path) -> None:
+    """CL01 exported as 52% and computed from the records as 1 of 3: the records' figure
+    is used, and the difference is a warning naming both files and both values."""
+    exports = _exports(tmp_path)
+    with (exports / "scorecard.csv").open("a", encoding="utf-8") as fh:
+        fh.write(f"CL01,{DEMO_CYCLE},52,52,100,999\n")
+    ssda903(exports / "ssda903", unrecorded_activity=())
+    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    (finding,) = [p for p in inputs.problems if p.kind == "disagreement"]
+    assert finding.severity.value == "warning" and finding.indicator == "CL01"
+    assert "ssda903/oc3.csv row 1: 33.3333" in finding.message
+    assert "scorecard.csv row 3: 52" in finding.message
+    assert "ssda903/oc3.csv's figure is used (its source's priority, 1 over 0)" in \
+        finding.message
+    used = inputs.records.set_index(["indicator", "period"]).loc[("CL01", DEMO_CYCLE)]
+    assert (used["numerator"], used["denominator"]) == (1, 3)
+
+
+@pytest.mark.slow
+def test_a_planted_oc3_error_gives_could_be_red_and_the_workbook_names_the_child(
+        tmp_path: Path) -> None:
+    """DfE's rules, run by the real validators over a return the test makes: a care leaver
+    with no activity recorded (rule 132) could make CL01 Red; the restricted paper says so
+    beside the figure, the data-quality workbook names the child and rule, and the public
+    edition (the figure is about 3 children: withheld) names no child."""
+    exports = _exports(tmp_path)
+    ssda903(exports / "ssda903", unrecorded_activity=("CL2",))
+    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    assert inputs.ok and "ssda903/oc3.csv" in inputs.files
+    start_checks(inputs.returns, True)
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    restricted = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    ctx = build_context(inputs.config, restricted, DEMO_CYCLE)
+    view = next(v for area in ctx.areas for v in area.indicators if v.code == "CL01")
+    assert view.value == "33.3%"
+    assert view.rag_label == "Green, but could be Red: 1 record fails DfE rules"
+    assert any("rests on 3 records; 1 record fails DfE rules" in n and "rule 132" in n
+               for n in view.notes)
+    book = load_workbook(io.BytesIO(quality_workbook(inputs.returns, "999", DEMO_CYCLE,
+                                                     ctx_time())))
+    rows = list(book["Failing records"].iter_rows(min_row=2, values_only=True))
+    assert ("CL2", "SSDA903", "OC3", "oc3.csv", 3, "132") in [r[:6] for r in rows]
+    assert all(r[0] == "CL2" for r in rows if r[5] == "132")
+    assert next(r for r in rows if r[5] == "132")[7] == "CL01"
+    public = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
+    html = render_html(build_context(inputs.config, public, DEMO_CYCLE))
+    assert not {"CL1", "CL2", "CL3", "LAC1", "LAC2"} & set(BeautifulSoup(
+        html, "html.parser").get_text(" ").split())
+
+
+def ctx_time() -> datetime:
+    return datetime(2024, 11, 8, 9, 0)
+
+
+def xlsx_text(data: bytes) -> str:
+    """Every part of a workbook as text (its cells are in the zipped XML)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return "".join(book.read(n).decode("utf-8") for n in book.namelist())
+
+
+LEAVER_CODES = ["F1", "P2", "F4", "G4", "G5", "G6", "", "0"]
+
+
+@st.composite
+def returns(draw: st.DrawFn) -> tuple[list[dict[str, str]], list[str]]:
+    """A few care leavers with random ids, birthdays and activities; the ids DfE's rules
+    are said to fail."""
+    n = draw(st.integers(1, 14))
+    ids = draw(st.lists(st.from_regex(r"ZQ[0-9A-Z]{5}", fullmatch=True), min_size=n,
+                        max_size=n, unique=True))
+    rows = []
+    for child in ids:
+        age, day = draw(st.integers(19, 21)), draw(st.integers(0, 200))
+        born = f"{1 + day % 28:02d}/{4 + day // 40:02d}/{2024 - age}"
+        rows.append({"CHILD": child, "DOB": born, "IN_TOUCH": "YES", "ACCOM": "B1",
+                     "ACTIV": draw(st.sampled_from(LEAVER_CODES))})
+    failing = draw(st.lists(st.sampled_from(ids), unique=True))
+    return rows, failing
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(drawn=returns())
+def test_no_child_id_in_any_public_output_or_log(
+        tmp_path_factory: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture,
+        drawn: tuple[list[dict[str, str]], list[str]]) -> None:
+    """Over random small returns and random failing records: the public edition's paper,
+    workbook, open data and every log line hold no child id; the restricted data-quality
+    workbook is the one place they are (the paper names none either)."""
+    leavers, failing = drawn
+    exports = _exports(tmp_path_factory.mktemp("ids"))
+    folder = exports / "ssda903"
+    folder.mkdir()
+    header = [{"CHILD": r["CHILD"], "SEX": "F", "DOB": r["DOB"], "ETHNIC": "WBRI"}
+              for r in leavers]
+    episode = {"CHILD": leavers[0]["CHILD"], "DECOM": "01/05/2024", "RNE": "S", "LS": "C2",
+               "CIN": "N1", "PLACE": "U1", "PLACE_PROVIDER": "PR1"}
+    for name, rows in (("header", header), ("episodes", [episode]), ("oc3", leavers)):
+        write_table(folder, name, [{c: r.get(c, "") for c in COLUMNS[name]} for r in rows])
+    caplog.set_level(logging.DEBUG)
+    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    assert inputs.ok
+    report = ValidationReport("ssda903", 2025, messages={"132": "Activity not valid."},
+                              issues=[RuleIssue("132", "OC3", "oc3.csv", i + 1, i + 2, child)
+                                      for i, child in enumerate(failing)])
+    ret: ReturnRead = inputs.returns[0]
+    ret._future = _done(Checks(report))
+    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    ids = {r["CHILD"] for r in leavers}
+    for edition in Edition:
+        figures = pipeline.edition_figures(inputs, analysed, edition)
+        ctx = build_context(inputs.config, figures, DEMO_CYCLE)
+        text = render_html(ctx) + repr(ctx)
+        if edition is Edition.PUBLIC:
+            text += xlsx_text(briefing_workbook(inputs.config, figures, DEMO_CYCLE,
+                                                ctx_time()))
+            text += open_data_csv(inputs.config, figures, DEMO_CYCLE).decode()
+        assert not {i for i in ids if i in text}, edition
+    assert not {i for i in ids if i in caplog.text}
+    book = load_workbook(io.BytesIO(quality_workbook(inputs.returns, "999", DEMO_CYCLE,
+                                                     ctx_time())))
+    named = {r[0] for r in book["Failing records"].iter_rows(min_row=2, values_only=True)}
+    assert named == set(failing)
+    shutil.rmtree(exports)
