@@ -163,7 +163,7 @@ def test_a_planted_oc3_error_gives_could_be_red_and_the_workbook_names_the_child
     ssda903(exports / "ssda903", unrecorded_activity=("CL2",))
     inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
     assert inputs.ok and "ssda903/oc3.csv" in inputs.files
-    start_checks(inputs.returns, True)
+    start_checks(inputs.child_returns, True)
     analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
     restricted = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
     ctx = build_context(inputs.config, restricted, DEMO_CYCLE)
@@ -172,7 +172,7 @@ def test_a_planted_oc3_error_gives_could_be_red_and_the_workbook_names_the_child
     assert view.rag_label == "Green, but could be Red: 1 record fails DfE rules"
     assert any("rests on 3 records; 1 record fails DfE rules" in n and "rule 132" in n
                for n in view.notes)
-    book = load_workbook(io.BytesIO(quality_workbook(inputs.returns, "999", DEMO_CYCLE,
+    book = load_workbook(io.BytesIO(quality_workbook(inputs.child_returns, "999", DEMO_CYCLE,
                                                      ctx_time())))
     rows = list(book["Failing records"].iter_rows(min_row=2, values_only=True))
     assert ("CL2", "SSDA903", "OC3", "oc3.csv", 3, "132") in [r[:6] for r in rows]
@@ -239,7 +239,7 @@ def test_no_child_id_in_any_public_output_or_log(
     report = ValidationReport("ssda903", 2025, messages={"132": "Activity not valid."},
                               issues=[RuleIssue("132", "OC3", "oc3.csv", i + 1, i + 2, child)
                                       for i, child in enumerate(failing)])
-    ret: ReturnRead = inputs.returns[0]
+    ret: ReturnRead = inputs.child_returns[0]
     ret._future = _done(Checks(report))
     analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
     ids = {r["CHILD"] for r in leavers}
@@ -253,7 +253,7 @@ def test_no_child_id_in_any_public_output_or_log(
             text += open_data_csv(inputs.config, figures, DEMO_CYCLE).decode()
         assert not {i for i in ids if i in text}, edition
     assert not {i for i in ids if i in caplog.text}
-    book = load_workbook(io.BytesIO(quality_workbook(inputs.returns, "999", DEMO_CYCLE,
+    book = load_workbook(io.BytesIO(quality_workbook(inputs.child_returns, "999", DEMO_CYCLE,
                                                      ctx_time())))
     named = {r[0] for r in book["Failing records"].iter_rows(min_row=2, values_only=True)}
     assert named == set(failing)
