@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 import flows  # noqa: E402, F401  (applies Prefect's defaults before Prefect is imported)
 from tasks import pipeline  # noqa: E402
-from tasks.mail import OutboxMailer  # noqa: E402
-from tasks.spc import assurance, variation, xmr  # noqa: E402
-from tasks.store import SqlHistoryStore  # noqa: E402
+from tasks.adapters.mail import OutboxMailer  # noqa: E402
+from tasks.analysing.spc import assurance, variation, xmr  # noqa: E402
+from tasks.store.history import SqlHistoryStore  # noqa: E402
 
 ROWS: list[tuple[str, str]] = []
 
@@ -78,9 +78,9 @@ def stages(label: str, config: Path, exports: Path) -> None:
         store = SqlHistoryStore(f"sqlite:///{tmp}/h.sqlite")
         t, analysed = timed(lambda: pipeline.compare_with_history(inputs, store), 3)
         row(f"{label}: compare (rules, benchmarks, SPC, plausibility)", f"{t:.3f} s")
-        from tasks.context import build_context
-        from tasks.formatting import Edition
-        from tasks.render import render_html
+        from tasks.presenting.context import build_context
+        from tasks.presenting.render import render_html
+        from tasks.settings.formatting import Edition
 
         for edition in Edition:
             t, ctx = timed(lambda e=edition: build_context(  # type: ignore[misc]
@@ -118,7 +118,7 @@ def pdf_peers(label: str, html: str, runs: int = 3) -> None:
 
     from pypdf import PdfReader
 
-    from tasks.render import render_pdf
+    from tasks.presenting.render import render_pdf
 
     render_pdf(html)
     weasy, chrome, pages = [], [], ["?", "?"]
@@ -160,7 +160,7 @@ def store_scale(demo_config: Path, demo_exports: Path) -> None:
     loading it, one authority's history, and the demo's analysis beside it vs alone."""
     import pandas as pd
 
-    from tasks.store import HISTORY_COLUMNS, REVISION_COLUMNS
+    from tasks.store.history import HISTORY_COLUMNS, REVISION_COLUMNS
 
     rng = np.random.default_rng(7)
     periods = [f"{y}-{m:02d}" for y in range(2015, 2025) for m in range(1, 13)]
@@ -228,8 +228,8 @@ def regional(dfe: Path) -> None:
     """Every authority in the DfE files, public edition, two processes; cold process."""
     import resource
 
-    from tasks.authorities import known_authorities
-    from tasks.sources import load_sources
+    from tasks.reading.authorities import known_authorities
+    from tasks.reading.sources import load_sources
 
     n = len(known_authorities(dfe, load_sources(ROOT / "config" / "dfe")))
     out = tempfile.mkdtemp()

@@ -38,12 +38,12 @@ from flows.faults import (
     PrefectFault,
     StoreFault,
 )
-from tasks.display import shown  # tiny: names from outside, escaped
+from tasks.reading.display import shown  # tiny: names from outside, escaped
 
 if TYPE_CHECKING:  # imported when used: `briefing --help` stays quick
-    from tasks.files import Limits
-    from tasks.settings import Settings
-    from tasks.summary import Summary
+    from tasks.delivering.summary import Summary
+    from tasks.reading.files import Limits
+    from tasks.settings.environment import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "config"
@@ -233,9 +233,9 @@ def check_usage(args: argparse.Namespace, settings: Settings) -> None:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     from flows.failure import operators
-    from tasks.files import Limits
-    from tasks.periods import is_period
-    from tasks.store import STORE_URL_ENV
+    from tasks.reading.files import Limits
+    from tasks.settings.periods import is_period
+    from tasks.store.history import STORE_URL_ENV
 
     cycle = getattr(args, "cycle", None)
     if cycle is not None and not is_period(cycle):
@@ -255,7 +255,7 @@ def check_usage(args: argparse.Namespace, settings: Settings) -> None:
     if getattr(args, "part_size", 1) < 1:
         raise UsageError(f"--part-size must be 1 or more, not {args.part_size}")
     if getattr(args, "config", None) is not None and args.command != "init":
-        from tasks.config import load_config
+        from tasks.settings.config import load_config
 
         load_config(Path(args.config))  # its own errors name the file and key
     exports = getattr(args, "exports", None)
@@ -420,10 +420,10 @@ def out_folder(out: Path) -> None:
 
 def _validate(args: argparse.Namespace, limits: Limits) -> int:
     """Every finding, whether or not it would stop a run; then what is left to fill in."""
-    from tasks.config import ConfigError
-    from tasks.draft import leftovers
+    from tasks.drafting.draft import leftovers
     from tasks.pipeline import validate_exports
-    from tasks.problems import blocking, errors, sort_problems
+    from tasks.reading.problems import blocking, errors, sort_problems
+    from tasks.settings.config import ConfigError
 
     todo = leftovers(Path(args.config))
     try:
@@ -453,7 +453,7 @@ def _validate(args: argparse.Namespace, limits: Limits) -> int:
 
 
 def _init(args: argparse.Namespace, limits: Limits) -> int:
-    from tasks.draft import draft_config
+    from tasks.drafting.draft import draft_config
 
     exports_folder(Path(args.exports))
     target = Path(args.config)
@@ -479,16 +479,16 @@ def _preflight(args: argparse.Namespace, config: Path, exports: Path,
                settings: Settings) -> None:
     """Config, folders, authority and SMTP settings checked before the engine's start-up is
     paid for."""
-    from tasks.authorities import resolve_authority
-    from tasks.config import load_config
-    from tasks.files import Limits
-    from tasks.mail import mailer_for
-    from tasks.sources import load_sources
+    from tasks.adapters.mail import mailer_for
+    from tasks.reading.authorities import resolve_authority
+    from tasks.reading.files import Limits
+    from tasks.reading.sources import load_sources
+    from tasks.settings.config import load_config
 
     exports_folder(exports)
     limits = Limits.from_settings(settings)  # checked by check_usage
     cfg = load_config(config)
-    from tasks.draft import leftovers
+    from tasks.drafting.draft import leftovers
 
     todo = leftovers(config)
     if todo:
@@ -511,7 +511,7 @@ def _preflight(args: argparse.Namespace, config: Path, exports: Path,
                                  authority=args.authority, allow_empty=args.allow_empty,
                                  limits=limits).cycle
     if args.report_date is not None:
-        from tasks.calendar import report_date_refusal
+        from tasks.settings.calendar import report_date_refusal
 
         if why := report_date_refusal(args.report_date, cycle):
             raise UsageError(f"--report-date {why}")
@@ -525,7 +525,7 @@ def _children_end_with_us() -> None:
     (Prefect's temporary server, PDF helpers) if the command is killed. Only for the
     command itself, never when `main` is called inside another program (the tests)."""
     if _INSTALLED_COMMAND:
-        from tasks.lifeline import Watchdog
+        from tasks.adapters.lifeline import Watchdog
 
         try:
             Watchdog()
@@ -557,12 +557,12 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
     from prefect.exceptions import TerminationSignal
 
     from flows.monthly_briefing import BriefingDone, monthly_briefing
-    from tasks.mail import transport_name
-    from tasks.notify import MessagesNeedAttention
+    from tasks.adapters.mail import transport_name
+    from tasks.delivering.notify import MessagesNeedAttention
+    from tasks.delivering.summary import Summary
     from tasks.pipeline import PROGRESS
-    from tasks.problems import ValidationFailed
-    from tasks.store import CycleBusy
-    from tasks.summary import Summary
+    from tasks.reading.problems import ValidationFailed
+    from tasks.store.history import CycleBusy
 
     start = time.perf_counter()
     attention: list[str] = []  # messages a run stopped while sending: never a success
@@ -597,7 +597,7 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
     # access (the restricted figures are in summary.json).
     print(f"Briefing for {summary.authority.name}, {result.cycle}: {result.headline}")
     # The cycle's folder holds this run's set alone: public/ to publish, restricted/ not.
-    from tasks.outputs import in_set, outbox_dir
+    from tasks.adapters.outputs import in_set, outbox_dir
 
     for edition in ["public", "restricted"] if args.edition == "both" else [args.edition]:
         name = "briefing" if edition == "public" else "briefing-restricted"
@@ -634,7 +634,7 @@ def _print_mail(summary: Summary, outbox: Path, transport: str | None,
     goes to an owner only when a figure breaches, which may rest on a hidden figure):
     they are in summary.json and the outbox, both restricted. A message left uncertain by
     a killed run is always said, an owner's without its address."""
-    from tasks.notify import tally
+    from tasks.delivering.notify import tally
 
     briefing = [n for n in summary.notifications if n.kind == "briefing"]
     statuses: dict[str, int] = {}
@@ -717,8 +717,8 @@ def _progress_bar() -> Iterator[Callable[[int, int, str], None] | None]:
 def _calendar(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from tasks.calendar import ordinal, year_plan
-    from tasks.config import load_config
+    from tasks.settings.calendar import ordinal, year_plan
+    from tasks.settings.config import load_config
 
     b = load_config(Path(args.config)).briefing
     year = args.year or date.today().year
@@ -746,10 +746,10 @@ def _calendar(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from tasks.config import ConfigError
-    from tasks.files import Limits
-    from tasks.mail import MailConfigError
-    from tasks.settings import Settings
+    from tasks.adapters.mail import MailConfigError
+    from tasks.reading.files import Limits
+    from tasks.settings.config import ConfigError
+    from tasks.settings.environment import Settings
 
     try:
         settings = Settings.from_env()  # once, for this command; each flow reads its own
@@ -765,7 +765,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return ledger_command(args, settings)
         if args.command == "schema":
-            from tasks.summary import schema
+            from tasks.delivering.summary import schema
 
             print(json.dumps(schema(), indent=2))
             return EXIT_OK
@@ -774,9 +774,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError("--spread-to hands parts to the workers of a Prefect server: "
                                   "set PREFECT_API_URL to that server's API")
             if args.authority:  # each named authority must be in the published files
-                from tasks.authorities import resolve_authority
-                from tasks.config import load_config
-                from tasks.sources import load_sources
+                from tasks.reading.authorities import resolve_authority
+                from tasks.reading.sources import load_sources
+                from tasks.settings.config import load_config
 
                 cfg, sources = load_config(REAL_CONFIG), load_sources(REAL_CONFIG)
                 for name in args.authority:

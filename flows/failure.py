@@ -14,11 +14,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tasks.config import check_address, load_config
-from tasks.mail import header_safe, mail_configured, mailer_for, new_message
-from tasks.notify import MessagesNeedAttention, allowed_address
-from tasks.problems import ValidationFailed
-from tasks.settings import Settings
+from tasks.adapters.mail import header_safe, mail_configured, mailer_for, new_message
+from tasks.delivering.notify import MessagesNeedAttention, allowed_address
+from tasks.reading.problems import ValidationFailed
+from tasks.settings.config import check_address, load_config
+from tasks.settings.environment import Settings
 
 OPERATORS_ENV = "BRIEFING_OPERATORS"
 
@@ -79,7 +79,7 @@ def notify_operators(flow: Any, flow_run: Any, state: Any) -> None:
             sender = cfg.briefing.mail.sender
             refused = [a for a in to
                        if not allowed_address(a, list(cfg.briefing.mail.allowed_domains))]
-            if refused:  # the same rule as every other message (tasks.notify)
+            if refused:  # the same rule as every other message (tasks.delivering.notify)
                 print(f"briefing: no failure alert to {', '.join(refused)}: not in "
                       "mail.allowed_domains", file=sys.stderr)
                 to = [a for a in to if a not in refused]

@@ -96,7 +96,7 @@ def _prefect_fault(e: BaseException) -> Fault | None:
 def classify(exc: BaseException) -> Fault | None:
     """The fault a run's exception is, when it is one of the machinery's; None for
     anything else (a bug: its traceback is wanted)."""
-    from tasks.outputs import OutputUnwritable
+    from tasks.adapters.outputs import OutputUnwritable
 
     chain = _chain(exc)
     for e in chain:

@@ -18,10 +18,10 @@ from urllib.parse import unquote
 from flows.cli import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # imported when used: `briefing --help` stays quick
-    from tasks.settings import Settings
-    from tasks.store import HistoryStore, LedgerEntry
+    from tasks.settings.environment import Settings
+    from tasks.store.history import HistoryStore, LedgerEntry
 
-# Shown without --all: everything not plainly sent (tasks.notify's ledger states).
+# Shown without --all: everything not plainly sent (tasks.delivering.notify's ledger states).
 OPEN = ("sending", "uncertain", "failed", "resend")
 
 
@@ -61,7 +61,7 @@ def ledger_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def describe(e: LedgerEntry) -> str:
     """One line: id, status, authority and cycle, kind, owner, address, and why."""
-    from tasks.notify import ledger_id
+    from tasks.delivering.notify import ledger_id
 
     parts = e.key.split(":")
     kind = parts[1] if len(parts) > 1 else "?"
@@ -73,7 +73,7 @@ def describe(e: LedgerEntry) -> str:
 
 def _settle(store: HistoryStore, entries: list[LedgerEntry], wanted: str,
             confirm: bool) -> int:
-    from tasks.notify import RESEND, SENT, ledger_id
+    from tasks.delivering.notify import RESEND, SENT, ledger_id
 
     found = [e for e in entries if ledger_id(e) == wanted]
     if not found:
@@ -95,7 +95,7 @@ def _settle(store: HistoryStore, entries: list[LedgerEntry], wanted: str,
 
 def _store(out: Path, settings: Settings) -> HistoryStore:
     """The store a run of `out` uses; never a new one made by asking."""
-    from tasks.store import STORE_URL_ENV, default_store_url, open_store
+    from tasks.store.history import STORE_URL_ENV, default_store_url, open_store
 
     url = settings.secret("store_url")
     if url:

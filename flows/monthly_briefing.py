@@ -20,20 +20,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows import stopping
 from flows.failure import notify_operators
 from flows.faults import classify
-from tasks import artifacts, pipeline, render, steps
-from tasks.calendar import LONDON, not_run_day
-from tasks.config import load_config
-from tasks.files import Limits
-from tasks.formatting import Edition
-from tasks.mail import choose_mailer
-from tasks.notify import BRIEFING, Delivery, MessagesNeedAttention, attention_lines, tally
-from tasks.outputs import outbox_dir
+from tasks import pipeline, steps
+from tasks.adapters.mail import choose_mailer
+from tasks.adapters.outputs import outbox_dir
+from tasks.delivering.notify import (
+    BRIEFING,
+    Delivery,
+    MessagesNeedAttention,
+    attention_lines,
+    tally,
+)
 from tasks.pipeline import Resources, run_cycle
-from tasks.problems import ValidationFailed, errors
-from tasks.settings import Settings
-from tasks.store import store_for
+from tasks.presenting import artifacts, render
+from tasks.reading.files import Limits
+from tasks.reading.problems import ValidationFailed, errors
+from tasks.settings.calendar import LONDON, not_run_day
+from tasks.settings.config import load_config
+from tasks.settings.environment import Settings
+from tasks.settings.formatting import Edition
+from tasks.store.history import store_for
 
-# A period as `tasks.periods` reads it: the run form in Prefect's UI checks it as typed.
+# A period as `tasks.settings.periods` reads it: the run form in Prefect's UI checks it as typed.
 CYCLE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$"
 
 

@@ -26,12 +26,10 @@ from prefect.states import Cancelled, Cancelling
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from pydantic import Field
 
-from tasks import artifacts, pipeline
-from tasks.authorities import published_index
-from tasks.config import load_config
-from tasks.files import Limits
-from tasks.outputs import write_json_atomic
-from tasks.regional import (
+from tasks import pipeline
+from tasks.adapters.outputs import write_json_atomic
+from tasks.presenting import artifacts
+from tasks.presenting.regional import (
     PartOutcome,
     merge_parts,
     named_failures,
@@ -40,8 +38,11 @@ from tasks.regional import (
     split_parts,
     write_overview,
 )
-from tasks.settings import Settings
-from tasks.sources import load_sources
+from tasks.reading.authorities import published_index
+from tasks.reading.files import Limits
+from tasks.reading.sources import load_sources
+from tasks.settings.config import load_config
+from tasks.settings.environment import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DFE = str(ROOT.parent / "shared" / "data" / "dfe")

@@ -9,16 +9,16 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from tasks.commentary import read_commentary
-from tasks.config import Config, load_config
-from tasks.mail import choose_mailer
-from tasks.notify import UNCERTAIN, MessagesNeedAttention
-from tasks.outputs import RESTRICTED_DIR, cycle_dir, in_set
-from tasks.owner_returns import read_returns, return_name, returns_folders
-from tasks.reminders import due_reminders, plan_for, send_reminders, unanswered
-from tasks.settings import Settings
-from tasks.store import store_for
-from tasks.summary import Summary
+from tasks.adapters.mail import choose_mailer
+from tasks.adapters.outputs import RESTRICTED_DIR, cycle_dir, in_set
+from tasks.delivering.notify import UNCERTAIN, MessagesNeedAttention
+from tasks.delivering.reminders import due_reminders, plan_for, send_reminders, unanswered
+from tasks.delivering.summary import Summary
+from tasks.reading.commentary import read_commentary
+from tasks.reading.owner_returns import read_returns, return_name, returns_folders
+from tasks.settings.config import Config, load_config
+from tasks.settings.environment import Settings
+from tasks.store.history import store_for
 
 
 @flow(name="meeting-reminders", log_prints=False)

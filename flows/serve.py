@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from tasks.lifeline import die_with_parent
+from tasks.adapters.lifeline import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"

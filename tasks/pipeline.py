@@ -15,38 +15,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from tasks.authorities import resolve_authority, with_authority
-from tasks.benchmarks import compare_with_others, not_compared
-from tasks.breakdowns import check_breakdowns, check_parts, empty_parts
-from tasks.calendar import PaperDates, paper_dates, report_date_refusal
-from tasks.commentary import Commentary, read_commentary
-from tasks.compare import analyse
-from tasks.config import Config, ConfigError, load_config
-from tasks.context import BriefingContext, build_context
-from tasks.deep_dives import (
-    DeepDive,
-    DeepDiveEntry,
-    pack_name,
-    read_deep_dives,
-    update_register,
-)
-from tasks.disclosure import (
-    EditionResults,
-    edition_results,
-    revision_problems,
-    small_breakdowns,
-    small_figures,
-    uncounted_rates,
-    with_population,
-)
-from tasks.files import Limits
-from tasks.formatting import Edition
-from tasks.ingest import read_exports
-from tasks.linked import lookalikes, with_denominators
-from tasks.mail import Mailer
-from tasks.metadata import check_metadata
-from tasks.notify import Delivery, deliver, plan_notices
-from tasks.outputs import (
+from tasks.adapters.mail import Mailer
+from tasks.adapters.outputs import (
     RESTRICTED_DIR,
     OutputUnwritable,
     cycle_dir,
@@ -57,41 +27,22 @@ from tasks.outputs import (
     write_marker,
     write_text_atomic,
 )
-from tasks.owner_returns import (
-    merge_commentary,
-    merge_deep_dives,
-    read_returns,
-    returns_folders,
+from tasks.analysing.benchmarks import compare_with_others, not_compared
+from tasks.analysing.breakdowns import check_breakdowns, check_parts, empty_parts
+from tasks.analysing.compare import analyse
+from tasks.analysing.deep_dives import (
+    DeepDive,
+    DeepDiveEntry,
+    pack_name,
+    read_deep_dives,
+    update_register,
 )
-from tasks.packs import build_pack, opened_now, render_pack
-from tasks.periods import PER_YEAR, current_period, end_month, frequency_of, is_period, label
-from tasks.plausibility import implausible_jumps
-from tasks.precision import published_as_read, with_source_precision
-from tasks.problems import (
-    CELL,
-    CONTESTED_TEXT,
-    DISAGREE,
-    DUPLICATE,
-    Problem,
-    Severity,
-    blocking,
-    errors,
-)
-from tasks.questions import Answer, QuestionEntry, Tracked, merge_answers, read_questions, track
-from tasks.reach import reach
-from tasks.render import PdfWriters, render_html
-from tasks.results import spc_result
-from tasks.return_workbooks import owner_returns, return_workbook
-from tasks.returns.quality import qualities, rule_problems, with_quality
-from tasks.returns.reading import ReturnRead, read_child_returns, start_checks
-from tasks.returns.workbook import QUALITY_BOOK, quality_workbook
-from tasks.settings import Settings
-from tasks.sources import load_sources
-from tasks.spc import analyse_spc
-from tasks.spreadsheets import briefing_workbook, open_data_csv
-from tasks.store import HistoryStore, cycle_lock, find_revisions, store_for, stored_in
-from tasks.summary import build_summary
-from tasks.validate import (
+from tasks.analysing.results import spc_result
+from tasks.analysing.spc import analyse_spc
+from tasks.checking.plausibility import implausible_jumps
+from tasks.checking.precision import published_as_read, with_source_precision
+from tasks.checking.reach import reach
+from tasks.checking.validate import (
     check_coverage,
     check_records,
     choose_figures,
@@ -101,6 +52,69 @@ from tasks.validate import (
     with_faults,
     withheld_details,
 )
+from tasks.delivering.notify import Delivery, deliver, plan_notices
+from tasks.delivering.summary import build_summary
+from tasks.editions.disclosure import (
+    EditionResults,
+    edition_results,
+    revision_problems,
+    small_breakdowns,
+    small_figures,
+    uncounted_rates,
+    with_population,
+)
+from tasks.editions.linked import lookalikes, with_denominators
+from tasks.presenting.context import BriefingContext, build_context
+from tasks.presenting.packs import build_pack, opened_now, render_pack
+from tasks.presenting.render import PdfWriters, render_html
+from tasks.presenting.return_workbooks import owner_returns, return_workbook
+from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
+from tasks.reading.authorities import resolve_authority, with_authority
+from tasks.reading.commentary import Commentary, read_commentary
+from tasks.reading.files import Limits
+from tasks.reading.ingest import read_exports
+from tasks.reading.metadata import check_metadata
+from tasks.reading.owner_returns import (
+    merge_commentary,
+    merge_deep_dives,
+    read_returns,
+    returns_folders,
+)
+from tasks.reading.problems import (
+    CELL,
+    CONTESTED_TEXT,
+    DISAGREE,
+    DUPLICATE,
+    Problem,
+    Severity,
+    blocking,
+    errors,
+)
+from tasks.reading.questions import (
+    Answer,
+    QuestionEntry,
+    Tracked,
+    merge_answers,
+    read_questions,
+    track,
+)
+from tasks.reading.sources import load_sources
+from tasks.returns.quality import qualities, rule_problems, with_quality
+from tasks.returns.reading import ReturnRead, read_child_returns, start_checks
+from tasks.returns.workbook import QUALITY_BOOK, quality_workbook
+from tasks.settings.calendar import PaperDates, paper_dates, report_date_refusal
+from tasks.settings.config import Config, ConfigError, load_config
+from tasks.settings.environment import Settings
+from tasks.settings.formatting import Edition
+from tasks.settings.periods import (
+    PER_YEAR,
+    current_period,
+    end_month,
+    frequency_of,
+    is_period,
+    label,
+)
+from tasks.store.history import HistoryStore, cycle_lock, find_revisions, store_for, stored_in
 
 PDF_NAME = "briefing.pdf"
 HTML_NAME = "briefing.html"
@@ -123,9 +137,10 @@ class Inputs:
     # Any error stops the run (--strict, rules.strict), not only errors about a whole file.
     strict: bool = False
     deep_dives: list[DeepDiveEntry] = field(default_factory=list)  # deep_dives.yaml
-    # Parts of indicators' figures from breakdown columns (tasks.breakdowns.PART_COLUMNS).
+    # Parts of indicators' figures from breakdown columns (tasks.analysing.breakdowns.PART_COLUMNS).
     breakdowns: pd.DataFrame = field(default_factory=empty_parts)
-    # Figures the public edition leaves out whatever their values (tasks.reconcile.contested).
+    # Figures the public edition leaves out whatever their values
+    # (tasks.checking.reconcile.contested).
     contested: set[tuple[str, str]] = field(default_factory=set)
     # The withheld figures' places with what their cells held and should have (the
     # restricted edition's wording; the public edition names the place alone).
@@ -160,7 +175,7 @@ class Analysed:
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
     spc: pd.DataFrame = field(default_factory=pd.DataFrame)
     # The deep-dive register after this cycle, deep_dives.yaml's entry for each, and the
-    # deep dives this run opened (tasks.deep_dives).
+    # deep dives this run opened (tasks.analysing.deep_dives).
     register: list[DeepDive] = field(default_factory=list)
     register_entries: dict[tuple[str, str], DeepDiveEntry] = field(default_factory=dict)
     opened: list[DeepDive] = field(default_factory=list)
@@ -172,13 +187,13 @@ class Analysed:
     parts: pd.DataFrame = field(default_factory=empty_parts)
     # Figures earlier runs found small (the store's `small_figures`), and those this run
     # finds small or contested, which it stores: what the register decided on them stays
-    # out of the public edition for good (tasks.disclosure.edition_results).
+    # out of the public edition for good (tasks.editions.disclosure.edition_results).
     remembered: set[tuple[str, str]] = field(default_factory=set)
     small: set[tuple[str, str]] = field(default_factory=set)
-    # The committee's questions after this cycle (tasks.questions.track), to store.
+    # The committee's questions after this cycle (tasks.reading.questions.track), to store.
     questions: list[Tracked] = field(default_factory=list)
     # Those remembered figures whose value comes from the store, no export giving them
-    # again: a linked one stays hidden (tasks.linked).
+    # again: a linked one stays hidden (tasks.editions.linked).
     carried: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -199,13 +214,14 @@ class Rendered:
     editions: dict[Edition, Paper]
     contexts: dict[Edition, BriefingContext] = field(default_factory=dict)
     figures: dict[Edition, EditionResults] = field(default_factory=dict)
-    # Each written edition's workbook, and the public table as CSV (tasks.spreadsheets).
+    # Each written edition's workbook, and the public table as CSV (tasks.presenting.spreadsheets).
     sheets: dict[Edition, bytes] = field(default_factory=dict)
     open_data: bytes | None = None
-    # Deep-dive packs for the deep dives that opened this cycle (tasks.packs), restricted:
+    # Deep-dive packs for the deep dives that opened this cycle (tasks.presenting.packs),
+    # restricted:
     # file name (without suffix) -> (owner id, HTML, PDF).
     packs: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
-    # Each owner's return workbook (tasks.return_workbooks), restricted: owner id ->
+    # Each owner's return workbook (tasks.presenting.return_workbooks), restricted: owner id ->
     # (bytes, file name).
     returns: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     # The returns' data-quality workbook, by child id: restricted, written by a run that
@@ -300,7 +316,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     problems += comment_problems
     deep_dives, dive_problems = read_deep_dives(Path(config_dir), config, cycle)
     problems += dive_problems
-    # Owners' returns, used as the two YAML files are (tasks.owner_returns).
+    # Owners' returns, used as the two YAML files are (tasks.reading.owner_returns).
     returned = read_returns(returns_folders(Path(config_dir), Path(exports_dir), config),
                             config, cycle)
     commentary, merged = merge_commentary(commentary, returned)
@@ -314,7 +330,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     problems += question_problems + merged_answers
     parts, part_problems = check_parts(ingested.breakdowns, config)
     problems += part_problems
-    # Printed as precisely as the source gives each figure (tasks.precision).
+    # Printed as precisely as the source gives each figure (tasks.checking.precision).
     config = with_source_precision(config, chosen.records, parts, published_as_read(sources))
     problems += check_breakdowns(parts, chosen.records, config,
                                  small_breakdowns(parts, chosen.records, config))
@@ -367,7 +383,7 @@ def _carried(remembered: set[tuple[str, str]],
     """The remembered figures no export gives a value for again: their value is the
     store's (what an earlier run hid, as it saw it), or none (left out, marked `c`, an
     error in the cell), and a figure holding them still holds what was hidden
-    (tasks.linked)."""
+    (tasks.editions.linked)."""
     if not remembered:
         return set()
     known = records[records["value"].notna()]
@@ -380,7 +396,7 @@ def merge_parts(current: pd.DataFrame, stored: pd.DataFrame,
     """This cycle's parts, and the stored parts of every figure this cycle does not break
     down itself; less the parts an earlier run of this same cycle stored for a figure
     `records` now give without them (a re-run's export no longer breaks it down), as
-    tasks.store's commit_cycle will take them away."""
+    tasks.store.history's commit_cycle will take them away."""
     if records is not None and not records.empty and not stored.empty:
         figures = pd.MultiIndex.from_frame(records[["indicator", "period"]])
         stale = ((stored["file"] == stored_in(cycle))
@@ -418,7 +434,8 @@ def _analyse(inputs: Inputs, records: pd.DataFrame, stored: pd.DataFrame,
 
 
 def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> EditionResults:
-    """What one edition may print: every figure, or the public edition's (tasks.disclosure),
+    """What one edition may print: every figure, or the public edition's
+    (tasks.editions.disclosure),
     each current figure withheld for an error in the source saying where that error is.
 
     The public edition is worked out without the contested figures, and says nothing of
@@ -477,7 +494,7 @@ def with_source_errors(figures: EditionResults,
 def dates_for(config: Config, cycle: str, report_date: date | None = None) -> PaperDates:
     """The cover's dates: the meeting whose paper reports this cycle, by the calendar in
     briefing.yaml, and the date of the report (given, or that meeting's publication day).
-    A given date out of range (tasks.calendar.report_date_refusal) is a ValueError: the
+    A given date out of range (tasks.settings.calendar.report_date_refusal) is a ValueError: the
     command refuses it before the engine starts; a deployment's run stops here, before
     anything is written."""
     if report_date is not None and (why := report_date_refusal(report_date, cycle)):
@@ -530,7 +547,7 @@ def render_briefing(inputs: Inputs, analysed: Analysed, generated_at: datetime,
 def owners_workbooks(inputs: Inputs, analysed: Analysed, figures: EditionResults,
                      ctx: BriefingContext, generated_at: datetime
                      ) -> dict[str, tuple[bytes, str]]:
-    """Each owner's return workbook for the cycle (tasks.return_workbooks): owner id ->
+    """Each owner's return workbook for the cycle (tasks.presenting.return_workbooks): owner id ->
     (bytes, file name). Restricted: the figures are the restricted edition's."""
     periods = {r.code: r.period for r in figures.results}
     asked = owner_returns(inputs.config, ctx.exceptions, analysed.register,
@@ -551,7 +568,8 @@ def deep_dive_packs(inputs: Inputs, analysed: Analysed, ctx: BriefingContext | N
     for d in analysed.opened:
         pack = build_pack(inputs.config, d, ctx, analysed.history, spc.get(d.indicator),
                           analysed.parts, inputs.commentary)
-        # Attached to the message of the indicator's owner now (tasks.notify plans by it).
+        # Attached to the message of the indicator's owner now (tasks.delivering.notify plans by
+        # it).
         owner = inputs.config.by_code()[d.indicator].owner
         out[pack_name(code, d.indicator, d.opened, "")] = (owner, render_pack(pack))
     return out
@@ -560,7 +578,7 @@ def deep_dive_packs(inputs: Inputs, analysed: Analysed, ctx: BriefingContext | N
 def store_and_publish(inputs: Inputs, analysed: Analysed, rendered: Rendered,
                       store: HistoryStore, out_dir: Path) -> Path:
     """Store the cycle (one transaction), then write the set of files into a staging
-    folder beside the cycle's (tasks.outputs): nothing a reader sees changes until the
+    folder beside the cycle's (tasks.adapters.outputs): nothing a reader sees changes until the
     set is complete and `publish` switches it in. Returns the staging folder."""
     authority = inputs.config.briefing.authority.code
     store.commit_cycle(authority, inputs.cycle, inputs.records, analysed.revisions, inputs.files,
@@ -605,7 +623,7 @@ def _write_set(rendered: Rendered, staging: Path) -> None:
 def publish(inputs: Inputs, staging: Path, out_dir: Path, generated_at: datetime,
             editions: list[Edition]) -> Path:
     """The marker, written last, then the staged set switched in for the previous one
-    (tasks.outputs.switch_in). Returns the cycle's folder."""
+    (tasks.adapters.outputs.switch_in). Returns the cycle's folder."""
     live = cycle_dir(out_dir, inputs.config.briefing.authority.code, inputs.cycle)
     try:
         write_marker(staging, {"authority": inputs.config.briefing.authority.code,
@@ -672,7 +690,7 @@ def brief_authority(config_dir: Path, exports_dir: Path, authority: str, out_dir
 
     Raises ValidationFailed if that authority's figures have errors (the others go on).
     """
-    from tasks.problems import ValidationFailed
+    from tasks.reading.problems import ValidationFailed
 
     limits = Limits.from_settings(settings) if settings is not None else None
     inputs = validate_exports(Path(config_dir), Path(exports_dir), cycle, today=today,
@@ -697,7 +715,7 @@ def brief_authority(config_dir: Path, exports_dir: Path, authority: str, out_dir
             "folder": str(done.folder),
             "indicators": {r.code: {"value": r.value, "withheld": r.is_withheld("value"),
                                     "rag": str(r.rag), "deep_dive": r.deep_dive,
-                                    # as precisely as its source gives it (tasks.precision)
+                                    # as precisely as its source gives it (tasks.checking.precision)
                                     "decimals": places.get(r.code)}
                            for r in public}}
 

@@ -63,7 +63,7 @@ def every_summary_follows_the_schema(tmp_path_factory: pytest.TempPathFactory) -
 
     import jsonschema
 
-    from tasks.summary import schema
+    from tasks.delivering.summary import schema
 
     validator = jsonschema.Draft202012Validator(schema())
     for path in sorted(tmp_path_factory.getbasetemp().rglob("summary.json")):
@@ -85,7 +85,7 @@ def prefect_harness() -> Iterator[None]:
 def demo() -> tuple[Any, Any]:
     """The demo's inputs and both editions, rendered once for the session."""
     from tasks import pipeline
-    from tasks.store import MemoryHistoryStore
+    from tasks.store.history import MemoryHistoryStore
 
     inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
     analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())

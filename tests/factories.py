@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.config import Config
-from tasks.periods import shift
+from tasks.settings.config import Config
+from tasks.settings.periods import shift
 
 
 def make_config(indicators: list[dict[str, Any]], consecutive: int = 2,

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from openpyxl import Workbook
 
-from tasks.periods import shift
+from tasks.settings.periods import shift
 
 CYCLE = "2024-10"
 MONTHS = [shift(CYCLE, k) for k in range(-12, 1)]  # October 2023 to October 2024

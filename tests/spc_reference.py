@@ -1,5 +1,5 @@
 """Two deliberately simple references, one series at a time, written point by point from the
-tools' own published source, to check the vectorised `tasks.spc` against.
+tools' own published source, to check the vectorised `tasks.analysing.spc` against.
 
 - `plotthedots`: NHSRplotthedots 0.2.2 (R/ptd_spc_standard.R, ptd_calculate_point_type.R,
   ptd_calculate_assurance_type.R, ptd_add_short_group_warnings.R), transcribed function by

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tasks import pipeline
-from tasks.store import MemoryHistoryStore
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, ROOT, TODAY
 
 A11Y = ROOT / "tools" / "a11y"

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tasks.artifacts import (
+from tasks.adapters.outputs import in_set
+from tasks.presenting.artifacts import (
     indicator_table,
     key_for,
     md,
@@ -23,8 +24,7 @@ from tasks.artifacts import (
     summary_markdown,
     table_key,
 )
-from tasks.formatting import Edition
-from tasks.outputs import in_set
+from tasks.settings.formatting import Edition
 
 
 def _views(ctx: Any) -> dict[str, Any]:
@@ -152,7 +152,7 @@ def test_keys_follow_prefects_rule_and_text_cannot_format() -> None:
 def test_overview_table_is_the_overviews_public_cells() -> None:
     from datetime import datetime
 
-    from tasks.regional import overview
+    from tasks.presenting.regional import overview
     from tests.factories import make_config
 
     cfg = make_config([{"unit": "count", "polarity": "lower_is_better", "target": 4.0}])

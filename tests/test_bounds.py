@@ -21,17 +21,17 @@ from hypothesis import strategies as st
 
 from flows.cli import main
 from tasks import pipeline
-from tasks.charts import SPARK, WIDE, nice_ticks, trend_chart
-from tasks.config import Config, ConfigError, Unit, load_config
-from tasks.context import build_context
-from tasks.display import shown
-from tasks.formatting import NO_DATA, Edition, fmt_change, fmt_value
-from tasks.mail import OutboxMailer
-from tasks.notify import BREACH, Notice, build_message, deliver
-from tasks.problems import CELL, blocking
-from tasks.render import render_html
-from tasks.spreadsheets import DATA_QUALITY, briefing_workbook, read_cells, rounded
-from tasks.store import MemoryHistoryStore
+from tasks.adapters.mail import OutboxMailer
+from tasks.delivering.notify import BREACH, Notice, build_message, deliver
+from tasks.presenting.charts import SPARK, WIDE, nice_ticks, trend_chart
+from tasks.presenting.context import build_context
+from tasks.presenting.render import render_html
+from tasks.presenting.spreadsheets import DATA_QUALITY, briefing_workbook, read_cells, rounded
+from tasks.reading.display import shown
+from tasks.reading.problems import CELL, blocking
+from tasks.settings.config import Config, ConfigError, Unit, load_config
+from tasks.settings.formatting import NO_DATA, Edition, fmt_change, fmt_value
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, TODAY
 
 HEADER = "indicator,period,value,numerator,denominator,authority\n"
@@ -351,8 +351,8 @@ def test_a_usage_error_shows_an_escape_sequence_escaped(
 
 def test_team_names_in_a_papers_breakdown_are_escaped() -> None:
     """Team names come from the exports' breakdown column: shown escaped in the paper."""
-    from tasks.breakdowns import Breakdown, Contribution, Part
-    from tasks.context import _breakdown_view
+    from tasks.analysing.breakdowns import Breakdown, Contribution, Part
+    from tasks.presenting.context import _breakdown_view
 
     ind = load_config(DEMO_CONFIG).by_code()["FD01"]
     parts = (Part(f"{RLO}htroN", 90.0, 9.0, 10.0), Part("South\nEast", 100.0, 10.0, 10.0))

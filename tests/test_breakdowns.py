@@ -11,18 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tasks import pipeline
-from tasks.breakdowns import (
+from tasks.analysing.breakdowns import (
     Part,
     breakdown_for,
     check_breakdowns,
     decompose,
 )
-from tasks.context import build_context
-from tasks.formatting import Edition
-from tasks.problems import BREAKDOWN
-from tasks.render import render_html
-from tasks.store import MemoryHistoryStore
-from tasks.summary import build_summary
+from tasks.delivering.summary import build_summary
+from tasks.presenting.context import build_context
+from tasks.presenting.render import render_html
+from tasks.reading.problems import BREAKDOWN
+from tasks.settings.formatting import Edition
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import TODAY
 from tests.factories import make_config
 
@@ -177,8 +177,8 @@ P1,Re-referrals,,40%,41%
 
 
 def _wide(tmp_path: Path, text: str = SCORECARD) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    from tasks.ingest import read_exports
-    from tasks.sources import Sources, WideSource
+    from tasks.reading.ingest import read_exports
+    from tasks.reading.sources import Sources, WideSource
 
     folder = tmp_path / "exports"
     folder.mkdir(exist_ok=True)
@@ -234,9 +234,9 @@ def test_parts_of_a_file_refused_part_way_are_not_kept(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A file stopped at the row limit after some parts were read: its records are dropped,
     and so are its parts (nothing half-read is used)."""
-    from tasks.files import Limits
-    from tasks.ingest import read_exports
-    from tasks.sources import LongSource, Sources
+    from tasks.reading.files import Limits
+    from tasks.reading.ingest import read_exports
+    from tasks.reading.sources import LongSource, Sources
 
     folder = tmp_path / "exports"
     folder.mkdir()
@@ -258,9 +258,9 @@ TEAM_RIGHT = "\n".join(",".join([c[0], c[1], c[3], c[4], c[2]])
 def test_init_drafts_a_scorecards_breakdown_column(tmp_path: Path, text: str) -> None:
     """Found from outside: a Team column to the right of the months was not drafted, so
     the teams' rows were read as the indicator's own figures."""
-    from tasks.draft import draft_config
-    from tasks.ingest import read_exports
-    from tasks.sources import WideSource, load_sources
+    from tasks.drafting.draft import draft_config
+    from tasks.reading.ingest import read_exports
+    from tasks.reading.sources import WideSource, load_sources
 
     folder = tmp_path / "exports"
     folder.mkdir()
@@ -282,7 +282,7 @@ def test_parts_are_checked_as_their_totals_are() -> None:
     violation) after everything was rendered; impossible values, another council's row and
     an unknown code were used as parts. Each is now a finding naming the row, and the part
     is not used or stored."""
-    from tasks.breakdowns import check_parts
+    from tasks.analysing.breakdowns import check_parts
 
     rows = [("C1", "2024-10", "North", 6.0, None, None),
             ("C1", "2024-10", "North", 6.0, None, None),
@@ -326,7 +326,7 @@ def test_a_whole_row_and_a_heading_in_a_scorecard(tmp_path: Path) -> None:
 def test_a_parts_sign_is_checked_against_its_unit(tmp_path: Path) -> None:
     """A team's count written as a percentage, or a rate written as money, is a fault in
     that part (as it is in a total), not a number used as it stands."""
-    from tasks.breakdowns import check_parts
+    from tasks.analysing.breakdowns import check_parts
 
     text = SCORECARD.replace(",,North,6,9", ",,North,6%,9").replace(",,South,35%,30%",
                                                                     ",,South,£35,30%")
@@ -349,8 +349,8 @@ def test_a_row_of_figures_with_no_code_is_said_to_be_left(tmp_path: Path) -> Non
     """Found from outside: with no breakdown column named, a scorecard's team rows were
     dropped without a word. Figures that belong to no indicator are now a finding that
     names the rows and says what to do."""
-    from tasks.ingest import read_exports
-    from tasks.sources import Sources, WideSource
+    from tasks.reading.ingest import read_exports
+    from tasks.reading.sources import Sources, WideSource
 
     folder = tmp_path / "exports"
     folder.mkdir()
@@ -379,7 +379,7 @@ def test_a_rerun_without_the_breakdown_file_shows_none_of_the_first_runs_parts(
     """The store took a re-run's dropped parts away at commit, but the paper of that same
     re-run was built before, from the parts as stored: the old breakdown was printed once
     more. The paper and the store now follow one rule (pipeline.merge_parts)."""
-    from tasks.store import SqlHistoryStore
+    from tasks.store.history import SqlHistoryStore
 
     exports = _demo_copy(tmp_path)
     store = SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
@@ -461,7 +461,7 @@ def test_a_rate_per_10k_by_area_is_published_only_with_its_counts() -> None:
     published; with the localities' published populations a reader turns a rate back into
     a count, which may be 1 to 5. Such a breakdown is now left out of the public edition
     unless every part gives its count (which is then checked as any count is)."""
-    from tasks.disclosure import small_breakdowns
+    from tasks.editions.disclosure import small_breakdowns
 
     config = make_config([{"code": "R1", "unit": "rate_per_10k"}])
     totals = _totals([("R1", "2024-10", 40.0, None, None)])  # a scorecard's: a rate alone

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tasks.calendar import (
+from tasks.settings.calendar import (
     PaperDates,
     bank_holidays,
     is_working_day,

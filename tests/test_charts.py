@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.charts import PT_PER_UNIT, SPARK, WIDE, nice_ticks, tick_label, trend_chart
-from tasks.config import Indicator, Polarity, Unit
-from tasks.context import _chart
-from tasks.results import ChartPoint, Direction, IndicatorResult, Rating
+from tasks.analysing.results import ChartPoint, Direction, IndicatorResult, Rating
+from tasks.presenting.charts import PT_PER_UNIT, SPARK, WIDE, nice_ticks, tick_label, trend_chart
+from tasks.presenting.context import _chart
+from tasks.settings.config import Indicator, Polarity, Unit
 
 
 @pytest.mark.parametrize(("lo", "hi", "whole", "ticks"), [

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
-from tasks.outputs import in_set
+from tasks.adapters.outputs import in_set
 from tests.conftest import DEMO_CONFIG, ROOT, TODAY, tree_digest
 
 
@@ -162,7 +162,7 @@ def test_schema_is_the_contract_every_summary_follows(
     import jsonschema
 
     from tasks import pipeline
-    from tasks.store import MemoryHistoryStore
+    from tasks.store.history import MemoryHistoryStore
 
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)

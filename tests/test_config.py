@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pydantic import TypeAdapter
 
-from tasks.config import Briefing, ConfigError, Indicator, Owner, load_config
+from tasks.settings.config import Briefing, ConfigError, Indicator, Owner, load_config
 from tests.conftest import DEMO_CONFIG
 
 
@@ -125,7 +125,7 @@ def test_duplicate_codes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("folder", ["config", "config/dfe"])
 def test_shipped_sources_yaml_loads(folder: str) -> None:
-    from tasks.sources import RowRef, load_sources
+    from tasks.reading.sources import RowRef, load_sources
     from tests.conftest import ROOT
 
     sources = load_sources(ROOT / folder)
@@ -146,7 +146,7 @@ def test_shipped_sources_yaml_loads(folder: str) -> None:
 ])
 def test_a_mistyped_sources_key_names_file_and_key(tmp_path: Path, source: dict[str, object],
                                                    key: str) -> None:
-    from tasks.sources import load_sources
+    from tasks.reading.sources import load_sources
 
     (tmp_path / "sources.yaml").write_text(yaml.safe_dump(
         {"sources": [{"name": "s", "files": "*.csv", **source}]}))

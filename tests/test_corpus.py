@@ -14,9 +14,9 @@ import yaml
 
 from flows.cli import main
 from tasks import pipeline
-from tasks.outputs import in_set
-from tasks.problems import Problem
-from tasks.store import MemoryHistoryStore
+from tasks.adapters.outputs import in_set
+from tasks.reading.problems import Problem
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, TODAY, tree_digest
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -27,8 +27,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 
-from tasks.lifeline import descendants, processes
-from tasks.outputs import in_set
+from tasks.adapters.lifeline import descendants, processes
+from tasks.adapters.outputs import in_set
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, ROOT, Inbox, free_port
 
 pytestmark = pytest.mark.slow
@@ -341,7 +341,7 @@ def test_the_parent_death_signal_ends_a_child_with_its_parent(tmp_path: Path) ->
     script.write_text(
         "import subprocess, sys, os, time\n"
         "child = subprocess.Popen([sys.executable, '-c', 'import os, time; "
-        "from tasks.lifeline import die_with_parent; "
+        "from tasks.adapters.lifeline import die_with_parent; "
         "die_with_parent(os.getppid()); print(os.getpid(), flush=True); time.sleep(60)'],"
         " stdout=subprocess.PIPE, text=True)\n"
         "print(child.stdout.readline().strip(), flush=True)\n"

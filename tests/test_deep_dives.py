@@ -12,8 +12,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from tasks import pipeline
-from tasks.context import build_context
-from tasks.deep_dives import (
+from tasks.analysing.deep_dives import (
     DEEP_DIVES_FILE,
     Action,
     DeepDive,
@@ -26,12 +25,13 @@ from tasks.deep_dives import (
     update_register,
     verdict_text,
 )
-from tasks.formatting import Edition
-from tasks.periods import Frequency, shift
-from tasks.problems import Severity
-from tasks.render import render_html
-from tasks.store import SqlHistoryStore, default_store_url
-from tasks.summary import Summary, build_summary
+from tasks.delivering.summary import Summary, build_summary
+from tasks.presenting.context import build_context
+from tasks.presenting.render import render_html
+from tasks.reading.problems import Severity
+from tasks.settings.formatting import Edition
+from tasks.settings.periods import Frequency, shift
+from tasks.store.history import SqlHistoryStore, default_store_url
 from tests.conftest import TODAY
 from tests.factories import make_config, make_history
 
@@ -244,7 +244,7 @@ def test_dates_fall_in_periods_of_the_indicators_kind() -> None:
 
 @pytest.fixture(scope="module")
 def demo_run() -> tuple[pipeline.Inputs, pipeline.Analysed]:
-    from tasks.store import MemoryHistoryStore
+    from tasks.store.history import MemoryHistoryStore
 
     inputs = pipeline.validate_exports(Path("config"), Path("demo/exports"), "2024-10", today=TODAY)
     assert inputs.ok
@@ -305,7 +305,7 @@ def test_summary_carries_the_register(demo_run: tuple[pipeline.Inputs, pipeline.
 def test_the_console_counts_the_rule_and_the_register_apart(
         demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
     """The console said "5 deep dive(s)" (the rule firing) while 7 were open."""
-    from tasks.artifacts import deep_dive_words
+    from tasks.presenting.artifacts import deep_dive_words
     inputs, analysed = demo_run
     figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
     ctx = build_context(inputs.config, figures, inputs.cycle, inputs.commentary)
@@ -334,7 +334,7 @@ def test_exception_charts_mark_the_actions(
 
 
 def test_a_deep_dive_whose_stored_owner_has_gone_is_shown_with_todays_owner() -> None:
-    from tasks.deep_dives import deep_dive_results
+    from tasks.analysing.deep_dives import deep_dive_results
 
     gone = [DeepDive("K1", "2024-09", "left_the_council", Status.OPEN)]
     history = make_history({"K1": [50.0] * 3}, "2024-10")

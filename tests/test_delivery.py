@@ -14,8 +14,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tasks import pipeline
-from tasks.mail import SmtpMailer, SmtpSettings
-from tasks.store import MemoryHistoryStore
+from tasks.adapters.mail import SmtpMailer, SmtpSettings
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import Inbox, free_port
 from tests.tls import make_cert
 
@@ -193,7 +193,7 @@ def bypassed(port: int, **numbers: float) -> SmtpSettings:
 
 
 def a_message() -> Any:
-    from tasks.mail import new_message
+    from tasks.adapters.mail import new_message
 
     return new_message("briefing@example.gov.uk", "owner@example.gov.uk", "x")
 
@@ -234,7 +234,7 @@ def test_a_recipient_refused_among_several_is_not_sent() -> None:
 
     import smtplib
 
-    from tasks.mail import new_message
+    from tasks.adapters.mail import new_message
 
     inbox, port = RefusesOne(), free_port()
     ctl = Controller(inbox, hostname="127.0.0.1", port=port)

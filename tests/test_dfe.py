@@ -12,10 +12,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tasks import pipeline
-from tasks.config import ConfigError
-from tasks.files import Limits
-from tasks.sources import load_sources
-from tasks.store import MemoryHistoryStore
+from tasks.reading.files import Limits
+from tasks.reading.sources import load_sources
+from tasks.settings.config import ConfigError
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import ROOT, TODAY
 
 DFE = ROOT.parent / "shared" / "data" / "dfe"
@@ -94,8 +94,8 @@ def test_rank_and_quartile(torbay: tuple[pipeline.Inputs, pipeline.Analysed]) ->
 
 def test_ties_share_a_rank_and_the_next_is_skipped() -> None:
     """As Excel's RANK and DfE's LA Interactive Tool rank: 1, 2, 2, 4."""
-    from tasks.benchmarks import rank_among
-    from tasks.config import Polarity
+    from tasks.analysing.benchmarks import rank_among
+    from tasks.settings.config import Polarity
 
     values = pd.Series([10.0, 12.0, 12.0, 15.0])
     lower = [rank_among(values, v, Polarity.LOWER_IS_BETTER)[0] for v in values]
@@ -148,7 +148,7 @@ def test_published_files_are_read_once_per_process(tmp_path: Path,
     """A regional run briefs every authority from the same files: each is parsed once,
     every authority gets its own records and the same findings, and a file that changes
     is read again."""
-    from tasks import ingest
+    from tasks.reading import ingest
 
     exports = tmp_path / "dfe"
     shutil.copytree(DFE, exports)
@@ -186,9 +186,9 @@ def test_whole_number_percentages_print_as_published(
 
     from openpyxl import load_workbook
 
-    from tasks.formatting import Edition
-    from tasks.notify import plan_notices
-    from tasks.spreadsheets import briefing_workbook
+    from tasks.delivering.notify import plan_notices
+    from tasks.presenting.spreadsheets import briefing_workbook
+    from tasks.settings.formatting import Edition
 
     inputs, analysed = torbay
     decimals = {i.code: i.decimals for i in inputs.config.indicators}

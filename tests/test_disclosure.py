@@ -32,9 +32,10 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from tasks import pipeline
-from tasks.compare import analyse
-from tasks.config import Unit
-from tasks.disclosure import (
+from tasks.adapters.mail import MemoryMailer
+from tasks.analysing.compare import analyse
+from tasks.delivering.notify import WAITING, plan_notices
+from tasks.editions.disclosure import (
     PUBLIC_DQ_NOTE,
     children,
     hidden_bounds,
@@ -43,14 +44,13 @@ from tasks.disclosure import (
     public_problems,
     revision_problems,
 )
-from tasks.formatting import Edition
-from tasks.mail import MemoryMailer
-from tasks.notify import WAITING, plan_notices
-from tasks.periods import shift
-from tasks.problems import JUMP, RATIO, Problem, Severity
-from tasks.render import render_html
-from tasks.spreadsheets import briefing_workbook, open_data_csv, read_cells
-from tasks.store import MemoryHistoryStore, find_revisions
+from tasks.presenting.render import render_html
+from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv, read_cells
+from tasks.reading.problems import JUMP, RATIO, Problem, Severity
+from tasks.settings.config import Unit
+from tasks.settings.formatting import Edition
+from tasks.settings.periods import shift
+from tasks.store.history import MemoryHistoryStore, find_revisions
 from tests.conftest import TODAY
 from tests.factories import make_config, make_history
 
@@ -277,7 +277,7 @@ def run(s: Scenario, v: int, pdf: bool = False) -> Outputs:
     if pdf:
         rendered = pipeline.render_briefing(inputs, analysed, GENERATED, editions)
     else:  # HTML alone: the PDF is made from exactly this HTML
-        from tasks.context import build_context
+        from tasks.presenting.context import build_context
 
         figures = {e: pipeline.edition_figures(inputs, analysed, e) for e in Edition}
         contexts = {e: build_context(inputs.config, figures[e], inputs.cycle,
@@ -579,7 +579,7 @@ def test_a_figure_given_twice_is_used_when_they_agree_but_only_in_the_restricted
 def test_which_repeated_figures_are_contested() -> None:
     from types import SimpleNamespace
 
-    from tasks.reconcile import contested
+    from tasks.checking.reconcile import contested
 
     def rec(file: str, value: float, num: float = math.nan) -> SimpleNamespace:
         return SimpleNamespace(file=file, value=value, numerator=num, denominator=math.nan)
@@ -816,7 +816,7 @@ def test_a_rate_alone_is_counted_over_its_population_or_the_analyst_is_told() ->
     """Found from outside: 2.4 per 10,000, given alone, was published; over the 12,500
     young people ONS publishes for the authority it is 3. With `population:` the rate is
     counted and hidden; without one, validate and the restricted edition say so."""
-    from tasks.disclosure import UNCOUNTED, uncounted_rates, with_population
+    from tasks.editions.disclosure import UNCOUNTED, uncounted_rates, with_population
 
     cfg = make_config([{"code": "R1", "unit": "rate_per_10k"},
                        {"code": "R2", "unit": "rate_per_10k", "population": 12500}])
@@ -843,7 +843,7 @@ def test_which_side_is_small_does_not_tell(den: int, complement: bool,
     is each value 1 to 5 is small every time and stands for the same range every time
     (over 6 to 10 cases both sides could be small: a first version gave 1 and 4 of 9
     different ranges)."""
-    from tasks.disclosure import _possible
+    from tasks.editions.disclosure import _possible
 
     seen = set()
     for h in SMALL:

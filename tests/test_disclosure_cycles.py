@@ -23,13 +23,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tasks import pipeline
-from tasks.artifacts import summary_markdown
-from tasks.context import build_context
-from tasks.formatting import Edition
-from tasks.notify import plan_notices
-from tasks.render import render_html
-from tasks.spreadsheets import briefing_workbook, open_data_csv
-from tasks.store import MemoryHistoryStore, SqlHistoryStore, default_store_url, open_store
+from tasks.delivering.notify import plan_notices
+from tasks.presenting.artifacts import summary_markdown
+from tasks.presenting.context import build_context
+from tasks.presenting.render import render_html
+from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
+from tasks.settings.formatting import Edition
+from tasks.store.history import MemoryHistoryStore, SqlHistoryStore, default_store_url, open_store
 from tests.conftest import TODAY
 from tests.factories import make_config
 
@@ -241,9 +241,9 @@ def test_logs_and_console_count_nothing_that_rests_on_a_hidden_figure(
 
 def test_commentary_the_owner_marks_public_is_published() -> None:
     """Where the exception status is not published, commentary is only with `public: true`."""
-    from tasks.commentary import Commentary
-    from tasks.context import _commentary
-    from tasks.results import IndicatorResult
+    from tasks.analysing.results import IndicatorResult
+    from tasks.presenting.context import _commentary
+    from tasks.reading.commentary import Commentary
 
     cfg = make_config([{"code": "K1"}])
     note = {"indicator": "K1", "period": "2024-10", "author": "A", "date": "2024-11-01",

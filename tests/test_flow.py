@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
-from tasks.outputs import in_set
+from tasks.adapters.outputs import in_set
 from tests.conftest import DEMO_CONFIG, ROOT, tree_digest
 
 INDICATOR_FIELDS = {"code", "value", "target", "rag", "previous", "change", "direction",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.config import Polarity, Unit
-from tasks.formatting import fmt_change, fmt_value, target_label
+from tasks.settings.config import Polarity, Unit
+from tasks.settings.formatting import fmt_change, fmt_value, target_label
 
 
 @pytest.mark.parametrize(("unit", "value", "text"), [

@@ -12,9 +12,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from flows.failure import failure_message, operators_from_env
-from tasks.config import Email, Owner, check_address
-from tasks.formatting import Edition
-from tasks.mail import (
+from tasks.adapters.mail import (
     OutboxMailer,
     SmtpMailer,
     SmtpSettings,
@@ -22,7 +20,9 @@ from tasks.mail import (
     mailbox,
     new_message,
 )
-from tasks.notify import BREACH, Notice, build_message
+from tasks.delivering.notify import BREACH, Notice, build_message
+from tasks.settings.config import Email, Owner, check_address
+from tasks.settings.formatting import Edition
 from tests.conftest import Inbox
 from tests.factories import make_config
 

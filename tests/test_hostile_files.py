@@ -17,11 +17,11 @@ import pytest
 from openpyxl import Workbook
 
 from flows.cli import main
-from tasks.files import Limits
-from tasks.ingest import read_exports
 from tasks.pipeline import validate_exports
-from tasks.problems import Problem, Severity
-from tasks.settings import Settings
+from tasks.reading.files import Limits
+from tasks.reading.ingest import read_exports
+from tasks.reading.problems import Problem, Severity
+from tasks.settings.environment import Settings
 from tests.conftest import DEMO_CONFIG, TODAY
 
 GOOD = "indicator,period,value\nFD01,2024-10,95\n"
@@ -218,7 +218,7 @@ def test_bounded_lines_keep_line_endings_and_allow_exactly_the_limit() -> None:
     import csv
     import io
 
-    from tasks.files import FileRefused, bounded_lines
+    from tasks.reading.files import FileRefused, bounded_lines
 
     text = 'a,"two\r\nlines"\r\n' + "x" * 10 + "\r\n" + "y" * 10
     rows = list(csv.reader(bounded_lines(io.StringIO(text, newline=""), limit=10)))
@@ -283,7 +283,7 @@ def test_a_sheet_that_unpacks_too_far_is_refused(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A sheet is streamed, but a cell's text is held whole (one 1.5 GB cell took 3 GB):
     the sheet's unpacked size is bounded too. Tested at a limit of 1 MiB."""
-    from tasks import files
+    from tasks.reading import files
 
     monkeypatch.setattr(files, "MAX_WORKSHEET_BYTES", 2**20)
     folder = tmp_path / "exports"
@@ -329,8 +329,8 @@ def test_duplicated_headings_are_an_error_naming_both_columns(tmp_path: Path) ->
 
 
 def test_two_columns_for_one_month_in_a_scorecard_are_an_error(tmp_path: Path) -> None:
-    from tasks.ingest import Cell, Table, wide_records
-    from tasks.sources import WideSource
+    from tasks.reading.ingest import Cell, Table, wide_records
+    from tasks.reading.sources import WideSource
 
     source = WideSource(name="s", files="*.xlsx", layout="wide")
     rows = [(3, [Cell("indicator"), Cell("Sep-24"), Cell("Oct-24"), Cell("2024-10")]),
@@ -344,8 +344,8 @@ def test_two_columns_for_one_month_in_a_scorecard_are_an_error(tmp_path: Path) -
 
 
 def test_a_published_file_with_a_repeated_heading_is_refused(tmp_path: Path) -> None:
-    from tasks.files import FileRefused
-    from tasks.ingest import read_dfe_csv
+    from tasks.reading.files import FileRefused
+    from tasks.reading.ingest import read_dfe_csv
 
     path = tmp_path / "dfe.csv"
     path.write_text("time_period,geographic_level,value,value\n2025,National,1,2\n")
@@ -355,10 +355,10 @@ def test_a_published_file_with_a_repeated_heading_is_refused(tmp_path: Path) -> 
 
 def test_a_published_file_too_large_to_read_whole_is_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tasks.files import FileRefused
-    from tasks.ingest import read_dfe_csv
+    from tasks.reading.files import FileRefused
+    from tasks.reading.ingest import read_dfe_csv
 
-    monkeypatch.setattr("tasks.ingest.MAX_TABLE_CELLS", 40)
+    monkeypatch.setattr("tasks.reading.ingest.MAX_TABLE_CELLS", 40)
     path = tmp_path / "dfe.csv"
     path.write_text("time_period,geographic_level,value,x\n" + "2025,National,1,2\n" * 11)
     with pytest.raises(FileRefused, match="more than 40 cells"):

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from flows.cli import main
-from tasks.config import load_config
-from tasks.draft import draft_config, leftovers
-from tasks.outputs import in_set
+from tasks.adapters.outputs import in_set
+from tasks.drafting.draft import draft_config, leftovers
 from tasks.pipeline import validate_exports
-from tasks.sources import load_sources
+from tasks.reading.sources import load_sources
+from tasks.settings.config import load_config
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, TODAY
 from tests.own_exports import CYCLE, write_council
 from tests.test_published_layouts import absence_file

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.compare import analyse
-from tasks.ingest import read_exports
-from tasks.sources import Sources
+from tasks.analysing.compare import analyse
+from tasks.reading.ingest import read_exports
+from tasks.reading.sources import Sources
 from tests.factories import make_config
 
 WIDE = Sources.model_validate({"sources": [{"name": "w", "files": "wide*", "layout": "wide",

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from tasks.config import ConfigError, load_config
-from tasks.disclosure import hidden_bounds, is_small, revision_problems
-from tasks.linked import with_denominators
+from tasks.editions.disclosure import hidden_bounds, is_small, revision_problems
+from tasks.editions.linked import with_denominators
+from tasks.settings.config import ConfigError, load_config
 from tests.factories import make_config, make_history
 
 SMALL = (1, 2, 3, 4, 5)
@@ -222,7 +222,7 @@ def test_a_good_catalogue_of_links_loads(tmp_path: Path) -> None:
 # --- validate warns of figures that look related; init drafts links from titles -----------
 
 def test_titles_that_name_a_total_draft_a_link() -> None:
-    from tasks.linked import drafted_links
+    from tasks.editions.linked import drafted_links
 
     assert drafted_links({
         "REF": "New referrals", "REF_YTD": "New referrals (year to date)",
@@ -235,8 +235,8 @@ def test_titles_that_name_a_total_draft_a_link() -> None:
 def test_validate_warns_of_a_running_total_that_is_not_linked() -> None:
     """Y is M's year to date (reset in April) under a title that does not say so; Z rises
     all year but is below M in some months. Only Y is named; linked, nothing is."""
-    from tasks.disclosure import public_problems
-    from tasks.linked import LOOKALIKE, lookalikes
+    from tasks.editions.disclosure import public_problems
+    from tasks.editions.linked import LOOKALIKE, lookalikes
 
     months: list[float | None] = [5.0, 7.0, 6.0, 9.0, 8.0, 4.0, 10.0]  # April to October
     ytd: list[float | None] = [sum(x or 0.0 for x in months[:k + 1]) for k in range(7)]
@@ -256,7 +256,7 @@ def test_validate_warns_of_a_running_total_that_is_not_linked() -> None:
 
 
 def test_init_drafts_the_links_its_titles_show(tmp_path: Path) -> None:
-    from tasks.draft import draft_config
+    from tasks.drafting.draft import draft_config
 
     exports = tmp_path / "exports"
     exports.mkdir()

@@ -28,14 +28,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tasks import pipeline
-from tasks.artifacts import summary_markdown
-from tasks.commentary import Commentary
-from tasks.context import build_context
-from tasks.formatting import Edition
-from tasks.notify import plan_notices
-from tasks.render import render_html
-from tasks.spreadsheets import briefing_workbook, open_data_csv, read_cells
-from tasks.store import MemoryHistoryStore
+from tasks.delivering.notify import plan_notices
+from tasks.presenting.artifacts import summary_markdown
+from tasks.presenting.context import build_context
+from tasks.presenting.render import render_html
+from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv, read_cells
+from tasks.reading.commentary import Commentary
+from tasks.settings.formatting import Edition
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import TODAY
 from tests.factories import make_config
 from tests.test_disclosure_cycles import GENERATED
@@ -265,7 +265,7 @@ def rendered(council: Council, h: int, tmp: Path, pdf: bool = False
               if n.edition is Edition.PUBLIC]
     text = ""
     if pdf:
-        from tasks.render import render_pdf
+        from tasks.presenting.render import render_pdf
         from tests.test_disclosure import pdf_text
 
         text = pdf_text(render_pdf(render_html(ctx)))

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from tasks import pipeline
-from tasks.formatting import Edition
-from tasks.m365 import GraphMailer, SmtpOAuthMailer, graph_message
-from tasks.mail import MailConfigError, MemoryMailer, mailer_from_env
-from tasks.store import MemoryHistoryStore
+from tasks.adapters.m365 import GraphMailer, SmtpOAuthMailer, graph_message
+from tasks.adapters.mail import MailConfigError, MemoryMailer, mailer_from_env
+from tasks.settings.formatting import Edition
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import free_port
 from tests.m365_standins import (
     CLIENT_ID,
@@ -332,7 +332,7 @@ def test_send_without_m365_settings_is_one_line_exit_2(
 
 
 def test_the_graph_request_carries_the_whole_message(demo: Demo) -> None:
-    from tasks.notify import build_message, plan_notices
+    from tasks.delivering.notify import build_message, plan_notices
 
     inputs, rendered = demo
     notice = next(n for n in plan_notices(inputs.config, rendered.contexts)
@@ -367,7 +367,7 @@ def test_real_mail_shares_one_ledger_whatever_the_transport(demo: Demo) -> None:
 
 
 def test_throttling_waits_as_long_as_retry_after_says() -> None:
-    from tasks.m365 import _retry_after
+    from tasks.adapters.m365 import _retry_after
 
     assert _retry_after("7") == 7.0
     soon = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),

@@ -11,9 +11,15 @@ from typing import Any
 import pytest
 
 from tasks import pipeline
-from tasks.mail import MailConfigError, MemoryMailer, OutboxMailer, SmtpMailer, SmtpSettings
-from tasks.notify import XLSX_SUBTYPE, plan_notices
-from tasks.store import LedgerEntry, MemoryHistoryStore, open_store
+from tasks.adapters.mail import (
+    MailConfigError,
+    MemoryMailer,
+    OutboxMailer,
+    SmtpMailer,
+    SmtpSettings,
+)
+from tasks.delivering.notify import XLSX_SUBTYPE, plan_notices
+from tasks.store.history import LedgerEntry, MemoryHistoryStore, open_store
 from tests.conftest import Inbox, free_port
 
 
@@ -247,7 +253,7 @@ def test_a_message_stopped_mid_send_is_uncertain_until_the_operator_settles_it(
     """Issue 24: the re-run counted it a success. Now it stays uncertain, named with its
     owner and indicators, until `briefing ledger --confirm-sent` or `--resend`."""
     from flows.cli import main
-    from tasks.notify import attention_lines, ledger_id
+    from tasks.delivering.notify import attention_lines, ledger_id
 
     inputs, rendered = demo
     _host, port, inbox = smtp_server
@@ -273,7 +279,7 @@ def test_a_message_stopped_mid_send_is_uncertain_until_the_operator_settles_it(
 def test_the_outbox_settles_a_stopped_message_by_its_file(
         demo: tuple[pipeline.Inputs, pipeline.Rendered], tmp_path: Path) -> None:
     """Written before the stop: it is there, so sent. Not written: sent again."""
-    from tasks.notify import attention_lines
+    from tasks.delivering.notify import attention_lines
 
     inputs, rendered = demo
     for written in (True, False):
@@ -296,7 +302,7 @@ def test_an_uncertain_message_this_run_no_longer_plans_is_still_said(
     from dataclasses import replace
 
     from flows.cli import main
-    from tasks.notify import attention_lines, deliver, ledger_id
+    from tasks.delivering.notify import attention_lines, deliver, ledger_id
 
     inputs, rendered = demo
     _host, port, inbox = smtp_server

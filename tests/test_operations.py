@@ -16,9 +16,15 @@ import pytest
 
 from flows.faults import EXIT_OUTPUT, EXIT_PREFECT, EXIT_STORE
 from flows.monthly_briefing import monthly_briefing
-from tasks.mail import SmtpSettings
-from tasks.problems import ValidationFailed
-from tasks.store import CycleBusy, LedgerEntry, MemoryHistoryStore, SqlHistoryStore, cycle_lock
+from tasks.adapters.mail import SmtpSettings
+from tasks.reading.problems import ValidationFailed
+from tasks.store.history import (
+    CycleBusy,
+    LedgerEntry,
+    MemoryHistoryStore,
+    SqlHistoryStore,
+    cycle_lock,
+)
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, Inbox, free_port, tree_digest
 
 
@@ -86,7 +92,7 @@ def dead_process() -> tuple[int, str]:
     import subprocess
     import sys
 
-    from tasks.store import _process_start
+    from tasks.store.history import _process_start
 
     p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     start = _process_start(p.pid)
@@ -131,7 +137,7 @@ def test_a_live_run_on_this_machine_keeps_its_lock_and_is_named(tmp_path: Path) 
 def test_a_lock_from_another_machine_lasts_as_long_as_its_lease(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
-    from tasks.store import LEASE_SECONDS
+    from tasks.store.history import LEASE_SECONDS
 
     store = SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
     holder = "elsewhere.example:1234:999:far00001"
@@ -268,10 +274,10 @@ def test_an_out_folder_that_cannot_be_made_is_named(capsys: pytest.CaptureFixtur
 
 
 def test_a_cycle_folder_is_switched_whole_and_leftovers_cleared(tmp_path: Path) -> None:
-    """tasks.outputs on a real folder: a run that died between the two renames has its
+    """tasks.adapters.outputs on a real folder: a run that died between the two renames has its
     previous set put back; staging and aside folders left by failed runs are cleared by
     the next run of the cycle; the switch replaces the set whole."""
-    from tasks.outputs import MARKER_NAME, start_staging, switch_in
+    from tasks.adapters.outputs import MARKER_NAME, start_staging, switch_in
 
     live = tmp_path / "999" / "2024-10"
 
@@ -295,7 +301,7 @@ def test_a_cycle_folder_is_switched_whole_and_leftovers_cleared(tmp_path: Path) 
 def test_what_a_stopped_run_says_it_sent_counts_earlier_runs_too() -> None:
     """Found from outside (issue 24): stopped after a run in which every message had gone
     before, the line said '0 of 9 message(s) sent'."""
-    from tasks.notify import Delivery
+    from tasks.delivering.notify import Delivery
     from tasks.pipeline import Progress
 
     progress = Progress(stored=True, published=Path("out/999/2024-10"), sending=True)

@@ -15,16 +15,16 @@ import yaml
 from bs4 import BeautifulSoup
 
 from tasks import pipeline
-from tasks.config import ConfigError, Unit
-from tasks.context import build_context
-from tasks.formatting import Edition, fmt_change, fmt_value
-from tasks.ingest import parse_money, read_exports
-from tasks.notify import plan_notices
-from tasks.problems import CELL, DISAGREE, DUPLICATE, Problem, Severity
-from tasks.reconcile import agree
-from tasks.render import render_html
-from tasks.sources import Sources, markers
-from tasks.store import MemoryHistoryStore
+from tasks.checking.reconcile import agree
+from tasks.delivering.notify import plan_notices
+from tasks.presenting.context import build_context
+from tasks.presenting.render import render_html
+from tasks.reading.ingest import parse_money, read_exports
+from tasks.reading.problems import CELL, DISAGREE, DUPLICATE, Problem, Severity
+from tasks.reading.sources import Sources, markers
+from tasks.settings.config import ConfigError, Unit
+from tasks.settings.formatting import Edition, fmt_change, fmt_value
+from tasks.store.history import MemoryHistoryStore
 from tests.own_exports import CYCLE, INDICATORS, SOURCES, write_council
 
 NOW = date(2024, 11, 1)
@@ -297,7 +297,7 @@ def test_money_and_decimals_formats() -> None:
 def test_decimals_is_checked() -> None:
     from pydantic import ValidationError
 
-    from tasks.config import Indicator
+    from tasks.settings.config import Indicator
 
     base = {k: v for k, v in INDICATORS[0].items() if k != "target"}
     assert Indicator.model_validate({**base, "decimals": 2}).decimals == 2
@@ -315,7 +315,7 @@ def test_a_config_error_names_the_source_key(tmp_path: Path) -> None:
 def test_monthly_files_that_repeat_their_history_agree_quietly(tmp_path: Path) -> None:
     """A case system whose every monthly export repeats the year before: each figure is
     given up to 13 times and agrees; the appendix gets one line per file, not per figure."""
-    from tasks.periods import shift
+    from tasks.settings.periods import shift
 
     config, exports = write_council(tmp_path)
     for f in range(12):
@@ -339,7 +339,7 @@ def test_a_money_indicator_in_the_workbook_and_open_data(council: tuple[Path, Pa
 
     from openpyxl import load_workbook
 
-    from tasks.spreadsheets import briefing_workbook, open_data_csv
+    from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
 
     inputs = validate(*council)
     analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())

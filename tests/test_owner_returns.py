@@ -14,14 +14,19 @@ import pytest
 from openpyxl import load_workbook
 
 from tasks import pipeline
-from tasks.authorities import with_authority
-from tasks.commentary import Commentary
-from tasks.config import Authority, Config, load_config
-from tasks.context import build_context
-from tasks.deep_dives import Action, DeepDiveEntry
-from tasks.formatting import Edition
-from tasks.ingest import export_files
-from tasks.owner_returns import (
+from tasks.analysing.deep_dives import Action, DeepDiveEntry
+from tasks.presenting.context import build_context
+from tasks.presenting.return_workbooks import (
+    ActionRow,
+    DeepDiveRow,
+    ExceptionRow,
+    OwnerReturn,
+    return_workbook,
+)
+from tasks.reading.authorities import with_authority
+from tasks.reading.commentary import Commentary
+from tasks.reading.ingest import export_files
+from tasks.reading.owner_returns import (
     RETURN,
     ReturnItems,
     is_return,
@@ -29,15 +34,10 @@ from tasks.owner_returns import (
     merge_deep_dives,
     read_returns,
 )
-from tasks.problems import Severity
-from tasks.return_workbooks import (
-    ActionRow,
-    DeepDiveRow,
-    ExceptionRow,
-    OwnerReturn,
-    return_workbook,
-)
-from tasks.store import MemoryHistoryStore
+from tasks.reading.problems import Severity
+from tasks.settings.config import Authority, Config, load_config
+from tasks.settings.formatting import Edition
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, TODAY
 from tests.factories import make_config
 

@@ -12,13 +12,13 @@ from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
 from tasks import pipeline
-from tasks.context import build_context
-from tasks.deep_dives import DeepDive, Status
-from tasks.formatting import Edition
-from tasks.mail import MemoryMailer
-from tasks.owner_returns import read_returns
-from tasks.packs import opened_now
-from tasks.store import SqlHistoryStore, default_store_url
+from tasks.adapters.mail import MemoryMailer
+from tasks.analysing.deep_dives import DeepDive, Status
+from tasks.presenting.context import build_context
+from tasks.presenting.packs import opened_now
+from tasks.reading.owner_returns import read_returns
+from tasks.settings.formatting import Edition
+from tasks.store.history import SqlHistoryStore, default_store_url
 from tests.conftest import TODAY
 from tests.factories import make_config
 

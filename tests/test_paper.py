@@ -19,9 +19,9 @@ from bs4 import BeautifulSoup, Tag
 from pypdf import PdfReader
 
 from tasks import pipeline
-from tasks.context import BriefingContext
-from tasks.formatting import Edition
-from tasks.store import MemoryHistoryStore
+from tasks.presenting.context import BriefingContext
+from tasks.settings.formatting import Edition
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import ROOT, TODAY
 from tests.pdf_reading import PageGeometry, iter_runs, page_texts, read_geometry, words
 

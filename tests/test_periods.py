@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.ingest import parse_period
-from tasks.periods import (
+from tasks.reading.ingest import parse_period
+from tasks.settings.periods import (
     Frequency,
     end_month,
     frequency_of,
@@ -65,7 +65,7 @@ def test_parse_month_refuses(text: str) -> None:
 def test_the_current_period_is_the_month_of_the_day_given() -> None:
     from datetime import date
 
-    from tasks.periods import current_period
+    from tasks.settings.periods import current_period
 
     assert current_period(date(2024, 10, 31)) == "2024-10"
     assert current_period(date(2025, 1, 1)) == "2025-01"

@@ -11,12 +11,12 @@ import pytest
 import yaml
 
 from tasks import pipeline
-from tasks.formatting import Edition
-from tasks.periods import Frequency
-from tasks.problems import Severity
-from tasks.results import Rating
-from tasks.store import MemoryHistoryStore
-from tasks.time_identifiers import TimeIdentifierError, ees_period, kind_of
+from tasks.analysing.results import Rating
+from tasks.reading.problems import Severity
+from tasks.reading.time_identifiers import TimeIdentifierError, ees_period, kind_of
+from tasks.settings.formatting import Edition
+from tasks.settings.periods import Frequency
+from tasks.store.history import MemoryHistoryStore
 from tests.factories import make_config
 
 GEO = "time_period,time_identifier,geographic_level,country_code,country_name,region_code," \

@@ -13,15 +13,20 @@ from bs4 import BeautifulSoup
 from openpyxl import Workbook, load_workbook
 
 from tasks import pipeline
-from tasks.calendar import PaperDates
-from tasks.config import Config, load_config
-from tasks.context import ANSWER_NOT_PUBLISHED, build_context
-from tasks.formatting import Edition
-from tasks.owner_returns import read_returns
-from tasks.questions import Answer, Kind, read_questions, track
-from tasks.render import render_html
-from tasks.return_workbooks import OwnerReturn, QuestionRow, owner_returns, return_workbook
-from tasks.store import MemoryHistoryStore, SqlHistoryStore, default_store_url
+from tasks.presenting.context import ANSWER_NOT_PUBLISHED, build_context
+from tasks.presenting.render import render_html
+from tasks.presenting.return_workbooks import (
+    OwnerReturn,
+    QuestionRow,
+    owner_returns,
+    return_workbook,
+)
+from tasks.reading.owner_returns import read_returns
+from tasks.reading.questions import Answer, Kind, read_questions, track
+from tasks.settings.calendar import PaperDates
+from tasks.settings.config import Config, load_config
+from tasks.settings.formatting import Edition
+from tasks.store.history import MemoryHistoryStore, SqlHistoryStore, default_store_url
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
 from tests.factories import make_config
 

@@ -13,8 +13,8 @@ import pytest
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 
-from tasks.outputs import in_set
-from tasks.spreadsheets import overview_workbook
+from tasks.adapters.outputs import in_set
+from tasks.presenting.spreadsheets import overview_workbook
 from tests.conftest import ROOT, TODAY
 
 DFE = ROOT.parent / "shared" / "data" / "dfe"
@@ -104,8 +104,8 @@ def check_run_in_prefect(run_id: Any) -> None:
 
 
 def test_parts_split_in_order_and_merge_without_losing_anyone(tmp_path: Path) -> None:
-    from tasks.outputs import write_json_atomic
-    from tasks.regional import merge_parts, read_part, split_parts
+    from tasks.adapters.outputs import write_json_atomic
+    from tasks.presenting.regional import merge_parts, read_part, split_parts
 
     codes = [str(c) for c in range(301, 306)]
     assert split_parts(codes, 2) == [["301", "302"], ["303", "304"], ["305"]]
@@ -162,7 +162,7 @@ def test_spread_run_whose_parts_are_never_taken_cancels_them_and_says_so(
 def test_overview_rows_are_public_figures() -> None:
     from datetime import datetime
 
-    from tasks.regional import overview
+    from tasks.presenting.regional import overview
     from tests.factories import make_config
 
     cfg = make_config([{"unit": "count", "polarity": "lower_is_better", "target": 4.0},
@@ -172,7 +172,7 @@ def test_overview_rows_are_public_figures() -> None:
                                  "deep_dive": None},
                           "X1": {"value": 52.0, "withheld": False, "rag": "red",
                                  "deep_dive": True},
-                          # a whole-number percentage in DfE's file (tasks.precision)
+                          # a whole-number percentage in DfE's file (tasks.checking.precision)
                           "X2": {"value": 16.0, "withheld": False, "rag": "none",
                                  "deep_dive": False, "decimals": 0}}}
     ov = overview(cfg, [row], [], datetime(2024, 11, 5).astimezone())
@@ -194,7 +194,7 @@ def test_regional_and_monthly_runs_of_one_cycle_take_turns(tmp_path: Path) -> No
     import time
 
     from tasks.pipeline import brief_authority
-    from tasks.store import cycle_lock, store_for
+    from tasks.store.history import cycle_lock, store_for
 
     out = tmp_path / "out"
     store = store_for(out)

@@ -15,12 +15,12 @@ from openpyxl import load_workbook
 
 from flows.reminders import meeting_reminders
 from tasks import pipeline
-from tasks.config import load_config
-from tasks.notify import XLSX_SUBTYPE
-from tasks.outputs import in_set
-from tasks.return_workbooks import ExceptionRow, OwnerReturn, return_workbook
-from tasks.store import MemoryHistoryStore
-from tasks.summary import Summary
+from tasks.adapters.outputs import in_set
+from tasks.delivering.notify import XLSX_SUBTYPE
+from tasks.delivering.summary import Summary
+from tasks.presenting.return_workbooks import ExceptionRow, OwnerReturn, return_workbook
+from tasks.settings.config import load_config
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
 
 CONFIG = load_config(DEMO_CONFIG)
@@ -46,7 +46,7 @@ def summary(s: Summary, *breaches: tuple[str, str]) -> Summary:
 
 def test_owners_are_reminded_only_in_the_window_and_only_for_missing_commentary(
         demo_summary: Summary) -> None:
-    from tasks.reminders import due_reminders
+    from tasks.delivering.reminders import due_reminders
 
     s = summary(demo_summary, ("CL01", "head_care_leavers"), ("AS01", "head_assessment"),
                 ("AS02", "head_assessment"))
@@ -62,7 +62,7 @@ def test_owners_are_reminded_only_in_the_window_and_only_for_missing_commentary(
 
 
 def test_the_clerk_hears_when_the_paper_is_late(demo_summary: Summary) -> None:
-    from tasks.reminders import due_reminders
+    from tasks.delivering.reminders import due_reminders
 
     assert due_reminders(CONFIG, date(2024, 11, 20), None, set()) == []  # due today
     late = due_reminders(CONFIG, date(2024, 11, 21), None, set())
@@ -116,8 +116,8 @@ def _return(owner: str, code: str) -> OwnerReturn:
 def test_reminders_obey_allowed_domains_and_the_ledger(demo_summary: Summary) -> None:
     """Reminders go through the one delivery path: a domain outside mail.allowed_domains
     fails that message alone; a sent one is never sent twice."""
-    from tasks.mail import MemoryMailer
-    from tasks.reminders import due_reminders, plan_for, send_reminders
+    from tasks.adapters.mail import MemoryMailer
+    from tasks.delivering.reminders import due_reminders, plan_for, send_reminders
 
     mail = CONFIG.briefing.mail.model_copy(update={"allowed_domains": ["elsewhere.gov.uk"]})
     closed = CONFIG.model_copy(update={"briefing": CONFIG.briefing.model_copy(
@@ -138,8 +138,8 @@ def test_reminders_obey_allowed_domains_and_the_ledger(demo_summary: Summary) ->
 
 
 def test_a_reminder_carries_the_owners_return_workbook(demo_summary: Summary) -> None:
-    from tasks.mail import MemoryMailer
-    from tasks.reminders import due_reminders, plan_for, send_reminders
+    from tasks.adapters.mail import MemoryMailer
+    from tasks.delivering.reminders import due_reminders, plan_for, send_reminders
 
     day = date(2024, 11, 14)
     plan = plan_for(CONFIG, day)
@@ -162,8 +162,8 @@ def test_an_owner_with_the_committees_questions_unanswered_is_asked_for_answers(
     """An owner with no exception but a question from the last meeting is reminded of it
     (the workbook that carries it is attached); a question closed, answered in the record
     or in a return, or asked at a later meeting, is not asked again."""
-    from tasks.questions import Kind, Tracked
-    from tasks.reminders import due_reminders, unanswered
+    from tasks.delivering.reminders import due_reminders, unanswered
+    from tasks.reading.questions import Kind, Tracked
 
     def q(ref: str, owner: str, **kw: Any) -> Tracked:
         return Tracked(ref, kw.pop("meeting", date(2024, 10, 17)), None, owner,

@@ -15,7 +15,7 @@ from jinja2 import UndefinedError
 from pypdf import PdfReader
 
 from tasks import pipeline
-from tasks.render import ProjectFilesOnly, environment, render_html
+from tasks.presenting.render import ProjectFilesOnly, environment, render_html
 
 GENERATED = datetime(2024, 11, 5, 9, 30).astimezone()
 

@@ -19,18 +19,18 @@ from openpyxl import load_workbook
 from pydantic import ValidationError
 
 from tasks import pipeline
-from tasks.config import load_config
-from tasks.context import build_context
-from tasks.formatting import Edition
-from tasks.render import render_html
-from tasks.results import Direction, IndicatorResult, Rating
+from tasks.analysing.results import Direction, IndicatorResult, Rating
+from tasks.presenting.context import build_context
+from tasks.presenting.render import render_html
+from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
+from tasks.reading.sources import Sources
 from tasks.returns.quality import Quality, could_be, public_words, restricted_words
 from tasks.returns.reading import Checks, ReturnRead, _done, collection_year_of, start_checks
 from tasks.returns.validators import RuleIssue, ValidationReport
 from tasks.returns.workbook import quality_workbook
-from tasks.sources import Sources
-from tasks.spreadsheets import briefing_workbook, open_data_csv
-from tasks.store import MemoryHistoryStore
+from tasks.settings.config import load_config
+from tasks.settings.formatting import Edition
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, TODAY
 from tests.returns_factory import COLUMNS, ssda903, write_table
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks.compare import analyse, direction, rag
+from tasks.analysing.compare import analyse, direction, rag
 from tests.factories import make_config, make_history
 
 END = "2024-10"

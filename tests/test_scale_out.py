@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from tasks.outputs import in_set
+from tasks.adapters.outputs import in_set
 from tests.conftest import ROOT, free_port
 from tests.postgres import postgres_server
 from tests.test_server import _get, _wait
@@ -88,8 +88,8 @@ def test_regional_run_spread_over_two_workers_on_postgresql(
         cluster: tuple[dict[str, str], str], tmp_path: Path) -> None:
     import psycopg
 
-    from tasks.authorities import published_index
-    from tasks.sources import load_sources
+    from tasks.reading.authorities import published_index
+    from tasks.reading.sources import load_sources
 
     env, pg = cluster
     known, cycle = published_index(DFE, load_sources(ROOT / "config" / "dfe"))

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tasks.outputs import in_set
+from tasks.adapters.outputs import in_set
 from tests.conftest import ROOT, Inbox, free_port
 from tests.test_accessibility import need
 from tests.test_artifacts import assert_no_withheld_figure, withheld_figures

@@ -19,9 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from tasks import spc
-from tasks.config import Indicator, Rules, SpcConflict, SpcMethod
-from tasks.spc import (
+from tasks.analysing import spc
+from tasks.analysing.spc import (
     COMMON,
     CONCERN,
     FAILING,
@@ -39,6 +38,7 @@ from tasks.spc import (
     variation,
     xmr,
 )
+from tasks.settings.config import Indicator, Rules, SpcConflict, SpcMethod
 from tests import spc_reference as ref
 from tests.factories import make_config, make_history
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from tasks import pipeline
-from tasks.config import Indicator
-from tasks.spc import NO_VARIATION
-from tasks.store import MemoryHistoryStore
+from tasks.analysing.spc import NO_VARIATION
+from tasks.settings.config import Indicator
+from tasks.store.history import MemoryHistoryStore
 from tests import spc_reference as ref
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, ROOT, TODAY
 

@@ -1,5 +1,5 @@
 """NHS England's SPC charts SQL tool, worked examples: the tool's own sample data and the
-rules its Step 4 documents, run against `tasks.spc` with the `nhse` rule set.
+rules its Step 4 documents, run against `tasks.analysing.spc` with the `nhse` rule set.
 
 The sample is the tool's metric M1 ("Rate", XmR, improvement Up, conflict rule Concern,
 target 0.95) for five groups, 26 weekly points each, from the "SPC CHARTS SQL QUERY"
@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tasks.spc import (
+from tasks.analysing.spc import (
     CONCERN,
     FAILING,
     HIT_AND_MISS,

@@ -13,12 +13,12 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from tasks import pipeline
-from tasks.config import Config, SpcMethod
-from tasks.context import build_context
-from tasks.formatting import Edition
-from tasks.render import render_html
-from tasks.store import MemoryHistoryStore
-from tasks.summary import Summary, build_summary
+from tasks.delivering.summary import Summary, build_summary
+from tasks.presenting.context import build_context
+from tasks.presenting.render import render_html
+from tasks.settings.config import Config, SpcMethod
+from tasks.settings.formatting import Edition
+from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, ROOT, TODAY
 
 DFE = ROOT.parent / "shared" / "data" / "dfe"

@@ -1,9 +1,10 @@
 """NHSRplotthedots' own test expectations (nhs-r-community/NHSRplotthedots 0.2.2,
 tests/testthat), ported as data: the same inputs, the same expected outputs, run against
-`tasks.spc` with the `plotthedots` rule set. Each case names the testthat file and test.
+`tasks.analysing.spc` with the `plotthedots` rule set. Each case names the testthat file and test.
 
 R's internal helpers return flags at the end of a run, which `part_of` then spreads over
-the run; `tasks.spc` computes the members of a run directly, so where a test checks the two
+the run; `tasks.analysing.spc` computes the members of a run directly, so where a test checks the
+two
 steps separately the expectation here is the composition, worked from R's own vectors.
 Tests of R's plumbing (mocked dplyr calls, ggplot layers, argument validation) have no
 counterpart and are not ported.
@@ -16,8 +17,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tasks import spc
-from tasks.spc import (
+from tasks.analysing import spc
+from tasks.analysing.spc import (
     COMMON,
     FAILING,
     HIT_AND_MISS,

@@ -14,20 +14,20 @@ import pytest
 from openpyxl import load_workbook
 
 from tasks import pipeline
-from tasks.config import Unit
-from tasks.context import BriefingContext, IndicatorView
-from tasks.formatting import SUPPRESSED, Edition, fmt_value
-from tasks.mail import MemoryMailer
-from tasks.outputs import in_set
-from tasks.regional import overview
-from tasks.spreadsheets import (
+from tasks.adapters.mail import MemoryMailer
+from tasks.adapters.outputs import in_set
+from tasks.presenting.context import BriefingContext, IndicatorView
+from tasks.presenting.regional import overview
+from tasks.presenting.spreadsheets import (
     INDICATOR_COLUMNS,
     briefing_workbook,
     open_data_csv,
     overview_workbook,
     read_cells,
 )
-from tasks.store import MemoryHistoryStore
+from tasks.settings.config import Unit
+from tasks.settings.formatting import SUPPRESSED, Edition, fmt_value
+from tasks.store.history import MemoryHistoryStore
 
 Demo = tuple[pipeline.Inputs, pipeline.Rendered]
 SHEETS = ["Indicators", "Exceptions", "Data quality", "Benchmarks", "About"]
@@ -132,7 +132,7 @@ def test_same_figures_same_bytes(demo: Demo) -> None:
 
 def test_files_are_written_beside_the_paper(demo: Demo, tmp_path: Path) -> None:
     inputs, rendered = demo
-    from tasks.store import MemoryHistoryStore as Store
+    from tasks.store.history import MemoryHistoryStore as Store
 
     analysed = pipeline.compare_with_history(inputs, Store())
     target = pipeline.store_and_publish(inputs, analysed, rendered, Store(), tmp_path)

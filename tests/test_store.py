@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.store import (
+from tasks.store.history import (
     HISTORY_COLUMNS,
     REVISION_COLUMNS,
     HistoryStore,
@@ -171,7 +171,7 @@ def test_breakdowns_are_kept_so_the_month_before_is_there_to_compare_with(
         kind: str, tmp_path: Path) -> None:
     """A monthly export gives only its own month's parts: the month before's come from the
     store, and a figure's parts given again replace the stored ones (not added to them)."""
-    from tasks.breakdowns import breakdown_for
+    from tasks.analysing.breakdowns import breakdown_for
     from tasks.pipeline import merge_parts
     from tests.factories import make_config
 

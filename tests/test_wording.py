@@ -9,10 +9,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tasks import pipeline
-from tasks.formatting import Edition
-from tasks.render import render_html
-from tasks.spreadsheets import briefing_workbook, read_cells
-from tasks.wording import deep_dive_reason
+from tasks.presenting.render import render_html
+from tasks.presenting.spreadsheets import briefing_workbook, read_cells
+from tasks.presenting.wording import deep_dive_reason
+from tasks.settings.formatting import Edition
 from tests.test_disclosure import CYCLE, GENERATED, Scenario, run, series
 
 # Lower is better: 6%, then 1 to 5 children of 50 (2% to 10%), then 12%, 13%, 14%. From

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks.commentary import read_commentary
-from tasks.config import ConfigError, load_config
-from tasks.deep_dives import DEEP_DIVES_FILE, read_deep_dives
-from tasks.problems import Severity
+from tasks.analysing.deep_dives import DEEP_DIVES_FILE, read_deep_dives
+from tasks.reading.commentary import read_commentary
+from tasks.reading.problems import Severity
+from tasks.settings.config import ConfigError, load_config
 from tests.conftest import DEMO_CONFIG
 from tests.factories import make_config
 
@@ -111,7 +111,7 @@ def test_a_config_file_that_is_a_pipe_or_a_folder_says_so(tmp_path: Path) -> Non
     (cfg / "briefing.yaml").mkdir()
     with pytest.raises(ConfigError, match=r"briefing\.yaml: not a regular file"):
         load_config(cfg)
-    from tasks.sources import load_sources
+    from tasks.reading.sources import load_sources
 
     (cfg / "sources.yaml").unlink()
     (cfg / "sources.yaml").mkdir()  # was taken for "no sources.yaml", silently

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from tasks.files import FileRefused, open_regular, quote
-from tasks.problems import Problem, Severity
+from tasks.reading.files import FileRefused, open_regular, quote
+from tasks.reading.problems import Problem, Severity
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from tasks.compare import rag
-from tasks.config import Config, Indicator, Unit
-from tasks.disclosure import SMALL, EditionResults
-from tasks.formatting import Edition
-from tasks.problems import Problem, Severity
-from tasks.results import IndicatorResult, Rating
+from tasks.analysing.compare import rag
+from tasks.analysing.results import IndicatorResult, Rating
+from tasks.editions.disclosure import SMALL, EditionResults
+from tasks.reading.problems import Problem, Severity
 from tasks.returns.reading import FIGURE_TABLES, OTHER_FIELD, Checks, Computed, ReturnRead
 from tasks.returns.validators import NAMES, RuleIssue
+from tasks.settings.config import Config, Indicator, Unit
+from tasks.settings.formatting import Edition
 
 RAG_NAMES = {Rating.RED: "Red", Rating.AMBER: "Amber", Rating.GREEN: "Green"}
 WORSE = {Rating.GREEN: 0, Rating.AMBER: 1, Rating.RED: 2}

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.config import Config, Unit
-from tasks.files import Limits, refusal
-from tasks.periods import Frequency, end_month, frequency_of
-from tasks.problems import Problem, Severity
+from tasks.reading.files import Limits, refusal
+from tasks.reading.problems import Problem, Severity
+from tasks.reading.sources import CinCensusSource, ReturnSource, Sources, Ssda903Source
 from tasks.returns import figures_903 as f903
 from tasks.returns.cin import cin_file_faults
 from tasks.returns.ssda903 import TABLES, Return903, ReturnFault, read_903, validate_903
@@ -31,7 +30,8 @@ from tasks.returns.validators import (
     ValidatorsError,
     run_validators,
 )
-from tasks.sources import CinCensusSource, ReturnSource, Sources, Ssda903Source
+from tasks.settings.config import Config, Unit
+from tasks.settings.periods import Frequency, end_month, frequency_of
 
 # Each figure's function and the unit of what it gives, by the name sources.yaml uses.
 Compute = Callable[[Mapping[str, pd.DataFrame], f903.Period], f903.Figure]
@@ -203,7 +203,7 @@ def read_child_returns(exports_dir: Path, sources: Sources, config: Config, cycl
                                  "value": "(computed from the records)"}
             rows.append(_record(file, code, cycle, done, config.briefing.authority.code))
     if rows:
-        from tasks.ingest import _frame
+        from tasks.reading.ingest import _frame
 
         out.records = _frame(rows)
     return out

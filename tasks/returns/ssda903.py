@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.files import FileRefused, Limits, quote
-from tasks.ingest import read_dfe_csv
-from tasks.problems import Problem, Severity
+from tasks.reading.files import FileRefused, Limits, quote
+from tasks.reading.ingest import read_dfe_csv
+from tasks.reading.problems import Problem, Severity
 from tasks.returns.validators import ReturnFile, ValidationReport, run_validators
 
 # DfE's SSDA903 tables and their columns, as the CSV version of the return names them.

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from openpyxl import Workbook
 
+from tasks.presenting.spreadsheets import Column, Table, _about, _sheet, workbook_bytes
 from tasks.returns.quality import issues_affecting
 from tasks.returns.reading import ReturnRead
 from tasks.returns.validators import NAMES
-from tasks.spreadsheets import Column, Table, _about, _sheet, workbook_bytes
 
 QUALITY_BOOK = "data-quality.xlsx"
 FAILING_COLUMNS = (

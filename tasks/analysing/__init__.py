@@ -1,0 +1,1 @@
+"""Stage 2, analysing: the committee's rules, SPC, benchmarks, breakdowns and deep dives."""

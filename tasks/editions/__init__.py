@@ -1,0 +1,1 @@
+"""Stage 3a, editions: what the public and the restricted edition may each show."""

@@ -1,0 +1,1 @@
+"""Stage 3b, presenting: the context, wording, charts, paper, workbooks, packs and artifacts."""

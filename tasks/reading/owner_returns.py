@@ -1,0 +1,521 @@
+"""Owners' return workbooks read back: commentary and deep-dive findings and actions.
+
+Heads of service answer the performance team in a workbook, not YAML. Each cycle's run
+writes every owner a return (tasks.presenting.return_workbooks); one dropped back into the exports
+folder, or the folder `returns_folder:` in briefing.yaml names, is read by the next run and
+used exactly as `commentary.yaml` and `deep_dives.yaml` are: the same typed items, merged
+with theirs. It is checked as strictly as an export, and each fault is an error naming the
+file, sheet and cell; the item it is in (one commentary, one deep dive) is left out and
+the rest of the paper goes on (exit 4), as a faulty cell withholds one figure.
+
+When a YAML file and a return give the same item differently, the YAML file's is used,
+with a warning: the YAML files are the performance team's own, where they correct or
+override what a return says without editing the owner's file (docs/owners.md).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from tasks.analysing.deep_dives import Action, DeepDiveEntry
+from tasks.reading.commentary import Commentary
+from tasks.reading.files import FileRefused, check_workbook, one_line, quote, read_small, refusal
+from tasks.reading.problems import RETURN, Problem, Severity
+from tasks.reading.questions import Answer
+from tasks.settings.config import Config
+from tasks.settings.periods import end_month, is_period
+
+# The layout, shared with the writer (tasks.presenting.return_workbooks).
+MARKER = "briefing-return"  # a very hidden sheet: the locked cells as written
+ABOUT, COMMENTARY, DEEP_DIVES, ACTIONS, LISTS = (
+    "About", "Commentary", "Deep dives", "Actions", "Lists")
+KEY_CELLS = {"authority": "B3", "cycle": "B4", "owner": "B5", "format": "B6"}
+FORMAT = "1"
+COMMENTARY_COLUMNS = ("Indicator", "Title", "Period", "Figure", "Target", "Rating",
+                      "Why listed", "Commentary", "Author", "Date written")
+DEEP_DIVE_COLUMNS = ("Indicator", "Title", "Opened", "Status", "Findings", "Close date")
+QUESTIONS = "Questions"
+QUESTION_COLUMNS = ("Ref", "Meeting", "Indicator", "Asked", "Question or recommendation",
+                    "Answer", "Answered by", "Date answered")
+ACTION_COLUMNS = ("Deep dive", "Description", "Owner", "Due", "Done")
+# Limits, as the YAML files' models have them.
+LIMITS = {"Commentary": 2000, "Findings": 2000, "Description": 500, "Author": 200,
+          "Answer": 2000}
+MAX_RETURN_BYTES = 5 << 20  # a return is a few sheets of text
+
+
+def deep_dive_key(code: str, opened: str) -> str:
+    """How a deep dive is named in the Actions sheet's dropdown: "CL01 opened 2024-09"."""
+    return f"{code} opened {opened}"
+
+
+def return_name(authority: str, cycle: str, owner: str) -> str:
+    """`999-2024-10-return-head_care_leavers.xlsx`: an owner's return for a cycle."""
+    return f"{authority}-{cycle}-return-{owner}.xlsx"
+
+
+def is_return(path: Path) -> bool:
+    """Whether an .xlsx is an owners' return (it has the marker sheet), by reading only the
+    workbook's list of sheets: an owner may rename the file when saving it."""
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        return False
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("xl/workbook.xml")
+            if info.file_size > 1 << 20:
+                return False
+            return f'name="{MARKER}"'.encode() in z.read(info)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+
+
+@dataclass
+class ReturnItems:
+    """What the returns give: commentary, deep-dive entries, answers, the findings."""
+
+    commentary: list[Commentary] = field(default_factory=list)
+    deep_dives: list[DeepDiveEntry] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)  # to the committee's questions
+    problems: list[Problem] = field(default_factory=list)
+    # Where each item came from: (kind, indicator, period or opened) -> "file, sheet, row".
+    places: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+
+class _Fault(Exception):
+    """A fault in one cell of a return: the item it is in is left out."""
+
+    def __init__(self, sheet: str, cell: str, message: str) -> None:
+        super().__init__(message)
+        self.sheet, self.cell, self.message = sheet, cell, message
+
+
+def _problem(file: str, sheet: str | None, cell: str | None, message: str,
+             indicator: str | None = None, severity: Severity = Severity.ERROR) -> Problem:
+    where = f"sheet '{sheet}', cell {cell}" if sheet and cell else \
+        (f"sheet '{sheet}'" if sheet else None)
+    return Problem(severity, file, None, where, message, indicator, kind=RETURN)
+
+
+def cell_text(value: object) -> str:
+    """A cell's value as the marker sheet keeps it: a date as 2024-11-04, blank as ''."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _text(ws: Any, cell: str, limit: int | None = None, name: str = "") -> str:
+    """A cell's text ('' if blank): a formula or text over the limit is a fault."""
+    value = ws[cell].value
+    if isinstance(value, str) and ws[cell].data_type == "f":
+        raise _Fault(ws.title, cell, f"holds a formula ({quote(value)}): type the text itself")
+    text = cell_text(value).strip()
+    if limit is not None and len(text) > limit:
+        raise _Fault(ws.title, cell, f"{name or 'the text'} is {len(text):,} characters, "
+                                     f"more than the {limit:,} allowed")
+    return text
+
+
+def _date(ws: Any, cell: str) -> date | None:
+    """A date cell: a date, ISO text such as 2024-11-04, or blank; anything else a fault."""
+    value = ws[cell].value
+    if isinstance(value, str) and ws[cell].data_type == "f":
+        raise _Fault(ws.title, cell, f"holds a formula ({quote(value)}): type the date itself")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise _Fault(ws.title, cell, f"expected a date such as 2024-11-04, found "
+                                     f"{quote(value)}") from None
+
+
+@dataclass
+class _Return:
+    """One return being read: its file name, workbook, key and what was written."""
+
+    file: str
+    wb: Any
+    authority: str
+    cycle: str
+    owner: str
+    written: dict[tuple[str, str], str]
+    saved: date | None
+
+
+def _open(path: Path, folder: Path) -> Any:
+    from openpyxl import load_workbook
+
+    data = read_small(folder, path, MAX_RETURN_BYTES, "returns folder")
+    raw = io.BytesIO(data)
+    check_workbook(raw)
+    try:
+        return load_workbook(raw, data_only=False)  # formulas as written, to refuse them
+    except Exception as exc:  # a damaged file: openpyxl raises many kinds
+        raise FileRefused(f"cannot be read as a workbook ({one_line(exc, 120)})") from None
+
+
+def _key(path: Path, folder: Path, config: Config) -> _Return:
+    """The return's key (authority, cycle, owner) and the locked cells as written."""
+    wb = _open(path, folder)
+    if MARKER not in wb.sheetnames or ABOUT not in wb.sheetnames:
+        raise FileRefused("is not an owners' return (it has no 'About' and marker sheet)")
+    about = wb[ABOUT]
+    key = {k: cell_text(about[c].value).strip() for k, c in KEY_CELLS.items()}
+    written = {(str(r[0]), str(r[1])): "" if r[2] is None else str(r[2])
+               for r in wb[MARKER].iter_rows(min_row=2, values_only=True) if r[0] and r[1]}
+    for (sheet, cell), was in written.items():
+        now = cell_text(about[cell].value) if sheet == ABOUT else was
+        if now != was:
+            raise FileRefused(f"sheet '{ABOUT}', cell {cell}: a locked cell was changed "
+                              f"(written {quote(was)}, found {quote(now)})")
+    if key["authority"] != config.briefing.authority.code:
+        raise FileRefused(f"is a return for authority {quote(key['authority'])}, not "
+                          f"{config.briefing.authority.code}")
+    if not is_period(key["cycle"]):
+        raise FileRefused(f"sheet '{ABOUT}', cell {KEY_CELLS['cycle']}: expected a period "
+                          f"such as 2024-10, found {quote(key['cycle'])}")
+    if key["owner"] not in config.owners:
+        raise FileRefused(f"sheet '{ABOUT}', cell {KEY_CELLS['owner']}: owner "
+                          f"{quote(key['owner'])} is not in owners.yaml")
+    modified = wb.properties.modified
+    return _Return(path.name, wb, key["authority"], key["cycle"], key["owner"], written,
+                   modified.date() if isinstance(modified, datetime) else None)
+
+
+def _locked(ret: _Return, sheet: str, row: int, columns: int) -> None:
+    """A fault if any locked cell of the row differs from what was written."""
+    from openpyxl.utils import get_column_letter
+
+    ws = ret.wb[sheet]
+    for c in range(1, columns + 1):
+        cell = f"{get_column_letter(c)}{row}"
+        was = ret.written.get((sheet, cell))
+        if was is not None and cell_text(ws[cell].value) != was:
+            raise _Fault(sheet, cell, f"a locked cell was changed (written {quote(was)}, "
+                                      f"found {quote(cell_text(ws[cell].value))})")
+
+
+def _rows(ret: _Return, sheet: str) -> Iterable[int]:
+    """The data rows of a sheet: those written, and any other with something in it."""
+    if sheet not in ret.wb.sheetnames:
+        return []
+    ws = ret.wb[sheet]
+    return range(2, max(ws.max_row, 1) + 1)
+
+
+def _blank(ws: Any, row: int, columns: int) -> bool:
+    return all(ws.cell(row, c).value in (None, "") for c in range(1, columns + 1))
+
+
+def _commentary_row(ret: _Return, row: int, config: Config) -> Commentary | None:
+    """One exception's commentary, or None when the owner wrote none."""
+    ws = ret.wb[COMMENTARY]
+    if (COMMENTARY, f"A{row}") not in ret.written:
+        if _blank(ws, row, len(COMMENTARY_COLUMNS)):
+            return None
+        raise _Fault(COMMENTARY, f"A{row}", "a row the return was not written with: "
+                                            "commentary goes beside an exception listed")
+    text = _text(ws, f"H{row}", LIMITS["Commentary"], "the commentary")
+    author = _text(ws, f"I{row}", LIMITS["Author"], "the author")
+    written = _date(ws, f"J{row}")
+    if not text:
+        return None
+    _locked(ret, COMMENTARY, row, 7)
+    code, period = _text(ws, f"A{row}"), _text(ws, f"C{row}")
+    if code not in config.by_code():
+        raise _Fault(COMMENTARY, f"A{row}", f"indicator code {quote(code)} is not in "
+                                            "indicators.yaml")
+    if not is_period(period):
+        raise _Fault(COMMENTARY, f"C{row}", f"expected a period such as 2024-10, found "
+                                            f"{quote(period)}")
+    owner = config.owners[ret.owner]
+    when = written or ret.saved
+    if when is None:
+        raise _Fault(COMMENTARY, f"J{row}", "expected the date it was written, such as "
+                                            "2024-11-04, found nothing")
+    return Commentary(indicator=code, period=period, author=author or
+                      f"{owner.name}, {owner.role}", date=when, text=text)
+
+
+def _action(ret: _Return, row: int, config: Config) -> Action:
+    ws = ret.wb[ACTIONS]
+    description = _text(ws, f"B{row}", LIMITS["Description"], "the description")
+    owner = _text(ws, f"C{row}")
+    due, done = _date(ws, f"D{row}"), _date(ws, f"E{row}")
+    if not description:
+        raise _Fault(ACTIONS, f"B{row}", "an action needs a description, found none")
+    if owner not in config.owners:
+        raise _Fault(ACTIONS, f"C{row}", f"expected an owner id in owners.yaml (choose from "
+                                         f"the list), found {quote(owner)}")
+    if due is None:
+        raise _Fault(ACTIONS, f"D{row}", "an action needs a due date, such as 2024-12-20")
+    return Action(description=description, owner=owner, due=due, done=done)
+
+
+def _deep_dive_row(ret: _Return, row: int, config: Config) -> tuple[str, DeepDiveEntry]:
+    ws = ret.wb[DEEP_DIVES]
+    if (DEEP_DIVES, f"A{row}") not in ret.written:
+        raise _Fault(DEEP_DIVES, f"A{row}", "a row the return was not written with: a deep "
+                                            "dive is opened by the committee's rule")
+    _locked(ret, DEEP_DIVES, row, 4)
+    code, opened = _text(ws, f"A{row}"), _text(ws, f"C{row}")
+    if code not in config.by_code():
+        raise _Fault(DEEP_DIVES, f"A{row}", f"indicator code {quote(code)} is not in "
+                                            "indicators.yaml")
+    if not is_period(opened):
+        raise _Fault(DEEP_DIVES, f"C{row}", f"expected a period such as 2024-09, found "
+                                            f"{quote(opened)}")
+    findings = _text(ws, f"E{row}", LIMITS["Findings"], "the findings")
+    closed = _date(ws, f"F{row}")
+    return deep_dive_key(code, opened), DeepDiveEntry(
+        indicator=code, opened=opened, findings=findings or None, closed=closed)
+
+
+def _answer_row(ret: _Return, row: int, config: Config) -> Answer | None:
+    """An answer to one of the committee's questions, or None when none was written."""
+    ws = ret.wb[QUESTIONS]
+    if (QUESTIONS, f"A{row}") not in ret.written:
+        if _blank(ws, row, len(QUESTION_COLUMNS)):
+            return None
+        raise _Fault(QUESTIONS, f"A{row}", "a row the return was not written with: the "
+                                           "clerk records the committee's questions")
+    text = _text(ws, f"F{row}", LIMITS["Answer"], "the answer")
+    author = _text(ws, f"G{row}", LIMITS["Author"], "the author")
+    written = _date(ws, f"H{row}")
+    if not text:
+        return None
+    _locked(ret, QUESTIONS, row, 5)
+    owner = config.owners[ret.owner]
+    when = written or ret.saved
+    if when is None:
+        raise _Fault(QUESTIONS, f"H{row}", "expected the date it was answered, such as "
+                                           "2024-12-04, found nothing")
+    return Answer(_text(ws, f"A{row}"), text, author or f"{owner.name}, {owner.role}", when)
+
+
+def _answers(ret: _Return, config: Config, out: ReturnItems) -> None:
+    for row in _rows(ret, QUESTIONS):
+        try:
+            a = _answer_row(ret, row, config)
+        except _Fault as f:
+            out.problems.append(_problem(ret.file, f.sheet, f.cell, f.message))
+            continue
+        if a is not None:
+            out.answers.append(a)
+            out.places[("answer", a.ref, "")] = f"{ret.file}, sheet '{QUESTIONS}', row {row}"
+
+
+def _read_one(ret: _Return, config: Config, out: ReturnItems) -> None:
+    """Every item of one return into `out`; a faulty item is a finding, not used."""
+    def fault(f: _Fault, code: str | None = None) -> None:
+        out.problems.append(_problem(ret.file, f.sheet, f.cell, f.message, code))
+
+    for row in _rows(ret, COMMENTARY):
+        try:
+            c = _commentary_row(ret, row, config)
+        except _Fault as f:
+            fault(f, cell_text(ret.wb[COMMENTARY][f"A{row}"].value) or None)
+            continue
+        if c is not None:
+            out.commentary.append(c)
+            out.places[("commentary", c.indicator, c.period)] = \
+                f"{ret.file}, sheet '{COMMENTARY}', row {row}"
+    dives: dict[str, DeepDiveEntry | None] = {}
+    for row in _rows(ret, DEEP_DIVES):
+        if _blank(ret.wb[DEEP_DIVES], row, len(DEEP_DIVE_COLUMNS)):
+            continue
+        try:
+            name, entry = _deep_dive_row(ret, row, config)
+        except _Fault as f:
+            fault(f, cell_text(ret.wb[DEEP_DIVES][f"A{row}"].value) or None)
+            key = (cell_text(ret.wb[DEEP_DIVES][f"A{row}"].value),
+                   cell_text(ret.wb[DEEP_DIVES][f"C{row}"].value))
+            dives[deep_dive_key(*key)] = None
+            continue
+        dives[name] = entry
+        out.places[("deep dive", entry.indicator, str(entry.opened))] = \
+            f"{ret.file}, sheet '{DEEP_DIVES}', row {row}"
+    _actions(ret, config, dives, fault)
+    out.deep_dives += [e for e in dives.values() if e is not None]
+    _answers(ret, config, out)
+
+
+def _actions(ret: _Return, config: Config, dives: dict[str, DeepDiveEntry | None],
+             fault: Any) -> None:
+    """Each action row onto its deep dive; a fault in one leaves its deep dive out."""
+    ws = ret.wb[ACTIONS] if ACTIONS in ret.wb.sheetnames else None
+    if ws is None:
+        return
+    for row in _rows(ret, ACTIONS):
+        if _blank(ws, row, len(ACTION_COLUMNS)):
+            continue
+        name = cell_text(ws[f"A{row}"].value).strip()
+        try:
+            _text(ws, f"A{row}")  # a formula there is a fault
+            if name not in dives:
+                raise _Fault(ACTIONS, f"A{row}", f"expected one of the deep dives of sheet "
+                                                 f"'{DEEP_DIVES}' ({', '.join(dives) or 'none'}),"
+                                                 f" found {quote(name)}")
+            action = _action(ret, row, config)
+        except _Fault as f:
+            fault(f, name.split(" ")[0] if name else None)
+            if name in dives:
+                dives[name] = None  # the deep dive is used whole or not at all
+            continue
+        entry = dives[name]
+        if entry is not None:
+            dives[name] = entry.model_copy(update={"actions": [*entry.actions, action]})
+
+
+def returns_folders(config_dir: Path, exports_dir: Path, config: Config) -> list[Path]:
+    """Where returns are read from: the exports folder, and `returns_folder:` in
+    briefing.yaml (relative to the config folder) when it names one."""
+    named = config.briefing.returns_folder
+    return [exports_dir] + ([config_dir / named] if named else [])
+
+
+def return_files(folders: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(folder, file) for every owners' return in the folders, in name order."""
+    out: list[tuple[Path, Path]] = []
+    seen: set[Path] = set()
+    for folder in folders:
+        if not folder.is_dir() or folder.resolve() in seen:
+            continue
+        seen.add(folder.resolve())
+        out += [(folder, p) for p in sorted(folder.iterdir())
+                if not p.name.startswith((".", "~$")) and refusal(folder, p) is None
+                and is_return(p)]
+    return out
+
+
+def read_returns(folders: Iterable[Path], config: Config, cycle: str) -> ReturnItems:
+    """Every return in the folders for this cycle or before (a later cycle's is left for
+    its own run), each item checked; the same item twice is settled by `_settle`."""
+    found: list[tuple[_Return, ReturnItems]] = []
+    problems: list[Problem] = []
+    for folder, path in return_files(folders):
+        try:
+            ret = _key(path, folder, config)
+        except FileRefused as exc:
+            problems.append(_problem(path.name, None, None, f"{exc}; the return is not used"))
+            continue
+        if end_month(ret.cycle) > end_month(cycle):
+            continue
+        items = ReturnItems()
+        _read_one(ret, config, items)
+        found.append((ret, items))
+    out = _settle(found)
+    out.problems = problems + out.problems
+    return out
+
+
+def _settle(found: list[tuple[_Return, ReturnItems]]) -> ReturnItems:
+    """One of each item. A deep dive is taken from the latest cycle's return that gives it
+    (each return starts from everything before it); two returns of that same cycle giving
+    it differently is an error and neither is used (which is the owner's answer?); the
+    same in both, a warning."""
+    out = ReturnItems()
+    for _, items in found:
+        out.problems += items.problems
+    commentary: dict[tuple[str, str], list[tuple[_Return, Commentary]]] = {}
+    dives: dict[tuple[str, str], list[tuple[_Return, DeepDiveEntry]]] = {}
+    for ret, items in found:
+        for c in items.commentary:
+            commentary.setdefault((c.indicator, c.period), []).append((ret, c))
+        for e in items.deep_dives:
+            dives.setdefault((e.indicator, str(e.opened)), []).append((ret, e))
+    for (code, period), given in commentary.items():
+        c = _one(given, "commentary", code, period, out)
+        if c is not None:
+            out.commentary.append(c)
+    for (code, opened), given2 in dives.items():
+        e = _one(given2, "deep dive", code, opened, out)
+        if e is not None:
+            out.deep_dives.append(e)
+    answers: dict[str, list[tuple[_Return, Answer]]] = {}
+    for ret, items in found:
+        for a in items.answers:
+            answers.setdefault(a.ref, []).append((ret, a))
+    for ref, given3 in answers.items():
+        a = _one(given3, "answer", ref, "", out)
+        if a is not None:
+            out.answers.append(a)
+    for _, items in found:
+        out.places.update(items.places)
+    return out
+
+
+def _one(given: list[tuple[_Return, Any]], kind: str, code: str, when: str,
+         out: ReturnItems) -> Any:
+    latest = max(end_month(r.cycle) for r, _ in given)
+    mine = [(r, item) for r, item in given if end_month(r.cycle) == latest]
+    if len(mine) == 1:
+        return mine[0][1]
+    files = " and ".join(r.file for r, _ in mine)
+    what = f"the {kind} for {code}" + (f" {when}" if when else "")
+    if all(item == mine[0][1] for _, item in mine):
+        out.problems.append(_problem(mine[0][0].file, None, None,
+                                     f"{what} is given by two returns ({files}), the same in "
+                                     "each: used once", code, Severity.WARNING))
+        return mine[0][1]
+    out.problems.append(_problem(mine[0][0].file, None, None,
+                                 f"{what} is given differently by two returns ({files}): "
+                                 "neither is used; keep the one that is the owner's answer",
+                                 code))
+    return None
+
+
+def merge_commentary(from_yaml: list[Commentary], returned: ReturnItems
+                     ) -> tuple[list[Commentary], list[Problem]]:
+    """commentary.yaml's entries and the returns', one per indicator and period: where both
+    give one differently, the YAML file's (the module docstring says why), with a warning."""
+    mine = {(c.indicator, c.period): c for c in from_yaml}
+    out, problems = list(from_yaml), []
+    for c in returned.commentary:
+        other = mine.get((c.indicator, c.period))
+        if other is None:
+            out.append(c)
+        elif (other.text, other.author) != (c.text, c.author):
+            problems.append(_overridden("commentary.yaml", "commentary", c.indicator,
+                                        c.period, returned))
+    return out, problems
+
+
+def merge_deep_dives(from_yaml: list[DeepDiveEntry], returned: ReturnItems
+                     ) -> tuple[list[DeepDiveEntry], list[Problem]]:
+    """deep_dives.yaml's entries and the returns': a YAML entry for the same deep dive (its
+    `opened`, or none given: the indicator's) wins where they differ, with a warning."""
+    out, problems = list(from_yaml), []
+    for e in returned.deep_dives:
+        other = next((y for y in from_yaml if y.indicator == e.indicator
+                      and y.opened in (None, e.opened)), None)
+        if other is None:
+            out.append(e)
+        elif (other.findings, other.actions, other.closed) != (e.findings, e.actions,
+                                                               e.closed):
+            problems.append(_overridden("deep_dives.yaml", "deep dive", e.indicator,
+                                        str(e.opened), returned))
+    return out, problems
+
+
+def _overridden(yaml_file: str, kind: str, code: str, when: str,
+                returned: ReturnItems) -> Problem:
+    place = returned.places.get((kind, code, when), "a return")
+    file = place.split(",")[0]
+    return Problem(Severity.WARNING, file, None, place[len(file) + 2:] or None,
+                   f"the {kind} for {code} {when} is also in {yaml_file}, which says "
+                   f"otherwise: {yaml_file}'s is used (the performance team's file, where a "
+                   "return is corrected); delete its entry there to use the owner's",
+                   code, kind=RETURN)
