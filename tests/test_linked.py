@@ -77,6 +77,18 @@ def test_a_year_to_date_alone_gives_its_month_by_differencing() -> None:
     assert hidden({"Y": [30.0, 40.0, 40.0]}, YTD) == {}
 
 
+def test_a_figure_worked_out_on_the_way_gives_nothing_away() -> None:
+    """September's year to date marked c and its month not exported: October's year to date
+    less October's month is September's (40 + h), and that less August's (40) is h. October's
+    year to date is hidden, 1 to 5 above August's plus October's month."""
+    def make(h: int) -> dict[tuple[str, str], tuple[float, float]]:
+        history = make_history({"M": [12.0], "Y": [40.0, None, 52.0 + h]}, "2024-10")
+        b = hidden_bounds(history, make_config(YTD))
+        return {(r.indicator, r.period): (r.lo, r.hi) for r in b.itertuples(index=False)}
+    got = same_for_every_h(make)
+    assert got == {("Y", "2024-10"): (53.0, 57.0)}
+
+
 def test_the_year_to_date_starts_again_in_april() -> None:
     """April's year to date is April's month: March's hidden month is not in it."""
     got = hidden({"M": [9.0, 3.0, 8.0], "Y": [200.0, 203.0, 8.0]}, YTD, end="2024-04")

@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from tasks.reading.problems import Problem, Severity
 from tasks.reading.values import opt_float
 from tasks.settings.config import FIGURE_LIMITS, Config, Unit
-from tasks.settings.periods import frequency_of, period_index, shift
+from tasks.settings.periods import frequency_of, period_from_index, period_index, shift
 
 Key = tuple[str, str]  # (indicator, period)
 SMALL_LO, SMALL_HI = 1, 5
@@ -88,10 +88,12 @@ def relations(config: Config, periods: dict[str, set[str]]) -> list[Relation]:
     aggregate has figures in (`periods`: indicator -> its periods), in a fixed order."""
     out: list[Relation] = []
     for ind in config.indicators:
-        for period in sorted(periods.get(ind.code, set()), key=period_index):
-            if frequency_of(period) is not ind.frequency:
-                continue
-            out += _equations(ind.code, ind.links(), period)
+        mine = [period_index(p) for p in periods.get(ind.code, set())
+                if frequency_of(p) is ind.frequency]
+        # Every period from its first figure to its last: one left out, or marked c, is
+        # what a reader may work out from those either side.
+        for i in range(min(mine, default=0), max(mine, default=-1) + 1):
+            out += _equations(ind.code, ind.links(), period_from_index(i, ind.frequency))
     return out
 
 
@@ -156,60 +158,94 @@ def linked_hidden(history: pd.DataFrame, config: Config, hidden: dict[Key, Hidde
     for code, period in values:
         periods.setdefault(code, set()).add(period)
     rels = relations(config, periods)
-    derived: dict[Key, Hidden] = {}
-    while _contain(rels, values, out, derived) or _difference(rels, values, out, derived):
+    state = _State(values, out)
+    while _contain(rels, state) or _difference(rels, state):
         pass
     _over_hidden_denominators(config, values, out)
     return {k: h for k, h in out.items()
             if k in values and (k not in hidden or h != hidden[k])}
 
 
-def _contain(rels: list[Relation], values: dict[Key, float], hidden: dict[Key, Hidden],
-             derived: dict[Key, Hidden]) -> bool:
-    """Hide each published total that holds a hidden or derived part; whether any was."""
+@dataclass
+class _State:
+    """What a reader of the public edition has, as the decisions are made."""
+
+    values: dict[Key, float]  # every linked figure's value
+    hidden: dict[Key, Hidden]  # the figures hidden so far
+    # Figures not published that a reader works out from published ones: a part that could
+    # be 1 to 5 (or a figure holding one), and any other.
+    derived: dict[Key, Hidden] = field(default_factory=dict)
+    known: dict[Key, float] = field(default_factory=dict)
+
+    def published(self, key: Key) -> bool:
+        return key in self.values and key not in self.hidden
+
+    def shown(self, key: Key) -> float | None:
+        """The value a reader has for `key`: published, or worked out; else None."""
+        return self.values[key] if self.published(key) else self.known.get(key)
+
+
+def _contain(rels: list[Relation], state: _State) -> bool:
+    """Hide each total a reader has (published, or worked out) that holds a hidden or
+    derived part; whether any was. A worked-out one becomes a derived part in turn, so
+    the published total a reader worked it out from is hidden next."""
     changed = False
     for rel in rels:
-        if rel.total in hidden or rel.total not in values:
+        total = state.shown(rel.total)
+        if total is None or rel.total in state.derived:
             continue
-        inside = [(sign, hidden.get(k) or derived[k]) for sign, k in rel.parts
-                  if k in hidden or k in derived]
+        inside = [(sign, state.hidden.get(k) or state.derived[k]) for sign, k in rel.parts
+                  if k in state.hidden or k in state.derived]
         if not inside:
             continue
-        total = values[rel.total]
         if any(h.value is None for _, h in inside):
-            hidden[rel.total] = Hidden(0.0, FIGURE_LIMITS[Unit.COUNT], None)
+            found = Hidden(0.0, FIGURE_LIMITS[Unit.COUNT], None)
         else:
             rest = total - sum(sign * (h.value or 0.0) for sign, h in inside)
             lo = rest + sum(min(sign * h.lo, sign * h.hi) for sign, h in inside)
             hi = rest + sum(max(sign * h.lo, sign * h.hi) for sign, h in inside)
-            hidden[rel.total] = Hidden(max(0.0, lo), hi, total)
+            found = Hidden(max(0.0, lo), hi, total)
+        if state.published(rel.total):
+            state.hidden[rel.total] = found
+        else:
+            state.derived[rel.total] = found
+            del state.known[rel.total]
         changed = True
     return changed
 
 
-def _difference(rels: list[Relation], values: dict[Key, float], hidden: dict[Key, Hidden],
-                derived: dict[Key, Hidden]) -> bool:
-    """Mark as derived the one part an equation's published figures give away when it
-    could be 1 to 5 (a month that is the year to date less last month's); hide a total
-    whose published parts fall short of it, or pass it, by 1 to 5. Whether any was."""
+def _difference(rels: list[Relation], state: _State) -> bool:
+    """Work out what an equation gives a reader: the one figure it leaves unknown (marked
+    derived when it could be 1 to 5, as a month that is the year to date less last
+    month's); and hide a published total whose published parts fall short of it, or pass
+    it, by 1 to 5. Whether anything was."""
     changed = False
     for rel in rels:
-        if rel.total in hidden or rel.total not in values:
+        if rel.total in state.hidden or rel.total in state.derived \
+                or any(k in state.derived for _, k in rel.parts):
             continue
-        unknown = [(s, k) for s, k in rel.parts if k not in values or k in hidden]
-        if len(unknown) > 1 or any(k in derived for _, k in rel.parts):
+        total = state.shown(rel.total)
+        unknown = [(s, k) for s, k in rel.parts if state.shown(k) is None]
+        parts = sum(s * (state.shown(k) or 0.0) for s, k in rel.parts if (s, k) not in unknown)
+        if total is None:
+            if not unknown and rel.total not in state.hidden:
+                state.known[rel.total] = parts  # a total given by its parts
+                changed = True
             continue
-        rest = values[rel.total] - sum(s * values[k] for s, k in rel.parts
-                                       if (s, k) not in unknown)
         if not unknown:
-            if _small(abs(rest)):
-                hidden[rel.total] = Hidden(0.0, FIGURE_LIMITS[Unit.COUNT], None)
+            if state.published(rel.total) and all(state.published(k) for _, k in rel.parts) \
+                    and _small(abs(total - parts)):
+                state.hidden[rel.total] = Hidden(0.0, FIGURE_LIMITS[Unit.COUNT], None)
                 changed = True
             continue
         sign, key = unknown[0]
-        if _small(sign * rest):
-            derived[key] = Hidden(SMALL_LO, SMALL_HI, sign * rest)
-            changed = True
+        if len(unknown) > 1 or key in state.hidden:
+            continue
+        if _small(sign * (total - parts)):
+            state.derived[key] = Hidden(SMALL_LO, SMALL_HI, sign * (total - parts))
+        else:
+            state.known[key] = sign * (total - parts)
+        changed = True
     return changed
 
 
