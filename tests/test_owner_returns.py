@@ -170,6 +170,7 @@ def test_each_fault_is_a_finding_naming_file_sheet_and_cell(
     (p,) = got.problems
     assert (p.severity, p.file, p.column, p.kind) == (Severity.ERROR, path.name, where, RETURN)
     assert message in p.message
+    assert p.as_line().startswith(f"ERROR: {path.name}, {where}: ")  # not "column 'sheet"
     sheet = where.split("'")[1]
     if sheet == "Commentary" or fault == "an unknown deep dive":
         assert got.commentary == [] and len(got.deep_dives) == 1

@@ -94,8 +94,11 @@ def test_the_clerk_may_keep_a_workbook_instead(tmp_path: Path, config: Config) -
     wb.save(tmp_path / "questions.xlsx")
     entries, problems = read_questions(tmp_path, config)
     assert [(e.ref, e.indicator) for e in entries] == [("Q1", "X1"), ("Q1", None)]
-    assert [(p.file, p.column) for p in problems] == [
-        ("questions.xlsx", "row 3 (Q1), field owner"), ("questions.xlsx", "row 3 (Q1), field ref")]
+    assert [p.as_line() for p in problems] == [
+        "ERROR: questions.xlsx, row 3, column 'owner': expected an owner id in owners.yaml, "
+        "found 'o9'",
+        "ERROR: questions.xlsx, row 3, column 'ref': a second question with the reference "
+        "'Q1'"]
 
 
 def _return(questions: tuple[QuestionRow, ...]) -> OwnerReturn:

@@ -37,7 +37,13 @@ from tasks.presenting.charts import SPARK, WIDE, Chart, Size, trend_chart
 from tasks.presenting.wording import SMALL_FIGURES, deep_dive_flag, deep_dive_reason, unit_of_time
 from tasks.reading.commentary import Commentary
 from tasks.reading.display import shown
-from tasks.reading.problems import CONTESTED_TEXT, WITHHELD_TEXT, Problem, in_yaml, sort_problems
+from tasks.reading.problems import (
+    CONTESTED_TEXT,
+    WITHHELD_TEXT,
+    Problem,
+    names_its_place,
+    sort_problems,
+)
 from tasks.reading.questions import Tracked, last_meeting
 from tasks.settings.calendar import PaperDates
 from tasks.settings.config import Config, Indicator, Polarity, Unit
@@ -965,5 +971,5 @@ def _where(p: Problem) -> str:
     if p.row is not None:
         parts.append(f"row {p.row}")
     if p.column:
-        parts.append(p.column if in_yaml(p.file) else f"column {p.column}")
+        parts.append(p.column if names_its_place(p) else f"column {p.column}")
     return ", ".join(parts)

@@ -72,8 +72,15 @@ class Problem:
         if self.row is not None:
             where += f", row {self.row}"
         if self.column:
-            where += f", {self.column}" if in_yaml(self.file) else f", column '{self.column}'"
+            where += (f", {self.column}" if names_its_place(self)
+                      else f", column '{self.column}'")
         return f"{self.severity.value.upper()}: {where}: {self.message}"
+
+
+def names_its_place(p: Problem) -> bool:
+    """Whether a finding's `column` already says where it is in words ("entry 2 (CL01),
+    field due"; "sheet 'Commentary', cell J2" in an owner's return), not a column's name."""
+    return in_yaml(p.file) or p.kind == RETURN
 
 
 def in_yaml(file: str) -> bool:

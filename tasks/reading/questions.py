@@ -110,16 +110,19 @@ def _message(err: Any) -> str:
     return text
 
 
-def _yaml_rows(path: Path, folder: Path) -> list[tuple[str, Any]]:
+Where = tuple[int | None, str]  # (the row of questions.xlsx, or "entry 2" of the YAML)
+
+
+def _yaml_rows(path: Path, folder: Path) -> list[tuple[Where, Any]]:
     """(where, raw entry) for each entry of questions.yaml."""
     raw = yaml_text.load(utf8_text(read_small(folder, path, MAX_QUESTIONS_BYTES,
                                               "config folder"))) or []
     if not isinstance(raw, list):
         raise FileRefused("expected a list of questions, each starting '- ref:'")
-    return [(f"entry {i}", e) for i, e in enumerate(raw, start=1)]
+    return [((None, f"entry {i}"), e) for i, e in enumerate(raw, start=1)]
 
 
-def _xlsx_rows(path: Path, folder: Path) -> list[tuple[str, Any]]:
+def _xlsx_rows(path: Path, folder: Path) -> list[tuple[Where, Any]]:
     """(where, raw entry) for each row of questions.xlsx: a header row of field names,
     then a row per question (blank cells are fields not given)."""
     import io
@@ -139,12 +142,12 @@ def _xlsx_rows(path: Path, folder: Path) -> list[tuple[str, Any]]:
     if not rows:
         return []
     header = [str(h).strip().lower() if h is not None else "" for h in rows[0]]
-    out = []
+    out: list[tuple[Where, Any]] = []
     for n, row in enumerate(rows[1:], start=2):
         entry = {h: (v.date() if hasattr(v, "date") and callable(v.date) else v)
                  for h, v in zip(header, row, strict=False) if h and v not in (None, "")}
         if entry:
-            out.append((f"row {n}", entry))
+            out.append(((n, ""), entry))
     return out
 
 
@@ -172,9 +175,9 @@ def read_questions(config_dir: Path, config: Config) -> tuple[list[QuestionEntry
             try:
                 e = TypeAdapter(QuestionEntry).validate_python(raw)
             except ValidationError as exc:
-                problems += [Problem(Severity.ERROR, name, None,
-                                     f"{where}, field {'.'.join(map(str, err['loc']))}"
-                                     if err["loc"] else where, _message(err))
+                problems += [Problem(Severity.ERROR, name, where[0],
+                                     _place(where, None, ".".join(map(str, err["loc"]))),
+                                     _message(err))
                              for err in exc.errors()]
                 continue
             problems += _cross_check(e, name, where, config, entries)
@@ -182,10 +185,19 @@ def read_questions(config_dir: Path, config: Config) -> tuple[list[QuestionEntry
     return entries, problems
 
 
-def _cross_check(e: QuestionEntry, file: str, where: str, config: Config,
+def _place(where: Where, ref: str | None, field: str) -> str:
+    """A YAML entry's place in words ("entry 1 (Q1), field owner"); a workbook row's is its
+    column's name (the row is the finding's row)."""
+    row, entry = where
+    if row is not None:
+        return field
+    return f"{entry}{f' ({ref})' if ref else ''}" + (f", field {field}" if field else "")
+
+
+def _cross_check(e: QuestionEntry, file: str, where: Where, config: Config,
                  before: list[QuestionEntry]) -> list[Problem]:
     def error(field: str, message: str) -> Problem:
-        return Problem(Severity.ERROR, file, None, f"{where} ({e.ref}), field {field}",
+        return Problem(Severity.ERROR, file, where[0], _place(where, e.ref, field),
                        message, e.indicator)
 
     out = []
