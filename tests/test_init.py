@@ -56,7 +56,9 @@ def test_the_demo_draft_detects_layouts_and_says_what_each_guess_rests_on(
         demo_draft: Path) -> None:
     sources = load_sources(demo_draft).sources
     by_layout = {s.layout: s for s in sources}
-    assert set(by_layout) == {"long", "wide"}
+    # The demo's SSDA903 folder is drafted as a return (tasks.returns.drafting).
+    assert set(by_layout) == {"long", "wide", "ssda903"}
+    assert by_layout["ssda903"].files == "ssda903/*.csv"
     wide, long = by_layout["wide"], by_layout["long"]
     assert (wide.files, wide.sheet, wide.indicator_column, wide.title_column) == (  # type: ignore[union-attr]
         "analyst_scorecard_*.xlsx", "Scorecard", "Code", "Indicator")

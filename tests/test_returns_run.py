@@ -258,3 +258,24 @@ def test_no_child_id_in_any_public_output_or_log(
     named = {r[0] for r in book["Failing records"].iter_rows(min_row=2, values_only=True)}
     assert named == set(failing)
     shutil.rmtree(exports)
+
+
+def test_init_drafts_a_folder_of_903_tables_and_a_cin_census_as_returns(tmp_path: Path
+                                                                       ) -> None:
+    """`briefing init`: a folder holding DfE's SSDA903 tables becomes a source of kind
+    ssda903 (its indicators a TODO), a CIN census one of kind cin_census; both parse."""
+    import yaml
+
+    from tasks.returns.drafting import draft_returns
+    from tests.returns_factory import cin_census
+
+    exports = _exports(tmp_path)
+    ssda903(exports / "case system 903")
+    (exports / "case system 903" / "notes.csv").write_text("a,b\n1,2\n")
+    cin_census(exports / "cin.xml")
+    lines, notes = draft_returns(exports)
+    drafted = Sources.model_validate(yaml.safe_load("sources:\n" + "\n".join(lines)))
+    assert [(s.layout, s.files) for s in drafted.sources] == [
+        ("ssda903", "case system 903/*.csv"), ("cin_census", "cin.xml")]
+    assert "Episodes, Header, OC3" in lines[2] and "TODO" in lines[3]
+    assert notes[0].startswith("case system 903/: an SSDA903 return (3 tables)")

@@ -44,6 +44,7 @@ from tasks.reading.ingest import (
 from tasks.reading.metadata import read_polarity, read_target
 from tasks.reading.sources import SOURCES_FILE, Sources
 from tasks.reading.time_identifiers import KINDS, TimeIdentifierError, kind_of
+from tasks.returns.drafting import draft_returns
 from tasks.settings.config import BRIEFING_FILE, INDICATORS_FILE, OWNERS_FILE, Polarity, Unit
 from tasks.settings.periods import frequency_of
 
@@ -575,6 +576,9 @@ def draft_config(exports: Path, out: Path, force: bool = False,
                     spec[k] = v
                     src_lines.append(_line(k, v, f.comments.get(k, "detected"), "    "))
             sources.append(spec)
+    return_lines, return_notes = draft_returns(Path(exports))  # child-level returns
+    src_lines += return_lines
+    notes += return_notes
     src_text = "\n".join(src_lines) + "\n"
     out.mkdir(parents=True, exist_ok=True)
     written = []

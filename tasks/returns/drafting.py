@@ -1,0 +1,83 @@
+"""`briefing init` for child-level returns: a folder of the exports holding DfE's SSDA903
+tables (CSV files known by their headers), or a CIN census (XML known by its header), is
+drafted as a source of kind `ssda903` or `cin_census`, its indicators left for the analyst
+to name (which figure feeds which of their codes is theirs to say)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from tasks.files import FileRefused, open_regular, refusal, text_stream
+from tasks.returns.cin import read_cin_header
+from tasks.returns.ssda903 import TABLES
+
+TODO = "TODO"
+
+
+def _header(path: Path) -> list[str]:
+    """The first row of a CSV file, or nothing if it cannot be read as one."""
+    try:
+        with open_regular(path) as fh:
+            row = next(csv.reader(text_stream(fh)), [])
+    except (FileRefused, OSError, UnicodeDecodeError, csv.Error):
+        return []
+    return [c.strip().lstrip("\ufeff") for c in row]
+
+
+def ssda903_tables(folder: Path) -> dict[str, str]:
+    """File name -> the SSDA903 table its header holds, for the CSV files in `folder`."""
+    found = {}
+    for path in sorted(folder.glob("*.csv")):
+        have = set(_header(path))
+        whole = [name for name, cols in TABLES.items() if set(cols) <= have]
+        if whole:
+            found[path.name] = max(whole, key=lambda name: len(TABLES[name]))
+    return found
+
+
+def is_cin_census(path: Path) -> bool:
+    try:
+        return read_cin_header(path).collection == "CIN"
+    except ValueError:
+        return False
+
+
+def draft_returns(exports: Path) -> tuple[list[str], list[str]]:
+    """(sources.yaml lines, notes) for each return found in the exports folder: a folder of
+    SSDA903 tables, or a CIN census (in a folder of its own, or beside the exports)."""
+    lines: list[str] = []
+    notes: list[str] = []
+    places = [p for p in sorted(exports.iterdir()) if not p.name.startswith(".")
+              and p.is_dir() and not p.is_symlink()]
+    for folder in places:
+        tables = ssda903_tables(folder)
+        if tables:
+            names = ", ".join(sorted(set(tables.values())))
+            lines += _source(f"SSDA903 return in {folder.name}/", f"{folder.name}/*.csv",
+                             "ssda903", f"DfE's SSDA903 tables: {names}",
+                             ["# e.g. CL01: care_leavers_neet"])
+            notes.append(f"{folder.name}/: an SSDA903 return ({len(tables)} tables); name "
+                         "the indicators computed from it in sources.yaml")
+        for xml in sorted(folder.glob("*.xml")):
+            if is_cin_census(xml):
+                lines += _source(f"CIN census in {folder.name}/", f"{folder.name}/{xml.name}",
+                                 "cin_census", "a CIN census (its header)", [])
+                notes.append(f"{folder.name}/{xml.name}: a CIN census")
+    for xml in sorted(exports.glob("*.xml")):
+        if refusal(exports, xml) is None and is_cin_census(xml):
+            lines += _source(f"CIN census {xml.name}", xml.name, "cin_census",
+                             "a CIN census (its header)", [])
+            notes.append(f"{xml.name}: a CIN census")
+    return lines, notes
+
+
+def _source(name: str, files: str, layout: str, why: str, examples: list[str]) -> list[str]:
+    out = [f"  - name: {json.dumps(name)}", f"    files: {json.dumps(files)}",
+           f"    layout: {layout}  # detected: {why}"]
+    if layout == "ssda903":
+        out.append(f"    indicators: {{}}  # {TODO}: indicator code -> figure computed from "
+                   "the records (docs/sources.md)")
+        out += [f"    {e}" for e in examples]
+    return out
