@@ -9,7 +9,7 @@ import csv
 import json
 from pathlib import Path
 
-from tasks.files import FileRefused, open_regular, refusal, text_stream
+from tasks.reading.files import FileRefused, open_regular, refusal, text_stream
 from tasks.returns.cin import read_cin_header
 from tasks.returns.ssda903 import TABLES
 
