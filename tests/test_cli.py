@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,14 +207,47 @@ def test_calendar_prints_each_cycles_run_day_deadline_and_commentary_due(
     assert main(["calendar", "--year", "99"]) == 2
 
 
-def test_bench_help_says_what_it_takes_and_runs_nothing() -> None:
-    done = subprocess.run([sys.executable, "bench/run.py", "--help"], capture_output=True,
-                          text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
-    assert done.returncode == 0 and "--regional" in done.stdout and "--suite" in done.stdout
-    assert "load average" not in done.stdout  # no measurement started
-    bad = subprocess.run([sys.executable, "bench/run.py", "--fast"], capture_output=True,
-                         text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
-    assert bad.returncode == 2
+def _bench() -> Any:
+    """bench/run.py as a module, in this process (its imports are the project's, loaded
+    already: a subprocess spent seconds importing them again)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("argv", "code"), [(["--help"], 0), (["--fast"], 2)])
+def test_bench_help_says_what_it_takes_and_runs_nothing(
+        argv: list[str], code: int, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench/run.py", *argv])
+    with pytest.raises(SystemExit) as done:
+        _bench().main()
+    assert done.value.code == code
+    said = capsys.readouterr().out
+    assert "--regional" in said and "--suite" in said
+    assert "load average" not in said  # no measurement started
+
+
+def test_bench_suite_says_each_time_against_its_target(tmp_path: Path) -> None:
+    """`bench/run.py --suite`'s line for one command: its time against the target, pytest's
+    count, the load it started at; a failed command says its exit code and is not met."""
+    bench = _bench()
+    assert bench.SUITE_TARGETS == {".ci/run": 1500.0, "check": 60.0, "test": 900.0}
+    passing = [sys.executable, "-c", "print('===== 3 passed, 1 skipped in 0.01s =====')"]
+    what, took = bench.timed_command("`make check`", passing, tmp_path, dict(os.environ),
+                                     tmp_path / "check.log", 60.0)
+    assert re.fullmatch(r"`make check`, fresh clone, load \d+\.\d at the start", what)
+    assert re.fullmatch(r"\d+ s \(target 60 s: met\); 3 passed, 1 skipped in 0\.01s", took)
+    assert "3 passed" in (tmp_path / "check.log").read_text()
+    failing = [sys.executable, "-c", "import sys; print('1 failed, 2 passed in 1s'); "
+               "sys.exit(1)"]
+    _, took = bench.timed_command("`make test`", failing, tmp_path, dict(os.environ),
+                                  tmp_path / "test.log", 900.0)
+    assert took.endswith("(target 15.0 min: NOT met); 1 failed, 2 passed in 1s; EXIT 1")
 
 
 def test_console_says_written_to_the_outbox_and_what_a_withheld_cell_held(
