@@ -93,6 +93,23 @@ def demo() -> tuple[Any, Any]:
                                             datetime(2024, 11, 5, 9, 30).astimezone())
 
 
+def render_without_pdfs(inputs: Any, analysed: Any, report_date: date | None = None) -> Any:
+    """Both editions as `pipeline.render_briefing` makes them (the same figures, dates,
+    contexts and HTML) but without the PDFs, which are made from exactly this HTML and
+    cost WeasyPrint seconds each: for tests of the contexts and the HTML alone."""
+    from tasks import pipeline
+    from tasks.presenting.context import build_context
+    from tasks.presenting.render import render_html
+    from tasks.settings.formatting import Edition
+
+    dates = pipeline.dates_for(inputs.config, inputs.cycle, report_date)
+    figures = {e: pipeline.edition_figures(inputs, analysed, e) for e in Edition}
+    contexts = {e: build_context(inputs.config, figures[e], inputs.cycle, inputs.commentary,
+                                 dates) for e in Edition}
+    return pipeline.Rendered({e: pipeline.Paper(contexts[e], render_html(contexts[e]), b"")
+                              for e in Edition}, contexts, figures)
+
+
 @pytest.fixture
 def demo_exports(tmp_path: Path) -> Path:
     """A private copy of the demo exports that a test may break."""

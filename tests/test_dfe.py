@@ -16,7 +16,7 @@ from tasks.reading.files import Limits
 from tasks.reading.sources import load_sources
 from tasks.settings.config import ConfigError
 from tasks.store.history import MemoryHistoryStore
-from tests.conftest import ROOT, TODAY
+from tests.conftest import ROOT, TODAY, render_without_pdfs
 
 DFE = ROOT.parent / "shared" / "data" / "dfe"
 CONFIG = ROOT / "config" / "dfe"
@@ -121,6 +121,7 @@ def test_any_authority_by_code_or_name() -> None:
         pipeline.validate_exports(CONFIG, DFE, authority="Torb", today=TODAY)
 
 
+@pytest.mark.slow  # both editions' PDFs
 def test_real_briefing_renders_with_benchmarks(
         torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
     inputs, analysed = torbay
@@ -194,7 +195,7 @@ def test_whole_number_percentages_print_as_published(
     decimals = {i.code: i.decimals for i in inputs.config.indicators}
     assert decimals["CLA_3PLUS"] == 0 and decimals["CLA_LONGTERM"] == 0
     assert decimals["REREF"] is None and decimals["REF_RATE"] is None
-    rendered = pipeline.render_briefing(inputs, analysed, datetime(2025, 11, 1).astimezone())
+    rendered = render_without_pdfs(inputs, analysed)
     for edition, paper in rendered.editions.items():
         row = BeautifulSoup(paper.html, "html.parser").select_one("#row-CLA_3PLUS")
         assert row is not None, edition
@@ -268,8 +269,7 @@ def test_a_count_is_compared_with_others_only_as_a_rate(tmp_path: Path) -> None:
     for field in ("england", "region", "own", "rank", "of"):
         want = 712.6 if field == "own" else b.loc["REF_RATE", field]
         assert b.loc["REF_COUNT", field] == pytest.approx(want, abs=0.05), field
-    rendered = pipeline.render_briefing(inputs, analysed, datetime(2025, 11, 1).astimezone())
-    for paper in rendered.editions.values():
+    for paper in render_without_pdfs(inputs, analysed).editions.values():
         row = BeautifulSoup(paper.html, "html.parser").select_one("#row-REF_COUNT")
         assert row is not None
         text = " ".join(row.get_text(" ", strip=True).split())
@@ -285,3 +285,33 @@ def test_a_count_with_no_population_is_not_compared(tmp_path: Path) -> None:
     assert said == ["REF_COUNT is a count: not compared with other authorities (England, "
                     "region, neighbours, rank), as no population makes it a rate per 10,000 "
                     "children (sources.yaml population:)"]
+
+
+@pytest.mark.slow
+def test_every_published_authority_is_briefed_or_named_without_figures() -> None:
+    """Every authority in DfE's files is read, checked, compared and given its public paper
+    (the HTML the PDF is made from), or has no figures for the year, as a regional run
+    finds it: the whole of the published data, without the engine and the 158 PDFs
+    (tests/test_scale_out.py spreads a sample of them over two workers)."""
+    from tasks.presenting.context import build_context
+    from tasks.presenting.render import render_html
+    from tasks.reading.authorities import published_index
+    from tasks.settings.formatting import Edition
+
+    known, cycle = published_index(DFE, load_sources(CONFIG))
+    briefed, without = [], []
+    for code in sorted(known):
+        inputs = pipeline.validate_exports(CONFIG, DFE, str(cycle), authority=code,
+                                           today=TODAY)
+        assert inputs.ok, (code, [p.as_line() for p in inputs.problems][:3])
+        if not (inputs.records["period"] == inputs.cycle).any():
+            without.append(code)
+            continue
+        analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+        public = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
+        html = render_html(build_context(inputs.config, public, inputs.cycle,
+                                         inputs.commentary))
+        assert known[code] in BeautifulSoup(html, "html.parser").get_text(), code
+        briefed.append(code)
+    assert len(briefed) >= 150 and "835" in without  # Dorset's old council: none since 2019
+    assert len(briefed) + len(without) == len(known)
