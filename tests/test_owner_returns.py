@@ -279,3 +279,10 @@ def test_a_return_in_the_exports_is_used_as_commentary_yaml_is(demo_exports: Pat
         said[edition] = {v.code for v in ctx.exceptions if v.commentary
                          and v.commentary[0].text.endswith("what lies behind it.")}
     assert said == {Edition.RESTRICTED: {"YJ03", "FD04"}, Edition.PUBLIC: {"FD04"}}
+
+
+def test_a_returns_folder_that_is_not_one_is_said(tmp_path: Path, config: Config) -> None:
+    (p,) = read_returns([tmp_path, tmp_path / "returns"], config, "2024-10").problems
+    assert (p.severity, p.file, p.column) == (Severity.WARNING, "briefing.yaml",
+                                              "returns_folder")
+    assert "returns is not a folder" in p.message

@@ -401,10 +401,15 @@ def return_files(folders: Iterable[Path]) -> list[tuple[Path, Path]]:
 
 
 def read_returns(folders: Iterable[Path], config: Config, cycle: str) -> ReturnItems:
-    """Every return in the folders for this cycle or before (a later cycle's is left for
-    its own run), each item checked; the same item twice is settled by `_settle`."""
+    """Every return in the folders (the exports folder first) for this cycle or before (a
+    later cycle's is left for its own run), each item checked; the same item twice is
+    settled by `_settle`. A further folder that is not one is a warning."""
     found: list[tuple[_Return, ReturnItems]] = []
-    problems: list[Problem] = []
+    folders = list(folders)
+    problems = [Problem(Severity.WARNING, "briefing.yaml", None, "returns_folder",
+                        f"{f} is not a folder: owners' returns are read from the exports "
+                        "folder alone", kind=RETURN)
+                for f in folders[1:] if not f.is_dir()]
     for folder, path in return_files(folders):
         try:
             ret = _key(path, folder, config)
