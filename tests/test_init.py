@@ -17,7 +17,7 @@ from tasks.drafting.draft import draft_config, leftovers
 from tasks.pipeline import validate_exports
 from tasks.reading.sources import load_sources
 from tasks.settings.config import load_config
-from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, TODAY
+from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, ROOT, TODAY
 from tests.own_exports import CYCLE, write_council
 from tests.test_published_layouts import absence_file
 
@@ -204,3 +204,34 @@ def test_one_stray_percent_cell_does_not_make_counts_a_percentage(tmp_path: Path
     text = (tmp_path / "draft" / "indicators.yaml").read_text()
     assert "but 1 of 12 figure(s) are written with %: check them" in text
     assert "written with %, or Excel percentage cells (11 of 12 figures)" in text
+
+
+# Each measure of DfE's published files that the bundled config/dfe defines, by the code
+# the draft gives it and the bundled config's.
+DFE_SAME = {"REFERRAL_RATE": "REF_RATE", "REREFERRAL_PERCENT": "REREF",
+            "NO_FURTHER_ACTION_PERCENT": "REF_NFA", "NOT_IN_NEED_PERCENT": "REF_NIN",
+            "CPP_SUBSEQUENT_PERCENT": "CPP_REPEAT", "TURNOVER_RATE_FTE": "SW_TURNOVER",
+            "AGENCY_RATE_FTE": "SW_AGENCY", "VACANCY_RATE_FTE": "SW_VACANCY",
+            "CASELOAD_FTE": "SW_CASELOAD", "ABSENCE_RATE_FTE": "SW_ABSENCE"}
+
+
+def test_init_on_dfes_published_files_drafts_measures_not_columns(tmp_path: Path) -> None:
+    """A percentage's count is its numerator, not an indicator; a count of children is a
+    rate per 10,000 with the population block drafted from ONS's file; "_rate" columns of
+    the workforce file are percentages. With only the authority filled in, the draft gives
+    the bundled config/dfe's figures for every measure both define (Torbay, 2013 to 2025)."""
+    dfe = ROOT.parent / "shared" / "data" / "dfe"
+    out = tmp_path / "draft"
+    draft_config(dfe, out)
+    brf = out / "briefing.yaml"
+    brf.write_text(brf.read_text().replace("code: '000'", "code: '880'"))
+    cfg = load_config(out)
+    units = {i.code: i.unit.value for i in cfg.indicators}
+    assert "REREFERRAL_COUNT" not in units and "POPULATION_ESTIMATE" not in units
+    assert "CPP_SUBSEQUENT" not in units  # CPP_subsequent_percent's numerator
+    assert (units["REFERRAL_RATE"], units["TURNOVER_RATE_FTE"]) == ("rate_per_10k", "percent")
+    drafted = figures(out, dfe, "2025", date(2025, 6, 1))
+    bundled = figures(ROOT / "config" / "dfe", dfe, "2025", date(2025, 6, 1))
+    for mine, theirs in DFE_SAME.items():
+        a, b = drafted.loc[mine, "value"], bundled.loc[theirs, "value"]
+        assert len(a) > 5 and a.equals(b), (mine, theirs)

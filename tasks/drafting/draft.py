@@ -229,9 +229,33 @@ def _dfe(path: Path, limits: Limits | None = None) -> Found | None:
         return Found(path, "neighbours", why="DfE's statistical neighbour model")
     if not {"time_period", "geographic_level"} <= cols:
         return None
+    if POPULATION_COLUMN in cols:  # ONS's estimates: the denominators of rates, not measures
+        found = Found(path, "population", why="ONS population estimates, the denominators "
+                                              "of rates per 10,000 children")
+        found.spec["frame"] = frame
+        return found
     found = Found(path, "dfe", headings=tuple(frame.columns))
     found.spec["frame"] = frame
     return found
+
+
+POPULATION_COLUMN = "population_estimate"
+
+
+def _population(f: Found) -> list[str]:
+    """sources.yaml's `population:` block for ONS's estimates, children's rows chosen."""
+    frame: pd.DataFrame = f.spec["frame"]
+    lines = [f"population:  # {f.why}",
+             f"  files: {_scalar(_glob(f.path.name))}",
+             f"  column: {POPULATION_COLUMN}"]
+    if "age_group" in frame.columns:
+        groups = list(frame["age_group"].str.strip().value_counts().index)
+        child = next((g for g in groups if re.search(r"0 to 17|under 18", g, re.I)), None)
+        if child is not None:
+            lines.append(f"  where: {_scalar({'age_group': child})}  # children's rows")
+    lines.append("  year_offset: -1  # mid-year estimates lag: reporting year 2025 uses "
+                 "mid-2024")
+    return lines
 
 
 def identify(path: Path, limits: Limits | None = None) -> Found:
@@ -462,8 +486,21 @@ _CODE_FIELD = re.compile(r"^[A-Za-z0-9_.-]+\Z")
 NOT_CODES = {"total", "totals", "all", "sum", "average", "mean", "england", "national"}
 
 
-def _dfe_measures(f: Found, codes: set[str]) -> tuple[list[str], list[str]]:
-    """sources.yaml lines for a published file's measures, and the codes they define."""
+def _numerator(column: str, frame: pd.DataFrame) -> str | None:
+    """The count a percentage is of: `rereferral_count` for `rereferral_percent`, or
+    `CPP_subsequent` for `CPP_subsequent_percent`; None for any other column."""
+    stem = re.sub(r"_(percent|pct|rate)$", "", column)
+    if stem == column:
+        return None
+    return next((c for c in (f"{stem}_count", stem) if c in frame.columns), None)
+
+
+def _dfe_measures(f: Found, codes: set[str], population: bool = False
+                  ) -> tuple[list[str], list[str]]:
+    """sources.yaml lines for a published file's measures, and the codes they define: one
+    indicator per measure with a meaning. A count with a percentage of the same name is
+    that percentage's numerator, not an indicator of its own; with the population drafted,
+    any other count is an indicator as a rate per 10,000 children, as DfE compares them."""
     frame: pd.DataFrame = f.spec["frame"]
     numeric: list[str] = []
     breakdown: list[str] = []
@@ -489,18 +526,28 @@ def _dfe_measures(f: Found, codes: set[str]) -> tuple[list[str], list[str]]:
     if len(idents) > 1 and usable:  # a file mixing years and terms: the years, say
         counts = frame["time_identifier"].str.strip().value_counts()
         where["time_identifier"] = max(usable, key=lambda i: int(counts.get(i, 0)))
+    numerators = {_numerator(c, frame) for c in numeric} - {None}
     for c in numeric:
-        code = re.sub(r"[^A-Za-z0-9_]+", "_", c).upper()[:40]
+        if c in numerators:
+            continue  # the numerator of its percentage, below
+        rate = population and c.endswith("_count")
+        code = re.sub(r"[^A-Za-z0-9_]+", "_", c if not rate else c[:-6] + "_rate").upper()[:40]
         while code in codes:
             code += "_"
         codes.add(code)
         made.append(code)
         lines.append(f"      - indicator: {_scalar(code)}  # guessed code, from the column")
+        if rate:
+            lines.append(f"        rate_per_10k_of: {_scalar(c)}  # guessed: a count, "
+                         "compared as a rate per 10,000 children (population:)")
+            if where:
+                lines.append(f"        where: {_scalar(where)}  # guessed: each breakdown's "
+                             "most common value; pick the rows you mean")
+            continue
         lines.append(f"        value: {_scalar(c)}")
-        stem = re.sub(r"_(percent|pct|rate)$", "", c)
-        if stem != c and f"{stem}_count" in frame.columns:
-            lines.append(f"        numerator: {_scalar(stem + '_count')}  # guessed: the "
-                         "count of the same name")
+        if (top := _numerator(c, frame)) is not None:
+            lines.append(f"        numerator: {_scalar(top)}  # guessed: the count of the "
+                         "same name")
         if where:
             lines.append(f"        where: {_scalar(where)}  # guessed: each breakdown's most "
                          "common value; pick the rows you mean")
@@ -541,6 +588,9 @@ def draft_config(exports: Path, out: Path, force: bool = False,
     if neighbours:
         src_lines.append(f"neighbours: {_scalar(_glob(neighbours.path.name))}  # "
                          f"{neighbours.why}")
+    population = next((f for f in found if f.layout == "population"), None)
+    if population is not None:
+        src_lines += _population(population)
     src_lines.append("sources:")
     sources: list[dict[str, Any]] = []
     dfe_codes: list[str] = []
@@ -564,7 +614,7 @@ def draft_config(exports: Path, out: Path, force: bool = False,
                 src_lines.append(f"    sheet: {_scalar(f.sheet)}  # the first sheet that "
                                  "has a header row")
             if f.layout == "dfe":
-                lines, made = _dfe_measures(f, taken)
+                lines, made = _dfe_measures(f, taken, population is not None)
                 dfe_codes += made
                 spec["measures"] = []
                 src_lines.append("    measures:")
@@ -593,9 +643,11 @@ def draft_config(exports: Path, out: Path, force: bool = False,
             titles.setdefault(code, title)
     order = list(dict.fromkeys(ingested.records["indicator"]))
     ind_text, codes = draft_indicators(ingested, titles, order)
+    rates = {m.indicator for src in drafted.sources for m in getattr(src, "measures", None) or []
+             if getattr(m, "rate_per_10k_of", None)}
     for code in dfe_codes:  # published measures: their rows are every authority's
         if code not in codes:
-            ind_text += _dfe_indicator(code, ingested)
+            ind_text += _dfe_indicator(code, ingested, code in rates)
     (out / INDICATORS_FILE).write_text(ind_text, encoding="utf-8")
     written.append(out / INDICATORS_FILE)
     if not (out / OWNERS_FILE).exists():
@@ -612,15 +664,17 @@ def draft_config(exports: Path, out: Path, force: bool = False,
     return written, notes
 
 
-def _dfe_indicator(code: str, ingested: Ingested) -> str:
+def _dfe_indicator(code: str, ingested: Ingested, per_10k: bool = False) -> str:
     bench = ingested.benchmarks
     mine = bench[bench["indicator"] == code]
     vals = pd.to_numeric(mine["value"], errors="coerce").dropna()
-    pct = code.endswith(("_PERCENT", "_RATE", "_PCT")) and vals.between(0, 100).all()
+    # "turnover_rate_fte" is a percentage as much as "rereferral_percent" is.
+    pct = bool(re.search(r"(^|_)(PERCENT|PCT|RATE)(_|$)", code)) and vals.between(0, 100).all()
     whole = len(vals) and (vals >= 0).all() and (vals == vals.round()).all()
-    unit = Guess(Unit.PERCENT.value, "the column is a percentage or rate") if pct else (
+    unit = Guess(Unit.RATE_PER_10K.value, "a count over the population") if per_10k else (
+        Guess(Unit.PERCENT.value, "the column is a percentage or rate") if pct else (
         Guess(Unit.COUNT.value, "whole numbers only") if whole else
-        Guess(Unit.NUMBER.value, "numbers with decimals"))
+        Guess(Unit.NUMBER.value, "numbers with decimals")))
     kinds = Counter(frequency_of(p).value for p in mine["period"].dropna().astype(str) if p)
     freq = kinds.most_common(1)[0][0] if kinds else "annual"
     return "\n".join([
