@@ -230,6 +230,11 @@ def test_init_on_dfes_published_files_drafts_measures_not_columns(tmp_path: Path
     assert "REREFERRAL_COUNT" not in units and "POPULATION_ESTIMATE" not in units
     assert "CPP_SUBSEQUENT" not in units  # CPP_subsequent_percent's numerator
     assert (units["REFERRAL_RATE"], units["TURNOVER_RATE_FTE"]) == ("rate_per_10k", "percent")
+    assert [src.name for src in load_sources(out).sources] == [
+        "Children in need referrals and rereferrals (DfE published statistics)",
+        "Csww indicators (DfE published statistics)",
+        "Cpps subsequent plan (DfE published statistics)",
+        "La cla placement stability (DfE published statistics)"]  # not "C ... to"
     drafted = figures(out, dfe, "2025", date(2025, 6, 1))
     bundled = figures(ROOT / "config" / "dfe", dfe, "2025", date(2025, 6, 1))
     for mine, theirs in DFE_SAME.items():

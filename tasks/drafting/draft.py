@@ -316,8 +316,13 @@ def _group(found: list[Found]) -> list[list[Found]]:
 
 
 def _name(group: list[Found]) -> str:
+    """A source's name from its file's: "c1_children_in_need_referrals_2013_to_2025.csv"
+    is "Children in need referrals", its table number and years left out."""
     f = group[0]
-    stem = re.sub(r"[_\-*]+", " ", _glob(f.path.name).rpartition(".")[0]).strip()
+    stem = f.path.name.rpartition(".")[0] or f.path.name
+    stem = re.sub(r"(^|[_\-\s])\d{4}([_\-\s]+to[_\-\s]+\d{4})?(?=$|[_\-\s])", " ", stem)
+    stem = re.sub(r"^[a-z]\d+[_\-\s]+", "", stem, flags=re.I)  # DfE's table number: c1_
+    stem = re.sub(r"[_\-*]+", " ", _glob(stem)).strip()
     kind = {"long": "export", "wide": "scorecard", "dfe": "DfE published statistics"}[f.layout]
     return f"{stem[:1].upper()}{stem[1:]} ({kind})" if stem else kind
 
