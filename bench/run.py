@@ -366,8 +366,82 @@ def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+# A large authority's SSDA903 (issue 26): ours (read and every figure) against DfE's rules
+# by the validators, each in a fresh process, on the same return.
+RETURN_OURS = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, ".")
+from tasks.returns import figures_903 as f
+from tasks.returns.reading import FIGURES_903
+from tasks.returns.ssda903 import read_903
+t = time.perf_counter()
+ret = read_903(sorted(Path(sys.argv[1]).glob("*.csv")), 2025)
+period = f.Period.collection_year(2025)
+for name, (compute, _) in FIGURES_903.items():
+    (compute or (lambda t, p: f.looked_after_rate(t, p, 100_000)))(ret.tables, period)
+print(f"{time.perf_counter() - t:.1f}", file=sys.stderr)
+"""
+RETURN_THEIRS = """
+import sys
+from pathlib import Path
+sys.path.insert(0, ".")
+from tasks.returns.ssda903 import read_903, validate_903
+ret = read_903(sorted(Path(sys.argv[1]).glob("*.csv")), 2025)
+report = validate_903(ret, timeout_s=3600, rule_s=600)
+print(f"{report.seconds:.1f} {len(report.done)} {len(report.not_run)}", file=sys.stderr)
+"""
+
+
+def large_return(folder: Path, children: int) -> None:
+    """`children` looked after with 6 episodes each (a move every few months) and a tenth
+    as many care leavers: the shape of a large authority's SSDA903."""
+    rng = np.random.default_rng(903)
+    folder.mkdir(parents=True, exist_ok=True)
+    header = ["CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"]
+    episodes = ["CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,"
+                "HOME_POST,PL_POST,URN"]
+    oc3 = ["CHILD,DOB,IN_TOUCH,ACTIV,ACCOM"]
+    for n in range(children):
+        born = date(2008 + int(rng.integers(0, 16)), 1 + int(rng.integers(0, 12)), 1 +
+                    int(rng.integers(0, 28)))
+        header.append(f"C{n},{'MF'[n % 2]},{born:%d/%m/%Y},WBRI,,,")
+        start = date(2024, 4, 1).toordinal() - int(rng.integers(30, 1500))
+        days = sorted(int(d) for d in rng.integers(1, 360, size=5))
+        starts = [start] + [start + d for d in days]
+        for i, s in enumerate(starts):
+            end = date.fromordinal(starts[i + 1]).strftime("%d/%m/%Y") if i < 5 else ""
+            episodes.append(f"C{n},{date.fromordinal(s):%d/%m/%Y},{'S' if i == 0 else 'P'},"
+                            f"C2,N1,U1,PR1,{end},{'X1' if end else ''},"
+                            f"{'CARPL' if end else ''},SW1A 1AA,SW1A 2AA,XXXXXXX")
+    for n in range(children // 10):
+        born = date(2004 + int(rng.integers(0, 3)), 1 + int(rng.integers(0, 12)), 1 +
+                    int(rng.integers(0, 28)))
+        header.append(f"L{n},F,{born:%d/%m/%Y},WBRI,,,")
+        oc3.append(f"L{n},{born:%d/%m/%Y},YES,{['F1', 'G4', ''][n % 3]},B1")
+    for name, lines in (("header", header), ("episodes", episodes), ("oc3", oc3)):
+        (folder / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def returns_scale(children: int) -> None:
+    """Ours against the validators on one large SSDA903, time and peak memory, as a ratio."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-903-"))
+    large_return(folder, children)
+    what = f"SSDA903 of {children:,} children, {children * 6:,} episodes"
+    ours = measured([sys.executable, "-c", RETURN_OURS, str(folder)])
+    row(f"{what}: ours (read, 11 figures), fresh process", f"{ours[0]:.1f} s, {ours[1]:.0f} MiB")
+    theirs = measured([sys.executable, "-c", RETURN_THEIRS, str(folder)])
+    row(f"{what}: DfE's rules by the validators (and our read)",
+        f"{theirs[0]:.1f} s, {theirs[1]:.0f} MiB")
+    row(f"{what}: validators / ours", f"{theirs[0] / ours[0]:.1f} x time, "
+        f"{theirs[1] / ours[1]:.1f} x memory")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 OPTIONS = {"--regional": "also the run over every authority (a few minutes more)",
            "--hostile": "the hostile inputs alone", "--spc": "the SPC row alone",
+           "--returns": "only a large authority's SSDA903 (BENCH_RETURN_CHILDREN, 10,000 "
+                        "children): ours against DfE's validators",
            "--suite": "only the suite: `.ci/run`, `make check` and `make test` from a "
                       "fresh clone of the last commit (an hour or more)"}
 
@@ -390,6 +464,9 @@ def main() -> None:
         return
     if "--suite" in sys.argv:
         suite()
+        return
+    if "--returns" in sys.argv:
+        returns_scale(int(os.environ.get("BENCH_RETURN_CHILDREN", "10000")))
         return
     py = sys.executable
     floor_and_demo()
