@@ -500,13 +500,11 @@ def _numerator(column: str, frame: pd.DataFrame) -> str | None:
     return next((c for c in (f"{stem}_count", stem) if c in frame.columns), None)
 
 
-def _dfe_measures(f: Found, codes: set[str], population: bool = False
-                  ) -> tuple[list[str], list[str]]:
-    """sources.yaml lines for a published file's measures, and the codes they define: one
-    indicator per measure with a meaning. A count with a percentage of the same name is
-    that percentage's numerator, not an indicator of its own; with the population drafted,
-    any other count is an indicator as a rate per 10,000 children, as DfE compares them."""
-    frame: pd.DataFrame = f.spec["frame"]
+TOTAL = re.compile(r"^(total|all)\b", re.I)  # a breakdown's row for the whole
+
+
+def _split(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(numeric columns, breakdown columns) of a published file, the standard ones aside."""
     numeric: list[str] = []
     breakdown: list[str] = []
     for c in frame.columns:
@@ -514,8 +512,72 @@ def _dfe_measures(f: Found, codes: set[str], population: bool = False
             continue
         raw = frame[c].str.strip()
         nums = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
-        share = nums.notna().mean()
-        (numeric if share >= 0.5 else breakdown).append(c)
+        (numeric if nums.notna().mean() >= 0.5 else breakdown).append(c)
+    return numeric, breakdown
+
+
+def _code(text: str, codes: set[str], limit: int = 40) -> str:
+    code = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()[:limit].rstrip("_")
+    while code in codes:
+        code += "_"
+    codes.add(code)
+    return code
+
+
+SMALL_WORDS = {"a", "an", "and", "at", "during", "for", "in", "least", "of", "on", "or",
+               "the", "to", "with"}
+
+
+def _short(text: str) -> str:
+    """A code's words from a row's name: "With 3 or more placements during the year" ->
+    "3 more placements year"."""
+    return " ".join(w for w in re.split(r"\W+", text) if w and w.lower() not in SMALL_WORDS)
+
+
+def _row_measures(frame: pd.DataFrame, numeric: list[str], breakdown: list[str],
+                  codes: set[str], titles: dict[str, str]) -> tuple[list[str], list[str]]:
+    """A file whose breakdown has a "Total ..." row: each other kind of row is a measure of
+    its own (3 or more placements; long-term stability), a percentage over that row's
+    total: one indicator per (percentage, kind of row), its denominator the total row."""
+    total_col = next((c for c in breakdown
+                      if any(TOTAL.match(str(v)) for v in frame[c].str.strip().unique())), None)
+    if total_col is None:
+        return [], []
+    total = next(str(v) for v in frame[total_col].str.strip().unique() if TOTAL.match(str(v)))
+    keys = [c for c in breakdown if c != "time_identifier"]
+    kinds = frame[keys].apply(lambda col: col.str.strip()).drop_duplicates()
+    kinds = kinds[kinds[total_col] != total]
+    lines: list[str] = []
+    made: list[str] = []
+    for c in numeric:
+        top = _numerator(c, frame)
+        if top is None:
+            continue
+        for _, row in kinds.iterrows():
+            where = {k: str(row[k]) for k in keys}
+            code = _code(_short(where[total_col]), codes, 32)
+            denominator = {"column": top, "where": {total_col: total}}
+            made.append(code)
+            titles[code] = where[total_col] + "".join(
+                f" ({where[k]})" for k in keys if k != total_col)
+            lines += [f"      - indicator: {_scalar(code)}  # one indicator per kind of row",
+                      f"        value: {_scalar(c)}",
+                      f"        numerator: {_scalar(top)}  # guessed: the count of the same "
+                      "name",
+                      f"        denominator: {_scalar(denominator)}  # the total row",
+                      f"        where: {_scalar(where)}"]
+    return lines, made
+
+
+def _dfe_measures(f: Found, codes: set[str], population: bool = False,
+                  titles: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """sources.yaml lines for a published file's measures, and the codes they define: one
+    indicator per measure with a meaning. A count with a percentage of the same name is
+    that percentage's numerator, not an indicator of its own; with the population drafted,
+    any other count is an indicator as a rate per 10,000 children, as DfE compares them; a
+    file with "Total" rows gives one percentage per kind of row (`_row_measures`)."""
+    frame: pd.DataFrame = f.spec["frame"]
+    numeric, breakdown = _split(frame)
     where: dict[str, str] = {}
     notes = []
     for c in breakdown:
@@ -524,47 +586,50 @@ def _dfe_measures(f: Found, codes: set[str], population: bool = False
         if len(counts) > 1:
             others = ", ".join(repr(str(v))[:50] for v in counts.index[1:5])
             notes.append(f"      # {c}: also {others}" + (" ..." if len(counts) > 5 else ""))
-    lines: list[str] = []
-    made = []
     idents = sorted(set(frame.get("time_identifier", pd.Series(["Reporting year"])).str.strip()))
     usable = [i for i in idents if i.lower() in KINDS]
     if len(idents) > 1 and usable:  # a file mixing years and terms: the years, say
         counts = frame["time_identifier"].str.strip().value_counts()
         where["time_identifier"] = max(usable, key=lambda i: int(counts.get(i, 0)))
-    numerators = {_numerator(c, frame) for c in numeric} - {None}
-    for c in numeric:
-        if c in numerators:
-            continue  # the numerator of its percentage, below
-        rate = population and c.endswith("_count")
-        code = re.sub(r"[^A-Za-z0-9_]+", "_", c if not rate else c[:-6] + "_rate").upper()[:40]
-        while code in codes:
-            code += "_"
-        codes.add(code)
-        made.append(code)
-        lines.append(f"      - indicator: {_scalar(code)}  # guessed code, from the column")
-        if rate:
-            lines.append(f"        rate_per_10k_of: {_scalar(c)}  # guessed: a count, "
-                         "compared as a rate per 10,000 children (population:)")
-            if where:
-                lines.append(f"        where: {_scalar(where)}  # guessed: each breakdown's "
-                             "most common value; pick the rows you mean")
-            continue
-        lines.append(f"        value: {_scalar(c)}")
-        if (top := _numerator(c, frame)) is not None:
-            lines.append(f"        numerator: {_scalar(top)}  # guessed: the count of the "
-                         "same name")
-        if where:
-            lines.append(f"        where: {_scalar(where)}  # guessed: each breakdown's most "
-                         "common value; pick the rows you mean")
-    if notes:
-        lines = notes + lines
+    lines, made = _row_measures(frame, numeric, breakdown, codes,
+                                titles if titles is not None else {})
+    if not made:
+        lines, made = _column_measures(frame, numeric, where, codes, population)
     kinds = []
     for i in idents:
         try:
             kinds.append(kind_of(i).value)
         except TimeIdentifierError:
             kinds.append("none")
-    lines.insert(0, f"      # time identifiers: {', '.join(idents)} ({', '.join(kinds)})")
+    head = f"      # time identifiers: {', '.join(idents)} ({', '.join(kinds)})"
+    return [head, *notes, *lines], made
+
+
+def _column_measures(frame: pd.DataFrame, numeric: list[str], where: dict[str, str],
+                     codes: set[str], population: bool) -> tuple[list[str], list[str]]:
+    """One indicator per numeric column that is not a percentage's numerator."""
+    numerators = {_numerator(c, frame) for c in numeric} - {None}
+    lines: list[str] = []
+    made: list[str] = []
+    picked = (f"        where: {_scalar(where)}  # guessed: each breakdown's most common "
+              "value; pick the rows you mean")
+    for c in numeric:
+        if c in numerators:
+            continue  # the numerator of its percentage, below
+        rate = population and c.endswith("_count")
+        code = _code(c if not rate else c[:-6] + "_rate", codes)
+        made.append(code)
+        lines.append(f"      - indicator: {_scalar(code)}  # guessed code, from the column")
+        if rate:
+            lines.append(f"        rate_per_10k_of: {_scalar(c)}  # guessed: a count, "
+                         "compared as a rate per 10,000 children (population:)")
+        else:
+            lines.append(f"        value: {_scalar(c)}")
+            if (top := _numerator(c, frame)) is not None:
+                lines.append(f"        numerator: {_scalar(top)}  # guessed: the count of "
+                             "the same name")
+        if where:
+            lines.append(picked)
     return lines, made
 
 
@@ -600,6 +665,7 @@ def draft_config(exports: Path, out: Path, force: bool = False,
     sources: list[dict[str, Any]] = []
     dfe_codes: list[str] = []
     taken: set[str] = set()
+    row_titles: dict[str, str] = {}  # a published file's kinds of row, as it names them
     for g in groups:
         f = g[0]
         exact = any(x.spec.get("_exact") for x in g)
@@ -619,7 +685,7 @@ def draft_config(exports: Path, out: Path, force: bool = False,
                 src_lines.append(f"    sheet: {_scalar(f.sheet)}  # the first sheet that "
                                  "has a header row")
             if f.layout == "dfe":
-                lines, made = _dfe_measures(f, taken, population is not None)
+                lines, made = _dfe_measures(f, taken, population is not None, row_titles)
                 dfe_codes += made
                 spec["measures"] = []
                 src_lines.append("    measures:")
@@ -648,11 +714,11 @@ def draft_config(exports: Path, out: Path, force: bool = False,
             titles.setdefault(code, title)
     order = list(dict.fromkeys(ingested.records["indicator"]))
     ind_text, codes = draft_indicators(ingested, titles, order)
-    rates = {m.indicator for src in drafted.sources for m in getattr(src, "measures", None) or []
-             if getattr(m, "rate_per_10k_of", None)}
+    columns = {m.indicator: m.value or "" for src in drafted.sources
+               for m in getattr(src, "measures", None) or []}
     for code in dfe_codes:  # published measures: their rows are every authority's
         if code not in codes:
-            ind_text += _dfe_indicator(code, ingested, code in rates)
+            ind_text += _dfe_indicator(code, ingested, columns.get(code), row_titles.get(code))
     (out / INDICATORS_FILE).write_text(ind_text, encoding="utf-8")
     written.append(out / INDICATORS_FILE)
     if not (out / OWNERS_FILE).exists():
@@ -669,12 +735,17 @@ def draft_config(exports: Path, out: Path, force: bool = False,
     return written, notes
 
 
-def _dfe_indicator(code: str, ingested: Ingested, per_10k: bool = False) -> str:
+def _dfe_indicator(code: str, ingested: Ingested, column: str | None = None,
+                   title: str | None = None) -> str:
+    """indicators.yaml's entry for a published measure; `column` is its value column
+    ("" for a rate per 10,000 of a count)."""
+    per_10k = column == ""
     bench = ingested.benchmarks
     mine = bench[bench["indicator"] == code]
     vals = pd.to_numeric(mine["value"], errors="coerce").dropna()
     # "turnover_rate_fte" is a percentage as much as "rereferral_percent" is.
-    pct = bool(re.search(r"(^|_)(PERCENT|PCT|RATE)(_|$)", code)) and vals.between(0, 100).all()
+    pct = bool(re.search(r"(^|_)(PERCENT|PCT|RATE)(_|$)", (column or code).upper())) \
+        and vals.between(0, 100).all()
     whole = len(vals) and (vals >= 0).all() and (vals == vals.round()).all()
     unit = Guess(Unit.RATE_PER_10K.value, "a count over the population") if per_10k else (
         Guess(Unit.PERCENT.value, "the column is a percentage or rate") if pct else (
@@ -684,6 +755,7 @@ def _dfe_indicator(code: str, ingested: Ingested, per_10k: bool = False) -> str:
     freq = kinds.most_common(1)[0][0] if kinds else "annual"
     return "\n".join([
         f"- code: {_scalar(code)}",
+        _line("title", title[:120], "from the file's rows: shorten it") if title else
         _line("title", f"{TODO}: the title of {code}"),
         _line("service_area", f"{TODO}: the service area of {code}"),
         _line("unit", unit.value, f"guessed: {unit.why}"),
