@@ -418,8 +418,10 @@ def out_folder(out: Path) -> None:
                           "nothing was started, stored, written or sent") from None
 
 
-def _validate(args: argparse.Namespace, limits: Limits) -> int:
-    """Every finding, whether or not it would stop a run; then what is left to fill in."""
+def _validate(args: argparse.Namespace, limits: Limits, return_rules: bool = True) -> int:
+    """Every finding, whether or not it would stop a run; then what is left to fill in.
+    A child-level return is checked by DfE's rules too (counted by rule: never a child id;
+    BRIEFING_RETURN_RULES=off leaves them out)."""
     from tasks.drafting.draft import leftovers
     from tasks.pipeline import validate_exports
     from tasks.reading.problems import blocking, errors, sort_problems
@@ -435,6 +437,13 @@ def _validate(args: argparse.Namespace, limits: Limits) -> int:
         for line in todo:  # a draft's blanks may be why (an authority code still 000)
             print(line)
         raise
+    if inputs.child_returns and inputs.ok:
+        from tasks.returns.quality import rule_problems
+        from tasks.returns.reading import start_checks
+        from tasks.settings.formatting import Edition
+
+        start_checks(inputs.child_returns, return_rules)
+        inputs.problems += rule_problems(inputs.child_returns, Edition.RESTRICTED)
     for p in sort_problems(inputs.problems):
         print(p.as_line())
     for line in todo:
@@ -755,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()  # once, for this command; each flow reads its own
         check_usage(args, settings)
         if args.command == "validate":
-            return _validate(args, Limits.from_settings(settings))
+            return _validate(args, Limits.from_settings(settings), settings.runs_return_rules)
         if args.command == "calendar":
             return _calendar(args)
         if args.command == "init":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import shutil
 import zipfile
 from datetime import datetime
@@ -279,3 +280,20 @@ def test_init_drafts_a_folder_of_903_tables_and_a_cin_census_as_returns(tmp_path
         ("ssda903", "case system 903/*.csv"), ("cin_census", "cin.xml")]
     assert "Episodes, Header, OC3" in lines[2] and "TODO" in lines[3]
     assert notes[0].startswith("case system 903/: an SSDA903 return (3 tables)")
+
+
+@pytest.mark.slow
+def test_validate_runs_dfes_rules_and_prints_counts_never_a_child_id(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    from flows.cli import main
+
+    exports = _exports(tmp_path)
+    ssda903(exports / "ssda903", unrecorded_activity=("CL2",))
+    monkeypatch.setenv("BRIEFING_RETURN_RULES", "on")
+    main(["validate", "--config", str(DEMO_CONFIG), "--exports", str(exports), "--cycle",
+          DEMO_CYCLE])
+    out = capsys.readouterr().out
+    assert ("WARNING: ssda903/*.csv: SSDA903 return: 1 record fails DfE rule 132 (Data entry "
+            "for activity after leaving care is invalid)") in out
+    assert not {"CL1", "CL2", "CL3", "LAC1", "LAC2"} & set(re.findall(r"\w+", out))

@@ -221,8 +221,9 @@ def _read_903(read: ReturnRead, source: Ssda903Source, config: Config, cycle: st
     absent = [name for name in TABLES if name not in ret.tables]
     if absent:  # one line, not one a table: most returns lack several in most months
         problems.append(Problem(Severity.INFO, source.files, None, None,
-                                f"the {source.name} return has no {', '.join(absent)} "
-                                "table: DfE's rules on them are not run"))
+                                f"{source.name}: the return has no "
+                                f"{', '.join(absent)} table{'s' if len(absent) > 1 else ''}"
+                                ": DfE's rules on them are not run"))
     read.return_903 = ret
     catalogue = config.by_code()
     period = period_of(cycle)
