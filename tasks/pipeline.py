@@ -100,7 +100,7 @@ from tasks.reading.questions import (
 )
 from tasks.reading.sources import load_sources
 from tasks.returns.quality import qualities, rule_problems, with_quality
-from tasks.returns.reading import ReturnRead, read_child_returns, start_checks
+from tasks.returns.reading import ReturnRead, ReturnsRead, read_child_returns, start_checks
 from tasks.returns.workbook import QUALITY_BOOK, quality_workbook
 from tasks.settings.calendar import PaperDates, paper_dates, report_date_refusal
 from tasks.settings.config import Config, ConfigError, load_config
@@ -288,7 +288,11 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     elif not is_period(cycle):
         raise ConfigError(f"--cycle must be a period such as 2024-10 (a month) or 2025 (a "
                           f"reporting year), not {cycle!r}")
-    child = read_child_returns(Path(exports_dir), sources, config, cycle, limits)
+    # A return's figures join a cycle the exports brief: a return computes a figure for
+    # any cycle asked, so a cycle no export has (a typo) stays "no figures for the cycle".
+    briefed = bool((records["period"] == cycle).any())
+    child = (read_child_returns(Path(exports_dir), sources, config, cycle, limits)
+             if briefed else ReturnsRead(pd.DataFrame(), [], [], {}))
     problems += child.problems
     if not child.records.empty:
         records = pd.concat([records, with_population(child.records, config)],

@@ -100,6 +100,16 @@ def test_a_return_source_names_its_figures_and_refuses_unknown_ones() -> None:
                                              "indicators": {"CL01": "care_leavers_neat"}}]})
 
 
+def test_a_cycle_no_export_briefs_is_not_made_by_a_return_alone(tmp_path: Path) -> None:
+    """A return computes a figure for any cycle asked: a cycle with no exported figure (a
+    typo in --cycle) is still "no figures for the cycle", not a paper of one figure."""
+    exports = _exports(tmp_path)
+    ssda903(exports / "ssda903")
+    with pytest.raises(pipeline.NoFiguresForCycle):
+        pipeline.validate_exports(DEMO_CONFIG, exports, "2024-11", today=TODAY,
+                                  allow_empty=False)
+
+
 def test_collection_year_of_a_cycle() -> None:
     assert [collection_year_of(c) for c in ("2024-03", "2024-04", "2024-10", "2025",
                                             "2024-Q4")] == [2024, 2025, 2025, 2025, 2025]
@@ -116,6 +126,8 @@ def _exports(tmp_path: Path) -> Path:
 
 def test_a_return_for_another_year_stops_the_run_naming_the_file(tmp_path: Path) -> None:
     exports = _exports(tmp_path)
+    with (exports / "scorecard.csv").open("a", encoding="utf-8") as fh:
+        fh.write("FD01,2023-10,95,,,999\n")
     ssda903(exports / "ssda903")
     inputs = pipeline.validate_exports(DEMO_CONFIG, exports, "2023-10", today=TODAY)
     assert not inputs.ok
