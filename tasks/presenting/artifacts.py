@@ -31,10 +31,10 @@ from tasks.presenting.context import (
     IndicatorView,
 )
 from tasks.presenting.regional import Overview
+from tasks.presenting.wording import NOT_PUBLISHED, deep_dives_unknown, no_deep_dives
 from tasks.settings.formatting import Edition
 
 PAPERS_URL_ENV = "BRIEFING_PAPERS_URL"  # where public/ folders are published (else file:)
-NOT_PUBLISHED = "Not published"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")  # enough that text cannot format or link
 
 
@@ -103,10 +103,9 @@ def summary_markdown(ctx: BriefingContext, links: list[tuple[str, str]]) -> str:
     lines += ["", f"## Deep dives ({len(dives)})", ""]
     lines += [f"- **{md(v.title)}** ({md(v.code)}): {md(v.deep_dive_text)}" for v in dives]
     if not dives:
-        lines.append(f"No indicator got worse in each of the last {ctx.rule_periods} periods.")
+        lines.append(no_deep_dives(ctx.rule_periods, bool(unknown)))
     if unknown:
-        lines += ["", "Not published (rests on figures about small numbers of children): "
-                      + "; ".join(f"{md(v.title)} ({md(v.code)})" for v in unknown) + "."]
+        lines += ["", deep_dives_unknown([f"{md(v.title)} ({md(v.code)})" for v in unknown])]
     by_severity = Counter(p.severity for p in ctx.data_quality)
     counted = ", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}"
                         for s, n in sorted(by_severity.items())) or "none"

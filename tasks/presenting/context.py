@@ -34,12 +34,28 @@ from tasks.analysing.results import (
 )
 from tasks.editions.disclosure import EditionResults
 from tasks.presenting.charts import SPARK, WIDE, Chart, Size, trend_chart
-from tasks.presenting.wording import SMALL_FIGURES, deep_dive_flag, deep_dive_reason, unit_of_time
+from tasks.presenting.wording import (
+    EDITION_LABELS,
+    NOT_PUBLISHED,
+    SMALL_FIGURES,
+    SPC_NOT_SHOWN,
+    committee_question,
+    deep_dive_flag,
+    deep_dives_unknown,
+    exception_reasons,
+    indicator_notes,
+    names_owners,
+    no_deep_dives,
+    owner_text,
+    shown_value,
+    source_error_reasons,
+    spc_too_few,
+    unit_of_time,
+)
 from tasks.reading.commentary import Commentary
 from tasks.reading.display import shown
 from tasks.reading.problems import (
     CONTESTED_TEXT,
-    WITHHELD_TEXT,
     Problem,
     names_its_place,
     sort_problems,
@@ -48,7 +64,6 @@ from tasks.reading.questions import Tracked, last_meeting
 from tasks.settings.calendar import PaperDates
 from tasks.settings.config import Config, Indicator, Polarity, Unit
 from tasks.settings.formatting import (
-    SUPPRESSED,
     SUPPRESSION_NOTE,
     Edition,
     fmt_change,
@@ -68,13 +83,13 @@ from tasks.settings.periods import (
 )
 
 RAG_WORDS = {Rating.RED: "Red", Rating.AMBER: "Amber", Rating.GREEN: "Green",
-             Rating.NONE: "No rating", Rating.WITHHELD: "Not published"}
+             Rating.NONE: "No rating", Rating.WITHHELD: NOT_PUBLISHED}
 RAG_SYMBOLS = {Rating.RED: "■", Rating.AMBER: "▲", Rating.GREEN: "●", Rating.NONE: "○",
                Rating.WITHHELD: "◇"}
 RAG_ORDER = (Rating.RED, Rating.AMBER, Rating.GREEN, Rating.NONE, Rating.WITHHELD)
 DIRECTION_WORDS = {Direction.IMPROVING: "Improving", Direction.DECLINING: "Declining",
                    Direction.NO_CHANGE: "No change", Direction.NONE: "Not compared",
-                   Direction.WITHHELD: "Not published"}
+                   Direction.WITHHELD: NOT_PUBLISHED}
 DIRECTION_SYMBOLS = {Direction.IMPROVING: "↑", Direction.DECLINING: "↓",
                      Direction.NO_CHANGE: "→", Direction.NONE: "", Direction.WITHHELD: ""}
 
@@ -193,7 +208,7 @@ ASSURANCE_WORDS = {
                        "periods and missed in others, by chance alone."),
     spc.NO_ASSURANCE: ("No target to assure", "", ""),
 }
-SPC_WITHHELD = SpcView(spc.NO_VARIATION, "SPC not shown for small numbers", "none", "",
+SPC_WITHHELD = SpcView(spc.NO_VARIATION, SPC_NOT_SHOWN, "none", "",
                        spc.NO_ASSURANCE, "", "", "Not shown: the figures include small "
                        "numbers that are not published.", "", False)
 PRIORITY_WORDS = "beyond a limit, then a trend, then 2 of 3, then a shift"
@@ -245,7 +260,7 @@ def spc_view(s: SpcResult | None, period: str, withheld: bool, shift: int | None
     trend = trend or int(st["trend"])
     method_text = spc_method_text(st)
     if not s.enough:
-        label = f"Too few points for SPC ({s.n_chart} of {int(st['min_points'])})"
+        label = spc_too_few(s.n_chart, int(st['min_points']))
         return SpcView(spc.NO_VARIATION, label, "none", "", spc.NO_ASSURANCE, "", "",
                        f"{label}: {st['reference']} gives no SPC reading under "
                        f"{int(st['min_points'])} points.", "", False, s.method, method_text,
@@ -456,44 +471,6 @@ def anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _shown(ind: Indicator, r: IndicatorResult, name: str, value: float | None) -> str:
-    return SUPPRESSED if r.is_withheld(name) else fmt_value(ind.unit, value, ind.decimals)
-
-
-def _source_error(r: IndicatorResult) -> list[str]:
-    """A figure withheld for an error in the export: where, so it can be put right."""
-    if r.source_error is None:
-        return []
-    if r.source_error == CONTESTED_TEXT:
-        return [f"Not published in this edition: {CONTESTED_TEXT}."]
-    return [f"{WITHHELD_TEXT[0].upper()}{WITHHELD_TEXT[1:]} ({r.source_error}): the figure "
-            f"for {label(r.period)} is not used or stored until the export is corrected."]
-
-
-def _reasons(ind: Indicator, r: IndicatorResult, needed: int) -> list[str]:
-    out: list[str] = []
-    target = target_label(ind.unit, ind.target, ind.polarity, ind.decimals)
-    if r.rag is Rating.RED and ind.target is not None:
-        tail = ""
-        if r.value is not None:
-            gap = fmt_change(ind.unit, abs(r.value - ind.target),
-                             decimals=ind.decimals).lstrip("+")
-            tail = f", {gap} outside the target"
-        out.append(f"Red: {_shown(ind, r, 'value', r.value)} against a target of {target}{tail}.")
-    elif r.rag is Rating.WITHHELD:
-        out.append(f"Rating not published: whether it meets the target of {target} rests on "
-                   f"{SMALL_FIGURES}.")
-    if (dive := deep_dive_reason(r, needed)) is not None:
-        out.append(f"{dive}.")
-    # Why an indicator that is not red is an exception: said, never left to guess.
-    rated = {Rating.GREEN: f"it is Green, meeting its target of {target}",
-             Rating.AMBER: f"it is Amber, within the tolerance of its target of {target}",
-             Rating.NONE: "it has no target, so no rating"}
-    if r.breach is not False and r.deep_dive is True and r.rag in rated:
-        out.append(f"Listed for the deep dive, not for its rating: {rated[r.rag]}.")
-    return out
-
-
 def _why_listed(ind: Indicator, r: IndicatorResult) -> str:
     """The rule that put an indicator among the exceptions, in a few words."""
     parts = []
@@ -515,36 +492,6 @@ def _why_listed(ind: Indicator, r: IndicatorResult) -> str:
     if r.rag is Rating.WITHHELD or r.deep_dive is None:
         text += " (small numbers)"
     return text[:1].upper() + text[1:]
-
-
-def _notes(ind: Indicator, r: IndicatorResult, cycle: str, needed: int, public: bool,
-           min_denominator: float) -> list[str]:
-    notes: list[str] = []
-    period = r.period
-    hidden = r.is_withheld("value")
-    has_figure = r.value is not None or hidden
-    if period != cycle:
-        how = {Frequency.ANNUAL: "annually"}.get(ind.frequency, ind.frequency.value)
-        notes.append(f"Figure for {label(period)} (reported {how}).")
-    if not has_figure and r.source_error is None:
-        notes.append(f"No figure for {label(period)}: not collected or left blank in the "
-                     "export.")
-    prev = r.previous_period
-    if prev and prev != shift(period, -1) and has_figure:
-        notes.append(f"Compared with {label(prev)}, the last "
-                     f"{unit_of_time(period)[:-1]} with a figure.")
-    if r.chain_gap:
-        notes.append(f"No figure for {label(r.chain_gap)}, so the rule of {needed} "
-                     "consecutive declines cannot be checked across that gap; the run of "
-                     "declines restarts after it.")
-    if hidden:
-        notes.append("The figure is a small number and is not published (c).")
-    elif r.small_number:
-        cases = (f"fewer than {min_denominator:g}" if public or r.denominator is None
-                 else f"only {r.denominator:g}")
-        notes.append(f"A percentage of {cases} cases: one child moves it a long way, so it "
-                     "is shown but does not trigger an alert by itself.")
-    return notes
 
 
 Y_TITLES = {Unit.PERCENT: "Per cent", Unit.COUNT: "Number", Unit.DAYS: "Days",
@@ -578,7 +525,7 @@ def _chart(ind: Indicator, r: IndicatorResult, size: Size,
     desc = (f"Values of {ind.title} from {label(pts[0][0])} to {label(r.period)}. "
             f"Lowest {fmt_value(unit, min(shown), ind.decimals)}, highest "
             f"{fmt_value(unit, max(shown), ind.decimals)}, "
-            f"latest {_shown(ind, r, 'value', r.value)}. "
+            f"latest {shown_value(ind, r, 'value', r.value)}. "
             + (f"Target line at {fmt_value(unit, ind.target, ind.decimals)}. "
                if ind.target is not None else "No target. ")
             + ("Some periods are missing or not published." if len(shown) < len(pts) else ""))
@@ -638,7 +585,7 @@ def _view(ind: Indicator, r: IndicatorResult, config: Config, cycle: str, public
     unit = ind.unit
     rules = config.briefing.rules
     needed = rules.consecutive_declines
-    show_name = not public or config.briefing.publish_owner_names
+    show_name = names_owners(config, public)
     listed = r.breach is not False or r.source_error is not None
     spark, chart_note = _chart(ind, r, SPARK)
     chart = _chart(ind, r, WIDE, marks)[0] if listed else None
@@ -646,11 +593,11 @@ def _view(ind: Indicator, r: IndicatorResult, config: Config, cycle: str, public
     return IndicatorView(
         code=ind.code, title=ind.title, service_area=ind.service_area,
         unit_label=unit_label(unit), polarity_label=polarity_label(ind.polarity),
-        value=_shown(ind, r, "value", r.value),
+        value=shown_value(ind, r, "value", r.value),
         target=target_label(unit, ind.target, ind.polarity, ind.decimals),
-        previous=_shown(ind, r, "previous", r.previous),
+        previous=shown_value(ind, r, "previous", r.previous),
         previous_period=short_label(r.previous_period) if r.previous_period else "",
-        year_ago=_shown(ind, r, "year_ago", r.year_ago),
+        year_ago=shown_value(ind, r, "year_ago", r.year_ago),
         year_ago_period=short_label(year_ago_period),
         year_ago_shown=r.previous_period != year_ago_period,
         change=fmt_change(unit, r.change, r.is_withheld("change"), ind.decimals),
@@ -660,17 +607,15 @@ def _view(ind: Indicator, r: IndicatorResult, config: Config, cycle: str, public
         deep_dive=r.deep_dive is True, deep_dive_text=deep_dive_flag(r),
         consecutive_declines=r.consecutive_declines,
         breach=listed, why_listed=_why_listed(ind, r) if listed else "",
-        reasons=_source_error(r) + _reasons(ind, r, needed),
-        notes=_notes(ind, r, cycle, needed, public, rules.min_denominator) + list(r.quality),
+        reasons=source_error_reasons(r) + exception_reasons(ind, r, needed),
+        notes=indicator_notes(ind, r, cycle, needed, public, rules.min_denominator),
         period_label=label(r.period), period_heading=_heading(label(r.period)),
         period_short=short_label(r.period),
         owner_id=ind.owner, owner_name=owner.name if show_name else owner.role,
         owner_role=owner.role,
-        owner=f"{owner.name}, {owner.role}" if show_name else owner.role,
+        owner=owner_text(config, ind.owner, public),
         definition=ind.definition,
-        question=(f"When will the corrected figure for {label(r.period)} be available?"
-                  if r.source_error is not None and r.breach is False
-                  else ind.question or _default_question(ind)),
+        question=committee_question(ind, r),
         chart=chart, spark=spark, chart_note=chart_note, benchmark=benchmark_view(ind, r.benchmark),
         spc=spc_view(r.spc, r.period, r.spc_withheld, rules.spc_shift, rules.spc_trend),
         trends=_trends(r), commentary=commentary,
@@ -695,7 +640,7 @@ def _commentary(config: Config, results: list[IndicatorResult], items: list[Comm
             continue
         author = c.author
         ind = config.by_code().get(c.indicator)
-        if public and ind and not config.briefing.publish_owner_names:
+        if ind and not names_owners(config, public):
             author = config.owners[ind.owner].role
         out.setdefault(c.indicator, []).append(
             CommentaryView(author, c.date.strftime("%-d %B %Y"), c.text))
@@ -735,13 +680,6 @@ def _trends(r: IndicatorResult) -> str:
     return "Against 3, 6 and 12 periods before: " + "; ".join(parts) + "."
 
 
-def _default_question(ind: Indicator) -> str:
-    if ind.polarity is Polarity.NEUTRAL:
-        return f"What is driving the level of {ind.title.lower()}, and is it what we expect?"
-    return (f"What has caused the change in {ind.title.lower()}, what is being done, and when "
-            "will the committee see the effect?")
-
-
 def _counts(rows: list[IndicatorView]) -> dict[str, int]:
     return {str(k): sum(1 for r in rows if r.rag == k) for k in RAG_ORDER}
 
@@ -771,14 +709,10 @@ def _summary(views: list[IndicatorView], results: dict[str, IndicatorResult],
                       f"{needed} reporting periods. The exceptions below list them with the "
                       "red indicators, and say why each is listed.")
     else:
-        lines.append(f"No indicator has got worse in each of the last {needed} reporting "
-                     "periods" + (" as far as the published figures show." if unknown
-                                  else "."))
+        lines.append(no_deep_dives(needed, bool(unknown)))
         points.append(lines[-1])
     if unknown:
-        lines.append(f"Whether {len(unknown)} more {'needs' if len(unknown) == 1 else 'need'} "
-                     f"a deep dive rests on {SMALL_FIGURES}: "
-                     + "; ".join(v.title for v in unknown) + ".")
+        lines.append(deep_dives_unknown([v.title for v in unknown]))
         points.append(lines[-1])
     reds = [v for v in views if v.rag == Rating.RED]
     figures = [f"{v.title} is {v.value} against a target of {v.target}." for v in reds[:5]]
@@ -870,10 +804,7 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
         rule_periods=b.rules.consecutive_declines, suppression_note=SUPPRESSION_NOTE,
         has_benchmarks=any(v.benchmark is not None for v in views),
         edition=figures.edition.value,
-        edition_label=("Public edition: small numbers are not published (c)"
-                       if public else
-                       "Restricted edition: not for publication. Contains figures about small "
-                       "numbers of children"),
+        edition_label=EDITION_LABELS[figures.edition],
         missing_commentary=[f"{v.title} ({v.owner_role})" for v in exceptions
                             if not v.commentary],
         deep_dives_open=[v for v in dives if v.status != STATUS_WORDS[Status.CLOSED]],
@@ -928,11 +859,9 @@ def _deep_dive_view(config: Config, d: DeepDiveResult, as_of: date,
                     public: bool) -> DeepDiveView:
     """One deep dive in words: how long it has been open, its actions and their impact."""
     ind = config.by_code()[d.indicator]
-    show_name = not public or config.briefing.publish_owner_names
 
     def who(owner_id: str) -> str:
-        o = config.owners[owner_id]
-        return f"{o.name}, {o.role}" if show_name else o.role
+        return owner_text(config, owner_id, public)
 
     unit = unit_of_time(d.opened)
     age = ("opened this " + unit[:-1] if d.age == 0 else

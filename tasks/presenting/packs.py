@@ -24,6 +24,7 @@ from tasks.analysing.results import SpcResult
 from tasks.presenting.charts import WIDE, Chart, trend_chart
 from tasks.presenting.context import Y_TITLES, BriefingContext, IndicatorView
 from tasks.presenting.render import STYLESHEET, TEMPLATES_DIR, environment
+from tasks.presenting.wording import owner_text
 from tasks.reading.commentary import Commentary
 from tasks.settings.config import Config, Unit
 from tasks.settings.formatting import fmt_value
@@ -107,7 +108,6 @@ def build_pack(config: Config, dive: DeepDive, ctx: BriefingContext, history: pd
                              if not hit.empty and hit["value"].iloc[0] == hit["value"].iloc[0]
                              else "")
             rows.append((str(part), cells))
-    owner = config.owners[ind.owner]
     questions = [view.question,
                  f"What do the figures by {name.lower() or 'team'} show about where the "
                  "decline is, and is it in a few places or everywhere?",
@@ -116,7 +116,8 @@ def build_pack(config: Config, dive: DeepDive, ctx: BriefingContext, history: pd
     return PackContext(
         title=f"Deep-dive pack: {ind.title}", authority_name=config.briefing.authority.name,
         committee=config.briefing.committee, cycle_label=label(ctx.cycle),
-        opened=label(dive.opened), owner=f"{owner.name}, {owner.role}", indicator=view,
+        opened=label(dive.opened), owner=owner_text(config, ind.owner, public=False),
+        indicator=view,
         chart=chart, chart_note=note,
         history=[(short_label(p), fmt_value(ind.unit, v, ind.decimals))
                  for p, v in reversed(points) if v is not None],

@@ -31,7 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from tasks.analysing.benchmarks import ordinal
-from tasks.analysing.results import BenchmarkResult, IndicatorResult, Rating
+from tasks.analysing.results import BenchmarkResult, IndicatorResult
 from tasks.editions.disclosure import EditionResults
 from tasks.presenting.context import (
     ASSURANCE_WORDS,
@@ -41,9 +41,20 @@ from tasks.presenting.context import (
     RAG_WORDS,
     VARIATION_WORDS,
 )
-from tasks.presenting.wording import deep_dive_flag, deep_dive_reason
+from tasks.presenting.wording import (
+    EDITION_LABELS,
+    NOT_PUBLISHED,
+    SPC_NOT_SHOWN,
+    committee_question,
+    deep_dive_flag,
+    exception_reasons,
+    indicator_notes,
+    owner_text,
+    source_error_reasons,
+    spc_too_few,
+)
 from tasks.reading.problems import sort_problems
-from tasks.settings.config import Config, Indicator, Unit
+from tasks.settings.config import Config, Unit
 from tasks.settings.formatting import (
     SUPPRESSED,
     SUPPRESSION_NOTE,
@@ -59,7 +70,6 @@ if TYPE_CHECKING:
 Value = str | float | int | None
 INDICATORS, EXCEPTIONS, DATA_QUALITY, BENCHMARKS, ABOUT = (
     "Indicators", "Exceptions", "Data quality", "Benchmarks", "About")
-NOT_PUBLISHED = "Not published"
 # Decimals as the paper prints each unit (tasks.settings.formatting).
 DECIMALS = {Unit.PERCENT: 1, Unit.COUNT: 0, Unit.RATE_PER_10K: 1, Unit.DAYS: 0,
             Unit.NUMBER: 1, Unit.MONEY: 0}
@@ -156,35 +166,14 @@ def _yes_no(flag: bool | None) -> str:
     return NOT_PUBLISHED if flag is None else "Yes" if flag else "No"
 
 
-def _owner(config: Config, ind: Indicator, public: bool) -> str:
-    owner = config.owners[ind.owner]
-    named = not public or config.briefing.publish_owner_names
-    return f"{owner.name}, {owner.role}" if named else owner.role
-
-
 def _spc(r: IndicatorResult) -> tuple[str, str]:
     if r.spc_withheld:
-        return "Not shown for small numbers", ""
+        return SPC_NOT_SHOWN, ""
     if r.spc is None:
         return "", ""
     if not r.spc.enough:
-        return "Too few points for SPC", ""
+        return spc_too_few(r.spc.n_chart, int(r.spc.settings["min_points"])), ""
     return VARIATION_WORDS[r.spc.variation][0], ASSURANCE_WORDS[r.spc.assurance][0]
-
-
-def _notes(r: IndicatorResult, public: bool, min_denominator: float) -> str:
-    return " ".join([_small_note(r, public, min_denominator), *r.quality]).strip()
-
-
-def _small_note(r: IndicatorResult, public: bool, min_denominator: float) -> str:
-    if r.is_withheld("value"):
-        return "The figure is a small number and is not published (c)."
-    if r.small_number:
-        cases = (f"fewer than {min_denominator:g}" if public or r.denominator is None
-                 else f"only {r.denominator:g}")
-        return (f"A percentage of {cases} cases: shown, but it does not trigger an alert "
-                "by itself.")
-    return ""
 
 
 INDICATOR_COLUMNS = (
@@ -220,14 +209,14 @@ INDICATOR_COLUMNS = (
 )
 
 
-def indicator_table(config: Config, figures: EditionResults) -> Table:
+def indicator_table(config: Config, figures: EditionResults, cycle: str) -> Table:
     """The paper's indicator table, one row per indicator in the catalogue's order."""
     public = figures.public
     by_code = {r.code: r for r in figures.results}
     rows: list[list[Value]] = []
     units: list[Unit | None] = []
     places: list[int | None] = []
-    min_den = config.briefing.rules.min_denominator
+    rules = config.briefing.rules
     for ind in config.indicators:
         r = by_code[ind.code]
         u, d = ind.unit, ind.decimals
@@ -247,12 +236,13 @@ def indicator_table(config: Config, figures: EditionResults) -> Table:
             _shown(r, "change", u, r.change, True, d),
             DIRECTION_WORDS[r.direction], _shown(r, "year_ago", u, r.year_ago, decimals=d),
             *(DIRECTION_WORDS[trends[k]] if k in trends else "" for k in (3, 6, 12)),
-            deep_dive_flag(r, NOT_PUBLISHED), _yes_no(r.breach),
+            deep_dive_flag(r), _yes_no(r.breach),
             _other(u, d, b, b.england) if b else None, b.region_name if b else "",
             _other(u, d, b, b.region) if b else None,
             _other(u, d, b, b.sn_mean) if b else None,
-            rank, quartile, variation, assurance, _owner(config, ind, public),
-            _notes(r, public, min_den)])
+            rank, quartile, variation, assurance, owner_text(config, ind.owner, public),
+            " ".join(indicator_notes(ind, r, cycle, rules.consecutive_declines, public,
+                                     rules.min_denominator))])
         units.append(u)
         places.append(d)
     return Table(INDICATOR_COLUMNS, rows, units, places)
@@ -272,18 +262,6 @@ EXCEPTION_COLUMNS = (
 )
 
 
-def _why(ind: Indicator, r: IndicatorResult, needed: int) -> str:
-    out = []
-    if r.rag is Rating.RED:
-        out.append("Red: the target is missed by more than its tolerance")
-    elif r.rag is Rating.WITHHELD:
-        out.append("Rating not published: whether it meets the target rests on figures "
-                   "about small numbers of children")
-    if (dive := deep_dive_reason(r, needed)) is not None:
-        out.append(dive)
-    return "; ".join(out) + "."
-
-
 def exception_table(config: Config, figures: EditionResults) -> Table:
     """The exceptions, in the paper's order: by rating, deep dives first within each."""
     by_code = config.by_code()
@@ -297,14 +275,13 @@ def exception_table(config: Config, figures: EditionResults) -> Table:
     for r in listed:
         ind = by_code[r.code]
         u, d = ind.unit, ind.decimals
-        question = ind.question or (f"What has caused the change in {ind.title.lower()}, "
-                                    "what is being done, and when will the committee see "
-                                    "the effect?")
         rows.append([ind.title, ind.code, label(r.period),
                      _shown(r, "value", u, r.value, decimals=d),
                      rounded(u, ind.target, decimals=d), RAG_WORDS[r.rag] + r.could_be,
-                     deep_dive_flag(r, NOT_PUBLISHED),
-                     _why(ind, r, needed), _owner(config, ind, figures.public), question])
+                     deep_dive_flag(r),
+                     " ".join(source_error_reasons(r) + exception_reasons(ind, r, needed)),
+                     owner_text(config, ind.owner, figures.public),
+                     committee_question(ind, r)])
         units.append(u)
         places.append(d)
     return Table(EXCEPTION_COLUMNS, rows, units, places)
@@ -493,18 +470,16 @@ def briefing_workbook(config: Config, figures: EditionResults, cycle: str,
     ws = wb.active
     assert ws is not None
     ws.title = INDICATORS
-    _sheet(ws, indicator_table(config, figures))
+    _sheet(ws, indicator_table(config, figures, cycle))
     _sheet(wb.create_sheet(EXCEPTIONS), exception_table(config, figures))
     _sheet(wb.create_sheet(DATA_QUALITY), data_quality_table(figures), freeze="A2")
     _sheet(wb.create_sheet(BENCHMARKS), benchmark_table(config, figures))
     b = config.briefing
-    edition = ("Public edition: small numbers are not published (c)" if figures.public
-               else "Restricted edition: not for publication. Contains figures about "
-                    "small numbers of children")
     _about(wb.create_sheet(ABOUT), [
         ("Title", b.report_title), ("Authority", f"{b.authority.name} ({b.authority.code})"),
         ("Committee", b.committee), ("Reporting period", label(cycle)),
-        ("Edition", edition), ("Generated", _naive_utc(generated_at).isoformat() + "Z"),
+        ("Edition", EDITION_LABELS[figures.edition]),
+        ("Generated", _naive_utc(generated_at).isoformat() + "Z"),
         ("c", SUPPRESSION_NOTE),
         ("Numbers", "Rounded as the paper prints them; percentages are stored as "
                     "percentages (52.3% is 0.523), changes in percentages in points."),
@@ -530,7 +505,7 @@ def open_data_csv(config: Config, figures: EditionResults, cycle: str) -> bytes:
     indicator, in the indicator's own units; `c` marks a small figure, as in DfE's files."""
     if not figures.public:
         raise ValueError("open data is the public edition's figures only")
-    table = indicator_table(config, figures)
+    table = indicator_table(config, figures, cycle)
     a = config.briefing.authority
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
