@@ -19,11 +19,12 @@ from uuid import UUID
 from prefect import flow, get_client, get_run_logger, task, unmapped
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
-from prefect.futures import as_completed
+from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Cancelling
-from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 from pydantic import Field
 
 from tasks import pipeline
@@ -56,6 +57,12 @@ EditionChoice = Literal["public", "restricted", "both"]
 # Told of each authority as it finishes: (done, total, what). The `briefing regional`
 # command sets it to draw a bar on a terminal; the flow runs in that same process.
 PROGRESS_HOOK: Callable[[int, int, str], None] | None = None
+
+
+def _runner(runner: TaskRunner[Any]) -> TaskRunner[PrefectFuture[Any]]:
+    """Prefect types `flow(task_runner=...)` as TaskRunner[PrefectFuture[Any]], which none
+    of the runners it ships is (the generic is invariant): one cast here, where it is said."""
+    return cast(TaskRunner[PrefectFuture[Any]], runner)
 
 
 class Progress:
@@ -145,7 +152,7 @@ def _regional_name() -> str:
 
 
 @flow(name="regional-briefing-part",
-      task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
+      task_runner=_runner(ThreadPoolTaskRunner(max_workers=1)))
 def regional_part(authorities: list[str], cycle: Annotated[str, Field(pattern=r"^\d{4}$")],
                   config_dir: str = "config/dfe", exports_dir: str = DFE,
                   out_dir: str = "outputs", edition: EditionChoice = "public") -> str:
@@ -187,7 +194,9 @@ def _spread(deployment: str, codes: list[str], part_size: int, config_dir: str,
                             parameters={"authorities": part, "cycle": cycle,
                                         "config_dir": config_dir, "exports_dir": exports_dir,
                                         "out_dir": out_dir, "edition": edition})
-        runs.append((fr.id, part))  # type: ignore[union-attr]
+        if not isinstance(fr, FlowRun):  # called from sync code: the run, not a coroutine
+            raise TypeError(f"run_deployment gave {type(fr).__name__}, not a flow run")
+        runs.append((fr.id, part))
     log.info("Handed %d authorities to %s in %d parts", len(codes), deployment, len(runs))
     progress = Progress(len(codes), f"Briefing {len(codes)} authorities for {cycle} in "
                                     f"{len(runs)} parts")
@@ -220,7 +229,7 @@ def _spread(deployment: str, codes: list[str], part_size: int, config_dir: str,
 
 
 @flow(name="regional-briefing", flow_run_name=_regional_name,
-      task_runner=ProcessPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
+      task_runner=_runner(ProcessPoolTaskRunner(max_workers=2)))
 def regional_briefing(config_dir: str = "config/dfe", exports_dir: str = DFE,
                       authorities: list[str] | None = None, out_dir: str = "outputs",
                       cycle: ReportingYear = None, edition: EditionChoice = "public",

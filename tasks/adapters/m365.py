@@ -212,11 +212,13 @@ class HttpSession(requests.Session):
         adapter = requests.adapters.HTTPAdapter(max_retries=1)
         self.mount("https://", adapter)
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, method: str, url: str | bytes, *args: Any,
+                **kwargs: Any) -> requests.Response:
+        """Session.request with this client's timeout and CA file, unless given."""
         kwargs.setdefault("timeout", self.timeout)
         if self.ca_file:
             kwargs["verify"] = self.ca_file
-        return super().request(method, url, **kwargs)
+        return super().request(method, url, *args, **kwargs)
 
 
 class TokenSource:

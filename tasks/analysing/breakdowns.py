@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tasks.reading.problems import BREAKDOWN, Problem, Severity
+from tasks.reading.values import opt_float
 from tasks.settings.config import COUNT_LIMIT, Config, Indicator, Unit, beyond_limit, expected_range
 
 # `sign` is "%" or "£" when the value cell was written with one, as tasks.checking.validate checks
@@ -90,10 +91,9 @@ class Breakdown:
 
 def _num(x: object) -> float | None:
     try:
-        v = float(x)  # type: ignore[arg-type]
+        return opt_float(x)
     except (TypeError, ValueError):
         return None
-    return None if v != v else v
 
 
 def parts_of(parts: pd.DataFrame, code: str, period: str) -> tuple[str, tuple[Part, ...]]:

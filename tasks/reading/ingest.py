@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -942,7 +942,7 @@ def _published(key: tuple[object, ...], path: Path, problems: list[Problem],
         _PUBLISHED[key] = (read(path, found), found)
     value, found = _PUBLISHED[key]
     problems.extend(found)
-    return value  # type: ignore[return-value]
+    return cast(T, value)  # the value `read` gave for this key: a T
 
 
 def _every_authority(source: DfeSource, population: pd.DataFrame | None,

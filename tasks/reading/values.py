@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import SupportsFloat
 
 
 def opt_float(x: object) -> float | None:
     """A number, or None where pandas holds NaN or nothing."""
     if x is None:
         return None
-    v = float(x)  # type: ignore[arg-type]
+    if not isinstance(x, SupportsFloat | str):
+        raise TypeError(f"not a number: {type(x).__name__}")
+    v = float(x)
     return None if math.isnan(v) else v
 
 
