@@ -356,104 +356,129 @@ def long_records(table: Table, source: LongSource | None, problems: list[Problem
     """One row per indicator and period; the header may sit below title rows. A row with a
     value in one of the source's `breakdowns` columns is a part of its indicator's figure:
     it goes to `parts` (tasks.analysing.breakdowns), not among the records."""
-    renames: dict[str, str] = {str(k): v for k, v in source.columns.items()} if source else {}
+    rows = iter(table)
+    layout = _long_layout(table.name, source, rows, problems)
+    if layout is None:
+        return _frame([])
+    if headers is not None:
+        headers[table.name] = layout.header_of
+    out = Records()
     marks = markers(source.missing if source else None)
+    data_rows = 0
+    for row_no, cells in rows:
+        data_rows += 1
+        _long_row(table.name, layout, row_no, cells, marks, problems, out, parts)
+    if data_rows == 0:
+        problems.append(Problem(Severity.WARNING, table.name, None, None, "has no data rows"))
+    return out.frame()
+
+
+@dataclass(frozen=True)
+class _LongLayout:
+    """A long export's header row as read: each canonical column's place and heading, and
+    the breakdown columns present."""
+
+    pos: dict[str, int]  # canonical column -> its place
+    header_of: dict[str, str]  # canonical column -> its heading in the file
+    split_by: list[tuple[str, int]]  # (breakdown heading, column)
+
+    def cell(self, cells: list[Cell], name: str) -> Cell:
+        i = self.pos.get(name)
+        return cells[i] if i is not None and i < len(cells) else EMPTY
+
+    def heading(self, name: str) -> str:
+        return self.header_of.get(name, name)
+
+
+def _long_layout(file: str, source: LongSource | None, rows: Iterator[tuple[int, list[Cell]]],
+                 problems: list[Problem]) -> _LongLayout | None:
+    """The header row (the first with every required column, by the names sources.yaml
+    gives them); None, with an error, when there is none or it names a column twice."""
+    renames: dict[str, str] = {str(k): v for k, v in source.columns.items()} if source else {}
     names = {c: renames.get(c, c) for c in (*REQUIRED, *OPTIONAL)}
     want = {names[c].strip().lower() for c in REQUIRED}
-    rows = iter(table)
     found, first = find_header(rows, lambda cells: want <= {c.text.strip().lower()
                                                             for c in cells})
     if found is None:
         if first is None:
-            problems.append(Problem(Severity.WARNING, table.name, None, None,
-                                    "has no data rows"))
+            problems.append(Problem(Severity.WARNING, file, None, None, "has no data rows"))
         problems.append(Problem(
-            Severity.ERROR, table.name, first[0] if first else None, None,
+            Severity.ERROR, file, first[0] if first else None, None,
             f"no header row with the columns {', '.join(names[c] for c in REQUIRED)} "
             f"(optional: {', '.join(names[c] for c in OPTIONAL)}) in the first "
             f"{HEADER_SEARCH_ROWS} rows; the first row has {_headings(first)}"))
-        return _frame([])
+        return None
     header_row, header = found
-    if duplicate_headings(table.name, header_row, header, names, problems):
-        return _frame([])
+    if duplicate_headings(file, header_row, header, names, problems):
+        return None
     norm = [c.text.strip().lower() for c in header]
     pos = {c: norm.index(n.strip().lower()) for c, n in names.items()
            if n.strip().lower() in norm}
-    header_of = {c: header[i].text for c, i in pos.items()}
-    if headers is not None:
-        headers[table.name] = header_of
     split_by = [(b, norm.index(b.strip().lower())) for b in (source.breakdowns if source else [])
                 if b.strip().lower() in norm]
-    out = Records()
-    data_rows = 0
+    return _LongLayout(pos, {c: header[i].text for c, i in pos.items()}, split_by)
 
-    def cell(cells: list[Cell], name: str) -> Cell:
-        i = pos.get(name)
-        return cells[i] if i is not None and i < len(cells) else EMPTY
 
-    for row_no, cells in rows:
-        data_rows += 1
+def _long_row(file: str, layout: _LongLayout, row_no: int, cells: list[Cell],
+              marks: dict[str, str], problems: list[Problem], out: Records,
+              parts: list[dict[str, object]] | None) -> None:
+    """One row of a long export: a record (a faulty cell's figure withheld, with where the
+    fault is), a part of one, or a finding."""
 
-        def bad(column: str, message: str, _row: int = row_no, _ind: str | None = None,
-                group: str = "", period: str | None = None) -> None:
-            problems.append(cell_fault(table.name, _row, header_of.get(column, column),
-                                       message, _ind, period, group))
+    def bad(column: str, message: str, indicator: str | None = None, group: str = "",
+            period: str | None = None) -> None:
+        problems.append(cell_fault(file, row_no, layout.heading(column), message, indicator,
+                                   period, group))
 
-        code = cell(cells, "indicator").text
-        if not code:
-            bad("indicator", "expected an indicator code, found a blank cell",
-                group="with a blank indicator code")
+    code = layout.cell(cells, "indicator").text
+    if not code:
+        bad("indicator", "expected an indicator code, found a blank cell",
+            group="with a blank indicator code")
+        return
+    period_text = layout.cell(cells, "period").text
+    period = parse_period(period_text)
+    if period is None:
+        bad("period", f"expected a period such as 2024-10 (a month), 2024-Q3 or 2025, "
+                      f"found {quote(period_text)}", code, group="with a bad period")
+        return
+    part = next(((b, cells[i].text) for b, i in layout.split_by
+                 if i < len(cells) and cells[i].text and not is_whole(cells[i].text)), None)
+    numbers: list[float | None] = []
+    percent_sign, money_sign, reason, fault = False, False, None, None
+    for name in ("value", "numerator", "denominator"):
+        c = layout.cell(cells, name)
+        if not c.text:
+            numbers.append(None)
             continue
-        period_text = cell(cells, "period").text
-        period = parse_period(period_text)
-        if period is None:
-            bad("period", f"expected a period such as 2024-10 (a month), 2024-Q3 or 2025, "
-                          f"found {quote(period_text)}", _ind=code, group="with a bad period")
-            continue
-        part = next(((b, cells[i].text) for b, i in split_by
-                     if i < len(cells) and cells[i].text and not is_whole(cells[i].text)),
-                    None)
-        numbers: list[float | None] = []
-        percent_sign, money_sign, reason, fault = False, False, None, None
-        for name in ("value", "numerator", "denominator"):
-            c = cell(cells, name)
-            if not c.text:
-                numbers.append(None)
-                continue
-            number, pct, marker, err, money = _number_cell(c, marks)
-            if not err and pct and name != "value":
-                shown = ("a cell formatted as a percentage" if c.percent_format
-                         else quote(c.text))
-                err = (f"a {name} is a number of children, not a percentage: expected a "
-                       f"whole number, found {shown}")
-            if err and part is not None:  # that part is not used; the figure stands
-                problems.append(part_fault(table.name, row_no, header_of.get(name, name), code,
-                                           period, part[0], part[1], err,
-                                           group="with a bad part"))
-            elif err:
-                bad(name, err, _ind=code, group="with a bad number", period=period)
-            fault = fault or (header_of.get(name, name) if err else None)
-            numbers.append(number)
-            if name == "value":
-                percent_sign, money_sign, reason = pct, money, marker
-        if part is not None:
-            if parts is not None and not fault:
-                parts.append({"indicator": code, "period": period, "breakdown": part[0],
-                              "part": part[1], "value": numbers[0], "numerator": numbers[1],
-                              "denominator": numbers[2], "file": table.name, "row": row_no,
-                              "authority": cell(cells, "authority").text or None,
-                              "sign": ("%" if percent_sign else "") + ("£" if money_sign else ""),
-                              "column": header_of["value"]})
-            continue
-        # A faulty cell is kept as a record with its fault: its figure is withheld, and the
-        # paper can say where (tasks.checking.validate.withheld_figures).
-        out.add(table.name, row_no, header_of["value"], code, period,
-                None if fault else numbers[0], None if fault else numbers[1],
-                None if fault else numbers[2], cell(cells, "authority").text or None,
-                percent_sign, reason, fault, money_sign)
-    if data_rows == 0:
-        problems.append(Problem(Severity.WARNING, table.name, None, None, "has no data rows"))
-    return out.frame()
+        number, pct, marker, err, money = _number_cell(c, marks)
+        if not err and pct and name != "value":
+            shown = "a cell formatted as a percentage" if c.percent_format else quote(c.text)
+            err = (f"a {name} is a number of children, not a percentage: expected a "
+                   f"whole number, found {shown}")
+        if err and part is not None:  # that part is not used; the figure stands
+            problems.append(part_fault(file, row_no, layout.heading(name), code, period,
+                                       part[0], part[1], err, group="with a bad part"))
+        elif err:
+            bad(name, err, code, group="with a bad number", period=period)
+        fault = fault or (layout.heading(name) if err else None)
+        numbers.append(number)
+        if name == "value":
+            percent_sign, money_sign, reason = pct, money, marker
+    authority = layout.cell(cells, "authority").text or None
+    if part is not None:
+        if parts is not None and not fault:
+            parts.append({"indicator": code, "period": period, "breakdown": part[0],
+                          "part": part[1], "value": numbers[0], "numerator": numbers[1],
+                          "denominator": numbers[2], "file": file, "row": row_no,
+                          "authority": authority,
+                          "sign": ("%" if percent_sign else "") + ("£" if money_sign else ""),
+                          "column": layout.header_of["value"]})
+        return
+    # A faulty cell is kept as a record with its fault: its figure is withheld, and the
+    # paper can say where (tasks.checking.validate.withheld_figures).
+    out.add(file, row_no, layout.header_of["value"], code, period,
+            None if fault else numbers[0], None if fault else numbers[1],
+            None if fault else numbers[2], authority, percent_sign, reason, fault, money_sign)
 
 
 def wide_records(table: Table, source: WideSource, problems: list[Problem],
@@ -468,19 +493,67 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
     is a part of an indicator's figure, one per month: of the indicator in its code cell,
     or, when that is blank, of the indicator of the rows above (sub-rows under a total).
     It goes to `parts` (tasks.analysing.breakdowns), not among the records."""
-    marks = markers(source.missing)
     rows = iter(table)
+    layout = _wide_layout(table.name, source, rows, problems)
+    if layout is None:
+        return _frame([])
+    if headers is not None:
+        headers[table.name] = {"indicator": layout.code_heading,
+                               "period": f"row {layout.row} (month headings)"}
+    layout.ignored_columns(table.name, problems)
+    reader = _WideRows(table.name, source, layout, markers(source.missing), problems,
+                       metadata, parts)
+    for row_no, cells in rows:
+        reader.read(row_no, cells)
+    if reader.data_rows == 0:
+        problems.append(Problem(Severity.WARNING, table.name, None, None, "has no data rows"))
+    return reader.out.frame()
+
+
+@dataclass(frozen=True)
+class _WideLayout:
+    """A scorecard's header row as read: where the codes, the months, the metadata and the
+    breakdowns are, and what each month column is called in a finding."""
+
+    row: int
+    header: list[Cell]
+    ind_col: int
+    periods: dict[int, str]  # column -> period
+    meta_cols: dict[str, int]  # title, target, polarity, "breakdown <name>" -> column
+    split_by: list[tuple[str, int]]  # (breakdown heading, column)
+
+    @property
+    def code_heading(self) -> str:
+        return self.header[self.ind_col].text or _letter(self.ind_col)
+
+    @property
+    def col_name(self) -> dict[int, str]:
+        """A month column as a person finds it in Excel: its letter and its month."""
+        return {i: f"{_letter(i)} ({short_label(p)})" for i, p in self.periods.items()}
+
+    def ignored_columns(self, file: str, problems: list[Problem]) -> None:
+        """Headed columns right of the first month that are not months: said, then left."""
+        for i, c in enumerate(self.header):
+            if (i != self.ind_col and c.text and i not in self.periods
+                    and i > min(self.periods) and i not in self.meta_cols.values()):
+                problems.append(Problem(Severity.INFO, file, self.row, c.text,
+                                        "column heading is not a month; column ignored"))
+
+
+def _wide_layout(file: str, source: WideSource, rows: Iterator[tuple[int, list[Cell]]],
+                 problems: list[Problem]) -> _WideLayout | None:
+    """The header row (the first with two months or more) and the columns sources.yaml
+    names in it; None, with an error, when there is none or it cannot be read."""
     found, first = find_header(
         rows, lambda cells: sum(parse_period(c.text) is not None for c in cells) >= 2)
     if found is None:
         if first is None:
-            problems.append(Problem(Severity.WARNING, table.name, None, None,
-                                    "has no data rows"))
-        problems.append(Problem(Severity.ERROR, table.name, None, None,
+            problems.append(Problem(Severity.WARNING, file, None, None, "has no data rows"))
+        problems.append(Problem(Severity.ERROR, file, None, None,
                                 "no header row with months as columns (such as Oct-24, "
                                 "2024-10 or 31/10/2024) was found in the first "
                                 f"{HEADER_SEARCH_ROWS} rows"))
-        return _frame([])
+        return None
     header_row, header = found
     texts = [c.text.strip().lower() for c in header]
     ind_col = (texts.index(source.indicator_column.lower())
@@ -490,128 +563,154 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
                                ("title", source.title_column),
                                ("target", source.target_column),
                                ("polarity", source.polarity_column)) if v}
-    if duplicate_headings(table.name, header_row, header, named, problems):
-        return _frame([])
+    if duplicate_headings(file, header_row, header, named, problems):
+        return None
     absent = [v for k, v in named.items() if k != "indicator" and v.strip().lower() not in texts]
     if absent:
         problems.append(Problem(
-            Severity.ERROR, table.name, header_row, None,
+            Severity.ERROR, file, header_row, None,
             f"no column headed {', '.join(quote(a) for a in absent)} (named in sources.yaml, "
             f"{source.name}); the header row has {_headings((header_row, header))}"))
-        return _frame([])
+        return None
     meta_cols = {k: texts.index(v.strip().lower()) for k, v in named.items() if k != "indicator"}
     split_by = [(b, texts.index(b.strip().lower())) for b in source.breakdowns
                 if b.strip().lower() in texts]
     missing_splits = [b for b in source.breakdowns if b.strip().lower() not in texts]
     if missing_splits:
         problems.append(Problem(
-            Severity.WARNING, table.name, header_row, None,
+            Severity.WARNING, file, header_row, None,
             f"no column headed {', '.join(quote(b) for b in missing_splits)} (a breakdown "
             f"named in sources.yaml, {source.name}); this file's rows are read as totals"))
     meta_cols |= {f"breakdown {b}": i for b, i in split_by}
+    if _month_clashes(file, header_row, header, periods, problems):
+        return None
+    return _WideLayout(header_row, header, ind_col, periods, meta_cols, split_by)
+
+
+def _month_clashes(file: str, header_row: int, header: list[Cell], periods: dict[int, str],
+                   problems: list[Problem]) -> bool:
+    """Two columns headed with the same month: an error each, and the file is not read."""
     by_period: dict[str, list[int]] = {}
     for i, p in periods.items():
         by_period.setdefault(p, []).append(i)
     clashes = {p: cols for p, cols in by_period.items() if len(cols) > 1}
     for p, cols in clashes.items():
         problems.append(Problem(
-            Severity.ERROR, table.name, header_row, header[cols[0]].text,
+            Severity.ERROR, file, header_row, header[cols[0]].text,
             f"columns {' and '.join(_letter(i) for i in cols)} are both headed "
             f"{short_label(p)} ({' and '.join(quote(header[i].text) for i in cols)}); "
             "expected one column per month"))
-    if clashes:
-        return _frame([])
-    # Name a month column as a person finds it in Excel: its letter and its month.
-    col_name = {i: f"{_letter(i)} ({short_label(p)})" for i, p in periods.items()}
-    if headers is not None:
-        headers[table.name] = {"indicator": header[ind_col].text or _letter(ind_col),
-                               "period": f"row {header_row} (month headings)"}
-    for i, c in enumerate(header):
-        if (i != ind_col and c.text and i not in periods and i > min(periods)
-                and i not in meta_cols.values()):
-            problems.append(Problem(Severity.INFO, table.name, header_row, c.text,
-                                    "column heading is not a month; column ignored"))
-    out = Records()
-    data_rows = 0
-    section = ""
+    return bool(clashes)
 
-    def text_at(cells: list[Cell], i: int | None) -> str:
-        """A cell's text as the person sees it: an Excel percentage cell as 95%."""
-        c = cells[i] if i is not None and i < len(cells) else EMPTY
-        if c.percent_format and (n := parse_number(c.text)[0]) is not None:
-            return f"{round(n * 100, 10):g}%"
-        return c.text
 
-    last_code = ""
-    for row_no, cells in rows:
-        data_rows += 1
-        code = text_at(cells, ind_col)
+def _text_at(cells: list[Cell], i: int | None) -> str:
+    """A cell's text as the person sees it: an Excel percentage cell as 95%."""
+    c = cells[i] if i is not None and i < len(cells) else EMPTY
+    if c.percent_format and (n := parse_number(c.text)[0]) is not None:
+        return f"{round(n * 100, 10):g}%"
+    return c.text
+
+
+class _WideRows:
+    """A scorecard's rows below its header, one at a time: an indicator's figures, a part
+    of one (a breakdown row), a section heading, or a row that is said and left. Remembers
+    the indicator above (parts belong to it) and the section a row sits under."""
+
+    def __init__(self, file: str, source: WideSource, layout: _WideLayout,
+                 marks: dict[str, str], problems: list[Problem],
+                 metadata: dict[str, Metadata] | None,
+                 parts: list[dict[str, object]] | None) -> None:
+        self.file, self.source, self.layout, self.marks = file, source, layout, marks
+        self.problems, self.metadata, self.parts = problems, metadata, parts
+        self.col_name = layout.col_name
+        self.out = Records()
+        self.data_rows = 0
+        self.section = ""
+        self.last_code = ""
+
+    def read(self, row_no: int, cells: list[Cell]) -> None:
+        self.data_rows += 1
+        layout = self.layout
+        code = _text_at(cells, layout.ind_col)
         # A blank month at the right-hand end is a blank cell too, not an absent one.
-        values = {i: cells[i] if i < len(cells) else EMPTY for i in periods}
-        part = next(((b, cells[i].text) for b, i in split_by
+        values = {i: cells[i] if i < len(cells) else EMPTY for i in layout.periods}
+        figures = any(c.text for c in values.values())
+        part = next(((b, cells[i].text) for b, i in layout.split_by
                      if i < len(cells) and cells[i].text and not is_whole(cells[i].text)),
                     None)
-        if part is not None and any(c.text for c in values.values()):
-            owner = code or last_code
-            if not owner:
-                problems.append(cell_fault(
-                    table.name, row_no, header[ind_col].text or _letter(ind_col),
-                    f"a {part[0].lower()} row ({quote(part[1])}) with no indicator code, "
-                    "and no indicator above it to belong to", group="with a part of nothing"))
-                continue
-            _wide_parts(table.name, row_no, owner, part, values, periods, col_name, marks,
-                        problems, parts)
-            continue
-        whole = next((cells[i].text for _, i in split_by
+        if part is not None and figures:
+            self._part(row_no, code or self.last_code, part, values)
+            return
+        whole = next((cells[i].text for _, i in layout.split_by
                       if i < len(cells) and cells[i].text and is_whole(cells[i].text)), None)
-        if not code and whole and last_code and any(c.text for c in values.values()):
-            problems.append(Problem(
-                Severity.WARNING, table.name, row_no, header[ind_col].text or _letter(ind_col),
-                f"a {quote(whole)} row with no indicator code under {last_code}: "
-                f"{last_code}'s own row gives its figure, so this row is not read",
-                last_code,
+        if not code and whole and self.last_code and figures:
+            self.problems.append(Problem(
+                Severity.WARNING, self.file, row_no, layout.code_heading,
+                f"a {quote(whole)} row with no indicator code under {self.last_code}: "
+                f"{self.last_code}'s own row gives its figure, so this row is not read",
+                self.last_code,
                 group="with a whole-service row and no code"))
-            continue  # the rows below it are still parts of last_code
-        if not code or not any(c.text for c in values.values()):
-            last_code = ""  # a heading or a gap: a part row below it belongs to nothing
-            if not code and any(c.text for c in values.values()):
-                # Figures that belong to nothing are said to be left, never dropped unseen
-                # (a team's row when sources.yaml names no breakdown column, say).
-                hint = ("(if it breaks down the indicator above, name its column under "
-                        f"breakdowns: in sources.yaml, {source.name})" if not split_by else
-                        "(no indicator row with figures above it to belong to)")
-                problems.append(Problem(
-                    Severity.WARNING, table.name, row_no, header[ind_col].text
-                    or _letter(ind_col),
-                    f"figures under the months but no indicator code; the row is not read "
-                    f"{hint}", group="with figures but no indicator code"))
-            # A spacer, a note below the table, or a section heading: a row whose only
-            # text is a short label that is not a code (the next indicators sit under it).
-            texts_in_row = [c.text for c in cells if c.text]
-            if (len(texts_in_row) == 1 and len(texts_in_row[0]) <= 60
-                    and (" " in texts_in_row[0]
-                         or not any(ch.isdigit() for ch in texts_in_row[0]))):
-                section = texts_in_row[0]
-            continue
-        last_code = code
-        if metadata is not None and code not in metadata:
-            metadata[code] = Metadata(
-                table.name, row_no, text_at(cells, meta_cols.get("title")),
-                text_at(cells, meta_cols.get("target")),
-                text_at(cells, meta_cols.get("polarity")), section,
-                header[meta_cols["target"]].text if "target" in meta_cols else "",
-                header[meta_cols["polarity"]].text if "polarity" in meta_cols else "")
+            return  # the rows below it are still parts of last_code
+        if not code or not figures:
+            self._no_figure(row_no, cells, code, figures)
+            return
+        self.last_code = code
+        self._figures(row_no, cells, code, values)
+
+    def _part(self, row_no: int, owner: str, part: tuple[str, str],
+              values: dict[int, Cell]) -> None:
+        if not owner:
+            self.problems.append(cell_fault(
+                self.file, row_no, self.layout.code_heading,
+                f"a {part[0].lower()} row ({quote(part[1])}) with no indicator code, "
+                "and no indicator above it to belong to", group="with a part of nothing"))
+            return
+        _wide_parts(self.file, row_no, owner, part, values, self.layout.periods,
+                    self.col_name, self.marks, self.problems, self.parts)
+
+    def _no_figure(self, row_no: int, cells: list[Cell], code: str, figures: bool) -> None:
+        """A heading or a gap: a part row below it belongs to nothing."""
+        self.last_code = ""
+        if not code and figures:
+            # Figures that belong to nothing are said to be left, never dropped unseen
+            # (a team's row when sources.yaml names no breakdown column, say).
+            hint = ("(if it breaks down the indicator above, name its column under "
+                    f"breakdowns: in sources.yaml, {self.source.name})"
+                    if not self.layout.split_by else
+                    "(no indicator row with figures above it to belong to)")
+            self.problems.append(Problem(
+                Severity.WARNING, self.file, row_no, self.layout.code_heading,
+                f"figures under the months but no indicator code; the row is not read "
+                f"{hint}", group="with figures but no indicator code"))
+        # A spacer, a note below the table, or a section heading: a row whose only
+        # text is a short label that is not a code (the next indicators sit under it).
+        texts_in_row = [c.text for c in cells if c.text]
+        if (len(texts_in_row) == 1 and len(texts_in_row[0]) <= 60
+                and (" " in texts_in_row[0]
+                     or not any(ch.isdigit() for ch in texts_in_row[0]))):
+            self.section = texts_in_row[0]
+
+    def _figures(self, row_no: int, cells: list[Cell], code: str,
+                 values: dict[int, Cell]) -> None:
+        """An indicator's row: its metadata (the first time), and a record per month."""
+        layout, meta = self.layout, self.layout.meta_cols
+        if self.metadata is not None and code not in self.metadata:
+            self.metadata[code] = Metadata(
+                self.file, row_no, _text_at(cells, meta.get("title")),
+                _text_at(cells, meta.get("target")), _text_at(cells, meta.get("polarity")),
+                self.section,
+                layout.header[meta["target"]].text if "target" in meta else "",
+                layout.header[meta["polarity"]].text if "polarity" in meta else "")
         for i, c in values.items():
-            number, pct, reason, err, money = _number_cell(c, marks)
+            number, pct, reason, err, money = _number_cell(c, self.marks)
+            name = self.col_name[i]
             if err:
-                problems.append(cell_fault(table.name, row_no, col_name[i], err, code,
-                                           periods[i], "with a bad number"))
-            out.add(file=table.name, row=row_no, column=col_name[i], indicator=code,
-                    period=periods[i], value=None if err else number, percent_sign=pct,
-                    reason=reason, error=col_name[i] if err else None, money_sign=money)
-    if data_rows == 0:
-        problems.append(Problem(Severity.WARNING, table.name, None, None, "has no data rows"))
-    return out.frame()
+                self.problems.append(cell_fault(self.file, row_no, name, err, code,
+                                                layout.periods[i], "with a bad number"))
+            self.out.add(file=self.file, row=row_no, column=name, indicator=code,
+                         period=layout.periods[i], value=None if err else number,
+                         percent_sign=pct, reason=reason, error=name if err else None,
+                         money_sign=money)
 
 
 def _wide_parts(file: str, row_no: int, code: str, part: tuple[str, str],
@@ -803,25 +902,18 @@ def dfe_records(path: Path, source: DfeSource, authority: str | None,
     `authority` None, every authority's records (their codes in `authority`)."""
     frame = read_dfe_csv(path, limits)
     marks = markers(source.missing)
-    needed = {"time_period", "geographic_level"}
-    for m in source.measures:
-        for ref in (m.numerator, m.denominator):
-            if isinstance(ref, RowRef):
-                needed |= {ref.column, *ref.where}
-        needed |= {c for c in (m.value, m.numerator, m.denominator, m.rate_per_10k_of)
-                   if isinstance(c, str)}
-        needed |= set(m.where)
-    missing = sorted(needed - set(frame.columns))
+    nothing = _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
+    missing = sorted(_dfe_columns(source) - set(frame.columns))
     if missing:
         problems.append(Problem(Severity.ERROR, path.name, 1, None,
                                 f"missing column(s) {', '.join(missing)} that sources.yaml "
                                 f"({source.name}) maps"))
-        return _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
+        return nothing
     frame["_area"] = _area(frame)
     frame["_name"] = _area_name(frame)
     periods = _periods(frame, path.name, source, frequencies or {}, problems)
     if periods is None:
-        return _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
+        return nothing
     frame["_period"] = periods
     own_rows, bench_parts = [], []
     for m in source.measures:
@@ -830,64 +922,92 @@ def dfe_records(path: Path, source: DfeSource, authority: str | None,
             problems.append(Problem(Severity.WARNING, path.name, None, None,
                                     f"no rows for {m.indicator} where {m.where}"))
             continue
-        num = den = None
-        faults: list[tuple[pd.Series, str]] = []  # (faulty cells, their column)
-        if m.rate_per_10k_of:
-            count, reason, b = _numeric_column(sel, m.rate_per_10k_of, path.name, problems,
-                                               marks)
-            faults.append((b, m.rate_per_10k_of))
-            pop = _population_for(sel, population)
-            value = (count / pop * 10000).round(1)
-            num, den = count, pop
-            # No population figure: the rate is not available, as DfE would mark it.
-            reason = reason.where(reason.notna() | pop.notna(), "x")
-        else:
-            assert m.value is not None
-            value, reason, b = _numeric_column(sel, m.value, path.name, problems, marks)
-            faults.append((b, m.value))
-            parts: list[pd.Series | None] = []
-            for ref in (m.numerator, m.denominator):
-                if ref is None:
-                    parts.append(None)
-                elif isinstance(ref, RowRef):
-                    got = _other_row(frame, sel, m, ref, path.name, problems, marks)
-                    if got is None:
-                        return _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
-                    parts.append(got[0])
-                    faults.append((got[1], ref.column))
-                else:
-                    v, _, b = _numeric_column(sel, ref, path.name, problems, marks)
-                    parts.append(v)
-                    faults.append((b, ref))
-            num, den = parts
-        # Each row's first faulty column, or None: a faulty row's figure is withheld.
-        faulty_column = pd.Series(None, index=sel.index, dtype="object")
-        for mask, column in reversed(faults):
-            faulty_column[mask] = column
-        bad = faulty_column.notna()
-        part = pd.DataFrame({
-            "indicator": m.indicator, "period": sel["_period"],
-            "level": sel["geographic_level"], "area": sel["_area"], "name": sel["_name"],
-            "region": sel.get("region_code", ""), "value": value.where(~bad),
-            "reason": reason,
-            "numerator": num.where(~bad) if num is not None else np.nan,
-            "denominator": den.where(~bad) if den is not None else np.nan,
-            "row": sel.index + 2, "column": m.value or m.rate_per_10k_of,
-            "error": faulty_column, "population": _population_for(sel, population)})
+        part = _measure(frame, sel, m, path.name, problems, marks, population)
+        if part is None:
+            return nothing
         bench_parts.append(part[BENCHMARK_COLUMNS])
-        own = part[(part["level"] == LA_LEVEL)
-                   & ((part["area"] == authority) if authority is not None else True)]
-        own_rows.append(pd.DataFrame({
-            "file": path.name, "row": own["row"].astype("int64"), "column": own["column"],
-            "indicator": own["indicator"], "period": own["period"], "value": own["value"],
-            "numerator": own["numerator"], "denominator": own["denominator"],
-            "authority": authority if authority is not None else own["area"],
-            "percent_sign": False, "reason": own["reason"], "error": own["error"],
-            "money_sign": False}))
+        own_rows.append(_own_records(part, path.name, authority))
     own_frame = (pd.concat(own_rows, ignore_index=True) if own_rows else _frame([]))
     bench = (pd.concat(bench_parts, ignore_index=True) if bench_parts
              else pd.DataFrame(columns=BENCHMARK_COLUMNS))
     return own_frame[CANONICAL_COLUMNS], bench
+
+
+def _dfe_columns(source: DfeSource) -> set[str]:
+    """Every column of a DfE file that sources.yaml's measures read."""
+    needed = {"time_period", "geographic_level"}
+    for m in source.measures:
+        for ref in (m.numerator, m.denominator):
+            if isinstance(ref, RowRef):
+                needed |= {ref.column, *ref.where}
+        needed |= {c for c in (m.value, m.numerator, m.denominator, m.rate_per_10k_of)
+                   if isinstance(c, str)}
+        needed |= set(m.where)
+    return needed
+
+
+def _measure(frame: pd.DataFrame, sel: pd.DataFrame, m: DfeMeasure, file: str,
+             problems: list[Problem], marks: dict[str, str],
+             population: pd.DataFrame | None) -> pd.DataFrame | None:
+    """One measure's rows, every geography's (BENCHMARK_COLUMNS and the rest), a faulty
+    row's figure withheld; None when a numerator or denominator row cannot be found."""
+    num = den = None
+    faults: list[tuple[pd.Series, str]] = []  # (faulty cells, their column)
+    if m.rate_per_10k_of:
+        count, reason, b = _numeric_column(sel, m.rate_per_10k_of, file, problems, marks)
+        faults.append((b, m.rate_per_10k_of))
+        pop = _population_for(sel, population)
+        value = (count / pop * 10000).round(1)
+        num, den = count, pop
+        # No population figure: the rate is not available, as DfE would mark it.
+        reason = reason.where(reason.notna() | pop.notna(), "x")
+    else:
+        assert m.value is not None
+        value, reason, b = _numeric_column(sel, m.value, file, problems, marks)
+        faults.append((b, m.value))
+        parts: list[pd.Series | None] = []
+        for ref in (m.numerator, m.denominator):
+            if ref is None:
+                parts.append(None)
+            elif isinstance(ref, RowRef):
+                got = _other_row(frame, sel, m, ref, file, problems, marks)
+                if got is None:
+                    return None
+                parts.append(got[0])
+                faults.append((got[1], ref.column))
+            else:
+                v, _, b = _numeric_column(sel, ref, file, problems, marks)
+                parts.append(v)
+                faults.append((b, ref))
+        num, den = parts
+    # Each row's first faulty column, or None: a faulty row's figure is withheld.
+    faulty_column = pd.Series(None, index=sel.index, dtype="object")
+    for mask, column in reversed(faults):
+        faulty_column[mask] = column
+    bad = faulty_column.notna()
+    return pd.DataFrame({
+        "indicator": m.indicator, "period": sel["_period"],
+        "level": sel["geographic_level"], "area": sel["_area"], "name": sel["_name"],
+        "region": sel.get("region_code", ""), "value": value.where(~bad),
+        "reason": reason,
+        "numerator": num.where(~bad) if num is not None else np.nan,
+        "denominator": den.where(~bad) if den is not None else np.nan,
+        "row": sel.index + 2, "column": m.value or m.rate_per_10k_of,
+        "error": faulty_column, "population": _population_for(sel, population)})
+
+
+def _own_records(part: pd.DataFrame, file: str, authority: str | None) -> pd.DataFrame:
+    """The authority's rows of a measure (every authority's, with `authority` None) as
+    canonical records."""
+    own = part[(part["level"] == LA_LEVEL)
+               & ((part["area"] == authority) if authority is not None else True)]
+    return pd.DataFrame({
+        "file": file, "row": own["row"].astype("int64"), "column": own["column"],
+        "indicator": own["indicator"], "period": own["period"], "value": own["value"],
+        "numerator": own["numerator"], "denominator": own["denominator"],
+        "authority": authority if authority is not None else own["area"],
+        "percent_sign": False, "reason": own["reason"], "error": own["error"],
+        "money_sign": False})
 
 
 def _population_for(sel: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
@@ -1003,9 +1123,75 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
     limits = limits or Limits()
     files, found = export_files(Path(exports_dir))
     problems = Findings(found)
-    frames: list[pd.DataFrame] = []
-    bench: list[pd.DataFrame] = []
-    neighbours: dict[str, list[str]] = {}
+    population, population_key = _read_population(files, sources, problems, limits)
+    got = _Gathered()
+    for path in files:
+        if sources.is_return(path.name):
+            continue  # a child-level return's table: tasks.returns reads it
+        if sources.is_reference(path.name):
+            if _read_reference(path, sources, got, problems, limits):
+                got.read.append(path.name)
+            continue
+        source = sources.match(path.name)
+        try:
+            if isinstance(source, DfeSource):
+                every, b = _published(
+                    ("dfe", source.model_dump_json(), population_key,
+                     tuple(sorted((frequencies or {}).items()))), path, problems,
+                    _every_authority(source, population, frequencies, limits), limits)
+                got.published(path.name, every[every["authority"] == authority]
+                              .reset_index(drop=True), b)
+            else:
+                _read_export(path, source, got, problems, limits)
+        except FileRefused as exc:
+            problems.append(Problem(Severity.ERROR, path.name, None, None, str(exc)))
+            continue
+        except Exception as exc:  # a corrupt file is a finding about that file, not a crash
+            problems.append(Problem(Severity.ERROR, path.name, None, None,
+                                    f"could not be read as {path.suffix.lower()[1:].upper()}: "
+                                    f"{type(exc).__name__}: {one_line(exc)}"))
+            continue
+        got.read.append(path.name)
+    return got.ingested(problems)
+
+
+@dataclass
+class _Gathered:
+    """What an exports folder gives, gathered file by file (read_exports)."""
+
+    frames: list[pd.DataFrame] = field(default_factory=list)
+    bench: list[pd.DataFrame] = field(default_factory=list)
+    parts: list[dict[str, object]] = field(default_factory=list)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    metadata: dict[str, Metadata] = field(default_factory=dict)
+    neighbours: dict[str, list[str]] = field(default_factory=dict)
+    read: list[str] = field(default_factory=list)
+
+    def published(self, name: str, own: pd.DataFrame, bench: pd.DataFrame) -> None:
+        """A published file's records of the authority, and every area's values."""
+        self.headers[name] = {"indicator": "(sources.yaml)", "period": "time_period",
+                              "authority": "old_la_code"}
+        self.frames.append(own)
+        self.bench.append(bench)
+
+    def ingested(self, problems: Findings) -> Ingested:
+        frames = [f for f in self.frames if not f.empty]
+        records = pd.concat(frames, ignore_index=True) if frames else _frame([])
+        benchmarks = (pd.concat(self.bench, ignore_index=True) if self.bench
+                      else pd.DataFrame(columns=BENCHMARK_COLUMNS))
+        breakdowns = (pd.DataFrame(self.parts, columns=PART_COLUMNS) if self.parts
+                      else empty_parts())
+        for name in ("value", "numerator", "denominator"):
+            breakdowns[name] = pd.to_numeric(breakdowns[name],
+                                             errors="coerce").astype("float64")
+        return Ingested(records, benchmarks, self.neighbours, problems.collapsed(),
+                        self.read, self.headers, self.metadata, breakdowns)
+
+
+def _read_population(files: list[Path], sources: Sources, problems: Findings,
+                     limits: Limits) -> tuple[pd.DataFrame | None, tuple[str, int] | None]:
+    """The population file sources.yaml names, and which file it was as it now is (a
+    published file's records, rates per 10,000 among them, are kept by it)."""
     population, population_key = None, None
     if sources.population:
         spec = sources.population
@@ -1020,65 +1206,36 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
                     population_key = (str(path), path.stat().st_mtime_ns)
                 except FileRefused as exc:
                     problems.append(Problem(Severity.ERROR, path.name, None, None, str(exc)))
-    read: list[str] = []
-    parts: list[dict[str, object]] = []
-    headers: dict[str, dict[str, str]] = {}
-    metadata: dict[str, Metadata] = {}
-    for path in files:
-        if sources.is_return(path.name):
-            continue  # a child-level return's table: tasks.returns reads it
-        if sources.is_reference(path.name):
-            if sources.neighbours and path.match(sources.neighbours):
-                try:
-                    neighbours = _published(("neighbours",), path, problems,
-                                            lambda p, found: read_neighbours(p, limits),
-                                            limits)
-                except FileRefused as exc:
-                    problems.append(Problem(Severity.ERROR, path.name, None, None, str(exc)))
-                    continue
-            read.append(path.name)
-            continue
-        source = sources.match(path.name)
+    return population, population_key
+
+
+def _read_reference(path: Path, sources: Sources, got: _Gathered, problems: Findings,
+                    limits: Limits) -> bool:
+    """A reference file (not an export): the statistical neighbours, when it is theirs.
+    False when it was refused."""
+    if sources.neighbours and path.match(sources.neighbours):
         try:
-            if isinstance(source, DfeSource):
-                every, b = _published(
-                    ("dfe", source.model_dump_json(), population_key,
-                     tuple(sorted((frequencies or {}).items()))), path, problems,
-                    _every_authority(source, population, frequencies, limits), limits)
-                own = every[every["authority"] == authority].reset_index(drop=True)
-                headers[path.name] = {"indicator": "(sources.yaml)", "period": "time_period",
-                                      "authority": "old_la_code"}
-                frames.append(own)
-                bench.append(b)
-            else:
-                is_xlsx = path.suffix.lower() == ".xlsx"
-                sheet = source.sheet if source else None
-                table = (read_xlsx_table(path, sheet, limits) if is_xlsx
-                         else read_csv_table(path, limits))
-                # A file's findings are kept only when the whole file could be read.
-                mine, its_parts = Findings(), list[dict[str, object]]()
-                if isinstance(source, WideSource):
-                    frame = wide_records(table, source, mine, headers, metadata, its_parts)
-                else:
-                    frame = long_records(table, source, mine, headers, its_parts)
-                problems.extend(mine.collapsed())
-                frames.append(frame)
-                parts.extend(its_parts)  # like its records: only from a file read whole
+            got.neighbours = _published(("neighbours",), path, problems,
+                                        lambda p, found: read_neighbours(p, limits), limits)
         except FileRefused as exc:
             problems.append(Problem(Severity.ERROR, path.name, None, None, str(exc)))
-            continue
-        except Exception as exc:  # a corrupt file is a finding about that file, not a crash
-            problems.append(Problem(Severity.ERROR, path.name, None, None,
-                                    f"could not be read as {path.suffix.lower()[1:].upper()}: "
-                                    f"{type(exc).__name__}: {one_line(exc)}"))
-            continue
-        read.append(path.name)
-    frames = [f for f in frames if not f.empty]
-    records = pd.concat(frames, ignore_index=True) if frames else _frame([])
-    benchmarks = (pd.concat(bench, ignore_index=True) if bench
-                  else pd.DataFrame(columns=BENCHMARK_COLUMNS))
-    breakdowns = (pd.DataFrame(parts, columns=PART_COLUMNS) if parts else empty_parts())
-    for name in ("value", "numerator", "denominator"):
-        breakdowns[name] = pd.to_numeric(breakdowns[name], errors="coerce").astype("float64")
-    return Ingested(records, benchmarks, neighbours, problems.collapsed(), read, headers,
-                    metadata, breakdowns)
+            return False
+    return True
+
+
+def _read_export(path: Path, source: LongSource | WideSource | None, got: _Gathered,
+                 problems: Findings, limits: Limits) -> None:
+    """A council's own export, long or wide, CSV or XLSX. A file's findings, and its
+    parts, are kept only when the whole file could be read."""
+    is_xlsx = path.suffix.lower() == ".xlsx"
+    sheet = source.sheet if source else None
+    table = (read_xlsx_table(path, sheet, limits) if is_xlsx
+             else read_csv_table(path, limits))
+    mine, its_parts = Findings(), list[dict[str, object]]()
+    if isinstance(source, WideSource):
+        frame = wide_records(table, source, mine, got.headers, got.metadata, its_parts)
+    else:
+        frame = long_records(table, source, mine, got.headers, its_parts)
+    problems.extend(mine.collapsed())
+    got.frames.append(frame)
+    got.parts.extend(its_parts)  # like its records: only from a file read whole
