@@ -262,83 +262,132 @@ def xmr(values: np.ndarray, method: Method = PLOTTHEDOTS,
     """
     x = np.atleast_2d(np.asarray(values, dtype="float64"))
     rows, cols = x.shape
-    ok = ~np.isnan(x)
     start = (np.zeros(rows, dtype=int) if segment_start is None
              else np.asarray(segment_start, dtype=int))
     sgn = np.zeros(rows) if sign is None else np.asarray(sign, dtype="float64")
     prefer = (np.zeros(rows, dtype=bool) if prefer_improvement is None
               else np.asarray(prefer_improvement, dtype=bool))
-
     # One row per (period of the chart, series): S x rows, each judged on its own.
     n_seg = 2 if (start > 0).any() else 1
     segment = (np.arange(cols)[None, :] >= start[:, None]).astype(np.int8) if n_seg == 2 \
         else np.zeros((rows, cols), dtype=np.int8)
-    xe = np.concatenate([np.where(segment == s, x, np.nan) for s in range(n_seg)])
-    c = _Closed.of(xe)
-    n_e, mean_e, mr_e = _limits(c, method.screen_outliers)
-    half = E2 * mr_e
-    m, up, lo = mean_e[:, None], (mean_e + half)[:, None], (mean_e - half)[:, None]
-    nu, nl = (mean_e + NEAR * mr_e)[:, None], (mean_e - NEAR * mr_e)[:, None]
-    # Equal within rounding is equal: a constant series has every point on its mean.
-    eps = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(m)))
-    xs, ps = c.xs, c.present
-    side_c = np.where(ps & (xs > m + eps), 1, np.where(ps & (xs < m - eps), -1, 0)).astype(np.int8)
-    out_hi_c = ps & (xs > up + eps)
-    out_lo_c = ps & (xs < lo - eps)
-    zone_c = ps & ((xs > nu + eps) | (xs < nl - eps))
-    if not method.two_of_three_beyond:
-        zone_c &= ~(out_hi_c | out_lo_c)
-    two_c = two_of_three(zone_c, side_c)
-    shift_hi_c, shift_lo_c = shift_members(side_c, method.shift)
-
-    def merge(a: np.ndarray) -> np.ndarray:
-        """Closed-up per-segment rows back to one row per series in period order."""
-        merged: np.ndarray = c.back(a).reshape(n_seg, rows, cols).sum(axis=0)
-        return merged
-
-    side_mean = merge(side_c).astype(np.int8)
-    out_hi, out_lo = merge(out_hi_c) > 0, merge(out_lo_c) > 0
-    two = merge(two_c) > 0
-    shift_hi, shift_lo = merge(shift_hi_c) > 0, merge(shift_lo_c) > 0
-
-    # Trends: within each period, or over the whole chart when the rule set says so.
-    whole = n_seg == 1 or method.trend_across_rebase
-    t = c if n_seg == 1 else _Closed.of(x) if whole else c
-    t_up, t_down = trend_members(t.xs, method.trend)
-    t_dir = trend_direction(t.xs, t_up | t_down)
-    trend_up, trend_down, tdir = (t.back(a) if whole else merge(a) for a in (t_up, t_down, t_dir))
-    trend_up, trend_down, tdir = trend_up > 0, trend_down > 0, tdir.astype(np.int8)
-
-    high = out_hi | trend_up | (two & (side_mean > 0)) | shift_hi
-    low = out_lo | trend_down | (two & (side_mean < 0)) | shift_lo
+    c = _Closed.of(np.concatenate([np.where(segment == s, x, np.nan) for s in range(n_seg)]))
+    limits = _limits(c, method.screen_outliers)
+    sig = _Signals.of(x, c, limits, n_seg, method)
     if method.by_priority:
-        side, _ = priority_reading(out_hi, out_lo, tdir, two, shift_hi | shift_lo,
-                                   side_mean)
+        side, _ = priority_reading(sig.out_hi, sig.out_lo, sig.tdir, sig.two,
+                                   sig.shift_hi | sig.shift_lo, sig.side_mean)
     else:
         # A neutral indicator's high signal wins, as in the SQL tool's icons.
         settle = np.where(sgn == 0, 1, np.where(prefer, sgn, -sgn))[:, None]
-        side = np.where(high & low, settle, np.where(high, 1, np.where(low, -1, 0)))
+        side = np.where(sig.high & sig.low, settle,
+                        np.where(sig.high, 1, np.where(sig.low, -1, 0)))
+    ok = ~np.isnan(x)
     n_chart = ok.sum(axis=1)
     enough = n_chart >= method.min_points
     side = np.where(enough[:, None], side, 0).astype(np.int8)
-    trend_on_side = ((tdir == side) if method.by_priority
-                     else ((side > 0) & trend_up) | ((side < 0) & trend_down))
-    fired = {
-        "outside_limits": ((side > 0) & out_hi) | ((side < 0) & out_lo),
-        "trend": trend_on_side & (side != 0),
-        "two_of_three": two & (side_mean == side) & (side != 0),
-        "shift": ((side > 0) & shift_hi) | ((side < 0) & shift_lo),
-    }
+    fired = sig.fired(side, method)
     rule = np.select([fired[r] for r in RULES], list(range(len(RULES))), -1).astype(np.int8)
-    # The figures of the period the latest point belongs to.
+    return _result(method, sgn, limits, n_seg, n_chart, enough, ok, segment, side,
+                   sig.high & sig.low & enough[:, None], rule, fired)
+
+
+@dataclass(frozen=True)
+class _Signals:
+    """Every point's signals, per series in period order: beyond a limit, 2 of 3 near a
+    limit, a shift, a trend (and its direction), and the side of the mean it lies on."""
+
+    side_mean: np.ndarray
+    out_hi: np.ndarray
+    out_lo: np.ndarray
+    two: np.ndarray
+    shift_hi: np.ndarray
+    shift_lo: np.ndarray
+    trend_up: np.ndarray
+    trend_down: np.ndarray
+    tdir: np.ndarray
+
+    @property
+    def high(self) -> np.ndarray:
+        high: np.ndarray = (self.out_hi | self.trend_up | (self.two & (self.side_mean > 0))
+                            | self.shift_hi)
+        return high
+
+    @property
+    def low(self) -> np.ndarray:
+        low: np.ndarray = (self.out_lo | self.trend_down | (self.two & (self.side_mean < 0))
+                           | self.shift_lo)
+        return low
+
+    @classmethod
+    def of(cls, x: np.ndarray, c: _Closed, limits: tuple[np.ndarray, np.ndarray, np.ndarray],
+           n_seg: int, method: Method) -> _Signals:
+        """Each segment's points judged against its own limits (`c`, closed up), merged
+        back to one row per series; trends within each period, or over the whole chart
+        when the rule set says so."""
+        rows, cols = x.shape
+        _, mean_e, mr_e = limits
+        half = E2 * mr_e
+        m, up, lo = mean_e[:, None], (mean_e + half)[:, None], (mean_e - half)[:, None]
+        nu, nl = (mean_e + NEAR * mr_e)[:, None], (mean_e - NEAR * mr_e)[:, None]
+        # Equal within rounding is equal: a constant series has every point on its mean.
+        eps = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(m)))
+        xs, ps = c.xs, c.present
+        side_c = np.where(ps & (xs > m + eps), 1,
+                          np.where(ps & (xs < m - eps), -1, 0)).astype(np.int8)
+        out_hi_c = ps & (xs > up + eps)
+        out_lo_c = ps & (xs < lo - eps)
+        zone_c = ps & ((xs > nu + eps) | (xs < nl - eps))
+        if not method.two_of_three_beyond:
+            zone_c &= ~(out_hi_c | out_lo_c)
+        shift_hi_c, shift_lo_c = shift_members(side_c, method.shift)
+
+        def merge(a: np.ndarray) -> np.ndarray:
+            """Closed-up per-segment rows back to one row per series in period order."""
+            merged: np.ndarray = c.back(a).reshape(n_seg, rows, cols).sum(axis=0)
+            return merged
+
+        whole = n_seg == 1 or method.trend_across_rebase
+        t = c if n_seg == 1 else _Closed.of(x) if whole else c
+        t_up, t_down = trend_members(t.xs, method.trend)
+        t_dir = trend_direction(t.xs, t_up | t_down)
+        trend_up, trend_down, tdir = (t.back(a) if whole else merge(a)
+                                      for a in (t_up, t_down, t_dir))
+        return cls(merge(side_c).astype(np.int8), merge(out_hi_c) > 0, merge(out_lo_c) > 0,
+                   merge(two_of_three(zone_c, side_c)) > 0, merge(shift_hi_c) > 0,
+                   merge(shift_lo_c) > 0, trend_up > 0, trend_down > 0, tdir.astype(np.int8))
+
+    def fired(self, side: np.ndarray, method: Method) -> dict[str, np.ndarray]:
+        """Which rule gave each point its reading (on the side it was read)."""
+        trend_on_side = ((self.tdir == side) if method.by_priority
+                         else ((side > 0) & self.trend_up) | ((side < 0) & self.trend_down))
+        return {
+            "outside_limits": ((side > 0) & self.out_hi) | ((side < 0) & self.out_lo),
+            "trend": trend_on_side & (side != 0),
+            "two_of_three": self.two & (self.side_mean == side) & (side != 0),
+            "shift": ((side > 0) & self.shift_hi) | ((side < 0) & self.shift_lo),
+        }
+
+
+def _result(method: Method, sgn: np.ndarray,
+            limits: tuple[np.ndarray, np.ndarray, np.ndarray], n_seg: int,
+            n_chart: np.ndarray, enough: np.ndarray, ok: np.ndarray, segment: np.ndarray,
+            side: np.ndarray, both_ways: np.ndarray, rule: np.ndarray,
+            fired: dict[str, np.ndarray]) -> XmR:
+    """The XmR of each series, with the limits of the period its latest point is in."""
+    n_e, mean_e, mr_e = limits
+    rows = len(sgn)
     seg_n = n_e.reshape(n_seg, rows)
     latest = np.where(seg_n[-1] > 0, n_seg - 1, 0)
+
     def pick(a: np.ndarray) -> np.ndarray:
         picked: np.ndarray = a.reshape(n_seg, rows)[latest, np.arange(rows)]
         return picked
 
     def hide(a: np.ndarray) -> np.ndarray:
         return np.where(enough, a, np.nan)
+
+    half = E2 * mr_e
     mean, mr_bar = pick(mean_e), pick(mr_e)
     return XmR(
         method=method, sign=sgn, n=pick(n_e), n_chart=n_chart, mean=hide(mean),
@@ -348,7 +397,7 @@ def xmr(values: np.ndarray, method: Method = PLOTTHEDOTS,
         segments={"n": seg_n, "mean": mean_e.reshape(n_seg, rows),
                   "lower": (mean_e - half).reshape(n_seg, rows),
                   "upper": (mean_e + half).reshape(n_seg, rows)},
-        side=side, both_ways=high & low & enough[:, None], rule=rule, rules=fired)
+        side=side, both_ways=both_ways, rule=rule, rules=fired)
 
 
 def _latest(result: XmR) -> tuple[np.ndarray, np.ndarray]:

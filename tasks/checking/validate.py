@@ -27,7 +27,7 @@ from tasks.reading.problems import (
     cell_fault,
 )
 from tasks.reading.sources import DEFAULT_MARKERS
-from tasks.settings.config import COUNT_LIMIT, Config, Unit, beyond_limit, expected_range
+from tasks.settings.config import COUNT_LIMIT, Config, Indicator, Unit, beyond_limit, expected_range
 from tasks.settings.periods import (
     PER_YEAR,
     end_month,
@@ -99,8 +99,7 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str, today_perio
 
     catalogue = config.by_code()
     auth = config.briefing.authority
-    cyc = end_month(cycle)
-    now = end_month(today_period)
+    ends = end_month(cycle), end_month(today_period)
     problems.extend(unknown_codes(records, set(catalogue), hdr))
     known = records[records["indicator"].isin(set(catalogue))]
     rows: Iterable[Any] = known.itertuples(index=True)
@@ -113,63 +112,82 @@ def check_records(records: pd.DataFrame, config: Config, cycle: str, today_perio
                                f"({auth.name})", group="for another authority"))
         if isinstance(getattr(r, "error", None), str):
             continue  # a faulty cell, reported as it was read
-        if frequency_of(str(r.period)) is not ind.frequency:
-            problems.append(_p(Severity.ERROR, r, "period",
-                               f"{r.period} is not a {ind.frequency.value} period, but "
-                               f"{ind.code} is reported {ind.frequency.value}; expected a "
-                               f"{ind.frequency.value} period", CELL,
-                               group="with a period of the wrong kind"))
-            continue
-        p = end_month(str(r.period))
-        if p > now:
-            problems.append(_p(Severity.ERROR, r, "period",
-                               f"period {r.period} is in the future; expected one ended "
-                               f"by {today_period}", CELL,
-                               group="in the future"))
-            continue
-        if p > cyc:
-            problems.append(_p(Severity.INFO, r, "period",
-                               f"period {r.period} is after the cycle being reported "
-                               f"({cycle}); not used in this briefing", group="after the cycle"))
-        v, num, den = r.value, r.numerator, r.denominator
-        unit_words = ind.unit.value.replace("_", " ")
-        if pd.notna(v):
-            if fault := value_fault(ind.unit, ind.code, float(v)):
-                problems.append(_p(Severity.ERROR, r, "value", fault, CELL))
-            if bool(r.percent_sign) and ind.unit is not Unit.PERCENT:
-                problems.append(_p(Severity.ERROR, r, "value",
-                                   f"written as a percentage but {ind.code} is measured "
-                                   f"as a {unit_words}: found {v:g}%; expected a number "
-                                   "without %", CELL))
-            if bool(getattr(r, "money_sign", False)) and ind.unit is not Unit.MONEY:
-                problems.append(_p(Severity.ERROR, r, "value",
-                                   f"written as money (£) but {ind.code} is measured as a "
-                                   f"{unit_words}: found £{v:g}; expected a number without "
-                                   "£", CELL))
-        for name, x in (("numerator", num), ("denominator", den)):
-            if pd.notna(x) and x < 0:
-                problems.append(_p(Severity.ERROR, r, name,
-                                   f"{x:g} is negative: expected zero or more", CELL))
-            elif pd.notna(x) and x > COUNT_LIMIT:
-                problems.append(_p(Severity.ERROR, r, name,
-                                   f"{x:.6g} is more than a {name} can be: expected 0 to "
-                                   f"{COUNT_LIMIT:,.0f}", CELL))
-        if pd.notna(num) and pd.notna(den):
-            if num > den:
-                problems.append(_p(Severity.ERROR, r, "numerator",
-                                   f"numerator {num:g} is greater than denominator {den:g}; "
-                                   "expected at most the denominator", CELL))
-            elif ind.unit is Unit.PERCENT and den > 0 and pd.notna(v):
-                implied = 100 * num / den
-                # As precise as the value is written: DfE gives whole percentages (16 for
-                # 44/282 = 15.6), case systems one decimal place.
-                if abs(implied - v) > max(RATIO_TOLERANCE, 0.5 * 10.0 ** -decimals_of(v)
-                                          + 1e-9):
-                    problems.append(_p(Severity.WARNING, r, "value",
-                                       f"value {v:g}% disagrees with numerator/denominator "
-                                       f"{num:g}/{den:g} = {implied:.1f}%", RATIO,
-                                       small=is_small(ind.unit, v, num, den)))
+        found, usable = _period_problems(r, ind, cycle, today_period, ends, _p)
+        problems.extend(found)
+        if usable:
+            problems.extend(_value_problems(r, ind, _p))
     return problems.collapsed()
+
+
+Say = Callable[..., Problem]  # check_records' finding maker: (severity, row, column, ...)
+
+
+def _period_problems(r: Any, ind: Indicator, cycle: str, today_period: str,
+                     ends: tuple[int, int], say: Say) -> tuple[list[Problem], bool]:
+    """A record's period against its indicator's frequency, today and the cycle; and
+    whether its figure may be checked further (not for a period of the wrong kind or one
+    in the future: those withhold it)."""
+    cyc, now = ends
+    if frequency_of(str(r.period)) is not ind.frequency:
+        return [say(Severity.ERROR, r, "period",
+                    f"{r.period} is not a {ind.frequency.value} period, but "
+                    f"{ind.code} is reported {ind.frequency.value}; expected a "
+                    f"{ind.frequency.value} period", CELL,
+                    group="with a period of the wrong kind")], False
+    p = end_month(str(r.period))
+    if p > now:
+        return [say(Severity.ERROR, r, "period",
+                    f"period {r.period} is in the future; expected one ended "
+                    f"by {today_period}", CELL, group="in the future")], False
+    if p > cyc:
+        return [say(Severity.INFO, r, "period",
+                    f"period {r.period} is after the cycle being reported "
+                    f"({cycle}); not used in this briefing", group="after the cycle")], True
+    return [], True
+
+
+def _value_problems(r: Any, ind: Indicator, say: Say) -> list[Problem]:
+    """A record's figures for its indicator's unit: the value, its % or £ sign, the
+    numerator and denominator, and whether they agree with the value."""
+    out: list[Problem] = []
+    v, num, den = r.value, r.numerator, r.denominator
+    unit_words = ind.unit.value.replace("_", " ")
+    if pd.notna(v):
+        if fault := value_fault(ind.unit, ind.code, float(v)):
+            out.append(say(Severity.ERROR, r, "value", fault, CELL))
+        if bool(r.percent_sign) and ind.unit is not Unit.PERCENT:
+            out.append(say(Severity.ERROR, r, "value",
+                           f"written as a percentage but {ind.code} is measured "
+                           f"as a {unit_words}: found {v:g}%; expected a number "
+                           "without %", CELL))
+        if bool(getattr(r, "money_sign", False)) and ind.unit is not Unit.MONEY:
+            out.append(say(Severity.ERROR, r, "value",
+                           f"written as money (£) but {ind.code} is measured as a "
+                           f"{unit_words}: found £{v:g}; expected a number without "
+                           "£", CELL))
+    for name, x in (("numerator", num), ("denominator", den)):
+        if pd.notna(x) and x < 0:
+            out.append(say(Severity.ERROR, r, name,
+                           f"{x:g} is negative: expected zero or more", CELL))
+        elif pd.notna(x) and x > COUNT_LIMIT:
+            out.append(say(Severity.ERROR, r, name,
+                           f"{x:.6g} is more than a {name} can be: expected 0 to "
+                           f"{COUNT_LIMIT:,.0f}", CELL))
+    if pd.notna(num) and pd.notna(den):
+        if num > den:
+            out.append(say(Severity.ERROR, r, "numerator",
+                           f"numerator {num:g} is greater than denominator {den:g}; "
+                           "expected at most the denominator", CELL))
+        elif ind.unit is Unit.PERCENT and den > 0 and pd.notna(v):
+            implied = 100 * num / den
+            # As precise as the value is written: DfE gives whole percentages (16 for
+            # 44/282 = 15.6), case systems one decimal place.
+            if abs(implied - v) > max(RATIO_TOLERANCE, 0.5 * 10.0 ** -decimals_of(v) + 1e-9):
+                out.append(say(Severity.WARNING, r, "value",
+                               f"value {v:g}% disagrees with numerator/denominator "
+                               f"{num:g}/{den:g} = {implied:.1f}%", RATIO,
+                               small=is_small(ind.unit, v, num, den)))
+    return out
 
 
 def value_fault(unit: Unit, code: str, v: float) -> str | None:
