@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tasks.settings.periods import short_label
@@ -188,20 +189,9 @@ def trend_chart(title: str, points: list[tuple[str, float | None]], target: floa
     """
     left, right = size.left, size.width - size.right
     top, bottom = size.top, size.height - size.bottom
-    # A figure that is no finite number is a gap, as a missing one is; SPC lines from such
-    # figures are not drawn: whatever the chart is given, its arithmetic stays finite.
-    points = [(p, v if v is not None and math.isfinite(v) else None) for p, v in points]
-    if spc is not None and not all(math.isfinite(x) for x in spc):
-        spc = None
-    if target is not None and not math.isfinite(target):
-        target = None
+    points, spc, target = _finite(points, spc, target)
     known = [v for _, v in points if v is not None]
-    span = known + ([target] if target is not None else [])
-    if spc is not None and known:
-        # A limit below zero for figures that cannot be negative is drawn at the axis.
-        floor = 0.0 if min(known) >= 0 else spc[1]
-        span += [spc[0], max(spc[1], floor), spc[2]]
-    ticks = nice_ticks(min(span), max(span), size.y_steps, whole) if span else [0.0, 1.0]
+    ticks = _value_ticks(known, target, spc, size, whole)
     lo, hi = ticks[0], ticks[-1]
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     n = max(len(points) - 1, 1)
@@ -212,20 +202,8 @@ def trend_chart(title: str, points: list[tuple[str, float | None]], target: floa
     def sy(v: float) -> float:
         return round(bottom - (bottom - top) * scale(v, lo, hi), 1)
 
-    segments: list[list[Point]] = []
-    current: list[Point] = []
-    last: Point | None = None
-    for i, (period, v) in enumerate(points):
-        if v is None:
-            if current:
-                segments.append(current)
-            current = []
-            continue
-        p = Point(sx(i), sy(v), short_label(period), (special or {}).get(period, ""))
-        current.append(p)
-        last = p
-    if current:
-        segments.append(current)
+    segments = _segments(points, sx, sy, special or {})
+    last = segments[-1][-1] if segments else None
     limits = None
     if spc is not None and known:
         limits = Limits(sy(spc[0]), min(sy(spc[1]), bottom), max(sy(spc[2]), top))
@@ -249,6 +227,48 @@ def trend_chart(title: str, points: list[tuple[str, float | None]], target: floa
         marks=[Tick(sx(i), (marks or {})[period]) for i, (period, _) in enumerate(points)
                if period in (marks or {})],
     )
+
+
+def _finite(points: list[tuple[str, float | None]], spc: tuple[float, float, float] | None,
+            target: float | None) -> tuple[list[tuple[str, float | None]],
+                                           tuple[float, float, float] | None, float | None]:
+    """A figure that is no finite number is a gap, as a missing one is; SPC lines from such
+    figures are not drawn: whatever the chart is given, its arithmetic stays finite."""
+    points = [(p, v if v is not None and math.isfinite(v) else None) for p, v in points]
+    if spc is not None and not all(math.isfinite(x) for x in spc):
+        spc = None
+    if target is not None and not math.isfinite(target):
+        target = None
+    return points, spc, target
+
+
+def _value_ticks(known: list[float], target: float | None,
+                 spc: tuple[float, float, float] | None, size: Size, whole: bool
+                 ) -> list[float]:
+    """The y axis's ticks, spanning the figures, the target and the SPC lines."""
+    span = known + ([target] if target is not None else [])
+    if spc is not None and known:
+        # A limit below zero for figures that cannot be negative is drawn at the axis.
+        floor = 0.0 if min(known) >= 0 else spc[1]
+        span += [spc[0], max(spc[1], floor), spc[2]]
+    return nice_ticks(min(span), max(span), size.y_steps, whole) if span else [0.0, 1.0]
+
+
+def _segments(points: list[tuple[str, float | None]], sx: Callable[[int], float],
+              sy: Callable[[float], float], special: dict[str, str]) -> list[list[Point]]:
+    """The line's runs of consecutive figures, broken at each gap."""
+    segments: list[list[Point]] = []
+    current: list[Point] = []
+    for i, (period, v) in enumerate(points):
+        if v is None:
+            if current:
+                segments.append(current)
+            current = []
+            continue
+        current.append(Point(sx(i), sy(v), short_label(period), special.get(period, "")))
+    if current:
+        segments.append(current)
+    return segments
 
 
 def _dots(points: list[Point]) -> str:
