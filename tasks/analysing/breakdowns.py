@@ -151,6 +151,35 @@ def part_fault(file: str, row: int | None, column: str, indicator: str, period: 
             "used (an error in the source; the restricted edition quotes it)"))
 
 
+def _part_figure_fault(ind: Indicator, r: pd.Series) -> tuple[str, str] | None:
+    """The first thing wrong with a part's figures for its indicator's unit, as (column,
+    message), or None: its sign, its value's range, its numerator and denominator."""
+    v, num, den = _num(r["value"]), _num(r["numerator"]), _num(r["denominator"])
+    signs = r.get("sign")
+    unit_words = ind.unit.value.replace("_", " ")
+    wrong = [s for s in (signs if isinstance(signs, str) else "")
+             if {"%": Unit.PERCENT, "£": Unit.MONEY}.get(s) is not ind.unit]
+    if wrong:
+        return "value", (f"written as {'a percentage' if wrong[0] == '%' else 'money'} "
+                         f"({wrong[0]}) but {ind.code} is measured as a {unit_words}")
+    if v is not None and ind.unit is Unit.PERCENT and not 0 <= v <= 100:
+        return "value", f"{v:g} is not a percentage (expected 0 to 100)"
+    if v is not None and v < 0 and ind.unit is not Unit.MONEY:
+        return "value", f"{v:g} is negative"
+    if v is not None and beyond_limit(ind.unit, v):
+        return "value", (f"{v:.6g} is beyond what a {unit_words} figure can be "
+                         f"(expected {expected_range(ind.unit)})")
+    if any(x is not None and x > COUNT_LIMIT for x in (num, den)):
+        return "numerator", f"numerator and denominator must be at most {COUNT_LIMIT:,.0f}"
+    if v is not None and ind.unit is Unit.COUNT and not float(v).is_integer():
+        return "value", f"{v:g} is not a whole number (expected a count)"
+    if any(x is not None and (x < 0 or not float(x).is_integer()) for x in (num, den)):
+        return "numerator", "numerator and denominator must be whole numbers of zero or more"
+    if num is not None and den is not None and num > den:
+        return "numerator", f"numerator {num:g} is greater than denominator {den:g}"
+    return None
+
+
 def check_parts(parts: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list[Problem]]:
     """The parts as their totals are checked (tasks.checking.validate): a code in the catalogue,
     this
@@ -187,32 +216,8 @@ def check_parts(parts: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, list
             fault(idx, r, "authority", f"a row for authority {a.strip()[:20]!r}, expected "
                                        f"{auth.code} ({auth.name})")
             continue
-        v, num, den = _num(r["value"]), _num(r["numerator"]), _num(r["denominator"])
-        signs = r.get("sign")
-        unit_words = ind.unit.value.replace("_", " ")
-        wrong = [s for s in (signs if isinstance(signs, str) else "")
-                 if {"%": Unit.PERCENT, "£": Unit.MONEY}.get(s) is not ind.unit]
-        if wrong:
-            fault(idx, r, "value", f"written as {'a percentage' if wrong[0] == '%' else 'money'} "
-                                   f"({wrong[0]}) but {ind.code} is measured as a {unit_words}")
-        elif v is not None and ind.unit is Unit.PERCENT and not 0 <= v <= 100:
-            fault(idx, r, "value", f"{v:g} is not a percentage (expected 0 to 100)")
-        elif v is not None and v < 0 and ind.unit is not Unit.MONEY:
-            fault(idx, r, "value", f"{v:g} is negative")
-        elif v is not None and beyond_limit(ind.unit, v):
-            fault(idx, r, "value", f"{v:.6g} is beyond what a {unit_words} figure can be "
-                                   f"(expected {expected_range(ind.unit)})")
-        elif any(x is not None and x > COUNT_LIMIT for x in (num, den)):
-            fault(idx, r, "numerator", f"numerator and denominator must be at most "
-                                       f"{COUNT_LIMIT:,.0f}")
-        elif v is not None and ind.unit is Unit.COUNT and not float(v).is_integer():
-            fault(idx, r, "value", f"{v:g} is not a whole number (expected a count)")
-        elif any(x is not None and (x < 0 or not float(x).is_integer()) for x in (num, den)):
-            fault(idx, r, "numerator", "numerator and denominator must be whole numbers of "
-                                       "zero or more")
-        elif num is not None and den is not None and num > den:
-            fault(idx, r, "numerator", f"numerator {num:g} is greater than denominator "
-                                       f"{den:g}")
+        if (found := _part_figure_fault(ind, r)) is not None:
+            fault(idx, r, *found)
     kept = parts.drop(index=list(bad))
     keys = ["indicator", "period", "breakdown", "part"]
     twice = kept[kept.duplicated(keys, keep=False)]

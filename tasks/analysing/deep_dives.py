@@ -28,7 +28,7 @@ Whether SPC shows a special cause since the action is read from the indicator's 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -284,62 +284,82 @@ def update_register(stored: list[DeepDive], firing: list[str], entries: list[Dee
     it was closed on). Pure: the caller stores it.
     """
     catalogue = config.by_code()
-    dives: dict[tuple[str, str], DeepDive] = {(d.indicator, d.opened): d for d in stored}
-    problems: list[Problem] = []
+    reg = _Register({(d.indicator, d.opened): d for d in stored})
     named = [e for e in entries if e.opened is not None and e.indicator in catalogue]
     for e in named:
         key = (e.indicator, str(e.opened))
-        if key not in dives:
-            dives[key] = DeepDive(e.indicator, str(e.opened), catalogue[e.indicator].owner,
-                                  Status.OPEN)
-    matched: dict[tuple[str, str], DeepDiveEntry] = {(e.indicator, str(e.opened)): e
-                                                     for e in named}
+        if key not in reg.dives:
+            reg.dives[key] = DeepDive(e.indicator, str(e.opened), catalogue[e.indicator].owner,
+                                      Status.OPEN)
+    reg.matched = {(e.indicator, str(e.opened)): e for e in named}
+    for code in firing:
+        ind = catalogue.get(code)
+        if ind is not None:
+            reg.open_by_rule(code, latest_of_kind(ind.frequency, cycle), ind.owner)
+    problems = [p for e in entries if e.opened is None and e.indicator in catalogue
+                if (p := reg.match(e)) is not None]
+    return reg.after(), reg.matched, problems
 
-    def current(code: str) -> DeepDive | None:
-        mine = [d for k, d in dives.items() if k[0] == code
-                and status_of(matched.get(k), d.status) is not Status.CLOSED]
+
+@dataclass
+class _Register:
+    """The register as update_register builds it: every deep dive by (indicator, cycle
+    opened), and deep_dives.yaml's entry for each."""
+
+    dives: dict[tuple[str, str], DeepDive]
+    matched: dict[tuple[str, str], DeepDiveEntry] = field(default_factory=dict)
+
+    def current(self, code: str) -> DeepDive | None:
+        """The indicator's open deep dive (the latest opened), or None."""
+        mine = [d for k, d in self.dives.items() if k[0] == code
+                and status_of(self.matched.get(k), d.status) is not Status.CLOSED]
         return max(mine, key=lambda d: period_index(d.opened)) if mine else None
 
-    def closed_on(key: tuple[str, str], d: DeepDive) -> date | None:
-        e = matched.get(key)
+    def closed_on(self, key: tuple[str, str], d: DeepDive) -> date | None:
+        e = self.matched.get(key)
         if status_of(e, d.status) is not Status.CLOSED:
             return None
         return e.closed if e is not None and e.closed is not None else d.closed
 
-    for code in firing:
-        ind = catalogue.get(code)
-        if ind is None or current(code) is not None:
-            continue
-        opened = latest_of_kind(ind.frequency, cycle)
-        last_closed = max((c for k, d in dives.items()
-                           if k[0] == code and (c := closed_on(k, d)) is not None),
+    def open_by_rule(self, code: str, opened: str, owner: str) -> None:
+        """The rule fired: a deep dive opens, unless one is open, or the last closed in
+        this cycle or later (the figures that fired the rule are those it closed on)."""
+        if self.current(code) is not None:
+            return
+        last_closed = max((c for k, d in self.dives.items()
+                           if k[0] == code and (c := self.closed_on(k, d)) is not None),
                           default=None)
-        if (code, opened) in dives or (last_closed is not None
-                                       and _month(last_closed) >= _first_month(opened)):
-            continue
-        dives[(code, opened)] = DeepDive(code, opened, ind.owner, Status.OPEN)
-    for e in entries:
-        if e.opened is not None or e.indicator not in catalogue:
-            continue
-        # The deep dive this entry closed in an earlier run, else the open one.
-        d = next((x for x in dives.values() if x.indicator == e.indicator
+        if (code, opened) in self.dives or (last_closed is not None
+                                            and _month(last_closed) >= _first_month(opened)):
+            return
+        self.dives[(code, opened)] = DeepDive(code, opened, owner, Status.OPEN)
+
+    def match(self, e: DeepDiveEntry) -> Problem | None:
+        """An entry without `opened`: the deep dive it closed in an earlier run, else the
+        open one; a finding when there is neither."""
+        d = next((x for x in self.dives.values() if x.indicator == e.indicator
                   and e.closed is not None and x.closed == e.closed), None) \
-            or current(e.indicator)
+            or self.current(e.indicator)
         if d is None:
-            problems.append(Problem(
+            return Problem(
                 Severity.WARNING, DEEP_DIVES_FILE, None, f"entry for {e.indicator}",
                 f"no deep dive into {e.indicator} is open in the register; give the cycle "
-                "it opened as 'opened:'", e.indicator, kind=DEEP_DIVE))
-            continue
-        matched[(d.indicator, d.opened)] = e
-    out = []
-    for key, d in sorted(dives.items(), key=lambda kv: (kv[0][0], period_index(kv[0][1]))):
-        found = matched.get(key)
-        status = status_of(found, d.status)
-        closed = found.closed if found is not None and found.closed is not None else d.closed
-        out.append(DeepDive(d.indicator, d.opened, d.owner, status,
-                            closed if status is Status.CLOSED else None))
-    return out, matched, problems
+                "it opened as 'opened:'", e.indicator, kind=DEEP_DIVE)
+        self.matched[(d.indicator, d.opened)] = e
+        return None
+
+    def after(self) -> list[DeepDive]:
+        """Every deep dive with its status (and closing date) as its entry says."""
+        out = []
+        for key, d in sorted(self.dives.items(),
+                             key=lambda kv: (kv[0][0], period_index(kv[0][1]))):
+            found = self.matched.get(key)
+            status = status_of(found, d.status)
+            closed = (found.closed if found is not None and found.closed is not None
+                      else d.closed)
+            out.append(DeepDive(d.indicator, d.opened, d.owner, status,
+                                closed if status is Status.CLOSED else None))
+        return out
 
 
 def pack_name(authority: str, indicator: str, opened: str, suffix: str = "pdf") -> str:
