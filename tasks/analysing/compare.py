@@ -143,6 +143,49 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
     return a.where(a == b, WITHHELD)
 
 
+def _previous(vals: np.ndarray, lo: np.ndarray, hi: np.ndarray, hidden: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The previous reported period: the latest before the current one with a figure. Its
+    place (-1: none), value, lowest and highest possible values, and whether it is hidden."""
+    prior = vals[:, :-1]
+    has_prior = ~np.isnan(prior)
+    last_pos = np.where(has_prior.any(axis=1),
+                        prior.shape[1] - 1 - np.argmax(has_prior[:, ::-1], axis=1), -1)
+    rows = np.arange(len(vals))
+    at = np.maximum(last_pos, 0)
+    found = last_pos >= 0
+    prev = np.where(found, prior[rows, at], np.nan)
+    prev_lo = np.where(found, lo[:, :-1][rows, at], np.nan)
+    prev_hi = np.where(found, hi[:, :-1][rows, at], np.nan)
+    return last_pos, prev, prev_lo, prev_hi, found & hidden[:, :-1][rows, at]
+
+
+def _committee_rules(out: pd.DataFrame, v_lo: pd.Series, v_hi: pd.Series,
+                     runs: tuple[np.ndarray, np.ndarray, list[str | None]], needed: int,
+                     dens: np.ndarray, min_denominator: float) -> None:
+    """The rating, the run of declines and the deep dive, and the breach, each as certain
+    and as possible (over the range a hidden figure could hold), into `out`."""
+    polarity, target, tolerance = out["polarity"], out["target"], out["tolerance"]
+    rag_lo = rag(v_lo, target, tolerance, polarity)
+    rag_hi = rag(v_hi, target, tolerance, polarity)
+    out["rag"] = _same(rag_lo, rag_hi)
+    red_possible = (rag_lo == RAG_RED) | (rag_hi == RAG_RED)
+    least, most, gap = runs
+    out["consecutive_declines"] = least
+    out["declines_most"] = most
+    out["deep_dive"] = least >= needed
+    out["deep_dive_possible"] = most >= needed
+    # A gap matters only where it certainly stopped a run that had not yet reached the rule.
+    out["chain_gap"] = [g if (g is not None and a == b and a < needed) else None
+                        for g, a, b in zip(gap, least, most, strict=True)]
+    # A percentage of very few cases moves a long way on one child: shown, never a breach alone.
+    out["denominator"] = dens
+    out["small_number"] = (out["unit"] == "percent").to_numpy() & (dens < min_denominator)
+    small = out["small_number"]
+    out["breach"] = ((out["rag"] == RAG_RED) | out["deep_dive"]) & ~small
+    out["breach_possible"] = (red_possible | out["deep_dive_possible"]) & ~small
+
+
 def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, current: str,
                   needed: int, min_denominator: float,
                   bounds: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -159,18 +202,7 @@ def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, cur
     out = cat.copy()
     out["period"] = current
     out["value"] = np.where(hidden[:, -1], np.nan, vals[:, -1])
-    # Previous reported period: the latest period before the current one with a figure.
-    prior = vals[:, :-1]
-    has_prior = ~np.isnan(prior)
-    last_pos = np.where(has_prior.any(axis=1),
-                        prior.shape[1] - 1 - np.argmax(has_prior[:, ::-1], axis=1), -1)
-    rows = np.arange(len(codes))
-    at = np.maximum(last_pos, 0)
-    found = last_pos >= 0
-    prev = np.where(found, prior[rows, at], np.nan)
-    prev_lo = np.where(found, lo[:, :-1][rows, at], np.nan)
-    prev_hi = np.where(found, hi[:, :-1][rows, at], np.nan)
-    prev_hidden = found & hidden[:, :-1][rows, at]
+    last_pos, prev, prev_lo, prev_hi, prev_hidden = _previous(vals, lo, hi, hidden)
     out["previous"] = np.where(prev_hidden, np.nan, prev)
     out["previous_period"] = [period_from_index(first + int(p), freq) if p >= 0 else None
                               for p in last_pos]
@@ -184,26 +216,8 @@ def _analyse_kind(history: pd.DataFrame, cat: pd.DataFrame, freq: Frequency, cur
             direction(v_lo - pd.Series(hi[:, -1 - k]), polarity, minimum),
             direction(v_hi - pd.Series(lo[:, -1 - k]), polarity, minimum))
     out["year_ago"] = np.where(hidden[:, -1 - per_year], np.nan, vals[:, -1 - per_year])
-    target, tolerance = out["target"], out["tolerance"]
-    rag_lo = rag(v_lo, target, tolerance, polarity)
-    rag_hi = rag(v_hi, target, tolerance, polarity)
-    out["rag"] = _same(rag_lo, rag_hi)
-    red_possible = (rag_lo == RAG_RED) | (rag_hi == RAG_RED)
-
-    least, most, gap = decline_runs(lo, hi, sign, floor, first, freq)
-    out["consecutive_declines"] = least
-    out["declines_most"] = most
-    out["deep_dive"] = least >= needed
-    out["deep_dive_possible"] = most >= needed
-    # A gap matters only where it certainly stopped a run that had not yet reached the rule.
-    out["chain_gap"] = [g if (g is not None and a == b and a < needed) else None
-                        for g, a, b in zip(gap, least, most, strict=True)]
-    # A percentage of very few cases moves a long way on one child: shown, never a breach alone.
-    out["denominator"] = dens
-    out["small_number"] = (cat["unit"] == "percent").to_numpy() & (dens < min_denominator)
-    small = out["small_number"]
-    out["breach"] = ((out["rag"] == RAG_RED) | out["deep_dive"]) & ~small
-    out["breach_possible"] = (red_possible | out["deep_dive_possible"]) & ~small
+    _committee_rules(out, v_lo, v_hi, decline_runs(lo, hi, sign, floor, first, freq),
+                     needed, dens, min_denominator)
     out["withheld"] = [
         [name for name, h in (("value", hidden[i, -1]), ("previous", prev_hidden[i]),
                               ("change", either[i]),
