@@ -746,6 +746,23 @@ def _date_note(dates: PaperDates) -> str:
             "the dates are to be confirmed by the clerk when the agenda is set.")
 
 
+def _views(config: Config, figures: EditionResults, cycle: str,
+           commentary: list[Commentary]) -> list[IndicatorView]:
+    """Each indicator as the edition prints it, in the catalogue's order, with its
+    commentary and the deep-dive actions put in place marked on its chart."""
+    by_code = {r.code: r for r in figures.results}
+    notes = _commentary(config, figures.results, commentary, figures.public)
+    marks: dict[str, dict[str, str]] = {}
+    for d in figures.deep_dives:  # the actions put in place, as the register numbers them
+        for n, a in enumerate(d.actions, 1):
+            if a.impact is not None:
+                marks.setdefault(d.indicator, {})[a.impact.period] = f"A{n}"
+    return [_view(ind, by_code[ind.code], config, cycle, figures.public,
+                  notes.get(ind.code, []), marks.get(ind.code),
+                  figures.breakdowns.get(ind.code))
+            for ind in config.indicators]
+
+
 def build_context(config: Config, figures: EditionResults, cycle: str,
                   commentary: list[Commentary] | None = None,
                   dates: PaperDates | None = None,
@@ -755,15 +772,7 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
     dates = dates or PaperDates(None, None, False)
     public = figures.public
     by_code = {r.code: r for r in figures.results}
-    notes = _commentary(config, figures.results, commentary or [], public)
-    marks: dict[str, dict[str, str]] = {}
-    for d in figures.deep_dives:  # the actions put in place, as the register numbers them
-        for n, a in enumerate(d.actions, 1):
-            if a.impact is not None:
-                marks.setdefault(d.indicator, {})[a.impact.period] = f"A{n}"
-    views = [_view(ind, by_code[ind.code], config, cycle, public, notes.get(ind.code, []),
-                   marks.get(ind.code), figures.breakdowns.get(ind.code))
-             for ind in config.indicators]
+    views = _views(config, figures, cycle, commentary or [])
     areas: dict[str, list[IndicatorView]] = {}
     for v in views:
         areas.setdefault(v.service_area, []).append(v)

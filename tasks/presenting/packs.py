@@ -26,7 +26,7 @@ from tasks.presenting.context import Y_TITLES, BriefingContext, IndicatorView
 from tasks.presenting.render import STYLESHEET, TEMPLATES_DIR, environment
 from tasks.presenting.wording import owner_text
 from tasks.reading.commentary import Commentary
-from tasks.settings.config import Config, Unit
+from tasks.settings.config import Config, Indicator, Unit
 from tasks.settings.formatting import fmt_value
 from tasks.settings.periods import label, latest_of_kind, short_label
 
@@ -94,20 +94,7 @@ def build_pack(config: Config, dive: DeepDive, ctx: BriefingContext, history: pd
                             y_title=Y_TITLES[ind.unit], whole=ind.unit is Unit.COUNT)
         note = ("Grey lines: the average and process limits of the latest "
                 f"{config.briefing.rules.chart_periods} periods.")
-    mine = parts[parts["indicator"] == ind.code] if not parts.empty else parts
-    periods = sorted(set(mine["period"]), key=str)[-12:] if not mine.empty else []
-    rows: list[tuple[str, list[str]]] = []
-    name = ""
-    if periods:
-        name = str(mine["breakdown"].iloc[0])
-        for part in sorted(set(mine["part"]), key=str):
-            cells = []
-            for p in periods:
-                hit = mine[(mine["part"] == part) & (mine["period"] == p)]
-                cells.append(fmt_value(ind.unit, float(hit["value"].iloc[0]), ind.decimals)
-                             if not hit.empty and hit["value"].iloc[0] == hit["value"].iloc[0]
-                             else "")
-            rows.append((str(part), cells))
+    name, periods, rows = _breakdown_table(ind, parts)
     questions = [view.question,
                  f"What do the figures by {name.lower() or 'team'} show about where the "
                  "decline is, and is it in a few places or everywhere?",
@@ -130,6 +117,27 @@ def build_pack(config: Config, dive: DeepDive, ctx: BriefingContext, history: pd
                     for c in sorted(commentary, key=lambda c: (c.period, c.date),
                                     reverse=True) if c.indicator == ind.code],
         questions=questions)
+
+
+def _breakdown_table(ind: Indicator, parts: pd.DataFrame
+                     ) -> tuple[str, list[str], list[tuple[str, list[str]]]]:
+    """The indicator's breakdown over its last 12 periods with parts: (its name, the
+    periods, each part's figure in each)."""
+    mine = parts[parts["indicator"] == ind.code] if not parts.empty else parts
+    periods = sorted(set(mine["period"]), key=str)[-12:] if not mine.empty else []
+    rows: list[tuple[str, list[str]]] = []
+    name = ""
+    if periods:
+        name = str(mine["breakdown"].iloc[0])
+        for part in sorted(set(mine["part"]), key=str):
+            cells = []
+            for p in periods:
+                hit = mine[(mine["part"] == part) & (mine["period"] == p)]
+                cells.append(fmt_value(ind.unit, float(hit["value"].iloc[0]), ind.decimals)
+                             if not hit.empty and hit["value"].iloc[0] == hit["value"].iloc[0]
+                             else "")
+            rows.append((str(part), cells))
+    return name, periods, rows
 
 
 def render_pack(ctx: PackContext, templates_dir: Path = TEMPLATES_DIR) -> str:
