@@ -56,6 +56,7 @@ from tasks.delivering.notify import Delivery, deliver, plan_notices
 from tasks.delivering.summary import build_summary
 from tasks.editions.disclosure import (
     EditionResults,
+    disclosed,
     edition_results,
     revision_problems,
     small_breakdowns,
@@ -195,6 +196,12 @@ class Analysed:
     # Those remembered figures whose value comes from the store, no export giving them
     # again: a linked one stays hidden (tasks.editions.linked).
     carried: set[tuple[str, str]] = field(default_factory=set)
+    # The public edition's analysis (tasks.disclosure.disclosed): the rules over every value
+    # each small figure in `history` could hold, and those small figures. Worked out here,
+    # once, for the analysis the public edition prints (this one, or `public`); None on the
+    # other.
+    disclosed: pd.DataFrame | None = None
+    hidden: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -363,22 +370,29 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
                         inputs.cycle)
     remembered = store.small_figures(authority)
     carried = _carried(remembered, inputs.records)
-    small = small_figures(analysed.history, inputs.config, carried) | inputs.contested
+    shown, hidden = (None, small_figures(analysed.history, inputs.config, carried)) \
+        if inputs.contested else disclosed(analysed.history, inputs.config, inputs.cycle,
+                                           carried)
+    small = hidden | inputs.contested
     analysed = replace(analysed, problems=analysed.problems + dive_problems,
                        register=register, register_entries=entries,
                        opened=opened_now(register, inputs.config, inputs.cycle), parts=parts,
-                       remembered=remembered, small=small, carried=carried,
+                       remembered=remembered, small=small, carried=carried, disclosed=shown,
+                       hidden=hidden if shown is not None else set(),
                        questions=track(inputs.questions, inputs.answers,
                                        store.questions(authority), inputs.config))
     if inputs.contested:
         left_out = set(inputs.withheld) | inputs.contested
         key = pd.MultiIndex.from_frame(inputs.records[["indicator", "period"]])
         public = _analyse(inputs, inputs.records[~key.isin(list(left_out))], stored, left_out)
+        public_shown, public_hidden = disclosed(public.history, inputs.config, inputs.cycle,
+                                                carried)
         analysed.public = replace(public, problems=public.problems + dive_problems,
                                   register=register, register_entries=entries,
                                   opened=analysed.opened, parts=parts,
                                   remembered=remembered, small=small, carried=carried,
-                                  questions=analysed.questions)
+                                  questions=analysed.questions,
+                                  disclosed=public_shown, hidden=public_hidden)
     return analysed
 
 
@@ -454,10 +468,10 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
         register = [d for d in public.register if d.indicator not in codes]
         entries = {k: e for k, e in public.register_entries.items() if k[0] not in codes}
         figures = edition_results(edition, inputs.config, inputs.cycle, public.history,
-                                  public.analysis, public.spc, public.benchmarks,
+                                  _printed(public, edition), public.spc, public.benchmarks,
                                   problems + public.problems, public.revisions,
                                   register, entries, public.parts, public.remembered,
-                                  public.carried)
+                                  public.hidden)
         notes = [Problem(Severity.WARNING, "(exports)", None, None,
                          f"{code} {label(period)}: not published in this edition: "
                          f"{CONTESTED_TEXT}", code, period=period)
@@ -465,10 +479,11 @@ def edition_figures(inputs: Inputs, analysed: Analysed, edition: Edition) -> Edi
         figures = replace(figures, problems=notes + figures.problems)
         return with_child_returns(with_source_errors(figures, inputs.public_withheld), inputs)
     figures = edition_results(edition, inputs.config, inputs.cycle, analysed.history,
-                              analysed.analysis, analysed.spc, analysed.benchmarks,
+                              _printed(analysed, edition), analysed.spc, analysed.benchmarks,
                               inputs.problems + analysed.problems, analysed.revisions,
                               analysed.register, analysed.register_entries,
-                              analysed.parts, analysed.remembered, analysed.carried)
+                              analysed.parts, analysed.remembered,
+                              analysed.hidden if edition is Edition.PUBLIC else None)
     # The public edition names the place alone: the cell may be about a few children.
     said = inputs.withheld if edition is Edition.PUBLIC else inputs.withheld_detail
     return with_child_returns(with_source_errors(figures, said or inputs.withheld), inputs)
@@ -483,6 +498,17 @@ def with_child_returns(figures: EditionResults, inputs: Inputs) -> EditionResult
                            inputs.cycle)
     return replace(figures, problems=figures.problems
                    + rule_problems(inputs.child_returns, figures.edition))
+
+
+def _printed(analysed: Analysed, edition: Edition) -> pd.DataFrame:
+    """The analysis an edition prints: the full one, or the public edition's, worked out
+    by compare_with_history (never again here)."""
+    if edition is Edition.RESTRICTED:
+        return analysed.analysis
+    if analysed.disclosed is None:
+        raise ValueError("the public edition's analysis is worked out by "
+                         "compare_with_history, for the analysis it prints")
+    return analysed.disclosed
 
 
 def with_source_errors(figures: EditionResults,

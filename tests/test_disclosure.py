@@ -855,3 +855,24 @@ def test_which_side_is_small_does_not_tell(den: int, complement: bool,
             seen.add((num is None, _possible(Unit.PERCENT, value, num, float(den))))
     assert len({b for blank, b in seen if blank}) == 1
     assert len({b for blank, b in seen if not blank}) == 1
+
+
+@pytest.mark.parametrize("scenario", [DEEP_DIVE_SMALL_SERIES, TWIN_IN_THE_SAME_FILE],
+                         ids=["small figure", "contested figure"])
+def test_the_editions_stage_prints_the_analysis_it_is_given(
+        scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The public edition's analysis is worked out once, in the analysis stage
+    (compare_with_history); deciding each edition filters it and never runs the comparison
+    again (issue 25: the editions stage ran `analyse` a second time for the public one)."""
+    out = run(scenario, 5)
+    assert bool(out.inputs.contested) is (scenario is TWIN_IN_THE_SAME_FILE)
+    printed = {e: out.rendered.figures[e].results for e in Edition}
+
+    def again(*_: object, **__: object) -> None:
+        raise AssertionError("the editions stage ran the comparison again")
+
+    for name in ("tasks.analysing.compare.analyse", "tasks.editions.disclosure.analyse",
+                 "tasks.editions.disclosure.hidden_bounds"):
+        monkeypatch.setattr(name, again, raising=False)
+    for e in Edition:
+        assert pipeline.edition_figures(out.inputs, out.analysed, e).results == printed[e]

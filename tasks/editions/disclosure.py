@@ -246,6 +246,19 @@ def hidden_bounds(history: pd.DataFrame, config: Config,
     return pd.DataFrame(rows, columns=["indicator", "period", "lo", "hi"])
 
 
+def disclosed(history: pd.DataFrame, config: Config, cycle: str,
+              carried: set[tuple[str, str]] | None = None
+              ) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    """The public edition's analysis, and the small figures it rests on: every rule run
+    over the range of values each small figure in the history could hold, so that a
+    rating, direction, run of declines or breach is published only when it is the same
+    whatever the hidden count is (`carried`: see hidden_bounds). Worked out once, by the
+    analysis stage (tasks.pipeline.compare_with_history); `edition_results` prints it."""
+    bounds = hidden_bounds(history, config, carried)
+    return (analyse(history, config, cycle, bounds),
+            set(zip(bounds["indicator"], bounds["period"], strict=True)))
+
+
 @dataclass(frozen=True)
 class EditionResults:
     """Everything an edition prints about the figures, already decided."""
@@ -281,27 +294,29 @@ def edition_results(edition: Edition, config: Config, cycle: str, history: pd.Da
                     entries: dict[tuple[str, str], DeepDiveEntry] | None = None,
                     parts: pd.DataFrame | None = None,
                     remembered: set[tuple[str, str]] | None = None,
-                    carried: set[tuple[str, str]] | None = None) -> EditionResults:
-    """The typed results an edition may print. `analysis`, `spc`, `benchmarks`, `problems`
-    and `revisions` are the full (restricted) ones; the public edition is derived here.
+                    hidden: set[tuple[str, str]] | None = None) -> EditionResults:
+    """The typed results an edition may print: this stage filters and decides, it does not
+    analyse. `analysis` is the edition's own: the full one for the restricted edition; for
+    the public one, the analysis over every value each small figure could hold, worked out
+    once by the analysis stage (`disclosed`), with `hidden` those small figures. `spc`,
+    `benchmarks`, `problems` and `revisions` are the full (restricted) ones.
 
     Deep dives: whether the rule fired, and every impact figure, rest on the indicator's
     figures, so the public edition leaves out every deep dive on an indicator with a small
     figure anywhere in its history (and always says that it does: saying so only when
     something was left out would itself tell). `remembered` are the figures earlier runs
     found small (the store's `small_figures`): what the register decided on them was decided
-    on a small figure, so it stays restricted though a later export revised that figure.
-    `carried`: those of them whose value this run takes from the store (tasks.editions.linked)."""
+    on a small figure, so it stays restricted though a later export revised that figure."""
     public = edition is Edition.PUBLIC
+    if public and hidden is None:
+        raise ValueError("the public edition is printed from the analysis stage's "
+                         "`disclosed` analysis and its small figures (`hidden`)")
+    hidden = hidden if public and hidden is not None else set()
     window = config.briefing.rules.chart_periods
-    bounds = hidden_bounds(history, config, carried) if public else None
-    hidden = (set(zip(bounds["indicator"], bounds["period"], strict=True))
-              if bounds is not None else set())
-    frame = analyse(history, config, cycle, bounds) if public else analysis
     spc_by_code = {str(r["code"]): r for _, r in spc.iterrows()}
     bench_by_code = {str(r["code"]): r for _, r in benchmarks.iterrows()}
     results = []
-    for _, row in frame.iterrows():
+    for _, row in analysis.iterrows():
         code, period = str(row["code"]), str(row["period"])
         chart = _chart(history, code, period, window, hidden)
         spc_withheld = any(p.withheld for p in chart)
