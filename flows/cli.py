@@ -255,9 +255,9 @@ def check_usage(args: argparse.Namespace, settings: Settings) -> None:
     if getattr(args, "part_size", 1) < 1:
         raise UsageError(f"--part-size must be 1 or more, not {args.part_size}")
     if getattr(args, "config", None) is not None and args.command != "init":
-        from tasks.settings.config import load_config
+        from tasks.settings.config import run_config
 
-        load_config(Path(args.config))  # its own errors name the file and key
+        run_config(Path(args.config))  # its own errors name the file and key; kept
     exports = getattr(args, "exports", None)
     if exports is not None and args.command != "demo":
         exports_folder(Path(exports))
@@ -492,11 +492,11 @@ def _preflight(args: argparse.Namespace, config: Path, exports: Path,
     from tasks.reading.authorities import resolve_authority
     from tasks.reading.files import Limits
     from tasks.reading.sources import load_sources
-    from tasks.settings.config import load_config
+    from tasks.settings.config import run_config
 
     exports_folder(exports)
     limits = Limits.from_settings(settings)  # checked by check_usage
-    cfg = load_config(config)
+    cfg = run_config(config)
     from tasks.drafting.draft import leftovers
 
     todo = leftovers(config)
@@ -513,12 +513,12 @@ def _preflight(args: argparse.Namespace, config: Path, exports: Path,
         # A cycle typed by hand: the exports checked now, so that a typo costs one line
         # (NoFiguresForCycle), not the engine's start-up and a blank paper; and the cycle
         # a --report-date is checked against. Errors in the exports are left for the run
-        # to report; the flow checks again for itself.
+        # to report. What was read is kept for the run, which does not read it again.
         from tasks.pipeline import validate_exports
 
         cycle = validate_exports(config, exports, args.cycle, today=date.today(),
                                  authority=args.authority, allow_empty=args.allow_empty,
-                                 limits=limits).cycle
+                                 limits=limits, keep=True).cycle
     if args.report_date is not None:
         from tasks.settings.calendar import report_date_refusal
 
@@ -727,9 +727,9 @@ def _calendar(args: argparse.Namespace) -> int:
     from datetime import date
 
     from tasks.settings.calendar import ordinal, year_plan
-    from tasks.settings.config import load_config
+    from tasks.settings.config import run_config
 
-    b = load_config(Path(args.config)).briefing
+    b = run_config(Path(args.config)).briefing
     year = args.year or date.today().year
     p = b.papers
     plan = year_plan(year, p.run_working_day, b.meetings, p.clear_days,
@@ -785,9 +785,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.authority:  # each named authority must be in the published files
                 from tasks.reading.authorities import resolve_authority
                 from tasks.reading.sources import load_sources
-                from tasks.settings.config import load_config
+                from tasks.settings.config import run_config
 
-                cfg, sources = load_config(REAL_CONFIG), load_sources(REAL_CONFIG)
+                cfg, sources = run_config(REAL_CONFIG), load_sources(REAL_CONFIG)
                 for name in args.authority:
                     resolve_authority(Path(args.exports), sources, name, cfg,
                                       Limits.from_settings(settings))

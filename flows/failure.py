@@ -17,7 +17,7 @@ from typing import Any
 from tasks.adapters.mail import header_safe, mail_configured, mailer_for, new_message
 from tasks.delivering.notify import MessagesNeedAttention, allowed_address
 from tasks.reading.problems import ValidationFailed
-from tasks.settings.config import check_address, load_config
+from tasks.settings.config import check_address, run_config
 from tasks.settings.environment import Settings
 
 OPERATORS_ENV = "BRIEFING_OPERATORS"
@@ -74,7 +74,7 @@ def notify_operators(flow: Any, flow_run: Any, state: Any) -> None:
             to = []
         sender = "briefing@localhost"
         try:
-            cfg = load_config(Path(params.get("config_dir", "config")))
+            cfg = run_config(Path(params.get("config_dir", "config")))  # the run's, if kept
             to = to or list(cfg.briefing.mail.operators)
             sender = cfg.briefing.mail.sender
             refused = [a for a in to

@@ -35,7 +35,7 @@ from tasks.presenting import artifacts, render
 from tasks.reading.files import Limits
 from tasks.reading.problems import ValidationFailed, errors
 from tasks.settings.calendar import LONDON, not_run_day
-from tasks.settings.config import load_config
+from tasks.settings.config import run_config
 from tasks.settings.environment import Settings
 from tasks.settings.formatting import Edition
 from tasks.store.history import store_for
@@ -124,28 +124,27 @@ def _when() -> datetime:
 
 def _skip_reason(config_dir: str) -> str | None:
     """Why a scheduled run does nothing today, or None on the run day."""
-    config = load_config(Path(config_dir))
+    config = run_config(Path(config_dir))
     return not_run_day(_when(), config.briefing.papers.run_working_day)
 
 
 def run_identity(config_dir: str, exports_dir: str, cycle: str | None,
                  authority: str | None, today: date,
-                 limits: Limits | None = None) -> tuple[str, str]:
+                 limits: Limits | None = None, allow_empty: bool = True) -> tuple[str, str]:
     """(authority code, cycle) that a run will brief, "latest" resolved. Reads the exports
-    only when it must: for the latest cycle, or an authority given by name. `today`: the
-    day "latest" is judged on."""
-    config = load_config(Path(config_dir))
-    code = config.briefing.authority.code
-    if authority and not (authority.strip().isdigit() and len(authority.strip()) == 3):
+    only when it must: for the latest cycle, or an authority given by name; and then keeps
+    them for the run (pipeline.validate_exports(keep=True)), read as the run reads them
+    (`allow_empty`). `today`: the day "latest" is judged on."""
+    code = run_config(Path(config_dir)).briefing.authority.code
+    given = (authority or "").strip()
+    named = bool(given) and not (given.isdigit() and len(given) == 3)
+    if named or cycle is None:
         inputs = pipeline.validate_exports(Path(config_dir), Path(exports_dir), cycle,
-                                           today=today, authority=authority, limits=limits)
-        return inputs.config.briefing.authority.code, inputs.cycle
-    code = authority.strip() if authority else code
-    if cycle is None:
-        cycle = pipeline.validate_exports(Path(config_dir), Path(exports_dir), None,
-                                          today=today, authority=authority,
-                                          limits=limits).cycle
-    return code, cycle
+                                           today=today, authority=authority, limits=limits,
+                                           allow_empty=allow_empty, keep=True)
+        code = inputs.config.briefing.authority.code if named else code
+        cycle = inputs.cycle
+    return (given if given and not named else code), cycle
 
 
 def _run_name() -> str:
@@ -157,11 +156,11 @@ def _run_name() -> str:
     cycle, authority = p.get("cycle"), p.get("authority")
     try:
         if p.get("only_on_run_day") and _skip_reason(config_dir):
-            code = load_config(Path(config_dir)).briefing.authority.code
+            code = run_config(Path(config_dir)).briefing.authority.code
             return f"briefing-{code}-not-run-day-{_when().astimezone(LONDON):%Y-%m-%d}"
         limits = Limits.from_settings(Settings.from_env())  # the name is made before the run
         code, cycle = run_identity(config_dir, exports_dir, cycle, authority, date.today(),
-                                   limits)
+                                   limits, bool(p.get("allow_empty", False)))
     except Exception:  # the run itself will say what is wrong; the name is a courtesy
         code = authority or Path(config_dir).name
     return f"briefing-{code}-{cycle or 'latest'}"

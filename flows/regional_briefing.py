@@ -42,7 +42,7 @@ from tasks.presenting.regional import (
 from tasks.reading.authorities import published_index
 from tasks.reading.files import Limits
 from tasks.reading.sources import load_sources
-from tasks.settings.config import load_config
+from tasks.settings.config import run_config
 from tasks.settings.environment import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,7 +280,7 @@ def regional_briefing(config_dir: str = "config/dfe", exports_dir: str = DFE,
         failed = named_failures(by_code, known)
     if not results:
         raise RuntimeError("no authority could be briefed: " + "; ".join(failed))
-    ov = overview(load_config(Path(config_dir)), results, failed,
+    ov = overview(run_config(Path(config_dir)), results, failed,
                   datetime.now().astimezone())
     folder = write_overview(ov, Path(out_dir) / "regional" / cycle)
     try:  # the overview's table in the UI; the overview is written without it

@@ -16,7 +16,7 @@ from tasks.delivering.reminders import due_reminders, plan_for, send_reminders, 
 from tasks.delivering.summary import Summary
 from tasks.reading.commentary import read_commentary
 from tasks.reading.owner_returns import read_returns, return_name, returns_folders
-from tasks.settings.config import Config, load_config
+from tasks.settings.config import Config, run_config
 from tasks.settings.environment import Settings
 from tasks.store.history import store_for
 
@@ -41,7 +41,7 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     """
     log = get_run_logger()
     settings = Settings.from_env()  # once, here
-    config = load_config(Path(config_dir))
+    config = run_config(Path(config_dir))
     day = date.fromisoformat(today) if today else date.today()
     plan = plan_for(config, day)
     if plan is None:

@@ -104,7 +104,7 @@ from tasks.returns.quality import qualities, rule_problems, with_quality
 from tasks.returns.reading import ReturnRead, ReturnsRead, read_child_returns, start_checks
 from tasks.returns.workbook import QUALITY_BOOK, quality_workbook
 from tasks.settings.calendar import PaperDates, paper_dates, report_date_refusal
-from tasks.settings.config import Config, ConfigError, load_config
+from tasks.settings.config import Config, ConfigError, Kept, run_config
 from tasks.settings.environment import Settings
 from tasks.settings.formatting import Edition
 from tasks.settings.periods import (
@@ -196,10 +196,10 @@ class Analysed:
     # Those remembered figures whose value comes from the store, no export giving them
     # again: a linked one stays hidden (tasks.editions.linked).
     carried: set[tuple[str, str]] = field(default_factory=set)
-    # The public edition's analysis (tasks.disclosure.disclosed): the rules over every value
-    # each small figure in `history` could hold, and those small figures. Worked out here,
-    # once, for the analysis the public edition prints (this one, or `public`); None on the
-    # other.
+    # The public edition's analysis (tasks.editions.disclosure.disclosed): the rules over
+    # every value each small figure in `history` could hold, and those small figures.
+    # Worked out here, once, for the analysis the public edition prints (this one, or
+    # `public`); None on the other.
     disclosed: pd.DataFrame | None = None
     hidden: set[tuple[str, str]] = field(default_factory=set)
 
@@ -261,10 +261,33 @@ class NoFiguresForCycle(ConfigError):
     """The cycle asked for has no figures at all (a typo in --cycle): a usage error."""
 
 
+# A run's exports as validate_exports read and checked them, kept for the run itself
+# (tasks.settings.config.Kept).
+READ: Kept[Inputs] = Kept()
+
+
 def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = None, *,
                      today: date, authority: str | None = None,
                      allow_empty: bool = True, strict: bool | None = None,
-                     limits: Limits | None = None) -> Inputs:
+                     limits: Limits | None = None, keep: bool = False) -> Inputs:
+    """Read config and exports and check them (_validate_exports), once per run: with
+    `keep`, what was read is kept for the run (the command's checks before the engine
+    starts, the run's name), which takes it instead of reading the folders again."""
+    folders = (Path(config_dir), Path(exports_dir))
+    key = (*(f.resolve() for f in folders), cycle, today, authority, allow_empty, limits)
+    held = READ.get(key, folders, take=not keep)
+    if held is not None:
+        return replace(held, strict=held.config.briefing.rules.strict if strict is None
+                       else strict)
+    inputs = _validate_exports(*folders, cycle, today=today, authority=authority,
+                               allow_empty=allow_empty, strict=strict, limits=limits)
+    return READ.keep(key, folders, inputs) if keep else inputs
+
+
+def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = None, *,
+                      today: date, authority: str | None = None,
+                      allow_empty: bool = True, strict: bool | None = None,
+                      limits: Limits | None = None) -> Inputs:
     """Read config and exports and check them; changes nothing anywhere. `today` (the
     entry point's clock) says which periods have ended: the latest of them is the cycle
     when none is given, and figures for later ones are findings.
@@ -276,7 +299,7 @@ def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = No
     that figure and the run goes on (Inputs.ok, Inputs.withheld). `limits`: rows and
     cells per file (BRIEFING_MAX_*, from the entry point's settings; None: the defaults).
     """
-    config = load_config(Path(config_dir))
+    config = run_config(Path(config_dir))
     sources = load_sources(Path(config_dir))
     if authority:
         config = with_authority(config, resolve_authority(Path(exports_dir), sources,

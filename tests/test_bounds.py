@@ -106,10 +106,10 @@ def test_a_report_date_out_of_range_is_refused_in_one_line(
 def test_a_report_date_in_range_is_accepted_and_checked_by_the_pipeline_too() -> None:
     from datetime import date
 
-    assert pipeline.dates_for(pipeline.load_config(DEMO_CONFIG), "2024-10",
+    assert pipeline.dates_for(load_config(DEMO_CONFIG), "2024-10",
                               date(2026, 10, 31)).report == date(2026, 10, 31)
     with pytest.raises(ValueError, match="report_date 2204-11-20 is not a date"):
-        pipeline.dates_for(pipeline.load_config(DEMO_CONFIG), "2024-10", date(2204, 11, 20))
+        pipeline.dates_for(load_config(DEMO_CONFIG), "2024-10", date(2204, 11, 20))
 
 
 MONEY = """

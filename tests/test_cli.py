@@ -250,9 +250,29 @@ def test_bench_suite_says_each_time_against_its_target(tmp_path: Path) -> None:
     assert took.endswith("(target 15.0 min: NOT met); 1 failed, 2 passed in 1s; EXIT 1")
 
 
+def count_reading(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often a run loads the config and reads the exports, from now on (nothing kept
+    from an earlier test in this process)."""
+    from tasks import pipeline
+    from tasks.settings import config
+
+    calls = {"load_config": 0, "read_exports": 0}
+    for module, name in ((config, "load_config"), (pipeline, "read_exports")):
+        real = getattr(module, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls[_name] += 1
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(module, name, counted)
+    monkeypatch.setattr(config, "CONFIGS", config.Kept())
+    monkeypatch.setattr(pipeline, "READ", config.Kept())
+    return calls
+
+
 def test_console_says_written_to_the_outbox_and_what_a_withheld_cell_held(
         demo_exports: Path, tmp_path: Path, prefect_harness: None,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Not sending, nothing is "sent": the console says the messages were written to the
     outbox; a figure withheld for a bad cell says what the cell held and what was expected,
     as validate does."""
@@ -260,9 +280,12 @@ def test_console_says_written_to_the_outbox_and_what_a_withheld_cell_held(
     text = export.read_text(encoding="utf-8-sig")
     export.write_text(text.replace("FD02,2024-10,584.5,", "FD02,2024-10,abc,"))
     out = tmp_path / "out"
+    calls = count_reading(monkeypatch)
     assert main(["run", "--config", str(DEMO_CONFIG), "--exports", str(demo_exports),
                  "--out", str(out), "--cycle", "2024-10", "--report-date",
                  "2024-11-18"]) == 4
+    # Read once in the run: by the command's checks, and kept for the run (issue 25).
+    assert calls == {"load_config": 1, "read_exports": 1}
     lines = capsys.readouterr().out.splitlines()
     email = next(line for line in lines if line.startswith("  Email (outbox "))
     # The briefing's recipients counted; the owners' messages, restricted, are not.

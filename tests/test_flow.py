@@ -13,6 +13,7 @@ import pytest
 from flows.cli import main
 from tasks.adapters.outputs import in_set
 from tests.conftest import DEMO_CONFIG, ROOT, tree_digest
+from tests.test_cli import count_reading
 
 INDICATOR_FIELDS = {"code", "value", "target", "rag", "previous", "change", "direction",
                     "consecutive_declines", "deep_dive", "year_ago", "owner"}
@@ -196,16 +197,21 @@ def test_revised_history_is_stored_and_reported(demo_run: Path, tmp_path: Path) 
 
 
 def test_the_flow_gives_back_a_typed_result(demo_exports: Path, tmp_path: Path,
-                                            prefect_harness: None) -> None:
-    """The command reads the run's result as numbers and paths, never as text to parse."""
+                                            prefect_harness: None,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command reads the run's result as numbers and paths, never as text to parse. The
+    run's name needs the latest cycle, so it reads the exports: the run takes what it read
+    rather than reading them again, and loads the config once (issue 25)."""
     from flows.monthly_briefing import BriefingDone, monthly_briefing
 
     export = demo_exports / "mosaic_scorecard_2024-10.csv"
     text = export.read_text(encoding="utf-8-sig")
     export.write_text(text.replace("FD02,2024-10,584.5,", "FD02,2024-10,abc,"))
     out = tmp_path / "out"
+    calls = count_reading(monkeypatch)
     done = monthly_briefing(config_dir=str(DEMO_CONFIG), exports_dir=str(demo_exports),
                             out_dir=str(out))
+    assert calls == {"load_config": 1, "read_exports": 1}
     assert isinstance(done, BriefingDone)
     assert (done.cell_errors, done.withheld, done.cycle) == (1, 1, "2024-10")
     assert done.folder == out / "999" / "2024-10" and done.summary.is_file()

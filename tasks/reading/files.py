@@ -236,3 +236,4 @@ def check_workbook(fh: BinaryIO) -> None:
                         f"{quote(info.filename)}; not read")
     finally:
         fh.seek(0)
+

@@ -6,11 +6,12 @@ become a default of 0. Secrets never live here; see `tasks.adapters.mail` for SM
 
 from __future__ import annotations
 
+import os
 import stat
 import unicodedata
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import yaml
 from email_validator import EmailNotValidError, validate_email
@@ -558,3 +559,59 @@ def load_config(config_dir: Path) -> Config:
         return Config(**parts)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, config_dir)) from exc
+
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+T = TypeVar("T")
+
+
+def fingerprint(*folders: Path) -> Fingerprint:
+    """Every file under the folders as it now is: path, size and modification time. Two
+    equal fingerprints: nothing was added, removed or rewritten in between."""
+    out: list[tuple[str, int, int]] = []
+    for folder in folders:
+        for root, dirs, files in os.walk(folder):
+            dirs.sort()
+            for name in sorted(files):
+                try:
+                    st = os.stat(os.path.join(root, name), follow_symlinks=False)
+                except OSError:
+                    continue
+                out.append((os.path.join(root, name), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+class Kept(Generic[T]):
+    """What one run read from its folders, kept for the run itself: whoever needs it first
+    (the command's checks before the engine starts, the run's name, which Prefect works out
+    before the flow's body, all in the run's process) keeps it, and the run uses it rather
+    than reading the folders again. Kept with the folders' fingerprint: a file changed in
+    between is read again."""
+
+    def __init__(self) -> None:
+        self._held: dict[object, tuple[Fingerprint, T]] = {}
+
+    def keep(self, key: object, folders: tuple[Path, ...], value: T) -> T:
+        self._held[key] = (fingerprint(*folders), value)
+        return value
+
+    def get(self, key: object, folders: tuple[Path, ...], take: bool = False) -> T | None:
+        """The value kept for `key` if the folders are unchanged since; with `take`, it is
+        kept no longer (the run has it)."""
+        held = self._held.pop(key, None) if take else self._held.get(key)
+        if held is None or held[0] != fingerprint(*folders):
+            return None
+        return held[1]
+
+
+# The config a run loaded, kept for the rest of the run (Kept).
+CONFIGS: Kept[Config] = Kept()
+
+
+def run_config(config_dir: Path) -> Config:
+    """The config folder's settings and catalogue, loaded once per run: whoever loads them
+    first (the command's checks, the run's name, the run) keeps them for the others, while
+    the folder is unchanged."""
+    folder = Path(config_dir)
+    key = folder.resolve()
+    return CONFIGS.get(key, (folder,)) or CONFIGS.keep(key, (folder,), load_config(folder))
