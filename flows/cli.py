@@ -71,6 +71,10 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"Error: {shown(message)} (see {self.prog} --help)\n")
 
 
+if TYPE_CHECKING:  # `add_subparsers`' result, one subcommand added by each _*_parser below
+    Subparsers = argparse._SubParsersAction[OneLineParser]
+
+
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog="briefing",
@@ -86,29 +90,38 @@ def parser() -> argparse.ArgumentParser:
                "to an outbox folder of .eml files unless --send is given (SMTP settings from "
                "BRIEFING_SMTP_* variables).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_demo_parser, _run_parser, _regional_parser, _serve_parser, _calendar_parser,
+                _ledger_parser, _schema_parser, _validate_parser, _init_parser):
+        add(sub)
+    return p
 
-    def common_out(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--out", default="outputs", metavar="DIR",
-                        help="output folder (default: outputs): each cycle in "
-                             "DIR/AUTHORITY/CYCLE/, its public/ folder the one to publish; "
-                             "the history store is DIR/history.sqlite unless "
-                             "BRIEFING_STORE_URL is set")
-        sp.add_argument("--send", action=argparse.BooleanOptionalAction, default=False,
-                        help="send email through SMTP (settings from BRIEFING_SMTP_*), or "
-                             "with --no-send (the default) write .eml files to an outbox")
-        sp.add_argument("--edition", choices=["both", "public", "restricted"],
-                        default="both", help="which editions to produce (default both)")
-        sp.add_argument("--resend", action="store_true",
-                        help="send again messages this cycle already sent")
-        sp.add_argument("--report-date", type=_iso_date, metavar="YYYY-MM-DD",
-                        help="the date of the report on the cover (default: the publication "
-                             "day of the meeting in briefing.yaml that takes this cycle's "
-                             "paper; with no such meeting, 'to be confirmed')")
-        sp.add_argument("--allow-empty", action="store_true",
-                        help="brief a --cycle that has no figures at all (otherwise a usage "
-                             "error naming the latest cycle that has figures)")
-        sp.add_argument("--strict", action="store_true", default=None, help=STRICT_HELP)
 
+def _common_out(sp: argparse.ArgumentParser) -> None:
+    """The options `demo` and `run` share: where the set goes, mail, editions, dates."""
+    sp.add_argument("--out", default="outputs", metavar="DIR",
+                    help="output folder (default: outputs): each cycle in "
+                         "DIR/AUTHORITY/CYCLE/, its public/ folder the one to publish; "
+                         "the history store is DIR/history.sqlite unless "
+                         "BRIEFING_STORE_URL is set")
+    sp.add_argument("--send", action=argparse.BooleanOptionalAction, default=False,
+                    help="send email through SMTP (settings from BRIEFING_SMTP_*), or "
+                         "with --no-send (the default) write .eml files to an outbox")
+    sp.add_argument("--edition", choices=["both", "public", "restricted"],
+                    default="both", help="which editions to produce (default both)")
+    sp.add_argument("--resend", action="store_true",
+                    help="send again messages this cycle already sent")
+    sp.add_argument("--report-date", type=_iso_date, metavar="YYYY-MM-DD",
+                    help="the date of the report on the cover (default: the publication "
+                         "day of the meeting in briefing.yaml that takes this cycle's "
+                         "paper; with no such meeting, 'to be confirmed')")
+    sp.add_argument("--allow-empty", action="store_true",
+                    help="brief a --cycle that has no figures at all (otherwise a usage "
+                         "error naming the latest cycle that has figures)")
+    sp.add_argument("--strict", action="store_true", default=None, help=STRICT_HELP)
+
+
+def _demo_parser(sub: Subparsers) -> None:
+    """`briefing demo`: the bundled demo, or DfE's published files with --real."""
     demo = sub.add_parser("demo", help="run the bundled demo (latest cycle); needs no server",
                           description="Run the monthly briefing on the demo config and "
                                       "exports shipped with the project.")
@@ -125,8 +138,11 @@ def parser() -> argparse.ArgumentParser:
                       help="with --real: the folder of DfE's published files (default "
                            "../shared/data/dfe), read with the bundled config/dfe; for your "
                            "own config, use: briefing run --config DIR --exports DIR")
-    common_out(demo)
+    _common_out(demo)
 
+
+def _run_parser(sub: Subparsers) -> None:
+    """`briefing run`: one cycle's briefing from a config and exports."""
     run = sub.add_parser("run", help="run the monthly briefing on your config and exports",
                          description="Run the monthly briefing for one cycle. For DfE's "
                                      "published files with your own indicators: --config "
@@ -140,8 +156,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--authority", metavar="CODE-OR-NAME",
                      help="report on this authority instead of the one in briefing.yaml "
                           "(looked up in published DfE files among the exports)")
-    common_out(run)
+    _common_out(run)
 
+
+def _regional_parser(sub: Subparsers) -> None:
+    """`briefing regional`: every authority in DfE's files, and an overview."""
     reg = sub.add_parser("regional", help="a briefing for every authority (or those named) "
                                           "from DfE's published files, and an overview",
                          description="Brief many authorities at once from DfE's published "
@@ -159,6 +178,9 @@ def parser() -> argparse.ArgumentParser:
     reg.add_argument("--part-size", type=int, default=10, metavar="N",
                      help="authorities per part with --spread-to (default 10)")
 
+
+def _serve_parser(sub: Subparsers) -> None:
+    """`briefing serve`: prefect.yaml's deployments, served here."""
     srv = sub.add_parser("serve", help="run the deployments in prefect.yaml on this machine",
                          description="Serve the deployments declared in prefect.yaml: their "
                                      "schedules run, and runs triggered from the Prefect UI "
@@ -170,6 +192,9 @@ def parser() -> argparse.ArgumentParser:
                      help="port of the Prefect server started when PREFECT_API_URL is not "
                           "set (default 4200): UI at http://127.0.0.1:N")
 
+
+def _calendar_parser(sub: Subparsers) -> None:
+    """`briefing calendar`: a year's run days and papers' dates."""
     cal = sub.add_parser("calendar", help="each cycle's run day, paper deadline and "
                                           "commentary due date in a year",
                          description="The monthly runs in a year (07:00 Europe/London on the "
@@ -182,13 +207,22 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument("--config", default=str(DEMO_CONFIG), metavar="DIR",
                      help="folder with briefing.yaml (default: the demo's config/)")
 
+
+def _ledger_parser(sub: Subparsers) -> None:
+    """`briefing ledger`: the messages a stopped run left uncertain."""
     from flows.ledger import add_parser as ledger_parser
 
     ledger_parser(sub)
 
+
+def _schema_parser(sub: Subparsers) -> None:
+    """`briefing schema`: summary.json's JSON Schema."""
     sub.add_parser("schema", help="print the JSON Schema of summary.json (the contract)",
                    description="Print the JSON Schema that every summary.json follows.")
 
+
+def _validate_parser(sub: Subparsers) -> None:
+    """`briefing validate`: checks only, changes nothing."""
     val = sub.add_parser("validate", help="check config and exports; changes nothing",
                          description="Check the config and exports and print every problem, "
                                      "one per line. Stores and writes nothing.")
@@ -201,6 +235,9 @@ def parser() -> argparse.ArgumentParser:
                      help="check a --cycle that has no figures at all without complaint")
     val.add_argument("--strict", action="store_true", default=None, help=STRICT_HELP)
 
+
+def _init_parser(sub: Subparsers) -> None:
+    """`briefing init`: a draft config from a folder of exports."""
     init = sub.add_parser(
         "init", help="draft sources.yaml and indicators.yaml from a folder of exports",
         description="Read the exports (layouts, codes, titles, units, frequencies, targets "
@@ -215,7 +252,6 @@ def parser() -> argparse.ArgumentParser:
                            "briefing.yaml and owners.yaml are drafted only if absent")
     init.add_argument("--force", action="store_true",
                       help="overwrite sources.yaml and indicators.yaml in OUT")
-    return p
 
 
 def _iso_date(text: str) -> date:
