@@ -41,6 +41,7 @@ from flows.faults import (
 from tasks.reading.display import shown  # tiny: names from outside, escaped
 
 if TYPE_CHECKING:  # imported when used: `briefing --help` stays quick
+    from flows.monthly_briefing import BriefingDone
     from tasks.delivering.summary import Summary
     from tasks.reading.files import Limits
     from tasks.settings.environment import Settings
@@ -265,13 +266,10 @@ def _iso_date(text: str) -> date:
 def check_usage(args: argparse.Namespace, settings: Settings) -> None:
     """Everything about the call itself that can be checked without reading the exports:
     raises UsageError (or ConfigError) before anything starts or is written."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     from flows.failure import operators
     from tasks.reading.files import Limits
     from tasks.settings.periods import is_period
-    from tasks.store.history import STORE_URL_ENV
 
     cycle = getattr(args, "cycle", None)
     if cycle is not None and not is_period(cycle):
@@ -305,6 +303,19 @@ def check_usage(args: argparse.Namespace, settings: Settings) -> None:
         operators(settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    store_usable(args, settings)
+    if args.command in ("run", "demo", "regional", "serve"):
+        prefect_reachable(settings.prefect_api_url)
+
+
+def store_usable(args: argparse.Namespace, settings: Settings) -> None:
+    """The history store a command would use: a database URL this can use, with its
+    driver installed, and reachable for a command that stores (UsageError otherwise)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from tasks.store.history import STORE_URL_ENV
+
     url = settings.secret("store_url")
     if url and url != "memory://":
         try:
@@ -326,8 +337,6 @@ def check_usage(args: argparse.Namespace, settings: Settings) -> None:
     elif getattr(args, "out", None) is not None and args.command in ("run", "demo"):
         store_reachable(f"sqlite:///{Path(args.out).resolve() / 'history.sqlite'}",
                         f"--out {args.out}")
-    if args.command in ("run", "demo", "regional", "serve"):
-        prefect_reachable(settings.prefect_api_url)
 
 
 def store_reachable(url: str, named_by: str) -> None:
@@ -602,10 +611,7 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
     from prefect.exceptions import TerminationSignal
 
     from flows.monthly_briefing import BriefingDone, monthly_briefing
-    from tasks.adapters.mail import transport_name
     from tasks.delivering.notify import MessagesNeedAttention
-    from tasks.delivering.summary import Summary
-    from tasks.pipeline import PROGRESS
     from tasks.reading.problems import ValidationFailed
     from tasks.store.history import CycleBusy
 
@@ -636,14 +642,24 @@ def _run(args: argparse.Namespace, config: Path, exports: Path, settings: Settin
     if not isinstance(result, BriefingDone):  # a state: a scheduled run, not the run day
         print(result.message)
         return EXIT_OK
+    return _report_run(args, settings, result, attention, start)
+
+
+def _report_run(args: argparse.Namespace, settings: Settings, result: BriefingDone,
+                attention: list[str], start: float) -> int:
+    """What a finished run says on the console, and its exit code: where the set is, the
+    mail counted, figures withheld for an error in their cell, messages needing attention."""
+    from tasks.adapters.mail import transport_name
+    from tasks.adapters.outputs import in_set, outbox_dir
+    from tasks.delivering.summary import Summary
+    from tasks.pipeline import PROGRESS
+
     summary = Summary.read(result.summary)
     folder = result.folder
     # Counted from the public edition: whoever reads the console may not have restricted
     # access (the restricted figures are in summary.json).
     print(f"Briefing for {summary.authority.name}, {result.cycle}: {result.headline}")
     # The cycle's folder holds this run's set alone: public/ to publish, restricted/ not.
-    from tasks.adapters.outputs import in_set, outbox_dir
-
     for edition in ["public", "restricted"] if args.edition == "both" else [args.edition]:
         name = "briefing" if edition == "public" else "briefing-restricted"
         print(f"  {edition.capitalize() + ':':<11} {in_set(folder, name + '.pdf')}, "
@@ -789,6 +805,39 @@ def _calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _regional(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefing regional`: each named authority checked in the published files, then the
+    regional flow in this process, with a progress bar on a terminal."""
+    from tasks.reading.files import Limits
+    from tasks.settings.config import ConfigError
+
+    if args.spread_to and not settings.prefect_api_url:
+        raise ConfigError("--spread-to hands parts to the workers of a Prefect server: "
+                          "set PREFECT_API_URL to that server's API")
+    if args.authority:  # each named authority must be in the published files
+        from tasks.reading.authorities import resolve_authority
+        from tasks.reading.sources import load_sources
+        from tasks.settings.config import run_config
+
+        cfg, sources = run_config(REAL_CONFIG), load_sources(REAL_CONFIG)
+        for name in args.authority:
+            resolve_authority(Path(args.exports), sources, name, cfg,
+                              Limits.from_settings(settings))
+    _children_end_with_us()
+    from flows import regional_briefing as regional
+
+    with _progress_bar() as hook:
+        regional.PROGRESS_HOOK = hook
+        try:
+            print(regional.regional_briefing(
+                config_dir=str(REAL_CONFIG), exports_dir=args.exports,
+                authorities=args.authority, out_dir=args.out, cycle=args.cycle,
+                spread_to=args.spread_to, part_size=args.part_size))
+        finally:
+            regional.PROGRESS_HOOK = None
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from tasks.adapters.mail import MailConfigError
@@ -815,31 +864,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(schema(), indent=2))
             return EXIT_OK
         if args.command == "regional":
-            if args.spread_to and not settings.prefect_api_url:
-                raise ConfigError("--spread-to hands parts to the workers of a Prefect server: "
-                                  "set PREFECT_API_URL to that server's API")
-            if args.authority:  # each named authority must be in the published files
-                from tasks.reading.authorities import resolve_authority
-                from tasks.reading.sources import load_sources
-                from tasks.settings.config import run_config
-
-                cfg, sources = run_config(REAL_CONFIG), load_sources(REAL_CONFIG)
-                for name in args.authority:
-                    resolve_authority(Path(args.exports), sources, name, cfg,
-                                      Limits.from_settings(settings))
-            _children_end_with_us()
-            from flows import regional_briefing as regional
-
-            with _progress_bar() as hook:
-                regional.PROGRESS_HOOK = hook
-                try:
-                    print(regional.regional_briefing(
-                        config_dir=str(REAL_CONFIG), exports_dir=args.exports,
-                        authorities=args.authority, out_dir=args.out, cycle=args.cycle,
-                        spread_to=args.spread_to, part_size=args.part_size))
-                finally:
-                    regional.PROGRESS_HOOK = None
-            return EXIT_OK
+            return _regional(args, settings)
         if args.command == "serve":
             _children_end_with_us()
             from flows.serve import ServeError, serve

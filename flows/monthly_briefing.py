@@ -30,7 +30,7 @@ from tasks.delivering.notify import (
     attention_lines,
     tally,
 )
-from tasks.pipeline import Resources, run_cycle
+from tasks.pipeline import CycleRun, Resources, run_cycle
 from tasks.presenting import artifacts, render
 from tasks.reading.files import Limits
 from tasks.reading.problems import ValidationFailed, errors
@@ -243,18 +243,24 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
                           pause=pause_before(settings.pause_before), report_date=report_date,
                           return_rules=settings.runs_return_rules)
     done = run_cycle(inputs, resources, editions(edition), resend, steps)
-    try:  # the public edition's headlines, on the run itself (the UI's Artifacts tab)
-        artifacts.publish_briefing(done.rendered.contexts[Edition.PUBLIC], done.folder,
-                                   settings.papers_url)
-    except Exception as exc:
-        log.warning("Artifacts not published: %s", exc)
-    public = done.rendered.contexts[Edition.PUBLIC]
-    log.info("Briefing written to %s: %s. %s", done.folder, artifacts.headline(public),
-             briefing_mail(done.deliveries))
-    result = BriefingDone(folder=done.folder, summary=done.summary, cycle=inputs.cycle,
-                          headline=artifacts.headline(public), withheld=len(inputs.withheld),
-                          cell_errors=len(errors(inputs.problems)))
+    result = _done(inputs, done, settings)
     attention = attention_lines(done.deliveries)
     if attention:  # never a success: the run is Failed and the operators are told
         raise MessagesNeedAttention(attention, result)
     return result
+
+
+def _done(inputs: pipeline.Inputs, done: CycleRun, settings: Settings) -> BriefingDone:
+    """The run's headlines on the run itself (the UI's Artifacts tab, the log), from the
+    public edition, and its typed result."""
+    log = get_run_logger()
+    public = done.rendered.contexts[Edition.PUBLIC]
+    try:
+        artifacts.publish_briefing(public, done.folder, settings.papers_url)
+    except Exception as exc:
+        log.warning("Artifacts not published: %s", exc)
+    log.info("Briefing written to %s: %s. %s", done.folder, artifacts.headline(public),
+             briefing_mail(done.deliveries))
+    return BriefingDone(folder=done.folder, summary=done.summary, cycle=inputs.cycle,
+                        headline=artifacts.headline(public), withheld=len(inputs.withheld),
+                        cell_errors=len(errors(inputs.problems)))
