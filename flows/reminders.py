@@ -15,7 +15,7 @@ from tasks.delivering.notify import UNCERTAIN, MessagesNeedAttention
 from tasks.delivering.reminders import due_reminders, plan_for, send_reminders, unanswered
 from tasks.delivering.summary import Summary
 from tasks.reading.commentary import read_commentary
-from tasks.reading.owner_returns import read_returns, return_name, returns_folders
+from tasks.reading.owner_returns import read_returns, return_key, return_name, returns_folders
 from tasks.settings.config import Config, run_config
 from tasks.settings.environment import Settings
 from tasks.store.history import store_for
@@ -52,9 +52,9 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     summary_path = in_set(cycle_dir(out, code, plan.cycle), "summary.json")
     summary = Summary.read(summary_path) if summary_path.is_file() else None
     comments, _ = read_commentary(Path(exports_dir))
+    # An owner who sent their return is not reminded of it.
     returned = read_returns(returns_folders(Path(config_dir), Path(exports_dir), config),
-                            config, plan.cycle)  # an owner who sent their return is not
-    # reminded of it
+                            config, plan.cycle, return_key(Path(config_dir)))
     commented = {c.indicator for c in comments + returned.commentary if c.period == plan.cycle}
     workbooks = _workbooks(cycle_dir(out, code, plan.cycle), code, plan.cycle, config)
     # The committee's questions as the cycle's run stored them, less those answered since.

@@ -79,6 +79,7 @@ from tasks.reading.owner_returns import (
     merge_commentary,
     merge_deep_dives,
     read_returns,
+    return_key,
     returns_folders,
 )
 from tasks.reading.problems import (
@@ -152,6 +153,8 @@ class Inputs:
     # The child-level returns read (tasks.returns): their figures are among `records`;
     # DfE's rules over them are started when the run begins and read when it renders.
     child_returns: list[ReturnRead] = field(default_factory=list)
+    # The key owners' returns are signed with (tasks.reading.owner_returns.return_key).
+    return_key: bytes | None = None
 
     @property
     def public_withheld(self) -> dict[tuple[str, str], str]:
@@ -351,8 +354,9 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
     deep_dives, dive_problems = read_deep_dives(Path(config_dir), config, cycle)
     problems += dive_problems
     # Owners' returns, used as the two YAML files are (tasks.reading.owner_returns).
+    key = return_key(Path(config_dir))  # signs this run's returns, checks those back
     returned = read_returns(returns_folders(Path(config_dir), Path(exports_dir), config),
-                            config, cycle)
+                            config, cycle, key)
     commentary, merged = merge_commentary(commentary, returned)
     deep_dives, merged_dives = merge_deep_dives(deep_dives, returned)
     problems += returned.problems + merged + merged_dives
@@ -360,7 +364,8 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
     questions, question_problems = read_questions(Path(config_dir), config)
     answers, merged_answers = merge_answers(
         questions, returned.answers,
-        {key[1]: where for key, where in returned.places.items() if key[0] == "answer"})
+        {key[1]: where for key, where in returned.places.items() if key[0] == "answer"},
+        config)
     problems += question_problems + merged_answers
     parts, part_problems = check_parts(ingested.breakdowns, config)
     problems += part_problems
@@ -373,7 +378,7 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
     return Inputs(config, cycle, chosen.records, problems, files,
                   ingested.benchmarks, ingested.neighbours, commentary, chosen.withheld,
                   strict, deep_dives, parts, chosen.contested, detail, questions, answers,
-                  child.returns)
+                  child.returns, key)
 
 
 def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
@@ -606,7 +611,8 @@ def owners_workbooks(inputs: Inputs, analysed: Analysed, figures: EditionResults
     asked = owner_returns(inputs.config, ctx.exceptions, analysed.register,
                           analysed.register_entries, inputs.commentary, inputs.cycle, periods,
                           analysed.questions)
-    return {r.owner: (return_workbook(r, generated_at), r.file_name) for r in asked}
+    return {r.owner: (return_workbook(r, generated_at, inputs.return_key), r.file_name)
+            for r in asked}
 
 
 def deep_dive_packs(inputs: Inputs, analysed: Analysed, ctx: BriefingContext | None

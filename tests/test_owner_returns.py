@@ -33,6 +33,7 @@ from tasks.reading.owner_returns import (
     merge_commentary,
     merge_deep_dives,
     read_returns,
+    return_key,
 )
 from tasks.reading.problems import Severity
 from tasks.settings.config import Authority, Config, load_config
@@ -42,6 +43,7 @@ from tests.conftest import DEMO_CONFIG, TODAY
 from tests.factories import make_config
 
 WHEN = datetime(2024, 11, 6, 7, 0, tzinfo=UTC)
+KEY = b"owner-returns-test-key"  # what return_key reads from the config folder
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +62,12 @@ def _return(period: str = "2024-10") -> OwnerReturn:
         ("o1", "o2"))
 
 
-def _written(folder: Path, r: OwnerReturn | None = None, name: str = "") -> Path:
+def _written(folder: Path, r: OwnerReturn | None = None, name: str = "",
+             key: bytes = KEY) -> Path:
     r = r or _return()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (name or r.file_name)
-    path.write_bytes(return_workbook(r, WHEN))
+    path.write_bytes(return_workbook(r, WHEN, key))
     return path
 
 
@@ -77,7 +80,7 @@ def _fill(path: Path, cells: dict[tuple[str, str], Any]) -> None:
 
 
 def _read(folder: Path, config: Config, cycle: str = "2024-10") -> ReturnItems:
-    return read_returns([folder], config, cycle)
+    return read_returns([folder], config, cycle, KEY)
 
 
 def test_commentary_round_trip(tmp_path: Path, config: Config) -> None:
@@ -260,9 +263,10 @@ def test_a_return_in_the_exports_is_used_as_commentary_yaml_is(demo_exports: Pat
     commentary only where commentary.yaml's would be: YJ03's exception status rests on a
     figure of 5 children, so its commentary is in the restricted edition alone."""
     for owner, code in (("head_youth_justice", "YJ03"), ("head_front_door", "FD04")):
-        path = _written(demo_exports, _demo_return(owner, code), f"{code} back.xlsx")
+        path = _written(demo_exports, _demo_return(owner, code), f"{code} back.xlsx",
+                        return_key(DEMO_CONFIG))
         _fill(path, {("Commentary", "H2"): f"{code}: what lies behind it."})
-    faulty = _written(demo_exports, _demo_return("head_cla", "LA02"))
+    faulty = _written(demo_exports, _demo_return("head_cla", "LA02"), key=return_key(DEMO_CONFIG))
     _fill(faulty, {("Commentary", "H2"): "=1+1"})
     inputs = pipeline.validate_exports(DEMO_CONFIG, demo_exports, "2024-10", today=TODAY)
     # A fault in a return leaves its item out; the run goes on (exit 4, as a faulty cell).
@@ -282,7 +286,91 @@ def test_a_return_in_the_exports_is_used_as_commentary_yaml_is(demo_exports: Pat
 
 
 def test_a_returns_folder_that_is_not_one_is_said(tmp_path: Path, config: Config) -> None:
-    (p,) = read_returns([tmp_path, tmp_path / "returns"], config, "2024-10").problems
+    (p,) = read_returns([tmp_path, tmp_path / "returns"], config, "2024-10",
+                       KEY).problems
     assert (p.severity, p.file, p.column) == (Severity.WARNING, "briefing.yaml",
                                               "returns_folder")
     assert "returns is not a folder" in p.message
+
+
+def test_a_return_may_not_speak_for_another_owners_indicator(tmp_path: Path) -> None:
+    """X0 has passed to o2 since o1's return was written: o1's commentary and deep dive on
+    it are errors naming file, sheet and cell, not used (nor can they crowd out o2's)."""
+    path = _written(tmp_path)
+    _fill(path, {("Commentary", "H2"): "o1 on X0", ("Commentary", "H3"): "o1 on X2"})
+    got = _read(tmp_path, make_config([{"owner": "o2"}, {"owner": "o2"}, {}]))
+    assert [c.indicator for c in got.commentary] == ["X2"] and got.deep_dives == []
+    assert [p.as_line() for p in got.problems] == [
+        f"ERROR: {path.name}, sheet '{sheet}', cell A2: indicator X0 is owned by 'o2', not "
+        "by this return's owner 'o1': an owner answers for their own indicators only"
+        for sheet in ("Commentary", "Deep dives")]
+
+
+def _forge(path: Path, sheet: str, cell: str, value: str) -> None:
+    """What fill3.py of the try-out did: a locked cell and its marker row both changed."""
+    wb = load_workbook(path)
+    wb[sheet][cell] = value
+    for row in wb["briefing-return"].iter_rows(min_row=2):
+        if (row[0].value, row[1].value) == (sheet, cell):
+            row[2].value = value
+    wb.save(path)
+
+
+def test_a_return_whose_marker_sheet_was_rewritten_is_refused(tmp_path: Path,
+                                                               config: Config) -> None:
+    """The About sheet's owner changed to o2's with the marker to match: the signature under
+    the run's key (not in the workbook) says so, and nothing of the return is used; a
+    return signed with another key is refused the same way."""
+    path = _written(tmp_path)
+    _fill(path, {("Commentary", "H2"): "Written as o2"})
+    _forge(path, "About", "B5", "o2")
+    got = _read(tmp_path, config)
+    assert got.commentary == [] and got.deep_dives == []
+    (p,) = got.problems
+    assert p.severity is Severity.ERROR and p.file == path.name
+    assert "locked cells are not as this run wrote them" in p.message
+    assert "the return is not used" in p.message
+    _written(tmp_path)
+    assert "not as this run wrote them" in read_returns([tmp_path], config, "2024-10",
+                                                        b"another key").problems[0].message
+    assert _read(tmp_path, config).problems == []
+
+
+def test_the_runs_key_is_made_once_and_kept(tmp_path: Path) -> None:
+    key = return_key(tmp_path)
+    assert key is not None and len(key) == 32 and return_key(tmp_path) == key
+    assert (tmp_path / ".return-key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("999-2024-10-return-o1.xlsx", b"PK\x03\x04 half a zip"),
+    ("999-2024-10-return-o1.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 encrypted"),
+], ids=["damaged", "password"])
+def test_a_damaged_or_locked_return_is_refused_not_the_run(
+        tmp_path: Path, config: Config, name: str, data: bytes) -> None:
+    """Known as a return by its name (it cannot be opened to see its sheets): a finding,
+    and it is not an export; a damaged export of another name still is one."""
+    (tmp_path / name).write_bytes(data)
+    (tmp_path / "scorecard.xlsx").write_bytes(data)
+    (p,) = _read(tmp_path, config).problems
+    assert (p.severity, p.file) == (Severity.ERROR, name)
+    assert p.message.endswith("; the return is not used")
+    assert ("damaged" if data.startswith(b"PK") else "password") in p.message
+    files, _ = export_files(tmp_path)
+    assert [f.name for f in files] == ["scorecard.xlsx"]
+
+
+def test_every_file_of_a_returns_folder_not_read_is_said(tmp_path: Path,
+                                                          config: Config) -> None:
+    folder = tmp_path / "returns"
+    _written(folder)
+    (folder / "macro copy.xlsm").write_bytes(b"PK")
+    (folder / "notes.txt").write_text("x")
+    (folder / "broken.xlsx").write_bytes(b"not a zip")
+    (folder / "sub").mkdir()
+    got = read_returns([tmp_path / "exports", folder], config, "2024-10", KEY)
+    said = {p.file: (p.severity, p.message) for p in got.problems}
+    assert set(said) == {"macro copy.xlsm", "notes.txt", "broken.xlsx", "sub"}
+    assert said["broken.xlsx"][0] is Severity.ERROR and "damaged" in said["broken.xlsx"][1]
+    assert said["notes.txt"] == (Severity.WARNING, "in the returns folder but not an .xlsx "
+                                 "workbook: not read as a return")

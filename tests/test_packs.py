@@ -91,7 +91,8 @@ def test_a_run_writes_the_packs_and_attaches_them_to_the_owners_email(tmp_path: 
     workbook = done.folder / "restricted" / name
     assert name in names and name not in others
     assert not (done.folder / "public" / name).exists()
-    returned = read_returns([workbook.parent], inputs.config, "2024-10")  # every owner's
+    returned = read_returns([workbook.parent], inputs.config, "2024-10",
+                            inputs.return_key)  # every owner's
     assert returned.problems == []
     assert {d.indicator for d in returned.deep_dives} == {"CL01", "CP04", "FD04", "LA02",
                                                           "YJ03"}

@@ -22,7 +22,15 @@ from tasks.presenting.return_workbooks import (
     return_workbook,
 )
 from tasks.reading.owner_returns import read_returns
-from tasks.reading.questions import Answer, Kind, read_questions, track
+from tasks.reading.questions import (
+    Answer,
+    Kind,
+    Tracked,
+    last_meeting,
+    merge_answers,
+    read_questions,
+    track,
+)
 from tasks.settings.calendar import PaperDates
 from tasks.settings.config import Config, load_config
 from tasks.settings.formatting import Edition
@@ -30,6 +38,7 @@ from tasks.store.history import MemoryHistoryStore, SqlHistoryStore, default_sto
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
 from tests.factories import make_config
 
+KEY = b"questions-test-key"
 GOOD = """\
 - ref: Q24-11-1
   meeting: 2024-11-28
@@ -117,17 +126,18 @@ def test_the_owners_return_carries_their_questions_and_brings_the_answer(
     folder = tmp_path / "back"
     folder.mkdir()
     path = folder / "answered.xlsx"
-    path.write_bytes(return_workbook(mine, datetime(2024, 12, 4, tzinfo=UTC)))
+    path.write_bytes(return_workbook(mine, datetime(2024, 12, 4, tzinfo=UTC), KEY))
     wb = load_workbook(path)
     assert wb["Questions"]["E2"].value == "Why has the figure risen three months running?"
     assert wb["Questions"]["E2"].protection.locked and not wb["Questions"]["F2"].protection.locked
     wb["Questions"]["F2"] = "Two teams carried vacancies; cover starts in December."
     wb["Questions"]["H2"] = datetime(2024, 12, 9)
     wb.save(path)
-    got = read_returns([folder], config, "2024-12")
+    got = read_returns([folder], config, "2024-12", KEY)
     assert got.problems == []
     assert got.answers == [Answer("Q24-11-1", "Two teams carried vacancies; cover starts in "
-                                  "December.", "Owner One, Head of Tests", date(2024, 12, 9))]
+                                  "December.", "Owner One, Head of Tests", date(2024, 12, 9),
+                                  "o1")]
     (q1, _) = track(entries, got.answers, [], config)
     assert (q1.status, q1.answered) == ("answered", date(2024, 12, 9))
 
@@ -195,7 +205,7 @@ def test_the_next_paper_has_the_last_meetings_questions(tmp_path: Path) -> None:
     inputs = pipeline.validate_exports(config, DEMO_EXPORTS, "2024-10", today=TODAY)
     assert inputs.ok
     analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    dates = pipeline.dates_for(inputs.config, "2024-11")  # the meeting of 23 January 2025
+    dates = PaperDates(date(2025, 1, 23), None, False)  # the November cycle's meeting
     said = {}
     for edition in Edition:
         figures = pipeline.edition_figures(inputs, analysed, edition)
@@ -226,3 +236,37 @@ def test_the_docs_example_is_a_good_record(tmp_path: Path) -> None:
     (tmp_path / "questions.yaml").write_text(block)
     entries, problems = read_questions(tmp_path, load_config(DEMO_CONFIG))
     assert problems == [] and [e.ref for e in entries] == ["Q24-11-1"]
+
+
+def test_an_owner_may_not_answer_another_owners_question(tmp_path: Path,
+                                                          config: Config) -> None:
+    """Q24-11-1 is o1's (its indicator's owner): o2's return answering it is an error naming
+    the return's sheet and row as written, and the answer is not used."""
+    (tmp_path / "questions.yaml").write_text(GOOD)
+    entries, _ = read_questions(tmp_path, config)
+    forged = Answer("Q24-11-1", "Answered as o1", "Owner Two", date(2024, 12, 9), "o2")
+    mine = Answer("Q24-11-1", "Answered by o1", "Owner One", date(2024, 12, 9), "o1")
+    place = {"Q24-11-1": "b.xlsx, sheet 'Questions', row 2"}
+    used, problems = merge_answers(entries, [forged], place, config)
+    assert used == [] and [p.as_line() for p in problems] == [
+        "ERROR: b.xlsx, sheet 'Questions', row 2: an answer to Q24-11-1, a question for 'o1', "
+        "in a return of 'o2': an owner answers their own questions only; not used"]
+    assert merge_answers(entries, [mine], place, config) == ([mine], [])
+
+
+def test_an_answer_to_no_question_names_its_place_as_written(config: Config) -> None:
+    """Not "column 'sheet 'Questions', row 2'" (the wording of commit a047a8c)."""
+    a = Answer("Q9", "text", "Owner One", date(2024, 12, 9), "o1")
+    _, problems = merge_answers([], [a], {"Q9": "b.xlsx, sheet 'Questions', row 2"}, config)
+    assert problems[0].as_line().startswith("WARNING: b.xlsx, sheet 'Questions', row 2: an answer")
+
+
+def test_a_paper_with_no_meeting_never_shows_a_later_meetings_questions() -> None:
+    def asked(when: date) -> Tracked:
+        return Tracked("Q", when, None, "o1", Kind.QUESTION, "t")
+
+    tracked = [asked(date(2024, 9, 26)), asked(date(2024, 11, 28)), asked(date(2025, 1, 23))]
+    assert last_meeting(tracked, None, date(2024, 12, 10)) == date(2024, 11, 28)
+    assert last_meeting(tracked, None, date(2024, 11, 28)) == date(2024, 11, 28)
+    assert last_meeting(tracked, date(2024, 11, 28), date(2024, 12, 31)) == date(2024, 9, 26)
+    assert last_meeting(tracked, None, date(2024, 9, 1)) is None

@@ -19,6 +19,7 @@ from tasks.adapters.outputs import in_set
 from tasks.delivering.notify import XLSX_SUBTYPE
 from tasks.delivering.summary import Summary
 from tasks.presenting.return_workbooks import ExceptionRow, OwnerReturn, return_workbook
+from tasks.reading.owner_returns import return_key
 from tasks.settings.config import load_config
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
@@ -84,11 +85,12 @@ def test_reminders_flow_sends_each_once(prefect_harness: None, tmp_path: Path,
     path = exports / "returned.xlsx"
     exports.mkdir()
     path.write_bytes(return_workbook(_return("head_care_leavers", "CL01"),
-                                     datetime(2024, 11, 5)))
+                                     datetime(2024, 11, 5), return_key(DEMO_CONFIG)))
     wb = load_workbook(path)
     wb["Commentary"]["H2"] = "The rise follows the end of the apprenticeship scheme."
     wb.save(path)
-    workbook = return_workbook(_return("head_assessment", "AS02"), datetime(2024, 11, 5))
+    workbook = return_workbook(_return("head_assessment", "AS02"), datetime(2024, 11, 5),
+                               return_key(DEMO_CONFIG))
     (folder / "restricted" / "999-2024-10-return-head_assessment.xlsx").write_bytes(workbook)
     args = {"config_dir": str(DEMO_CONFIG), "exports_dir": str(exports),
             "out_dir": str(out), "today": "2024-11-14"}

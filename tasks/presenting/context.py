@@ -648,11 +648,12 @@ def _commentary(config: Config, results: list[IndicatorResult], items: list[Comm
 
 
 def _questions(config: Config, results: list[IndicatorResult], tracked: list[Tracked],
-               meeting: date | None, public: bool) -> tuple[str, list[QuestionView]]:
+               meeting: date | None, as_of: date, public: bool
+               ) -> tuple[str, list[QuestionView]]:
     """The questions of the last meeting before this paper's, each with its answer. The
     questions were asked in public; an answer about an indicator whose exception status
     the public edition withholds is withheld as its commentary would be (`_commentary`)."""
-    last = last_meeting(tracked, meeting)
+    last = last_meeting(tracked, meeting, as_of)
     if last is None:
         return "", []
     unknown = {r.code for r in results if r.breach is None or r.deep_dive is None}
@@ -793,7 +794,7 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
     overdue = [f"{v.title}: {a.description} ({a.owner}), due {a.due}"
                for v in dives for a in v.actions if a.overdue]
     asked_at, asked = _questions(config, figures.results, questions or [], dates.meeting,
-                                 public)
+                                 as_of, public)
     return BriefingContext(
         title=b.report_title, authority_name=b.authority.name, authority_code=b.authority.code,
         committee=b.committee, cycle=cycle, cycle_label=label(cycle),

@@ -41,9 +41,11 @@ from tasks.reading.owner_returns import (
     MARKER,
     QUESTION_COLUMNS,
     QUESTIONS,
+    SIGNATURE_CELL,
     cell_text,
     deep_dive_key,
     return_name,
+    signature,
 )
 from tasks.reading.questions import Tracked
 from tasks.settings.config import Config
@@ -333,9 +335,10 @@ def _about(wb: Workbook, r: OwnerReturn) -> None:
     _protect(ws)
 
 
-def _marker(wb: Workbook) -> None:
-    """Every locked cell with a value, as written, on a very hidden sheet: the reader finds
-    a changed one by comparing (tasks.reading.owner_returns)."""
+def _marker(wb: Workbook, key: bytes | None) -> None:
+    """Every locked cell with a value, as written, on a very hidden sheet, signed with the
+    run's key: the reader finds a changed one by comparing, and a changed marker by its
+    signature (tasks.reading.owner_returns)."""
     locked = [(ws.title, cell.coordinate, cell_text(cell.value)) for ws in wb.worksheets
               if ws.title not in (LISTS,) for row in ws.iter_rows() for cell in row
               if cell.value is not None and cell.protection.locked
@@ -344,16 +347,18 @@ def _marker(wb: Workbook) -> None:
     ws.append(["sheet", "cell", "value"])
     for item in locked:
         ws.append(list(item))
+    ws[SIGNATURE_CELL] = signature(locked, key) if key else None
     ws.sheet_state = "veryHidden"
 
 
-def return_workbook(r: OwnerReturn, generated_at: datetime) -> bytes:
-    """The owner's return as .xlsx bytes (the same content gives the same bytes)."""
+def return_workbook(r: OwnerReturn, generated_at: datetime, key: bytes | None) -> bytes:
+    """The owner's return as .xlsx bytes (the same content and key give the same bytes);
+    `key` is `return_key`'s (None: unsigned, and refused when it comes back)."""
     wb = Workbook()
     _about(wb, r)
     _commentary_sheet(wb, r)
     _deep_dive_sheets(wb, r)
     _questions_sheet(wb, r)
     _lists(wb, r)
-    _marker(wb)
+    _marker(wb, key)
     return workbook_bytes(wb, generated_at, f"Return: {r.owner_name}, {label(r.cycle)}")

@@ -38,7 +38,7 @@ from tasks.reading.files import (
     refusal,
     text_stream,
 )
-from tasks.reading.owner_returns import is_return
+from tasks.reading.owner_returns import looks_like_return
 from tasks.reading.problems import Findings, Problem, Severity, cell_fault
 from tasks.reading.sources import (
     DEFAULT_MARKERS,
@@ -1086,7 +1086,7 @@ def export_files(exports_dir: Path) -> tuple[list[Path], list[Problem]]:
         why = refusal(exports_dir, p)
         if why and why.startswith("a folder"):
             continue
-        if p.name == "commentary.yaml" or (not why and is_return(p)):
+        if p.name == "commentary.yaml" or (not why and looks_like_return(p)):
             continue  # owners' commentary and returns: read by tasks.reading.commentary and
             # tasks.reading.owner_returns, not exports
         if why and (p.suffix.lower() in SUPPORTED or p.name.startswith("~$")):

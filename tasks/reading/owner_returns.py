@@ -15,7 +15,12 @@ override what a return says without editing the owner's file (docs/owners.md).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import json
+import os
+import secrets
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +53,45 @@ ACTION_COLUMNS = ("Deep dive", "Description", "Owner", "Due", "Done")
 LIMITS = {"Commentary": 2000, "Findings": 2000, "Description": 500, "Author": 200,
           "Answer": 2000}
 MAX_RETURN_BYTES = 5 << 20  # a return is a few sheets of text
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an encrypted (password) workbook, or an old .xls
+
+
+KEY_FILE = ".return-key"  # in the config folder: the key returns are signed with
+SIGNATURE_CELL = "E1"  # of the marker sheet: HMAC-SHA256 of its rows under the key
+
+
+def return_key(config_dir: Path) -> bytes | None:
+    """The key the run signs its returns' locked cells with, from `.return-key` in the
+    config folder (the performance team's, which owners never get), made at first need;
+    None when it cannot be read or made (every return is then refused, saying why). A key
+    kept outside the workbook: the marker sheet alone, which an owner can edit, proves
+    nothing."""
+    path = Path(config_dir) / KEY_FILE
+    if not path.exists():
+        tmp = path.with_name(f"{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+            try:
+                os.link(tmp, path)  # never replaces a key another run made meanwhile
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        except OSError:
+            return None
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return key or None
+
+
+def signature(written: Iterable[tuple[str, str, str]], key: bytes) -> str:
+    """HMAC-SHA256 of the locked cells as written (sheet, cell, value), in a fixed order."""
+    payload = json.dumps(sorted(written), ensure_ascii=False).encode()
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
 def deep_dive_key(code: str, opened: str) -> str:
@@ -73,6 +117,15 @@ def is_return(path: Path) -> bool:
             return f'name="{MARKER}"'.encode() in z.read(info)
     except (OSError, KeyError, zipfile.BadZipFile):
         return False
+
+
+def looks_like_return(path: Path) -> bool:
+    """Whether an exports-folder file is taken as an owner's return: it has the marker sheet,
+    or, when it cannot be read as a workbook, its name is a return's as written
+    (`return_name`: "-return-" in an .xlsx's name). Such a file that is damaged or saved
+    with a password is a finding of the return, not a stop of the run (docs/owners.md)."""
+    return is_return(path) or (path.suffix.lower() == ".xlsx" and path.is_file()
+                               and "-return-" in path.name.lower())
 
 
 @dataclass
@@ -157,24 +210,51 @@ class _Return:
 def _open(path: Path, folder: Path) -> Any:
     from openpyxl import load_workbook
 
-    data = read_small(folder, path, MAX_RETURN_BYTES, "returns folder")
-    raw = io.BytesIO(data)
-    check_workbook(raw)
     try:
+        data = read_small(folder, path, MAX_RETURN_BYTES, "returns folder")
+    except OSError as exc:
+        raise FileRefused(f"cannot be opened ({one_line(exc, 120)})") from None
+    if data.startswith(OLE_MAGIC):
+        raise FileRefused("is saved with a password or in the old .xls format (not an .xlsx "
+                          "workbook): save it without a password as .xlsx")
+    raw = io.BytesIO(data)
+    try:
+        check_workbook(raw)
         return load_workbook(raw, data_only=False)  # formulas as written, to refuse them
-    except Exception as exc:  # a damaged file: openpyxl raises many kinds
-        raise FileRefused(f"cannot be read as a workbook ({one_line(exc, 120)})") from None
+    except FileRefused:
+        raise
+    except Exception as exc:  # a damaged file: zipfile and openpyxl raise many kinds
+        raise FileRefused(f"cannot be read as a workbook, it is damaged "
+                          f"({one_line(exc, 120)})") from None
 
 
-def _key(path: Path, folder: Path, config: Config) -> _Return:
+def _written(wb: Any, secret: bytes | None) -> dict[tuple[str, str], str]:
+    """The locked cells as the run wrote them, from the marker sheet, once its signature
+    under the run's key proves the run wrote them (else the return is refused)."""
+    marker = wb[MARKER]
+    written = {(str(r[0]), str(r[1])): "" if r[2] is None else str(r[2])
+               for r in marker.iter_rows(min_row=2, max_col=3, values_only=True)
+               if r[0] and r[1]}
+    if secret is None:
+        raise FileRefused(f"cannot be checked: the config folder's {KEY_FILE}, the key the "
+                          "run signs returns with, cannot be read or made")
+    found = cell_text(marker[SIGNATURE_CELL].value)
+    want = signature(((s, c, v) for (s, c), v in written.items()), secret)
+    if not hmac.compare_digest(found.encode(), want.encode()):
+        raise FileRefused("its locked cells are not as this run wrote them (the hidden "
+                          f"sheet '{MARKER}' was changed, or the return was written with "
+                          f"another {KEY_FILE}): ask the owner to fill in the return as sent")
+    return written
+
+
+def _key(path: Path, folder: Path, config: Config, secret: bytes | None) -> _Return:
     """The return's key (authority, cycle, owner) and the locked cells as written."""
     wb = _open(path, folder)
     if MARKER not in wb.sheetnames or ABOUT not in wb.sheetnames:
         raise FileRefused("is not an owners' return (it has no 'About' and marker sheet)")
     about = wb[ABOUT]
     key = {k: cell_text(about[c].value).strip() for k, c in KEY_CELLS.items()}
-    written = {(str(r[0]), str(r[1])): "" if r[2] is None else str(r[2])
-               for r in wb[MARKER].iter_rows(min_row=2, values_only=True) if r[0] and r[1]}
+    written = _written(wb, secret)
     for (sheet, cell), was in written.items():
         now = cell_text(about[cell].value) if sheet == ABOUT else was
         if now != was:
@@ -219,6 +299,16 @@ def _blank(ws: Any, row: int, columns: int) -> bool:
     return all(ws.cell(row, c).value in (None, "") for c in range(1, columns + 1))
 
 
+def _owned(ret: _Return, config: Config, sheet: str, cell: str, code: str) -> None:
+    """A fault unless the return's owner owns the indicator: one owner's return must not
+    speak for, or crowd out, another's (a return's rows are not trusted as written)."""
+    owner = config.by_code()[code].owner
+    if owner != ret.owner:
+        raise _Fault(sheet, cell, f"indicator {code} is owned by {quote(owner)}, not by this "
+                                  f"return's owner {quote(ret.owner)}: an owner answers for "
+                                  "their own indicators only")
+
+
 def _commentary_row(ret: _Return, row: int, config: Config) -> Commentary | None:
     """One exception's commentary, or None when the owner wrote none."""
     ws = ret.wb[COMMENTARY]
@@ -237,6 +327,7 @@ def _commentary_row(ret: _Return, row: int, config: Config) -> Commentary | None
     if code not in config.by_code():
         raise _Fault(COMMENTARY, f"A{row}", f"indicator code {quote(code)} is not in "
                                             "indicators.yaml")
+    _owned(ret, config, COMMENTARY, f"A{row}", code)
     if not is_period(period):
         raise _Fault(COMMENTARY, f"C{row}", f"expected a period such as 2024-10, found "
                                             f"{quote(period)}")
@@ -274,6 +365,7 @@ def _deep_dive_row(ret: _Return, row: int, config: Config) -> tuple[str, DeepDiv
     if code not in config.by_code():
         raise _Fault(DEEP_DIVES, f"A{row}", f"indicator code {quote(code)} is not in "
                                             "indicators.yaml")
+    _owned(ret, config, DEEP_DIVES, f"A{row}", code)
     if not is_period(opened):
         raise _Fault(DEEP_DIVES, f"C{row}", f"expected a period such as 2024-09, found "
                                             f"{quote(opened)}")
@@ -302,7 +394,8 @@ def _answer_row(ret: _Return, row: int, config: Config) -> Answer | None:
     if when is None:
         raise _Fault(QUESTIONS, f"H{row}", "expected the date it was answered, such as "
                                            "2024-12-04, found nothing")
-    return Answer(_text(ws, f"A{row}"), text, author or f"{owner.name}, {owner.role}", when)
+    return Answer(_text(ws, f"A{row}"), text, author or f"{owner.name}, {owner.role}", when,
+                  ret.owner)
 
 
 def _answers(ret: _Return, config: Config, out: ReturnItems) -> None:
@@ -386,33 +479,49 @@ def returns_folders(config_dir: Path, exports_dir: Path, config: Config) -> list
     return [exports_dir] + ([config_dir / named] if named else [])
 
 
-def return_files(folders: Iterable[Path]) -> list[tuple[Path, Path]]:
-    """(folder, file) for every owners' return in the folders, in name order."""
+def return_files(folders: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[Problem]]:
+    """(folder, file) for every owners' return in the folders, in name order, and a warning
+    for each other file of a `returns_folder:` (every file there is meant as a return: one
+    not read must not vanish without a word). In the exports folder (the first) a return is
+    a file `looks_like_return` says is one; the rest are exports."""
     out: list[tuple[Path, Path]] = []
+    problems: list[Problem] = []
     seen: set[Path] = set()
-    for folder in folders:
+    for n, folder in enumerate(folders):
         if not folder.is_dir() or folder.resolve() in seen:
             continue
         seen.add(folder.resolve())
-        out += [(folder, p) for p in sorted(folder.iterdir())
-                if not p.name.startswith((".", "~$")) and refusal(folder, p) is None
-                and is_return(p)]
-    return out
+        for p in sorted(folder.iterdir()):
+            if p.name.startswith((".", "~$")):
+                continue
+            why = refusal(folder, p, "returns folder")
+            if why is None and (looks_like_return(p) if n == 0 else
+                                p.suffix.lower() == ".xlsx"):
+                out.append((folder, p))
+            elif n > 0:
+                problems.append(_problem(p.name, None, None, f"in the returns folder but "
+                                         f"{why or 'not an .xlsx workbook'}: not read as a "
+                                         "return", severity=Severity.WARNING))
+    return out, problems
 
 
-def read_returns(folders: Iterable[Path], config: Config, cycle: str) -> ReturnItems:
+def read_returns(folders: Iterable[Path], config: Config, cycle: str,
+                 secret: bytes | None) -> ReturnItems:
     """Every return in the folders (the exports folder first) for this cycle or before (a
     later cycle's is left for its own run), each item checked; the same item twice is
-    settled by `_settle`. A further folder that is not one is a warning."""
+    settled by `_settle`. A further folder that is not one is a warning. `secret` is
+    `return_key`'s: a return whose signature it does not prove is refused whole."""
     found: list[tuple[_Return, ReturnItems]] = []
     folders = list(folders)
     problems = [Problem(Severity.WARNING, "briefing.yaml", None, "returns_folder",
                         f"{f} is not a folder: owners' returns are read from the exports "
                         "folder alone", kind=RETURN)
                 for f in folders[1:] if not f.is_dir()]
-    for folder, path in return_files(folders):
+    files, unread = return_files(folders)
+    problems += unread
+    for folder, path in files:
         try:
-            ret = _key(path, folder, config)
+            ret = _key(path, folder, config, secret)
         except FileRefused as exc:
             problems.append(_problem(path.name, None, None, f"{exc}; the return is not used"))
             continue

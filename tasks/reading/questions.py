@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from tasks.reading.files import FileRefused, check_workbook, one_line, quote, read_small, utf8_text
-from tasks.reading.problems import Problem, Severity
+from tasks.reading.problems import RETURN, Problem, Severity
 from tasks.settings import yaml_text
 from tasks.settings.config import Config
 from tasks.settings.yaml_text import TextDate
@@ -67,6 +67,7 @@ class Answer:
     text: str
     author: str
     written: date
+    owner: str = ""  # the owner whose return gave it ("" when not from a return)
 
 
 @dataclass(frozen=True)
@@ -251,33 +252,51 @@ def track(entries: list[QuestionEntry], answers: list[Answer], stored: list[Trac
     return sorted(out.values(), key=lambda t: (t.meeting, t.ref))
 
 
-def last_meeting(tracked: list[Tracked], before: date | None) -> date | None:
-    """The latest meeting with questions before `before` (the paper's meeting; None: any)."""
-    meetings = [t.meeting for t in tracked if before is None or t.meeting < before]
+def last_meeting(tracked: list[Tracked], before: date | None, until: date) -> date | None:
+    """The latest meeting with questions before `before` (the paper's meeting); a paper with
+    no meeting takes the latest on or before `until` (its report date, else its cycle's
+    end): never a later meeting's questions."""
+    meetings = [t.meeting for t in tracked
+                if (t.meeting < before if before is not None else t.meeting <= until)]
     return max(meetings, default=None)
 
 
+def _at(place: str, severity: Severity, message: str, code: str | None = None) -> Problem:
+    """A finding about an answer at its place in a return ("b.xlsx, sheet 'Questions', row
+    2"), worded as the return's other findings are."""
+    file = place.split(",")[0]
+    return Problem(severity, file, None, place[len(file) + 2:] or None, message, code,
+                   kind=RETURN)
+
+
 def merge_answers(from_yaml: list[QuestionEntry], returned: list[Answer],
-                  places: dict[str, str]) -> tuple[list[Answer], list[Problem]]:
+                  places: dict[str, str], config: Config
+                  ) -> tuple[list[Answer], list[Problem]]:
     """The returns' answers less those to a question the record answers itself (the
     record wins, as the YAML files do over a return: docs/owners.md), with a warning where
-    they differ; and a finding for an answer to no question in the record."""
+    they differ; a finding for an answer to no question in the record, and an error for
+    one from a return whose owner is not the question's (one owner may not answer as
+    another)."""
     known = {e.ref: e for e in from_yaml}
     out, problems = [], []
     for a in returned:
         place = places.get(a.ref, "a return")
-        file = place.split(",")[0]
         e = known.get(a.ref)
+        owner = owner_of(e, config) if e is not None and (
+            e.owner or e.indicator in config.by_code()) else a.owner
         if e is None:
-            problems.append(Problem(Severity.WARNING, file, None, place[len(file) + 2:] or None,
-                                    f"an answer to question {quote(a.ref)}, which is not in "
-                                    "the committee's record (questions.yaml); not used"))
+            problems.append(_at(place, Severity.WARNING, f"an answer to question "
+                                f"{quote(a.ref)}, which is not in the committee's record "
+                                "(questions.yaml); not used"))
+        elif a.owner and a.owner != owner:
+            problems.append(_at(place, Severity.ERROR, f"an answer to {a.ref}, a question for "
+                                f"{quote(owner)}, in a return of {quote(a.owner)}: an owner "
+                                "answers their own questions only; not used", e.indicator))
         elif e.answer is not None:
             if e.answer != a.text:
-                problems.append(Problem(Severity.WARNING, file, None,
-                                        place[len(file) + 2:] or None,
-                                        f"the answer to {a.ref} is also in the committee's "
-                                        "record, which says otherwise: the record's is used"))
+                problems.append(_at(place, Severity.WARNING, f"the answer to {a.ref} is also "
+                                    "in the committee's record, which says otherwise: the "
+                                    "record's is used"))
         else:
             out.append(a)
     return out, problems
