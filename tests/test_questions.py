@@ -270,3 +270,16 @@ def test_a_paper_with_no_meeting_never_shows_a_later_meetings_questions() -> Non
     assert last_meeting(tracked, None, date(2024, 11, 28)) == date(2024, 11, 28)
     assert last_meeting(tracked, date(2024, 11, 28), date(2024, 12, 31)) == date(2024, 9, 26)
     assert last_meeting(tracked, None, date(2024, 9, 1)) is None
+
+
+def test_a_formula_in_the_clerks_workbook_is_refused(tmp_path: Path, config: Config) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["ref", "meeting", "indicator", "text"])
+    ws.append(["Q1", date(2024, 11, 28), "X0", "=A1&B1"])
+    wb.save(tmp_path / "questions.xlsx")
+    entries, problems = read_questions(tmp_path, config)
+    assert entries == [] and [p.as_line() for p in problems] == [
+        "ERROR: questions.xlsx, row 2, column 'text': holds a formula ('=A1&B1'): type the "
+        "text itself"]

@@ -173,6 +173,11 @@ def read_questions(config_dir: Path, config: Config) -> tuple[list[QuestionEntry
                                     f"not valid YAML: {one_line(exc)}"))
             continue
         for where, raw in rows:
+            formulas = _formulas(raw) if name == QUESTIONS_BOOK else []
+            if formulas:
+                problems += [Problem(Severity.ERROR, name, where[0], k, f"holds a formula "
+                                     f"({quote(v)}): type the text itself") for k, v in formulas]
+                continue
             try:
                 e = TypeAdapter(QuestionEntry).validate_python(raw)
             except ValidationError as exc:
@@ -184,6 +189,12 @@ def read_questions(config_dir: Path, config: Config) -> tuple[list[QuestionEntry
             problems += _cross_check(e, name, where, config, entries)
             entries.append(e)
     return entries, problems
+
+
+def _formulas(raw: Any) -> list[tuple[str, str]]:
+    """(column, formula) for each cell of a questions.xlsx row that holds a formula: its
+    text would be the formula, not what the committee said."""
+    return [(str(k), v) for k, v in raw.items() if isinstance(v, str) and v.startswith("=")]
 
 
 def _place(where: Where, ref: str | None, field: str) -> str:
