@@ -16,6 +16,7 @@ from tasks.delivering.reminders import due_reminders, plan_for, send_reminders, 
 from tasks.delivering.summary import Summary
 from tasks.reading.commentary import read_commentary
 from tasks.reading.owner_returns import read_returns, return_key, return_name, returns_folders
+from tasks.reading.questions import read_questions
 from tasks.settings.config import Config, run_config
 from tasks.settings.environment import Settings
 from tasks.store.history import store_for
@@ -59,8 +60,11 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     workbooks = _workbooks(cycle_dir(out, code, plan.cycle), code, plan.cycle, config)
     # The committee's questions as the cycle's run stored them, less those answered since.
     store = store_for(out, settings.secret("store_url")) if summary is not None else None
-    asked = unanswered(store.questions(code), {a.ref for a in returned.answers},
-                       plan.meeting) if store is not None else {}
+    # A question the clerk deleted from the record is withdrawn (docs/owners.md).
+    recorded = {e.ref for e in read_questions(Path(config_dir), config)[0]}
+    asked = unanswered([q for q in store.questions(code) if q.ref in recorded],
+                       {a.ref for a in returned.answers}, plan.meeting) \
+        if store is not None else {}
     reminders = due_reminders(config, day, summary, commented, frozenset(workbooks), asked)
     results = []
     if reminders:

@@ -283,3 +283,17 @@ def test_a_formula_in_the_clerks_workbook_is_refused(tmp_path: Path, config: Con
     assert entries == [] and [p.as_line() for p in problems] == [
         "ERROR: questions.xlsx, row 2, column 'text': holds a formula ('=A1&B1'): type the "
         "text itself"]
+
+
+def test_a_question_the_clerk_deletes_is_withdrawn(tmp_path: Path, config: Config) -> None:
+    """Deleted from questions.yaml: no longer tracked for papers, returns or reminders; the
+    store keeps its row as it was."""
+    store = MemoryHistoryStore()
+    (tmp_path / "questions.yaml").write_text(GOOD)
+    entries, _ = read_questions(tmp_path, config)
+    store.save_questions("998", track(entries, [], store.questions("998"), config))
+    kept = [e for e in entries if e.ref != "Q24-11-1"]
+    now = track(kept, [], store.questions("998"), config)
+    assert [t.ref for t in now] == ["Q24-11-2"]
+    store.save_questions("998", now)
+    assert [t.ref for t in store.questions("998")] == ["Q24-11-1", "Q24-11-2"]

@@ -240,12 +240,14 @@ def owner_of(e: QuestionEntry, config: Config) -> str:
 
 def track(entries: list[QuestionEntry], answers: list[Answer], stored: list[Tracked],
           config: Config) -> list[Tracked]:
-    """Every question after this run: the clerk's record, with the answer from the record
-    itself (it wins), else from a return, else as stored; a question no longer in the
-    record stays as stored (the tracker forgets nothing). Pure: the caller stores it."""
+    """Every question of the clerk's record after this run, with the answer from the record
+    itself (it wins), else from a return, else as stored. A question the clerk deleted from
+    the record is withdrawn: it is not returned, so no paper, return or reminder shows it
+    (the store keeps its row as it was: `save_questions` deletes nothing). Pure: the caller
+    stores it."""
     by_ref = {t.ref: t for t in stored}
     returned = {a.ref: a for a in answers}
-    out: dict[str, Tracked] = dict(by_ref)
+    out: dict[str, Tracked] = {}
     for e in entries:
         if e.indicator is not None and e.indicator not in config.by_code():
             continue
