@@ -55,7 +55,7 @@ def meeting_reminders(config_dir: str, exports_dir: str, out_dir: str = "outputs
     comments, _ = read_commentary(Path(exports_dir))
     # An owner who sent their return is not reminded of it.
     returned = read_returns(returns_folders(Path(config_dir), Path(exports_dir), config),
-                            config, plan.cycle, return_key(Path(config_dir)))
+                            config, plan.cycle, return_key(Path(config_dir)), day)
     commented = {c.indicator for c in comments + returned.commentary if c.period == plan.cycle}
     workbooks = _workbooks(cycle_dir(out, code, plan.cycle), code, plan.cycle, config)
     # The committee's questions as the cycle's run stored them, less those answered since.

@@ -356,7 +356,7 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
     # Owners' returns, used as the two YAML files are (tasks.reading.owner_returns).
     key = return_key(Path(config_dir))  # signs this run's returns, checks those back
     returned = read_returns(returns_folders(Path(config_dir), Path(exports_dir), config),
-                            config, cycle, key)
+                            config, cycle, key, today)
     commentary, merged = merge_commentary(commentary, returned)
     deep_dives, merged_dives = merge_deep_dives(deep_dives, returned)
     problems += returned.problems + merged + merged_dives

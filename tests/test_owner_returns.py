@@ -374,3 +374,19 @@ def test_every_file_of_a_returns_folder_not_read_is_said(tmp_path: Path,
     assert said["broken.xlsx"][0] is Severity.ERROR and "damaged" in said["broken.xlsx"][1]
     assert said["notes.txt"] == (Severity.WARNING, "in the returns folder but not an .xlsx "
                                  "workbook: not read as a return")
+
+
+def test_a_date_in_the_future_is_a_fault(tmp_path: Path, config: Config) -> None:
+    """Commentary written, an action done and a deep dive closed after the run's day (the
+    try-out's 2031, 2030 and 2099): each a fault naming its cell; a due date may be ahead."""
+    path = _written(tmp_path)
+    _fill(path, {("Commentary", "H2"): "Text.", ("Commentary", "J2"): datetime(2031, 5, 5),
+                 ("Deep dives", "F2"): datetime(2099, 1, 1),
+                 ("Actions", "E2"): datetime(2030, 1, 1),
+                 ("Actions", "D2"): datetime(2030, 1, 1)})
+    got = read_returns([tmp_path], config, "2024-10", KEY, date(2024, 11, 10))
+    assert sorted(p.column or "" for p in got.problems) == [
+        "sheet 'Actions', cell E2", "sheet 'Commentary', cell J2", "sheet 'Deep dives', cell F2"]
+    assert "expected a date on or before today (2024-11-10), found 2031-05-05" in {
+        p.message for p in got.problems}
+    assert got.commentary == [] and got.deep_dives == []

@@ -176,8 +176,18 @@ def _text(ws: Any, cell: str, limit: int | None = None, name: str = "") -> str:
     return text
 
 
-def _date(ws: Any, cell: str) -> date | None:
-    """A date cell: a date, ISO text such as 2024-11-04, or blank; anything else a fault."""
+def _date(ws: Any, cell: str, today: date | None = None) -> date | None:
+    """A date cell: a date, ISO text such as 2024-11-04, or blank; anything else a fault,
+    and so is a date after `today` where one is given (what was written, done or closed
+    cannot be dated in the future)."""
+    when = _any_date(ws, cell)
+    if today is not None and when is not None and when > today:
+        raise _Fault(ws.title, cell, f"expected a date on or before today "
+                                     f"({today.isoformat()}), found {when.isoformat()}")
+    return when
+
+
+def _any_date(ws: Any, cell: str) -> date | None:
     value = ws[cell].value
     if isinstance(value, str) and ws[cell].data_type == "f":
         raise _Fault(ws.title, cell, f"holds a formula ({quote(value)}): type the date itself")
@@ -205,6 +215,7 @@ class _Return:
     owner: str
     written: dict[tuple[str, str], str]
     saved: date | None
+    today: date | None = None  # the run's day: no date written, done or closed after it
 
 
 def _open(path: Path, folder: Path) -> Any:
@@ -319,7 +330,7 @@ def _commentary_row(ret: _Return, row: int, config: Config) -> Commentary | None
                                             "commentary goes beside an exception listed")
     text = _text(ws, f"H{row}", LIMITS["Commentary"], "the commentary")
     author = _text(ws, f"I{row}", LIMITS["Author"], "the author")
-    written = _date(ws, f"J{row}")
+    written = _date(ws, f"J{row}", ret.today)
     if not text:
         return None
     _locked(ret, COMMENTARY, row, 7)
@@ -344,7 +355,7 @@ def _action(ret: _Return, row: int, config: Config) -> Action:
     ws = ret.wb[ACTIONS]
     description = _text(ws, f"B{row}", LIMITS["Description"], "the description")
     owner = _text(ws, f"C{row}")
-    due, done = _date(ws, f"D{row}"), _date(ws, f"E{row}")
+    due, done = _date(ws, f"D{row}"), _date(ws, f"E{row}", ret.today)
     if not description:
         raise _Fault(ACTIONS, f"B{row}", "an action needs a description, found none")
     if owner not in config.owners:
@@ -370,7 +381,7 @@ def _deep_dive_row(ret: _Return, row: int, config: Config) -> tuple[str, DeepDiv
         raise _Fault(DEEP_DIVES, f"C{row}", f"expected a period such as 2024-09, found "
                                             f"{quote(opened)}")
     findings = _text(ws, f"E{row}", LIMITS["Findings"], "the findings")
-    closed = _date(ws, f"F{row}")
+    closed = _date(ws, f"F{row}", ret.today)
     return deep_dive_key(code, opened), DeepDiveEntry(
         indicator=code, opened=opened, findings=findings or None, closed=closed)
 
@@ -385,7 +396,7 @@ def _answer_row(ret: _Return, row: int, config: Config) -> Answer | None:
                                            "clerk records the committee's questions")
     text = _text(ws, f"F{row}", LIMITS["Answer"], "the answer")
     author = _text(ws, f"G{row}", LIMITS["Author"], "the author")
-    written = _date(ws, f"H{row}")
+    written = _date(ws, f"H{row}", ret.today)
     if not text:
         return None
     _locked(ret, QUESTIONS, row, 5)
@@ -506,11 +517,12 @@ def return_files(folders: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list
 
 
 def read_returns(folders: Iterable[Path], config: Config, cycle: str,
-                 secret: bytes | None) -> ReturnItems:
+                 secret: bytes | None, today: date | None = None) -> ReturnItems:
     """Every return in the folders (the exports folder first) for this cycle or before (a
     later cycle's is left for its own run), each item checked; the same item twice is
     settled by `_settle`. A further folder that is not one is a warning. `secret` is
-    `return_key`'s: a return whose signature it does not prove is refused whole."""
+    `return_key`'s: a return whose signature it does not prove is refused whole. `today`
+    (the entry point's clock): a date written, done or closed after it is a fault."""
     found: list[tuple[_Return, ReturnItems]] = []
     folders = list(folders)
     problems = [Problem(Severity.WARNING, "briefing.yaml", None, "returns_folder",
@@ -528,6 +540,7 @@ def read_returns(folders: Iterable[Path], config: Config, cycle: str,
         if end_month(ret.cycle) > end_month(cycle):
             continue
         items = ReturnItems()
+        ret.today = today
         _read_one(ret, config, items)
         found.append((ret, items))
     out = _settle(found)
