@@ -9,9 +9,11 @@ import logging
 import re
 import shutil
 import zipfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
@@ -25,10 +27,26 @@ from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
 from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
 from tasks.reading.sources import Sources
-from tasks.returns.quality import Quality, could_be, public_words, restricted_words
-from tasks.returns.reading import Checks, ReturnRead, _done, collection_year_of, start_checks
+from tasks.returns.figures_903 import Figure
+from tasks.returns.quality import (
+    Quality,
+    child_key,
+    could_be,
+    figure_quality,
+    public_words,
+    restricted_words,
+)
+from tasks.returns.reading import (
+    Checks,
+    Computed,
+    ReturnRead,
+    _done,
+    collection_year_of,
+    start_checks,
+)
+from tasks.returns.ssda903 import Return903
 from tasks.returns.validators import RuleIssue, ValidationReport
-from tasks.returns.workbook import quality_workbook
+from tasks.returns.workbook import failing_table, quality_workbook
 from tasks.settings.config import load_config
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
@@ -309,3 +327,53 @@ def test_validate_runs_dfes_rules_and_prints_counts_never_a_child_id(
     assert ("WARNING: ssda903/*.csv: SSDA903 return: 1 record fails DfE rule 132 (Data entry "
             "for activity after leaving care is invalid)") in out
     assert not {"CL1", "CL2", "CL3", "LAC1", "LAC2"} & set(re.findall(r"\w+", out))
+
+
+def _checked(issues: list[RuleIssue]) -> Checks:
+    report = ValidationReport("ssda903", 2025, messages={"132": "ACTIV is not valid."},
+                              issues=issues)
+    return Checks(report)
+
+
+def _neet(children: set[str], counted: set[str]) -> Computed:
+    figure = Figure("care_leavers_neet", 100.0 * len(counted) / len(children), len(counted),
+                    len(children), frozenset(children), frozenset(counted))
+    return Computed("care_leavers_neet", figure, "OC3")
+
+
+def test_a_child_id_in_lower_case_is_matched_to_the_validators_upper_cased_one() -> None:
+    """DfE's SSDA903 reader upper-cases every cell: "cl2 " (as the council wrote it) fails
+    rule 132 as "CL2 "; the figure resting on it must count it, not show a plain Green."""
+    computed = _neet({"cl1", "cl2", "Cl3"}, {"cl1"})
+    issue = RuleIssue("132", "OC3", "oc3.csv", 2, 3, "CL2 ")
+    q = figure_quality("CL01", computed, _checked([issue]), "ssda903", frozenset(
+        {"CL1", "CL2", "CL3"}))
+    assert (q.failing, q.failing_counted, q.unmatched) == (1, 0, 0)
+    assert child_key(" 007ab ", "ssda903") == "007AB"  # leading zeros kept, as theirs are
+    assert child_key("ab", "cin_census") == "ab"  # the CIN reader keeps the case
+
+
+def test_a_failing_record_the_run_cannot_match_counts_against_the_figure() -> None:
+    """A finding with no id, or one no record of ours holds, could be any record of the
+    table: it counts against the figure (at the worst in or out), never dropped."""
+    computed = _neet({"A", "B"} | {f"K{i}" for i in range(98)}, {f"K{i}" for i in range(38)})
+    lost = [RuleIssue("132", "OC3", "oc3.csv", 7, 8, None),
+            RuleIssue("132", "OC3", "oc3.csv", 9, 10, "ZZ9")]
+    q = figure_quality("CL01", computed, _checked(lost), "ssda903", frozenset({"A", "B"}))
+    assert (q.failing, q.unmatched) == (2, 2)
+    assert could_be(q, NEET, Rating.GREEN, q.failing, q.failing_counted) is None  # 36 to 40
+    q14 = replace(q, failing=14, unmatched=14)
+    assert could_be(q14, NEET, Rating.GREEN, 14, 0) is Rating.RED
+
+
+def test_the_workbook_names_the_child_as_the_council_wrote_it(tmp_path: Path) -> None:
+    """The validators' "CL2" is the council's "cl2": the workbook shows "cl2", and the
+    indicators the record affects."""
+    oc3 = pd.DataFrame({"CHILD": ["cl1", "cl2"], "DOB": ["01/01/2004"] * 2,
+                        "IN_TOUCH": ["YES"] * 2, "ACTIV": ["G4", ""], "ACCOM": ["B1"] * 2})
+    ret = ReturnRead("ssda903", "903", 2025, [tmp_path / "oc3.csv"], tmp_path,
+                     figures={"CL01": _neet({"cl1", "cl2"}, {"cl1"})},
+                     return_903=Return903(2025, {"OC3": oc3}, {"OC3": tmp_path / "oc3.csv"}),
+                     _future=_done(_checked([RuleIssue("132", "OC3", "oc3.csv", 2, 3, "CL2")])))
+    (row,) = failing_table([ret]).rows
+    assert row[0] == "cl2" and row[7] == "CL01"

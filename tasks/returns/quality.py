@@ -50,46 +50,87 @@ class Quality:
     rules: tuple[RuleCount, ...]
     not_run: str | None = None
     rules_not_run: int = 0
+    unmatched: int = 0  # of `failing`, records the run cannot match: in or out of the figure
 
 
-def issues_affecting(computed: Computed, checks: Checks) -> list[RuleIssue]:
-    """The rule failures on a record the figure rests on, in a table it reads."""
+def child_key(child: object, kind: str = "ssda903") -> str | None:
+    """A child id as DfE's validators hold it, to match their findings to our records: the
+    SSDA903 reader upper-cases every text cell (lac_validator.ingress, after reading each
+    cell as text, so leading zeros and inner spaces stay); the CIN census reader keeps the
+    text as written. Spaces at the ends go, as our figures drop them. None: no id."""
+    if child is None or (isinstance(child, float) and child != child):
+        return None
+    text = str(child).strip()
+    return (text.upper() if kind == "ssda903" else text) or None
+
+
+def known_children(ret: ReturnRead) -> frozenset[str] | None:
+    """Every child id of the return's tables, as keys; None where the run holds no tables."""
+    if ret.return_903 is None:
+        return None
+    return frozenset(k for frame in ret.return_903.tables.values() if "CHILD" in frame
+                     for k in (child_key(c, ret.kind) for c in frame["CHILD"]) if k)
+
+
+def unmatched(issue: RuleIssue, kind: str, known: frozenset[str] | None) -> bool:
+    """A finding the run cannot match to a record it holds: it could be any figure's."""
+    key = child_key(issue.child, kind)
+    return key is None or (known is not None and key not in known)
+
+
+def issues_affecting(computed: Computed, checks: Checks, kind: str = "ssda903",
+                     known: frozenset[str] | None = None) -> list[RuleIssue]:
+    """The rule failures, in a table the figure reads, on a record it rests on (matched by
+    `child_key`) or on a record the run cannot match: never dropped."""
     if checks.report is None:
         return []
     tables = FIGURE_TABLES[computed.name]
     other = OTHER_FIELD.get(computed.name, frozenset())
-    ids = computed.figure.children
-    return [i for i in checks.report.issues if i.child in ids and i.rule not in other
-            and (i.table is None or i.table in tables)]
+    ids = {child_key(c, kind) for c in computed.figure.children}
+    return [i for i in checks.report.issues if i.rule not in other
+            and (i.table is None or i.table in tables)
+            and (child_key(i.child, kind) in ids or unmatched(i, kind, known))]
 
 
-def figure_quality(code: str, computed: Computed, checks: Checks, kind: str) -> Quality:
-    issues = issues_affecting(computed, checks)
-    failing = {i.child for i in issues}
-    by_rule: dict[str, set[str | None]] = {}
+def figure_quality(code: str, computed: Computed, checks: Checks, kind: str,
+                   known: frozenset[str] | None = None) -> Quality:
+    """Counts of the figure's failing records; each unmatched one is a record of its own."""
+    issues = issues_affecting(computed, checks, kind, known)
+    by_rule: dict[str, set[object]] = {}
+    failing: set[object] = set()
+    lost: set[object] = set()
     for i in issues:
-        by_rule.setdefault(i.rule, set()).add(i.child)
+        key: object = child_key(i.child, kind)
+        if unmatched(i, kind, known):
+            key = (i.table, i.record, i.child)
+            lost.add(key)
+        failing.add(key)
+        by_rule.setdefault(i.rule, set()).add(key)
     messages = checks.report.messages if checks.report else {}
     rules = tuple(RuleCount(rule, messages.get(rule, ""), len(kids))
                   for rule, kids in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0])))
     figure = computed.figure
+    counted = {child_key(c, kind) for c in figure.counted}
     return Quality(code, NAMES.get(kind, kind), len(figure.children), len(failing),
-                   len(failing & figure.counted), figure.numerator, figure.denominator, rules,
+                   len(failing & counted), figure.numerator, figure.denominator, rules,
                    checks.not_run,
-                   len(checks.report.not_run) if checks.report is not None else 0)
+                   len(checks.report.not_run) if checks.report is not None else 0, len(lost))
 
 
 def qualities(returns: list[ReturnRead]) -> dict[str, Quality]:
     """Indicator code -> its figure's data quality, waiting for DfE's rules if need be."""
-    return {code: figure_quality(code, computed, ret.checks(), ret.kind)
+    return {code: figure_quality(code, computed, ret.checks(), ret.kind, known_children(ret))
             for ret in returns for code, computed in ret.figures.items()}
 
 
-def value_range(q: Quality, unit: Unit, failing: int, counted: int
-                ) -> tuple[float, float] | None:
+def value_range(q: Quality, unit: Unit, failing: int, counted: int,
+                lost: int | None = None) -> tuple[float, float] | None:
     """The figure with `failing` records (`counted` of them in the numerator) taken out of
-    the numerator (best for some) and all in it (for others): (lowest, highest)."""
+    the numerator (best for some) and all in it (for others): (lowest, highest). `lost`
+    of them the run could not match: each may be in the numerator too."""
     n = q.numerator
+    u = min(failing, q.unmatched if lost is None else lost)
+    counted, failing = counted + u, failing + u  # lower at the low end, the high end kept
     if unit is Unit.PERCENT:
         if not q.denominator:
             return None
@@ -103,12 +144,12 @@ def value_range(q: Quality, unit: Unit, failing: int, counted: int
     return float(max(0, n - counted)), float(n - counted + failing)
 
 
-def could_be(q: Quality, ind: Indicator, current: Rating, failing: int, counted: int
-             ) -> Rating | None:
+def could_be(q: Quality, ind: Indicator, current: Rating, failing: int, counted: int,
+             lost: int | None = None) -> Rating | None:
     """The rating the failing records could give instead (the worse first), or None."""
     if current not in WORSE or failing == 0:
         return None
-    span = value_range(q, ind.unit, failing, counted)
+    span = value_range(q, ind.unit, failing, counted, lost)
     if span is None:
         return None
     one = pd.Series([ind.target], dtype="float64")
@@ -179,7 +220,9 @@ def public_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[str, l
     # taken at each of its possible values, so the wording rests on none of them.
     fs = list(SMALL) if small else [q.failing]
     cs = [0, *SMALL] if q.failing_counted <= max(SMALL) else [q.failing_counted]
-    spans = [could_be(q, ind, r.rag, f, c) for f in fs for c in cs if c <= f]
+    us = {0, *fs} if small else {q.unmatched}  # unmatched: none or all of a few
+    spans = [could_be(q, ind, r.rag, f, c, min(u, f)) for f in fs for c in cs if c <= f
+             for u in us]
     worst = sorted((s for s in spans if s is not None), key=lambda s: -WORSE[s])
     who = "a few records fail" if small else _fail(q.failing)
     tail = f", but could be {RAG_NAMES[worst[0]]}: {who} DfE rules" if worst else ""

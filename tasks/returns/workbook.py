@@ -13,9 +13,9 @@ from datetime import datetime
 from openpyxl import Workbook
 
 from tasks.presenting.spreadsheets import Column, Table, _about, _sheet, workbook_bytes
-from tasks.returns.quality import issues_affecting
+from tasks.returns.quality import issues_affecting, known_children
 from tasks.returns.reading import ReturnRead
-from tasks.returns.validators import NAMES
+from tasks.returns.validators import NAMES, RuleIssue
 
 QUALITY_BOOK = "data-quality.xlsx"
 FAILING_COLUMNS = (
@@ -43,17 +43,30 @@ def failing_table(returns: list[ReturnRead]) -> Table:
         if checks.report is None:
             continue
         affected: dict[tuple[str, str | None, int | None], list[str]] = {}
+        known = known_children(ret)
         for code, computed in ret.figures.items():
-            for issue in issues_affecting(computed, checks):
+            for issue in issues_affecting(computed, checks, ret.kind, known):
                 affected.setdefault((issue.rule, issue.table, issue.record), []).append(code)
         messages = checks.report.messages
         issues = sorted(checks.report.issues,
                         key=lambda i: (i.rule.zfill(8), i.table or "", i.record or 0))
         for i in issues:
-            rows.append([i.child or "", NAMES[ret.kind], i.table or "", i.file or "", i.row,
+            rows.append([as_written(ret, i), NAMES[ret.kind], i.table or "", i.file or "", i.row,
                          i.rule, messages.get(i.rule, ""),
                          ", ".join(sorted(set(affected.get((i.rule, i.table, i.record), []))))])
     return Table(FAILING_COLUMNS, rows, [None] * len(rows))
+
+
+def as_written(ret: ReturnRead, issue: RuleIssue) -> str:
+    """The council's id as its file has it: the validators upper-case theirs, so the id is
+    read back from the record they name (the copy they read keeps the return's rows)."""
+    tables = ret.return_903.tables if ret.return_903 is not None else {}
+    frame = tables.get(issue.table or "")
+    if frame is not None and "CHILD" in frame and issue.record and issue.record <= len(frame):
+        written = frame["CHILD"].iloc[issue.record - 1]
+        if isinstance(written, str) and written.strip():
+            return written.strip()
+    return issue.child or ""
 
 
 def not_run_table(returns: list[ReturnRead]) -> Table:
