@@ -390,3 +390,16 @@ def test_a_date_in_the_future_is_a_fault(tmp_path: Path, config: Config) -> None
     assert "expected a date on or before today (2024-11-10), found 2031-05-05" in {
         p.message for p in got.problems}
     assert got.commentary == [] and got.deep_dives == []
+
+
+def test_every_fault_in_a_row_is_said_not_only_the_first(tmp_path: Path,
+                                                         config: Config) -> None:
+    """The try-out's row: a formula, a date that is not one, text over the limit and a
+    changed locked cell, all in one commentary row: four findings, not one a run."""
+    path = _written(tmp_path)
+    _fill(path, {("Commentary", "H2"): "=A2&B2", ("Commentary", "J2"): "next week",
+                 ("Commentary", "I2"): "X" * 201, ("Commentary", "D2"): "1.0%"})
+    got = _read(tmp_path, config)
+    assert sorted(p.column or "" for p in got.problems) == [
+        f"sheet 'Commentary', cell {c}2" for c in "DHIJ"]
+    assert got.commentary == []

@@ -22,11 +22,11 @@ import json
 import os
 import secrets
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tasks.analysing.deep_dives import Action, DeepDiveEntry
 from tasks.reading.commentary import Commentary
@@ -52,6 +52,7 @@ ACTION_COLUMNS = ("Deep dive", "Description", "Owner", "Due", "Done")
 # Limits, as the YAML files' models have them.
 LIMITS = {"Commentary": 2000, "Findings": 2000, "Description": 500, "Author": 200,
           "Answer": 2000}
+T = TypeVar("T")
 MAX_RETURN_BYTES = 5 << 20  # a return is a few sheets of text
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an encrypted (password) workbook, or an old .xls
 
@@ -285,8 +286,42 @@ def _key(path: Path, folder: Path, config: Config, secret: bytes | None) -> _Ret
                    modified.date() if isinstance(modified, datetime) else None)
 
 
-def _locked(ret: _Return, sheet: str, row: int, columns: int) -> None:
-    """A fault if any locked cell of the row differs from what was written."""
+class _Faults(_Fault):
+    """Every fault of one row, the first as the fault itself."""
+
+    def __init__(self, faults: list[_Fault]) -> None:
+        super().__init__(faults[0].sheet, faults[0].cell, faults[0].message)
+        self.faults = faults
+
+
+class _Checks:
+    """Every check of one row run, each fault kept: the owner hears of all of a row's
+    faults at once, not one a run."""
+
+    def __init__(self) -> None:
+        self.faults: list[_Fault] = []
+
+    def run(self, check: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return check(*args)
+        except _Fault as f:
+            self.faults.append(f)
+            return None
+
+    def add(self, sheet: str, cell: str, message: str) -> None:
+        self.faults.append(_Fault(sheet, cell, message))
+
+    def done(self) -> None:
+        if self.faults:
+            raise _Faults(self.faults)
+
+
+def _each(f: _Fault) -> list[_Fault]:
+    return f.faults if isinstance(f, _Faults) else [f]
+
+
+def _locked(ret: _Return, sheet: str, row: int, columns: int, checks: _Checks) -> None:
+    """A fault for each locked cell of the row that differs from what was written."""
     from openpyxl.utils import get_column_letter
 
     ws = ret.wb[sheet]
@@ -294,8 +329,19 @@ def _locked(ret: _Return, sheet: str, row: int, columns: int) -> None:
         cell = f"{get_column_letter(c)}{row}"
         was = ret.written.get((sheet, cell))
         if was is not None and cell_text(ws[cell].value) != was:
-            raise _Fault(sheet, cell, f"a locked cell was changed (written {quote(was)}, "
-                                      f"found {quote(cell_text(ws[cell].value))})")
+            checks.add(sheet, cell, f"a locked cell was changed (written {quote(was)}, "
+                                    f"found {quote(cell_text(ws[cell].value))})")
+
+
+def _indicator(ret: _Return, config: Config, sheet: str, row: int, checks: _Checks) -> str:
+    """Column A's indicator code: in the catalogue and the return's owner's."""
+    code = cell_text(ret.wb[sheet][f"A{row}"].value).strip()
+    if code not in config.by_code():
+        checks.add(sheet, f"A{row}", f"indicator code {quote(code)} is not in "
+                                     "indicators.yaml")
+    else:
+        checks.run(_owned, ret, config, sheet, f"A{row}", code)
+    return code
 
 
 def _rows(ret: _Return, sheet: str) -> Iterable[int]:
@@ -328,41 +374,44 @@ def _commentary_row(ret: _Return, row: int, config: Config) -> Commentary | None
             return None
         raise _Fault(COMMENTARY, f"A{row}", "a row the return was not written with: "
                                             "commentary goes beside an exception listed")
-    text = _text(ws, f"H{row}", LIMITS["Commentary"], "the commentary")
-    author = _text(ws, f"I{row}", LIMITS["Author"], "the author")
-    written = _date(ws, f"J{row}", ret.today)
-    if not text:
+    c = _Checks()
+    text = c.run(_text, ws, f"H{row}", LIMITS["Commentary"], "the commentary")
+    author = c.run(_text, ws, f"I{row}", LIMITS["Author"], "the author")
+    written = c.run(_date, ws, f"J{row}", ret.today)
+    if text == "":
         return None
-    _locked(ret, COMMENTARY, row, 7)
-    code, period = _text(ws, f"A{row}"), _text(ws, f"C{row}")
-    if code not in config.by_code():
-        raise _Fault(COMMENTARY, f"A{row}", f"indicator code {quote(code)} is not in "
-                                            "indicators.yaml")
-    _owned(ret, config, COMMENTARY, f"A{row}", code)
+    _locked(ret, COMMENTARY, row, 7, c)
+    code = _indicator(ret, config, COMMENTARY, row, c)
+    period = cell_text(ws[f"C{row}"].value).strip()
     if not is_period(period):
-        raise _Fault(COMMENTARY, f"C{row}", f"expected a period such as 2024-10, found "
-                                            f"{quote(period)}")
-    owner = config.owners[ret.owner]
+        c.add(COMMENTARY, f"C{row}", f"expected a period such as 2024-10, found "
+                                     f"{quote(period)}")
     when = written or ret.saved
-    if when is None:
-        raise _Fault(COMMENTARY, f"J{row}", "expected the date it was written, such as "
-                                            "2024-11-04, found nothing")
+    if when is None and not any(f.cell == f"J{row}" for f in c.faults):
+        c.add(COMMENTARY, f"J{row}", "expected the date it was written, such as "
+                                     "2024-11-04, found nothing")
+    c.done()
+    assert text is not None and when is not None
+    owner = config.owners[ret.owner]
     return Commentary(indicator=code, period=period, author=author or
                       f"{owner.name}, {owner.role}", date=when, text=text)
 
 
 def _action(ret: _Return, row: int, config: Config) -> Action:
     ws = ret.wb[ACTIONS]
-    description = _text(ws, f"B{row}", LIMITS["Description"], "the description")
-    owner = _text(ws, f"C{row}")
-    due, done = _date(ws, f"D{row}"), _date(ws, f"E{row}", ret.today)
-    if not description:
-        raise _Fault(ACTIONS, f"B{row}", "an action needs a description, found none")
-    if owner not in config.owners:
-        raise _Fault(ACTIONS, f"C{row}", f"expected an owner id in owners.yaml (choose from "
-                                         f"the list), found {quote(owner)}")
-    if due is None:
-        raise _Fault(ACTIONS, f"D{row}", "an action needs a due date, such as 2024-12-20")
+    c = _Checks()
+    description = c.run(_text, ws, f"B{row}", LIMITS["Description"], "the description")
+    owner = c.run(_text, ws, f"C{row}")
+    due, done = c.run(_date, ws, f"D{row}"), c.run(_date, ws, f"E{row}", ret.today)
+    if description == "":
+        c.add(ACTIONS, f"B{row}", "an action needs a description, found none")
+    if owner is not None and owner not in config.owners:
+        c.add(ACTIONS, f"C{row}", f"expected an owner id in owners.yaml (choose from the "
+                                  f"list), found {quote(owner)}")
+    if due is None and not any(f.cell == f"D{row}" for f in c.faults):
+        c.add(ACTIONS, f"D{row}", "an action needs a due date, such as 2024-12-20")
+    c.done()
+    assert description is not None and owner is not None and due is not None
     return Action(description=description, owner=owner, due=due, done=done)
 
 
@@ -371,17 +420,16 @@ def _deep_dive_row(ret: _Return, row: int, config: Config) -> tuple[str, DeepDiv
     if (DEEP_DIVES, f"A{row}") not in ret.written:
         raise _Fault(DEEP_DIVES, f"A{row}", "a row the return was not written with: a deep "
                                             "dive is opened by the committee's rule")
-    _locked(ret, DEEP_DIVES, row, 4)
-    code, opened = _text(ws, f"A{row}"), _text(ws, f"C{row}")
-    if code not in config.by_code():
-        raise _Fault(DEEP_DIVES, f"A{row}", f"indicator code {quote(code)} is not in "
-                                            "indicators.yaml")
-    _owned(ret, config, DEEP_DIVES, f"A{row}", code)
+    c = _Checks()
+    _locked(ret, DEEP_DIVES, row, 4, c)
+    code = _indicator(ret, config, DEEP_DIVES, row, c)
+    opened = cell_text(ws[f"C{row}"].value).strip()
     if not is_period(opened):
-        raise _Fault(DEEP_DIVES, f"C{row}", f"expected a period such as 2024-09, found "
-                                            f"{quote(opened)}")
-    findings = _text(ws, f"E{row}", LIMITS["Findings"], "the findings")
-    closed = _date(ws, f"F{row}", ret.today)
+        c.add(DEEP_DIVES, f"C{row}", f"expected a period such as 2024-09, found "
+                                     f"{quote(opened)}")
+    findings = c.run(_text, ws, f"E{row}", LIMITS["Findings"], "the findings")
+    closed = c.run(_date, ws, f"F{row}", ret.today)
+    c.done()
     return deep_dive_key(code, opened), DeepDiveEntry(
         indicator=code, opened=opened, findings=findings or None, closed=closed)
 
@@ -394,19 +442,22 @@ def _answer_row(ret: _Return, row: int, config: Config) -> Answer | None:
             return None
         raise _Fault(QUESTIONS, f"A{row}", "a row the return was not written with: the "
                                            "clerk records the committee's questions")
-    text = _text(ws, f"F{row}", LIMITS["Answer"], "the answer")
-    author = _text(ws, f"G{row}", LIMITS["Author"], "the author")
-    written = _date(ws, f"H{row}", ret.today)
-    if not text:
+    c = _Checks()
+    text = c.run(_text, ws, f"F{row}", LIMITS["Answer"], "the answer")
+    author = c.run(_text, ws, f"G{row}", LIMITS["Author"], "the author")
+    written = c.run(_date, ws, f"H{row}", ret.today)
+    if text == "":
         return None
-    _locked(ret, QUESTIONS, row, 5)
-    owner = config.owners[ret.owner]
+    _locked(ret, QUESTIONS, row, 5, c)
     when = written or ret.saved
-    if when is None:
-        raise _Fault(QUESTIONS, f"H{row}", "expected the date it was answered, such as "
-                                           "2024-12-04, found nothing")
-    return Answer(_text(ws, f"A{row}"), text, author or f"{owner.name}, {owner.role}", when,
-                  ret.owner)
+    if when is None and not any(f.cell == f"H{row}" for f in c.faults):
+        c.add(QUESTIONS, f"H{row}", "expected the date it was answered, such as "
+                                    "2024-12-04, found nothing")
+    c.done()
+    assert text is not None and when is not None
+    owner = config.owners[ret.owner]
+    return Answer(cell_text(ws[f"A{row}"].value).strip(), text,
+                  author or f"{owner.name}, {owner.role}", when, ret.owner)
 
 
 def _answers(ret: _Return, config: Config, out: ReturnItems) -> None:
@@ -414,7 +465,7 @@ def _answers(ret: _Return, config: Config, out: ReturnItems) -> None:
         try:
             a = _answer_row(ret, row, config)
         except _Fault as f:
-            out.problems.append(_problem(ret.file, f.sheet, f.cell, f.message))
+            out.problems += [_problem(ret.file, g.sheet, g.cell, g.message) for g in _each(f)]
             continue
         if a is not None:
             out.answers.append(a)
@@ -424,7 +475,8 @@ def _answers(ret: _Return, config: Config, out: ReturnItems) -> None:
 def _read_one(ret: _Return, config: Config, out: ReturnItems) -> None:
     """Every item of one return into `out`; a faulty item is a finding, not used."""
     def fault(f: _Fault, code: str | None = None) -> None:
-        out.problems.append(_problem(ret.file, f.sheet, f.cell, f.message, code))
+        out.problems += [_problem(ret.file, g.sheet, g.cell, g.message, code)
+                         for g in _each(f)]
 
     for row in _rows(ret, COMMENTARY):
         try:
