@@ -291,7 +291,8 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
                       today: date, authority: str | None = None,
                       allow_empty: bool = True, strict: bool | None = None,
                       limits: Limits | None = None) -> Inputs:
-    """Read config and exports and check them; changes nothing anywhere. `today` (the
+    """Read config and exports and check them; changes nothing anywhere, but for making the
+    config folder's `.return-key` the first time (tasks.reading.owner_returns). `today` (the
     entry point's clock) says which periods have ended: the latest of them is the cycle
     when none is given, and figures for later ones are findings.
 
