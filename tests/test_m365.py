@@ -108,8 +108,9 @@ def test_graph_delivers_each_message_once_through_throttling_expiry_and_5xx(
     owner = next(s for s in g.sent if s.to == ["aisha.rahman@example.gov.uk"])
     assert owner.message["body"]["contentType"] == "HTML"
     assert "Care leavers" in owner.message["body"]["content"]
+    book, book_name = rendered.returns["head_care_leavers"]
     assert owner.attachments == {"999-2024-10-briefing-restricted.pdf":
-                                 rendered.restricted.pdf}
+                                 rendered.restricted.pdf, book_name: book}
     headers = {h["name"]: h["value"] for h in owner.message["internetMessageHeaders"]}
     assert headers["X-Briefing-Kind"] == "breach"
     dcs = next(s for s in g.sent if s.to == ["dcs@example.gov.uk"])

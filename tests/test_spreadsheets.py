@@ -160,9 +160,11 @@ def test_recipients_who_ask_get_the_workbook_beside_the_pdf(demo: Demo) -> None:
     assert sheet.get_content_type() == \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert sheet.get_content() == rendered.sheets[Edition.PUBLIC]
-    # Nobody else gets a workbook (owners' messages may carry their deep-dive packs).
-    assert all(not any(n.endswith(".xlsx") for n in f) for to, f in files.items()
-               if "dcs@" not in to)
+    # Nobody else gets the briefing's workbook (owners' messages carry their own return
+    # workbook and may carry their deep-dive packs).
+    assert all(not any(n.endswith(".xlsx") and "-return-" not in n for n in f)
+               for to, f in files.items() if "dcs@" not in to)
+    assert any("-return-" in n for to, f in files.items() for n in f if "dcs@" not in to)
 
 
 def test_regional_overview_workbook() -> None:
