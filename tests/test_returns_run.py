@@ -27,7 +27,7 @@ from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
 from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
 from tasks.reading.sources import Sources
-from tasks.returns.figures_903 import Figure
+from tasks.returns.figures_903 import Figure, date_faults
 from tasks.returns.quality import (
     Quality,
     child_key,
@@ -43,6 +43,7 @@ from tasks.returns.reading import (
     _done,
     collection_year_of,
     start_checks,
+    unreadable_dates,
 )
 from tasks.returns.ssda903 import Return903
 from tasks.returns.validators import RuleIssue, ValidationReport
@@ -377,3 +378,29 @@ def test_the_workbook_names_the_child_as_the_council_wrote_it(tmp_path: Path) ->
                      _future=_done(_checked([RuleIssue("132", "OC3", "oc3.csv", 2, 3, "CL2")])))
     (row,) = failing_table([ret]).rows
     assert row[0] == "cl2" and row[7] == "CL01"
+
+
+def test_a_date_that_is_no_real_day_counts_against_the_figure_and_is_named() -> None:
+    """31/02/2004 left a care leaver out of NEET silently (52/100 became 40/80, Green): it
+    is a finding on that record, which could be in the figure, so "could be Red"; and the
+    workbook's row names the file, row, column, what was found and what was expected."""
+    rows = [{"CHILD": f"k{i}", "DOB": "31/02/2004" if i < 20 else "01/06/2004",
+             "IN_TOUCH": "YES", "ACTIV": "G4" if i < 52 else "F1", "ACCOM": "B1"}
+            for i in range(100)]
+    oc3 = pd.DataFrame(rows)
+    assert [f.found for f in date_faults({"OC3": oc3})] == ["31/02/2004"] * 20
+    ret = Return903(2025, {"OC3": oc3}, {"OC3": Path("oc3.csv")})
+    faults = unreadable_dates(ret)
+    assert (faults[0].file, faults[0].row, faults[0].detail) == (
+        "oc3.csv", 2, "DOB is '31/02/2004': expected a date as DD/MM/YYYY")
+    computed = _neet({f"k{i}" for i in range(20, 100)}, {f"k{i}" for i in range(20, 52)})
+    q = figure_quality("CL01", computed, Checks(None, "DfE's rules were not run", True),
+                       "ssda903", frozenset(f"K{i}" for i in range(100)), faults)
+    assert (q.failing, q.unmatched) == (20, 20)
+    tail, _ = restricted_words(q, NEET, result(40.0, Rating.GREEN))
+    assert tail.startswith(", but could be Red")
+    book = ReturnRead("ssda903", "903", 2025, [Path("oc3.csv")], Path("."),
+                      figures={"CL01": computed}, return_903=ret, faults=faults,
+                      _future=_done(_checked([])))
+    first = failing_table([book]).rows[0]
+    assert first[:6] == ["k0", "SSDA903", "OC3", "oc3.csv", 2, "date"] and first[7] == "CL01"

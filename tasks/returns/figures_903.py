@@ -89,6 +89,43 @@ def _dates(column: pd.Series) -> pd.Series:
                           errors="coerce")
 
 
+# The dates the figures read, by table, and whether a record needs one (an episode with no
+# end date is open). A record whose date cannot be read leaves the figure it would be in:
+# `date_faults` names each one, so it counts against the figure instead of vanishing.
+PARSED_DATES: dict[str, dict[str, bool]] = {
+    "Episodes": {"DECOM": True, "DEC": False}, "Header": {"DOB": True},
+    "OC3": {"DOB": True}, "Missing": {"MIS_START": True}}
+DATE_FORMAT = "a date as DD/MM/YYYY"
+
+
+@dataclass(frozen=True)
+class DateFault:
+    """A record's date the figures cannot read: `record` counts the table's records from 1."""
+
+    table: str
+    record: int
+    column: str
+    found: str
+
+
+def date_faults(tables: Mapping[str, pd.DataFrame]) -> list[DateFault]:
+    """Each date the figures read that is not a real day (31/02/2004), or is blank where a
+    record needs one, in table, record and column order."""
+    out: list[DateFault] = []
+    for table, columns in PARSED_DATES.items():
+        frame = tables.get(table)
+        if frame is None:
+            continue
+        for column, required in columns.items():
+            if column not in frame:
+                continue
+            text = frame[column].fillna("").astype(str).str.strip()
+            bad = _dates(text).isna() & ((text != "") | required)
+            out += [DateFault(table, int(i) + 1, column, str(text.iloc[i]))
+                    for i in bad.to_numpy().nonzero()[0]]
+    return sorted(out, key=lambda f: (f.table, f.record, f.column))
+
+
 def _text(column: pd.Series) -> pd.Series:
     return column.fillna("").astype(str).str.strip().str.upper()
 

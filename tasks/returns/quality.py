@@ -10,6 +10,7 @@ data-quality workbook alone (tasks.returns.workbook).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -18,7 +19,15 @@ from tasks.analysing.compare import rag
 from tasks.analysing.results import IndicatorResult, Rating
 from tasks.editions.disclosure import SMALL, EditionResults
 from tasks.reading.problems import Problem, Severity
-from tasks.returns.reading import FIGURE_TABLES, OTHER_FIELD, Checks, Computed, ReturnRead
+from tasks.returns.reading import (
+    FIGURE_TABLES,
+    OTHER_FIELD,
+    UNREADABLE_DATE,
+    UNREADABLE_MESSAGE,
+    Checks,
+    Computed,
+    ReturnRead,
+)
 from tasks.returns.validators import NAMES, RuleIssue
 from tasks.settings.config import Config, Indicator, Unit
 from tasks.settings.formatting import Edition
@@ -79,23 +88,25 @@ def unmatched(issue: RuleIssue, kind: str, known: frozenset[str] | None) -> bool
 
 
 def issues_affecting(computed: Computed, checks: Checks, kind: str = "ssda903",
-                     known: frozenset[str] | None = None) -> list[RuleIssue]:
-    """The rule failures, in a table the figure reads, on a record it rests on (matched by
-    `child_key`) or on a record the run cannot match: never dropped."""
-    if checks.report is None:
-        return []
+                     known: frozenset[str] | None = None, faults: Sequence[RuleIssue] = ()
+                     ) -> list[RuleIssue]:
+    """The rule failures (and our own `faults`), in a table the figure reads, on a record it
+    rests on (matched by `child_key`) or on a record the run cannot match: never dropped."""
+    found = [*(checks.report.issues if checks.report is not None else ()), *faults]
     tables = FIGURE_TABLES[computed.name]
     other = OTHER_FIELD.get(computed.name, frozenset())
     ids = {child_key(c, kind) for c in computed.figure.children}
-    return [i for i in checks.report.issues if i.rule not in other
+    return [i for i in found if i.rule not in other
             and (i.table is None or i.table in tables)
             and (child_key(i.child, kind) in ids or unmatched(i, kind, known))]
 
 
 def figure_quality(code: str, computed: Computed, checks: Checks, kind: str,
-                   known: frozenset[str] | None = None) -> Quality:
-    """Counts of the figure's failing records; each unmatched one is a record of its own."""
-    issues = issues_affecting(computed, checks, kind, known)
+                   known: frozenset[str] | None = None, faults: Sequence[RuleIssue] = ()
+                   ) -> Quality:
+    """Counts of the figure's failing records; each unmatched one (a record whose date the
+    figures cannot read is one: it may be in or out) is a record of its own."""
+    issues = issues_affecting(computed, checks, kind, known, faults)
     by_rule: dict[str, set[object]] = {}
     failing: set[object] = set()
     lost: set[object] = set()
@@ -106,7 +117,8 @@ def figure_quality(code: str, computed: Computed, checks: Checks, kind: str,
             lost.add(key)
         failing.add(key)
         by_rule.setdefault(i.rule, set()).add(key)
-    messages = checks.report.messages if checks.report else {}
+    messages = {**(checks.report.messages if checks.report else {}),
+                UNREADABLE_DATE: UNREADABLE_MESSAGE}
     rules = tuple(RuleCount(rule, messages.get(rule, ""), len(kids))
                   for rule, kids in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0])))
     figure = computed.figure
@@ -119,7 +131,8 @@ def figure_quality(code: str, computed: Computed, checks: Checks, kind: str,
 
 def qualities(returns: list[ReturnRead]) -> dict[str, Quality]:
     """Indicator code -> its figure's data quality, waiting for DfE's rules if need be."""
-    return {code: figure_quality(code, computed, ret.checks(), ret.kind, known_children(ret))
+    return {code: figure_quality(code, computed, ret.checks(), ret.kind, known_children(ret),
+                                 ret.faults)
             for ret in returns for code, computed in ret.figures.items()}
 
 
@@ -176,7 +189,8 @@ def _fail(n: int) -> str:
 
 
 def _rules_text(q: Quality) -> str:
-    shown = [f"{r.message.rstrip('.') or 'rule ' + r.rule} (rule {r.rule}: {r.records:,})"
+    shown = [f"{r.message.rstrip('.')} ({r.records:,})" if r.rule == UNREADABLE_DATE else
+             f"{r.message.rstrip('.') or 'rule ' + r.rule} (rule {r.rule}: {r.records:,})"
              if r.message else f"rule {r.rule} ({r.records:,})" for r in q.rules[:4]]
     more = f"; and {len(q.rules) - 4} more rules" if len(q.rules) > 4 else ""
     return "; ".join(shown) + more
@@ -185,12 +199,14 @@ def _rules_text(q: Quality) -> str:
 def restricted_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[str, list[str]]:
     """(what follows the rating, the lines beside the figure) in the restricted edition."""
     base = f"Computed from the {q.source} return: rests on {_records(q.records)}"
-    if q.not_run is not None:
+    if q.not_run is not None and not q.failing:
         return (_unchecked(r),
                 [f"{base}; {q.not_run}."])
     lines = [f"{base}; none fails a DfE rule."] if not q.failing else [
         f"{base}; {_fail(q.failing)} DfE rules: {_rules_text(q)}. The data-quality "
         "workbook (restricted) lists them by child id."]
+    if q.not_run is not None:
+        lines.append(f"{q.not_run}.")
     if q.rules_not_run:
         lines.append(f"{q.rules_not_run} of DfE's rules could not be run over the return.")
     other = could_be(q, ind, r.rag, q.failing, q.failing_counted)
@@ -205,7 +221,7 @@ def public_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[str, l
     the most such records (5), so nothing here depends on the hidden count."""
     records = f"{q.records:,} children's records" if q.records not in SMALL else \
         "children's records"
-    if q.not_run is not None:
+    if q.not_run is not None and not q.failing:
         return (_unchecked(r),
                 [f"Computed from {records}, not checked against DfE's rules."])
     if not q.failing:
@@ -255,6 +271,13 @@ def rule_problems(returns: list[ReturnRead], edition: Edition) -> list[Problem]:
         checks = ret.checks()
         where = ret.pattern or ret.name_of(ret.files[0])
         name = NAMES[ret.kind]
+        bad = len({(f.table, f.record) for f in ret.faults})
+        if bad:
+            out.append(Problem(Severity.WARNING, where, None, None,
+                               f"{name} return: {_records(bad)} with a date that is not a "
+                               "real day (or is blank), so the figures cannot place them; the "
+                               "data-quality workbook (restricted) lists them",
+                               kind=DFE_RULE, small=bad in SMALL, group="failing DfE's rules"))
         if checks.report is None:
             out.append(Problem(Severity.INFO if checks.chosen else Severity.WARNING, where,
                                None, None,

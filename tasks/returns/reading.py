@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.reading.files import Limits, refusal
+from tasks.reading.files import Limits, quote, refusal
 from tasks.reading.problems import Problem, Severity
 from tasks.reading.sources import CinCensusSource, ReturnSource, Sources, Ssda903Source
 from tasks.returns import figures_903 as f903
@@ -26,6 +26,7 @@ from tasks.returns.ssda903 import TABLES, Return903, ReturnFault, read_903, vali
 from tasks.returns.validators import (
     Kind,
     ReturnFile,
+    RuleIssue,
     ValidationReport,
     ValidatorsError,
     run_validators,
@@ -96,6 +97,7 @@ class ReturnRead:
     pattern: str = ""  # the source's glob, naming the return in findings
     figures: dict[str, Computed] = field(default_factory=dict)  # indicator code -> figure
     return_903: Return903 | None = None
+    faults: list[RuleIssue] = field(default_factory=list)  # ours: dates that cannot be read
     _future: Future[Checks] | None = None
 
     def name_of(self, path: Path) -> str:
@@ -225,6 +227,7 @@ def _read_903(read: ReturnRead, source: Ssda903Source, config: Config, cycle: st
                                 f"{', '.join(absent)} table{'s' if len(absent) > 1 else ''}"
                                 ": DfE's rules on them are not run"))
     read.return_903 = ret
+    read.faults = unreadable_dates(ret)
     catalogue = config.by_code()
     period = period_of(cycle)
     for code, name in source.indicators.items():
@@ -254,6 +257,20 @@ def _read_903(read: ReturnRead, source: Ssda903Source, config: Config, cycle: st
         table = "OC3" if name.startswith("care_leavers") else "Episodes"
         read.figures[code] = Computed(name, figure, table)
     return True
+
+
+UNREADABLE_DATE = "date"  # the code of our own finding, beside DfE's rules' codes
+UNREADABLE_MESSAGE = "A date the figures read is not a real day, or is blank"
+
+
+def unreadable_dates(ret: Return903) -> list[RuleIssue]:
+    """Each record whose date the figures cannot read, as a finding on that record (its row
+    in its file, header row 1), saying what was found and what was expected."""
+    return [RuleIssue(UNREADABLE_DATE, f.table, ret.files[f.table].name, f.record,
+                      f.record + 1, None,
+                      f"{f.column} is {quote(f.found) if f.found else 'blank'}: expected "
+                      f"{f903.DATE_FORMAT}")
+            for f in f903.date_faults(ret.tables) if f.table in ret.files]
 
 
 def _relative(problem: Problem, read: ReturnRead) -> Problem:

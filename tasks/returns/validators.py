@@ -62,6 +62,7 @@ class RuleIssue:
     record: int | None
     row: int | None
     child: str | None
+    detail: str | None = None  # what was found and expected, where it is ours to say
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from datetime import datetime
 from openpyxl import Workbook
 
 from tasks.presenting.spreadsheets import Column, Table, _about, _sheet, workbook_bytes
-from tasks.returns.quality import issues_affecting, known_children
-from tasks.returns.reading import ReturnRead
+from tasks.returns.quality import child_key, issues_affecting, known_children
+from tasks.returns.reading import UNREADABLE_DATE, UNREADABLE_MESSAGE, ReturnRead
 from tasks.returns.validators import NAMES, RuleIssue
 
 QUALITY_BOOK = "data-quality.xlsx"
@@ -40,33 +40,38 @@ def failing_table(returns: list[ReturnRead]) -> Table:
     rows: list[list[str | float | int | None]] = []
     for ret in returns:
         checks = ret.checks()
-        if checks.report is None:
-            continue
         affected: dict[tuple[str, str | None, int | None], list[str]] = {}
         known = known_children(ret)
         for code, computed in ret.figures.items():
-            for issue in issues_affecting(computed, checks, ret.kind, known):
+            for issue in issues_affecting(computed, checks, ret.kind, known, ret.faults):
                 affected.setdefault((issue.rule, issue.table, issue.record), []).append(code)
-        messages = checks.report.messages
-        issues = sorted(checks.report.issues,
-                        key=lambda i: (i.rule.zfill(8), i.table or "", i.record or 0))
+        messages = {**(checks.report.messages if checks.report else {}),
+                    UNREADABLE_DATE: UNREADABLE_MESSAGE}
+        found = [*(checks.report.issues if checks.report else ()), *ret.faults]
+        issues = sorted(found, key=lambda i: (i.rule.zfill(8), i.table or "", i.record or 0))
         for i in issues:
             rows.append([as_written(ret, i), NAMES[ret.kind], i.table or "", i.file or "", i.row,
-                         i.rule, messages.get(i.rule, ""),
+                         i.rule, i.detail or messages.get(i.rule, ""),
                          ", ".join(sorted(set(affected.get((i.rule, i.table, i.record), []))))])
     return Table(FAILING_COLUMNS, rows, [None] * len(rows))
 
 
 def as_written(ret: ReturnRead, issue: RuleIssue) -> str:
-    """The council's id as its file has it: the validators upper-case theirs, so the id is
-    read back from the record they name (the copy they read keeps the return's rows)."""
+    """The council's id as its file has it (the validators upper-case theirs): the record
+    they name, where its id is theirs (or they name none); else the table's id with their
+    key; else theirs."""
     tables = ret.return_903.tables if ret.return_903 is not None else {}
     frame = tables.get(issue.table or "")
-    if frame is not None and "CHILD" in frame and issue.record and issue.record <= len(frame):
-        written = frame["CHILD"].iloc[issue.record - 1]
-        if isinstance(written, str) and written.strip():
-            return written.strip()
-    return issue.child or ""
+    if frame is None or "CHILD" not in frame:
+        return issue.child or ""
+    ids = frame["CHILD"].fillna("").astype(str).str.strip()
+    key = child_key(issue.child, ret.kind)
+    if issue.record and issue.record <= len(ids):
+        written = ids.iloc[issue.record - 1]
+        if written and (key is None or child_key(written, ret.kind) == key):
+            return str(written)
+    same = [i for i in ids if i and child_key(i, ret.kind) == key]
+    return str(same[0]) if same else issue.child or ""
 
 
 def not_run_table(returns: list[ReturnRead]) -> Table:
