@@ -27,9 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import flows  # noqa: E402, F401  (applies Prefect's defaults before Prefect is imported)
-from tasks import pipeline  # noqa: E402
 from tasks.adapters.mail import OutboxMailer  # noqa: E402
 from tasks.analysing.spc import assurance, variation, xmr  # noqa: E402
+from tasks.run.analysis import compare_with_history  # noqa: E402
+from tasks.run.delivery import notify  # noqa: E402
+from tasks.run.inputs import validate_exports  # noqa: E402
+from tasks.run.papers import edition_figures, render_briefing  # noqa: E402
+from tasks.run.publishing import store_and_publish  # noqa: E402
 from tasks.store.history import SqlHistoryStore  # noqa: E402
 
 ROWS: list[tuple[str, str]] = []
@@ -71,12 +75,12 @@ floor()
 
 
 def stages(label: str, config: Path, exports: Path) -> None:
-    t, inputs = timed(lambda: pipeline.validate_exports(config, exports,
+    t, inputs = timed(lambda: validate_exports(config, exports,
                                                           today=date.today()))
     row(f"{label}: read and validate exports ({len(inputs.records)} records)", f"{t:.3f} s")
     with tempfile.TemporaryDirectory() as tmp:
         store = SqlHistoryStore(f"sqlite:///{tmp}/h.sqlite")
-        t, analysed = timed(lambda: pipeline.compare_with_history(inputs, store), 3)
+        t, analysed = timed(lambda: compare_with_history(inputs, store), 3)
         row(f"{label}: compare (rules, benchmarks, SPC, plausibility)", f"{t:.3f} s")
         from tasks.presenting.context import build_context
         from tasks.presenting.render import render_html
@@ -84,7 +88,7 @@ def stages(label: str, config: Path, exports: Path) -> None:
 
         for edition in Edition:
             t, ctx = timed(lambda e=edition: build_context(  # type: ignore[misc]
-                inputs.config, pipeline.edition_figures(inputs, analysed, e), inputs.cycle,
+                inputs.config, edition_figures(inputs, analysed, e), inputs.cycle,
                 inputs.commentary), 3)
             row(f"{label}: {edition.value} edition's figures and template context "
                 "(disclosure and charts' geometry included)", f"{t:.3f} s")
@@ -94,14 +98,14 @@ def stages(label: str, config: Path, exports: Path) -> None:
                 f"{len(html) // 1024} KiB)", f"{t:.3f} s")
             pdf_peers(f"{label}, {edition.value}", html)
         now = datetime.now().astimezone()
-        t, rendered = timed(lambda: pipeline.render_briefing(inputs, analysed, now))
+        t, rendered = timed(lambda: render_briefing(inputs, analysed, now))
         row(f"{label}: both editions, contexts, HTML and PDF (one PDF in a helper process)",
             f"{t:.3f} s")
         out = Path(tmp) / "out"
-        t, _ = timed(lambda: pipeline.store_and_publish(inputs, analysed, rendered, store,
+        t, _ = timed(lambda: store_and_publish(inputs, analysed, rendered, store,
                                                              out))
         row(f"{label}: store the cycle (SQLite) and publish files", f"{t:.3f} s")
-        t, deliveries = timed(lambda: pipeline.notify(inputs, rendered, store,
+        t, deliveries = timed(lambda: notify(inputs, rendered, store,
                                                       OutboxMailer(out / "outbox"), False))
         row(f"{label}: notify ({len(deliveries)} messages to the outbox)", f"{t:.3f} s")
 
@@ -172,10 +176,10 @@ def store_scale(demo_config: Path, demo_exports: Path) -> None:
     frame["value"] = frame["numerator"] / 4
     frame = frame[HISTORY_COLUMNS]
     none = pd.DataFrame(columns=REVISION_COLUMNS)
-    inputs = pipeline.validate_exports(demo_config, demo_exports, today=date.today())
+    inputs = validate_exports(demo_config, demo_exports, today=date.today())
     with tempfile.TemporaryDirectory() as tmp:
         alone = SqlHistoryStore(f"sqlite:///{tmp}/alone.sqlite")
-        t_alone, _ = timed(lambda: pipeline.compare_with_history(inputs, alone), 3)
+        t_alone, _ = timed(lambda: compare_with_history(inputs, alone), 3)
         store = SqlHistoryStore(f"sqlite:///{tmp}/h.sqlite")
         codes = [str(800 + i) for i in range(152)]
 
@@ -191,7 +195,7 @@ def store_scale(demo_config: Path, demo_exports: Path) -> None:
         t_one, hist = timed(lambda: store.history("900"), 5)
         row(f"store: one authority's history from it ({len(hist):,} rows, one query)",
             f"{t_one:.3f} s")
-        t_full, _ = timed(lambda: pipeline.compare_with_history(inputs, store), 3)
+        t_full, _ = timed(lambda: compare_with_history(inputs, store), 3)
         row("store: demo compare step, alone in its store vs beside that history",
             f"{t_alone:.3f} s vs {t_full:.3f} s")
 

@@ -32,11 +32,18 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from flows import prefect_env, stopping
 from flows.faults import (
     DAMAGED,
+    EXIT_ATTENTION,
+    EXIT_DATA,
+    EXIT_MAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WITHHELD,
     LOCKED,
     Fault,
     OutputFault,
     PrefectFault,
     StoreFault,
+    UsageError,
 )
 from tasks.reading.display import shown  # tiny: names from outside, escaped
 
@@ -51,18 +58,12 @@ DEMO_CONFIG = ROOT / "config"
 DEMO_EXPORTS = ROOT / "demo" / "exports"
 REAL_CONFIG = ROOT / "config" / "dfe"
 REAL_EXPORTS = ROOT.parent / "shared" / "data" / "dfe"
-EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_MAIL, EXIT_WITHHELD = 0, 1, 2, 3, 4
 STORE_WAIT = 5.0  # seconds a store locked by another process is waited for at the start
-EXIT_ATTENTION = 8  # produced, but some messages are uncertain: `briefing ledger` settles them
 CYCLE_HELP = ("period to report: a month 2024-10, a calendar quarter 2024-Q3, or a year 2025 "
               "(a DfE reporting year to March; financial, academic and calendar years are "
               "filed under the year they end in); default: the latest in the exports")
 STRICT_HELP = ("stop at any error in the exports, as rules.strict does (otherwise an error in "
                "one cell withholds that figure and the rest of the paper is produced, exit 4)")
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called: one line, exit 2, nothing started."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -468,8 +469,8 @@ def _validate(args: argparse.Namespace, limits: Limits, return_rules: bool = Tru
     A child-level return is checked by DfE's rules too (counted by rule: never a child id;
     BRIEFING_RETURN_RULES=off leaves them out)."""
     from tasks.drafting.draft import leftovers
-    from tasks.pipeline import validate_exports
     from tasks.reading.problems import blocking, errors, sort_problems
+    from tasks.run.inputs import validate_exports
     from tasks.settings.config import ConfigError
 
     todo = leftovers(Path(args.config))
@@ -533,7 +534,7 @@ def _preflight(args: argparse.Namespace, config: Path, exports: Path,
                settings: Settings) -> None:
     """Config, folders, authority and SMTP settings checked before the engine's start-up is
     paid for."""
-    from tasks.adapters.mail import mailer_for
+    from tasks.adapters.mailers import mailer_for
     from tasks.reading.authorities import resolve_authority
     from tasks.reading.files import Limits
     from tasks.reading.sources import load_sources
@@ -559,7 +560,7 @@ def _preflight(args: argparse.Namespace, config: Path, exports: Path,
         # (NoFiguresForCycle), not the engine's start-up and a blank paper; and the cycle
         # a --report-date is checked against. Errors in the exports are left for the run
         # to report. What was read is kept for the run, which does not read it again.
-        from tasks.pipeline import validate_exports
+        from tasks.run.inputs import validate_exports
 
         cycle = validate_exports(config, exports, args.cycle, today=date.today(),
                                  authority=args.authority, allow_empty=args.allow_empty,
@@ -589,7 +590,7 @@ def _children_end_with_us() -> None:
 
 def _stopped_line(signum: int) -> str:
     """What the command says when a signal stopped the run (flows.stopping)."""
-    from tasks.pipeline import PROGRESS
+    from tasks.run.progress import PROGRESS
 
     said = PROGRESS.describe()
     if PROGRESS.sending:
@@ -652,7 +653,7 @@ def _report_run(args: argparse.Namespace, settings: Settings, result: BriefingDo
     from tasks.adapters.mail import transport_name
     from tasks.adapters.outputs import in_set, outbox_dir
     from tasks.delivering.summary import Summary
-    from tasks.pipeline import PROGRESS
+    from tasks.run.progress import PROGRESS
 
     summary = Summary.read(result.summary)
     folder = result.folder
@@ -722,7 +723,7 @@ def _fault_during_run(exc: Exception) -> int:
     its own exit code, saying what was stored, written and sent; anything else is a bug,
     and raised with its traceback."""
     from flows.faults import classify
-    from tasks.pipeline import PROGRESS
+    from tasks.run.progress import PROGRESS
 
     if (signum := stopping.stopped_by()) is not None:  # not the API's fault: it went with us
         stopping.say_once(_stopped_line(signum))

@@ -14,7 +14,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tasks.adapters.mail import header_safe, mail_configured, mailer_for, new_message
+from tasks.adapters.mail import header_safe, mail_configured, new_message
+from tasks.adapters.mailers import mailer_for
 from tasks.delivering.notify import MessagesNeedAttention, allowed_address
 from tasks.reading.problems import ValidationFailed
 from tasks.settings.config import check_address, run_config

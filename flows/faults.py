@@ -4,7 +4,15 @@ traceback. Light to import: `briefing --help` loads it."""
 
 from __future__ import annotations
 
+# The `briefing` command's exit codes (flows/cli.py), here so that its subcommands'
+# modules (flows/ledger.py) share them without importing the command.
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_MAIL, EXIT_WITHHELD = 0, 1, 2, 3, 4
 EXIT_STORE, EXIT_PREFECT, EXIT_OUTPUT = 5, 6, 7
+EXIT_ATTENTION = 8  # produced, but some messages are uncertain: `briefing ledger` settles them
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called: one line, exit 2, nothing started."""
 
 
 class Fault(Exception):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from flows.cli import EXIT_OK, UsageError
+from flows.faults import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # imported when used: `briefing --help` stays quick
     from tasks.settings.environment import Settings

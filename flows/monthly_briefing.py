@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows import stopping
 from flows.failure import notify_operators
 from flows.faults import classify
-from tasks import pipeline, steps
-from tasks.adapters.mail import choose_mailer
+from tasks import steps
+from tasks.adapters.mailers import choose_mailer
 from tasks.adapters.outputs import outbox_dir
 from tasks.delivering.notify import (
     BRIEFING,
@@ -30,10 +30,11 @@ from tasks.delivering.notify import (
     attention_lines,
     tally,
 )
-from tasks.pipeline import CycleRun, Resources, run_cycle
 from tasks.presenting import artifacts, render
 from tasks.reading.files import Limits
 from tasks.reading.problems import ValidationFailed, errors
+from tasks.run.cycle import CycleRun, Resources, run_cycle
+from tasks.run.inputs import Inputs, validate_exports
 from tasks.settings.calendar import LONDON, not_run_day
 from tasks.settings.config import run_config
 from tasks.settings.environment import Settings
@@ -133,13 +134,13 @@ def run_identity(config_dir: str, exports_dir: str, cycle: str | None,
                  limits: Limits | None = None, allow_empty: bool = True) -> tuple[str, str]:
     """(authority code, cycle) that a run will brief, "latest" resolved. Reads the exports
     only when it must: for the latest cycle, or an authority given by name; and then keeps
-    them for the run (pipeline.validate_exports(keep=True)), read as the run reads them
+    them for the run (validate_exports(keep=True)), read as the run reads them
     (`allow_empty`). `today`: the day "latest" is judged on."""
     code = run_config(Path(config_dir)).briefing.authority.code
     given = (authority or "").strip()
     named = bool(given) and not (given.isdigit() and len(given) == 3)
     if named or cycle is None:
-        inputs = pipeline.validate_exports(Path(config_dir), Path(exports_dir), cycle,
+        inputs = validate_exports(Path(config_dir), Path(exports_dir), cycle,
                                            today=today, authority=authority, limits=limits,
                                            allow_empty=allow_empty, keep=True)
         code = inputs.config.briefing.authority.code if named else code
@@ -250,7 +251,7 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
     return result
 
 
-def _done(inputs: pipeline.Inputs, done: CycleRun, settings: Settings) -> BriefingDone:
+def _done(inputs: Inputs, done: CycleRun, settings: Settings) -> BriefingDone:
     """The run's headlines on the run itself (the UI's Artifacts tab, the log), from the
     public edition, and its typed result."""
     log = get_run_logger()

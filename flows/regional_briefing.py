@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 from uuid import UUID
 
-from prefect import flow, get_client, get_run_logger, task, unmapped
+from prefect import flow, get_client, get_run_logger, unmapped
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.futures import PrefectFuture, as_completed
@@ -27,7 +26,7 @@ from prefect.states import Cancelled, Cancelling
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 from pydantic import Field
 
-from tasks import pipeline
+from tasks import steps
 from tasks.adapters.outputs import write_json_atomic
 from tasks.presenting import artifacts
 from tasks.presenting.regional import (
@@ -37,19 +36,16 @@ from tasks.presenting.regional import (
     overview,
     read_part,
     split_parts,
-    write_overview,
 )
 from tasks.reading.authorities import published_index
 from tasks.reading.files import Limits
 from tasks.reading.sources import load_sources
+from tasks.run.regional import write_overview
 from tasks.settings.config import run_config
 from tasks.settings.environment import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DFE = str(ROOT.parent / "shared" / "data" / "dfe")
-
-brief_authority = task(name="brief-authority", cache_policy=NO_CACHE, retries=0,
-                       task_run_name="brief-{authority}-{cycle}")(pipeline.brief_authority)
 
 ReportingYear = Annotated[str | None, Field(pattern=r"^\d{4}$")]
 EditionChoice = Literal["public", "restricted", "both"]
@@ -105,7 +101,7 @@ def _brief_all(config_dir: str, exports_dir: str, codes: list[str], out_dir: str
     Returns the overview's rows, and the reason for each authority (by code) not briefed,
     reporting progress as each one finishes (in whatever order)."""
     log = get_run_logger()
-    futures = brief_authority.map(unmapped(Path(config_dir)), unmapped(Path(exports_dir)),
+    futures = steps.brief_authority.map(unmapped(Path(config_dir)), unmapped(Path(exports_dir)),
                                   codes, unmapped(Path(out_dir)), unmapped(cycle),
                                   unmapped(edition), unmapped(None), unmapped(settings),
                                   today=unmapped(today))

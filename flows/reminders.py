@@ -9,7 +9,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import Field
 
-from tasks.adapters.mail import choose_mailer
+from tasks.adapters.mailers import choose_mailer
 from tasks.adapters.outputs import RESTRICTED_DIR, cycle_dir, in_set
 from tasks.delivering.notify import UNCERTAIN, MessagesNeedAttention
 from tasks.delivering.reminders import due_reminders, plan_for, send_reminders, unanswered

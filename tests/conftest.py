@@ -84,29 +84,31 @@ def prefect_harness() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def demo() -> tuple[Any, Any]:
     """The demo's inputs and both editions, rendered once for the session."""
-    from tasks import pipeline
+    from tasks.run.analysis import compare_with_history
+    from tasks.run.inputs import validate_exports
+    from tasks.run.papers import render_briefing
     from tasks.store.history import MemoryHistoryStore
 
-    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    return inputs, pipeline.render_briefing(inputs, analysed,
+    inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    return inputs, render_briefing(inputs, analysed,
                                             datetime(2024, 11, 5, 9, 30).astimezone())
 
 
 def render_without_pdfs(inputs: Any, analysed: Any, report_date: date | None = None) -> Any:
-    """Both editions as `pipeline.render_briefing` makes them (the same figures, dates,
+    """Both editions as `render_briefing` makes them (the same figures, dates,
     contexts and HTML) but without the PDFs, which are made from exactly this HTML and
     cost WeasyPrint seconds each: for tests of the contexts and the HTML alone."""
-    from tasks import pipeline
     from tasks.presenting.context import build_context
     from tasks.presenting.render import render_html
+    from tasks.run.papers import Paper, Rendered, dates_for, edition_figures
     from tasks.settings.formatting import Edition
 
-    dates = pipeline.dates_for(inputs.config, inputs.cycle, report_date)
-    figures = {e: pipeline.edition_figures(inputs, analysed, e) for e in Edition}
+    dates = dates_for(inputs.config, inputs.cycle, report_date)
+    figures = {e: edition_figures(inputs, analysed, e) for e in Edition}
     contexts = {e: build_context(inputs.config, figures[e], inputs.cycle, inputs.commentary,
                                  dates) for e in Edition}
-    return pipeline.Rendered({e: pipeline.Paper(contexts[e], render_html(contexts[e]), b"")
+    return Rendered({e: Paper(contexts[e], render_html(contexts[e]), b"")
                               for e in Edition}, contexts, figures)
 
 

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks import pipeline
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import validate_exports
+from tasks.run.papers import Paper, render_briefing
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, ROOT, TODAY
 
@@ -33,21 +35,21 @@ def need(ok: bool, what: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def papers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pipeline.Paper]:
-    out: dict[str, pipeline.Paper] = {}
+def papers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Paper]:
+    out: dict[str, Paper] = {}
     runs = [("demo", DEMO_CONFIG, DEMO_EXPORTS)]
     if DFE.is_dir():
         runs.append(("torbay", ROOT / "config" / "dfe", DFE))
     for name, config, exports in runs:
-        inputs = pipeline.validate_exports(config, exports, today=TODAY)
-        analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-        rendered = pipeline.render_briefing(inputs, analysed, datetime(2024, 11, 5).astimezone())
+        inputs = validate_exports(config, exports, today=TODAY)
+        analysed = compare_with_history(inputs, MemoryHistoryStore())
+        rendered = render_briefing(inputs, analysed, datetime(2024, 11, 5).astimezone())
         for edition, paper in rendered.editions.items():
             out[f"{name}-{edition.value}"] = paper
     return out
 
 
-def test_axe_core_finds_no_violations(papers: dict[str, pipeline.Paper],
+def test_axe_core_finds_no_violations(papers: dict[str, Paper],
                                       tmp_path: Path) -> None:
     need(shutil.which("node") is not None, "node")
     need((A11Y / "node_modules" / "axe-core").is_dir(), "tools/a11y/node_modules")
@@ -73,7 +75,7 @@ def _pgm(path: Path) -> tuple[int, int, bytes]:
     return w, h, parts[4][-w * h:]
 
 
-def test_pdf_pages_stay_inside_the_margins(papers: dict[str, pipeline.Paper],
+def test_pdf_pages_stay_inside_the_margins(papers: dict[str, Paper],
                                            tmp_path: Path) -> None:
     need(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils)")
     dpi = 50

@@ -20,7 +20,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.cli import main
-from tasks import pipeline
 from tasks.adapters.mail import OutboxMailer
 from tasks.delivering.notify import BREACH, Notice, build_message, deliver
 from tasks.presenting.charts import SPARK, WIDE, nice_ticks, trend_chart
@@ -29,6 +28,9 @@ from tasks.presenting.render import render_html
 from tasks.presenting.spreadsheets import DATA_QUALITY, briefing_workbook, read_cells, rounded
 from tasks.reading.display import shown
 from tasks.reading.problems import CELL, blocking
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import validate_exports
+from tasks.run.papers import dates_for, edition_figures
 from tasks.settings.config import Config, ConfigError, Unit, load_config
 from tasks.settings.formatting import NO_DATA, Edition, fmt_change, fmt_value
 from tasks.store.history import MemoryHistoryStore
@@ -77,9 +79,9 @@ def test_a_right_to_left_override_in_a_code_is_escaped_in_the_workbook(tmp_path:
     exports = tmp_path / "exports"
     _export(exports, f"scorecard{RLO}vsc.csv",
             f"FD01,{DEMO_CYCLE},95,,,999\n{RLO}60AL,{DEMO_CYCLE},3,,,999\n")
-    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    figures = edition_figures(inputs, analysed, Edition.RESTRICTED)
     cells = read_cells(briefing_workbook(inputs.config, figures, DEMO_CYCLE,
                                          datetime(2024, 11, 5, 9, 30).astimezone()))
     text = [str(c) for sheet in cells.values() for row in sheet for c in row if c is not None]
@@ -106,10 +108,10 @@ def test_a_report_date_out_of_range_is_refused_in_one_line(
 def test_a_report_date_in_range_is_accepted_and_checked_by_the_pipeline_too() -> None:
     from datetime import date
 
-    assert pipeline.dates_for(load_config(DEMO_CONFIG), "2024-10",
+    assert dates_for(load_config(DEMO_CONFIG), "2024-10",
                               date(2026, 10, 31)).report == date(2026, 10, 31)
     with pytest.raises(ValueError, match="report_date 2204-11-20 is not a date"):
-        pipeline.dates_for(load_config(DEMO_CONFIG), "2024-10", date(2204, 11, 20))
+        dates_for(load_config(DEMO_CONFIG), "2024-10", date(2204, 11, 20))
 
 
 MONEY = """
@@ -143,7 +145,7 @@ def test_money_near_1e308_is_a_finding_in_validate_that_withholds_it(tmp_path: P
     rows = "".join(f"MN01,2024-{m:02d},{'-' if m % 2 else ''}{big},,,999\n" for m in range(1, 10))
     _export(tmp_path / "exports", "money.csv",
             rows + "MN01,2024-10,5400,,,999\nFD01,2024-10,95,,,999\n")
-    inputs = pipeline.validate_exports(config, tmp_path / "exports", DEMO_CYCLE, today=TODAY)
+    inputs = validate_exports(config, tmp_path / "exports", DEMO_CYCLE, today=TODAY)
     found = [p for p in inputs.problems if p.indicator == "MN01"]
     assert len(found) == 9 and all(p.kind == CELL and p.file == "money.csv" and
                                    p.column == "value" for p in found)
@@ -152,8 +154,8 @@ def test_money_near_1e308_is_a_finding_in_validate_that_withholds_it(tmp_path: P
         "£1,000,000,000,000 for MN01")
     assert {("MN01", f"2024-{m:02d}") for m in range(1, 10)} <= set(inputs.withheld)
     assert not blocking(inputs.problems)  # the paper goes on without them
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    figures = edition_figures(inputs, analysed, Edition.RESTRICTED)
     ctx = build_context(inputs.config, figures, DEMO_CYCLE)
     view = next(v for a in ctx.areas for v in a.indicators if v.code == "MN01")
     assert view.value == "£5,400"
@@ -164,7 +166,7 @@ def test_counts_beyond_their_ceiling_are_findings(tmp_path: Path, column: str,
                                                   cell: float) -> None:
     num, den = (f"{cell:.0f}", "") if column == "numerator" else ("", f"{cell:.0f}")
     _export(tmp_path / "exports", "counts.csv", f"FD01,{DEMO_CYCLE},95,{num},{den},999\n")
-    inputs = pipeline.validate_exports(DEMO_CONFIG, tmp_path / "exports", DEMO_CYCLE,
+    inputs = validate_exports(DEMO_CONFIG, tmp_path / "exports", DEMO_CYCLE,
                                        today=TODAY)
     p = next(p for p in inputs.problems if p.indicator == "FD01" and p.column == column)
     assert f"is more than a {column} can be: expected 0 to 1,000,000,000" in p.message
@@ -265,9 +267,9 @@ def test_5000_stray_files_give_a_bounded_paper_and_a_complete_workbook(tmp_path:
     _export(exports, "scorecard.csv", f"FD01,{DEMO_CYCLE},95,,,999\n")
     for i in range(5_000):
         (exports / f"notes-{i:04d}.txt").write_text("stray", encoding="utf-8")
-    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    figures = edition_figures(inputs, analysed, Edition.RESTRICTED)
     ctx = build_context(inputs.config, figures, DEMO_CYCLE)
     total = len(ctx.data_quality)
     assert total > 5_000
@@ -369,16 +371,16 @@ def test_figures_beyond_the_limits_from_a_store_still_give_both_papers() -> None
     """Figures validate would refuse, as a history stored before the limits holds them:
     changes, SPC, disclosure, charts, tables and workbooks all survive, and no paper prints
     'inf' or 'nan' (the chart's arithmetic was the crash; the rest is checked too)."""
-    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, DEMO_CYCLE, today=TODAY)
+    inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS, DEMO_CYCLE, today=TODAY)
     records = inputs.records.copy()
     chosen = records["indicator"].isin(["CL01", "FD02"])
     top = sys.float_info.max
     records.loc[chosen, "value"] = [top if i % 2 else -top for i in range(int(chosen.sum()))]
     records.loc[chosen, ["numerator", "denominator"]] = math.nan
     inputs = replace(inputs, records=records)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     for edition in Edition:
-        figures = pipeline.edition_figures(inputs, analysed, edition)
+        figures = edition_figures(inputs, analysed, edition)
         ctx = build_context(inputs.config, figures, DEMO_CYCLE)
         words = BeautifulSoup(render_html(ctx), "html.parser").get_text(" ").split()
         assert not {w.strip(".,;:()£%").lower() for w in words} & {"inf", "-inf", "nan"}

@@ -10,7 +10,6 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks import pipeline
 from tasks.analysing.breakdowns import (
     Part,
     breakdown_for,
@@ -21,6 +20,9 @@ from tasks.delivering.summary import build_summary
 from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
 from tasks.reading.problems import BREAKDOWN
+from tasks.run.analysis import Analysed, compare_with_history
+from tasks.run.inputs import Inputs, validate_exports
+from tasks.run.papers import edition_figures
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import TODAY
@@ -106,13 +108,13 @@ def test_a_percentage_without_counts_cannot_be_checked() -> None:
 # --- the demo: read from the export, on the paper, in summary.json ----------------------------
 
 @pytest.fixture(scope="module")
-def demo_run() -> tuple[pipeline.Inputs, pipeline.Analysed]:
-    inputs = pipeline.validate_exports(Path("config"), Path("demo/exports"), "2024-10", today=TODAY)
-    return inputs, pipeline.compare_with_history(inputs, MemoryHistoryStore())
+def demo_run() -> tuple[Inputs, Analysed]:
+    inputs = validate_exports(Path("config"), Path("demo/exports"), "2024-10", today=TODAY)
+    return inputs, compare_with_history(inputs, MemoryHistoryStore())
 
 
 def test_the_demo_export_carries_team_breakdowns_that_add_up(
-        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        demo_run: tuple[Inputs, Analysed]) -> None:
     inputs, _ = demo_run
     assert set(inputs.breakdowns["indicator"]) == {"CL01", "CP02", "LA02"}
     assert not [p for p in inputs.problems if p.kind == BREAKDOWN]
@@ -121,9 +123,9 @@ def test_the_demo_export_carries_team_breakdowns_that_add_up(
                                                                    "value"] == 52.0
 
 
-def _card(inputs: pipeline.Inputs, analysed: pipeline.Analysed, edition: Edition,
+def _card(inputs: Inputs, analysed: Analysed, edition: Edition,
           code: str) -> BeautifulSoup:
-    figures = pipeline.edition_figures(inputs, analysed, edition)
+    figures = edition_figures(inputs, analysed, edition)
     soup = BeautifulSoup(render_html(build_context(inputs.config, figures, inputs.cycle)),
                          "html.parser")
     card = soup.select_one(f"#exc-{code}")
@@ -132,7 +134,7 @@ def _card(inputs: pipeline.Inputs, analysed: pipeline.Analysed, edition: Edition
 
 
 def test_the_paper_shows_each_exceptions_breakdown_and_what_drove_it(
-        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        demo_run: tuple[Inputs, Analysed]) -> None:
     inputs, analysed = demo_run
     card = _card(inputs, analysed, Edition.PUBLIC, "CL01")
     rows = [[c.get_text(strip=True) for c in tr.find_all(["th", "td"])]
@@ -149,9 +151,9 @@ def test_the_paper_shows_each_exceptions_breakdown_and_what_drove_it(
 
 
 def test_summary_has_breakdowns_per_indicator(
-        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        demo_run: tuple[Inputs, Analysed]) -> None:
     inputs, analysed = demo_run
-    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    figures = edition_figures(inputs, analysed, Edition.RESTRICTED)
     summary = build_summary(inputs.config, figures.results, figures.problems, [],
                             inputs.cycle, pd.Timestamp("2024-11-05T09:30").to_pydatetime(),
                             analysed.revisions, figures.deep_dives, figures.breakdowns)
@@ -378,30 +380,30 @@ def test_a_rerun_without_the_breakdown_file_shows_none_of_the_first_runs_parts(
         tmp_path: Path) -> None:
     """The store took a re-run's dropped parts away at commit, but the paper of that same
     re-run was built before, from the parts as stored: the old breakdown was printed once
-    more. The paper and the store now follow one rule (pipeline.merge_parts)."""
+    more. The paper and the store now follow one rule (merge_parts)."""
     from tasks.store.history import SqlHistoryStore
 
     exports = _demo_copy(tmp_path)
     store = SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
-    first = pipeline.validate_exports(Path("config"), exports, "2024-10", today=TODAY)
-    analysed = pipeline.compare_with_history(first, store)
+    first = validate_exports(Path("config"), exports, "2024-10", today=TODAY)
+    analysed = compare_with_history(first, store)
     store.commit_cycle("999", "2024-10", first.records, analysed.revisions, first.files,
                        first.breakdowns)
     assert not store.parts("999").empty
     (exports / "mosaic_breakdowns_2024-10.csv").unlink()
-    again = pipeline.validate_exports(Path("config"), exports, "2024-10", today=TODAY)
-    analysed = pipeline.compare_with_history(again, store)
+    again = validate_exports(Path("config"), exports, "2024-10", today=TODAY)
+    analysed = compare_with_history(again, store)
     assert analysed.parts.empty
     card = _card(again, analysed, Edition.RESTRICTED, "CL01")
     assert card.select_one("table.breakdown") is None
     assert "Leaving Care North" not in card.get_text()
 
 
-def _with_parts(tmp_path: Path, lines: str) -> pipeline.Inputs:
+def _with_parts(tmp_path: Path, lines: str) -> Inputs:
     exports = _demo_copy(tmp_path)
     with (exports / "mosaic_breakdowns_2024-10.csv").open("a", encoding="utf-8") as f:
         f.write(lines)
-    return pipeline.validate_exports(Path("config"), exports, "2024-10", today=TODAY)
+    return validate_exports(Path("config"), exports, "2024-10", today=TODAY)
 
 
 def test_a_fault_in_a_part_leaves_out_that_part_and_the_run_goes_on(tmp_path: Path) -> None:
@@ -419,7 +421,7 @@ def test_a_fault_in_a_part_leaves_out_that_part_and_the_run_goes_on(tmp_path: Pa
     assert all("withheld" not in str(p.public) and "<3" not in str(p.public)
                for p in found.values())
     assert {("CL01", "2024-07"), ("LA06", "2024-10")}.isdisjoint(inputs.withheld)
-    strict = pipeline.validate_exports(Path("config"), tmp_path / "exports", "2024-10",
+    strict = validate_exports(Path("config"), tmp_path / "exports", "2024-10",
                                        strict=True, today=TODAY)
     assert not strict.ok  # a strict run still stops for it
 

@@ -164,17 +164,19 @@ def test_schema_is_the_contract_every_summary_follows(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     import jsonschema
 
-    from tasks import pipeline
+    from tasks.run.analysis import compare_with_history
+    from tasks.run.delivery import write_summary
+    from tasks.run.inputs import validate_exports
     from tasks.store.history import MemoryHistoryStore
 
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "summary.json"
-    inputs = pipeline.validate_exports(DEMO_CONFIG, ROOT / "demo" / "exports", today=TODAY)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    inputs = validate_exports(DEMO_CONFIG, ROOT / "demo" / "exports", today=TODAY)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     from datetime import datetime
 
-    path = pipeline.write_summary(inputs, analysed, [], tmp_path, datetime.now().astimezone())
+    path = write_summary(inputs, analysed, [], tmp_path, datetime.now().astimezone())
     written = json.loads(path.read_text())
     jsonschema.validate(written, schema)
     assert {i["code"] for i in written["indicators"]} >= {"CL01", "YJ03"}
@@ -253,11 +255,12 @@ def test_bench_suite_says_each_time_against_its_target(tmp_path: Path) -> None:
 def count_reading(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How often a run loads the config and reads the exports, from now on (nothing kept
     from an earlier test in this process)."""
-    from tasks import pipeline
+
+    from tasks.run import inputs
     from tasks.settings import config
 
     calls = {"load_config": 0, "read_exports": 0}
-    for module, name in ((config, "load_config"), (pipeline, "read_exports")):
+    for module, name in ((config, "load_config"), (inputs, "read_exports")):
         real = getattr(module, name)
 
         def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
@@ -266,7 +269,7 @@ def count_reading(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
         monkeypatch.setattr(module, name, counted)
     monkeypatch.setattr(config, "CONFIGS", config.Kept())
-    monkeypatch.setattr(pipeline, "READ", config.Kept())
+    monkeypatch.setattr(inputs, "READ", config.Kept())
     return calls
 
 

@@ -13,9 +13,10 @@ import pytest
 import yaml
 
 from flows.cli import main
-from tasks import pipeline
 from tasks.adapters.outputs import in_set
 from tasks.reading.problems import Problem
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import Inputs, validate_exports
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, TODAY, tree_digest
 
@@ -35,11 +36,11 @@ def case(name: str, tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
 
 
 def findings(config: Path, exports: Path, cycle: str,
-             strict: bool = False) -> tuple[pipeline.Inputs, list[Problem]]:
-    inputs = pipeline.validate_exports(config, exports, cycle, strict=strict, today=TODAY)
+             strict: bool = False) -> tuple[Inputs, list[Problem]]:
+    inputs = validate_exports(config, exports, cycle, strict=strict, today=TODAY)
     problems = list(inputs.problems)
     if inputs.ok:
-        problems += pipeline.compare_with_history(inputs, MemoryHistoryStore()).problems
+        problems += compare_with_history(inputs, MemoryHistoryStore()).problems
     return inputs, problems
 
 

@@ -11,12 +11,9 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from tasks import pipeline
 from tasks.analysing.deep_dives import (
     DEEP_DIVES_FILE,
-    Action,
     DeepDive,
-    DeepDiveEntry,
     Status,
     Verdict,
     impact,
@@ -28,7 +25,11 @@ from tasks.analysing.deep_dives import (
 from tasks.delivering.summary import Summary, build_summary
 from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
+from tasks.reading.deep_dive_entries import Action, DeepDiveEntry
 from tasks.reading.problems import Severity
+from tasks.run.analysis import Analysed, compare_with_history
+from tasks.run.inputs import Inputs, validate_exports
+from tasks.run.papers import dates_for, edition_figures
 from tasks.settings.formatting import Edition
 from tasks.settings.periods import Frequency, shift
 from tasks.store.history import SqlHistoryStore, default_store_url
@@ -117,7 +118,7 @@ def test_a_bad_file_stops_the_run(tmp_path: Path) -> None:
     config = tmp_path / "config"
     shutil.copytree("config", config)
     (config / DEEP_DIVES_FILE).write_text("- indicator: XX99\n", encoding="utf-8")
-    inputs = pipeline.validate_exports(config, Path("demo/exports"), "2024-10", today=TODAY)
+    inputs = validate_exports(config, Path("demo/exports"), "2024-10", today=TODAY)
     assert not inputs.ok
     assert any(p.file == DEEP_DIVES_FILE and "XX99" in p.message for p in inputs.problems)
 
@@ -243,19 +244,19 @@ def test_dates_fall_in_periods_of_the_indicators_kind() -> None:
 # --- the paper and summary.json -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_run() -> tuple[pipeline.Inputs, pipeline.Analysed]:
+def demo_run() -> tuple[Inputs, Analysed]:
     from tasks.store.history import MemoryHistoryStore
 
-    inputs = pipeline.validate_exports(Path("config"), Path("demo/exports"), "2024-10", today=TODAY)
+    inputs = validate_exports(Path("config"), Path("demo/exports"), "2024-10", today=TODAY)
     assert inputs.ok
-    return inputs, pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    return inputs, compare_with_history(inputs, MemoryHistoryStore())
 
 
-def _section(inputs: pipeline.Inputs, analysed: pipeline.Analysed,
+def _section(inputs: Inputs, analysed: Analysed,
              edition: Edition) -> BeautifulSoup:
-    figures = pipeline.edition_figures(inputs, analysed, edition)
+    figures = edition_figures(inputs, analysed, edition)
     context = build_context(inputs.config, figures, inputs.cycle, inputs.commentary,
-                            pipeline.dates_for(inputs.config, inputs.cycle))
+                            dates_for(inputs.config, inputs.cycle))
     soup = BeautifulSoup(render_html(context), "html.parser")
     section = soup.select_one("#deep-dives")
     assert section is not None
@@ -263,7 +264,7 @@ def _section(inputs: pipeline.Inputs, analysed: pipeline.Analysed,
 
 
 def test_the_demo_paper_shows_open_overdue_and_closed(
-        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        demo_run: tuple[Inputs, Analysed]) -> None:
     inputs, analysed = demo_run
     section = _section(inputs, analysed, Edition.RESTRICTED)
     text = section.get_text(" ", strip=True)
@@ -282,10 +283,10 @@ def test_the_demo_paper_shows_open_overdue_and_closed(
     assert "Young people in custody" in text and "Young people in custody" not in public
 
 
-def test_summary_carries_the_register(demo_run: tuple[pipeline.Inputs, pipeline.Analysed],
+def test_summary_carries_the_register(demo_run: tuple[Inputs, Analysed],
                                       tmp_path: Path) -> None:
     inputs, analysed = demo_run
-    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    figures = edition_figures(inputs, analysed, Edition.RESTRICTED)
     summary = build_summary(inputs.config, figures.results, figures.problems, [],
                             inputs.cycle, pd.Timestamp("2024-11-05T09:30").to_pydatetime(),
                             analysed.revisions, figures.deep_dives)
@@ -303,11 +304,11 @@ def test_summary_carries_the_register(demo_run: tuple[pipeline.Inputs, pipeline.
 
 
 def test_the_console_counts_the_rule_and_the_register_apart(
-        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        demo_run: tuple[Inputs, Analysed]) -> None:
     """The console said "5 deep dive(s)" (the rule firing) while 7 were open."""
     from tasks.presenting.artifacts import deep_dive_words
     inputs, analysed = demo_run
-    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    figures = edition_figures(inputs, analysed, Edition.RESTRICTED)
     ctx = build_context(inputs.config, figures, inputs.cycle, inputs.commentary)
     fired = sum(1 for a in ctx.areas for v in a.indicators if v.deep_dive)
     still = ctx.deep_dives_open
@@ -320,9 +321,9 @@ def test_the_console_counts_the_rule_and_the_register_apart(
 
 
 def test_exception_charts_mark_the_actions(
-        demo_run: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        demo_run: tuple[Inputs, Analysed]) -> None:
     inputs, analysed = demo_run
-    figures = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    figures = edition_figures(inputs, analysed, Edition.RESTRICTED)
     context = build_context(inputs.config, figures, inputs.cycle, inputs.commentary)
     soup = BeautifulSoup(render_html(context), "html.parser")
     card = soup.select_one("#exc-WF02")  # red this month; its deep dive's action July 2023

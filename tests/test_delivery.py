@@ -13,8 +13,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tasks import pipeline
 from tasks.adapters.mail import SmtpMailer, SmtpSettings
+from tasks.run.delivery import notify
+from tasks.run.inputs import Inputs
+from tasks.run.papers import Rendered
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import Inbox, free_port
 from tests.tls import make_cert
@@ -76,44 +78,44 @@ def recipients(inbox: Inbox) -> list[str]:
     return sorted(to for _, tos, _ in inbox.messages for to in tos)
 
 
-def test_starttls_with_auth(demo: tuple[pipeline.Inputs, pipeline.Rendered],
+def test_starttls_with_auth(demo: tuple[Inputs, Rendered],
                             starttls_server: tuple[int, Inbox], cert: tuple[Path, Path]) -> None:
     inputs, rendered = demo
     port, inbox = starttls_server
     store = MemoryHistoryStore()
-    out = pipeline.notify(inputs, rendered, store, mailer(port, "starttls", cert[0]), False)
+    out = notify(inputs, rendered, store, mailer(port, "starttls", cert[0]), False)
     assert {d.status for d in out} == {"sent"} and len(inbox.messages) == len(out) == 9
-    again = pipeline.notify(inputs, rendered, store, mailer(port, "starttls", cert[0]), False)
+    again = notify(inputs, rendered, store, mailer(port, "starttls", cert[0]), False)
     assert {d.status for d in again} == {"already_sent"} and len(inbox.messages) == 9
 
 
 def test_wrong_password_fails_every_message_without_leaking_it(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered], starttls_server: tuple[int, Inbox],
+        demo: tuple[Inputs, Rendered], starttls_server: tuple[int, Inbox],
         cert: tuple[Path, Path]) -> None:
     inputs, rendered = demo
     port, inbox = starttls_server
-    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(),
+    out = notify(inputs, rendered, MemoryHistoryStore(),
                           mailer(port, "starttls", cert[0], password="wrong-secret"), False)
     assert {d.status for d in out} == {"failed"} and not inbox.messages
     assert all("wrong-secret" not in d.error and "535" in d.error for d in out)
 
 
-def test_implicit_tls(demo: tuple[pipeline.Inputs, pipeline.Rendered],
+def test_implicit_tls(demo: tuple[Inputs, Rendered],
                       implicit_tls_server: tuple[int, Inbox], cert: tuple[Path, Path]) -> None:
     inputs, rendered = demo
     port, inbox = implicit_tls_server
-    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer(port, "ssl", cert[0]),
+    out = notify(inputs, rendered, MemoryHistoryStore(), mailer(port, "ssl", cert[0]),
                           False)
     assert {d.status for d in out} == {"sent"} and len(inbox.messages) == 9
 
 
-def test_untrusted_certificate_is_refused(demo: tuple[pipeline.Inputs, pipeline.Rendered],
+def test_untrusted_certificate_is_refused(demo: tuple[Inputs, Rendered],
                                           implicit_tls_server: tuple[int, Inbox],
                                           tmp_path: Path) -> None:
     inputs, rendered = demo
     port, inbox = implicit_tls_server
     other, _ = make_cert(tmp_path)  # a different CA than the server's
-    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer(port, "ssl", other),
+    out = notify(inputs, rendered, MemoryHistoryStore(), mailer(port, "ssl", other),
                           False)
     assert {d.status for d in out} == {"failed"} and not inbox.messages
     assert "CERTIFICATE_VERIFY_FAILED" in out[0].error
@@ -135,13 +137,13 @@ class DropsFirstDelivery(Inbox):
 
 
 def test_dropped_connection_is_retried_and_delivered_once(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+        demo: tuple[Inputs, Rendered]) -> None:
     inputs, rendered = demo
     inbox, port = DropsFirstDelivery(), free_port()
     ctl = Controller(inbox, hostname="127.0.0.1", port=port)
     ctl.start()
     try:
-        out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer(port, "none"),
+        out = notify(inputs, rendered, MemoryHistoryStore(), mailer(port, "none"),
                               False)
     finally:
         ctl.stop()
@@ -168,14 +170,14 @@ def test_transient_failures_back_off_then_give_up() -> None:
 
 
 def test_address_outside_allowed_domains_fails_alone(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered], smtp_server: tuple[str, int, Inbox],
+        demo: tuple[Inputs, Rendered], smtp_server: tuple[str, int, Inbox],
         tmp_path: Path) -> None:
     inputs, rendered = demo
     _host, port, inbox = smtp_server
     owners = dict(inputs.config.owners)
     owners["head_cla"] = owners["head_cla"].model_copy(update={"email": "martin@gmail.com"})
     config = inputs.config.model_copy(update={"owners": owners})
-    out = pipeline.notify(pipeline.Inputs(config, inputs.cycle, inputs.records, [], []),
+    out = notify(Inputs(config, inputs.cycle, inputs.records, [], []),
                           rendered, MemoryHistoryStore(), mailer(port, "none"), False)
     failed = [d for d in out if d.status == "failed"]
     assert [d.to for d in failed] == ["martin@gmail.com"]

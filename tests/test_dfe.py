@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from tasks import pipeline
 from tasks.reading.files import Limits
 from tasks.reading.sources import load_sources
+from tasks.run.analysis import Analysed, compare_with_history
+from tasks.run.inputs import Inputs, validate_exports
+from tasks.run.papers import edition_figures, render_briefing
 from tasks.settings.config import ConfigError
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import ROOT, TODAY, render_without_pdfs
@@ -25,9 +27,9 @@ pytestmark = pytest.mark.skipif(not DFE.is_dir(), reason="../shared/data/dfe is 
 
 
 @pytest.fixture(scope="module")
-def torbay() -> tuple[pipeline.Inputs, pipeline.Analysed]:
-    inputs = pipeline.validate_exports(CONFIG, DFE, today=TODAY)
-    return inputs, pipeline.compare_with_history(inputs, MemoryHistoryStore())
+def torbay() -> tuple[Inputs, Analysed]:
+    inputs = validate_exports(CONFIG, DFE, today=TODAY)
+    return inputs, compare_with_history(inputs, MemoryHistoryStore())
 
 
 def test_every_shared_file_is_mapped() -> None:
@@ -37,7 +39,7 @@ def test_every_shared_file_is_mapped() -> None:
 
 
 def test_torbay_values_match_the_published_ones(
-        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        torbay: tuple[Inputs, Analysed]) -> None:
     inputs, _ = torbay
     assert inputs.ok and inputs.cycle == "2025"
     assert inputs.config.briefing.authority.name == "Torbay"
@@ -55,7 +57,7 @@ def test_torbay_values_match_the_published_ones(
     ("SW_VACANCY", 14.2), ("SW_TURNOVER", 11.8), ("CLA_3PLUS", 10.0), ("CLA_LONGTERM", 69.0),
     ("REF_RATE", 519.4),
 ])
-def test_england_benchmarks_2025(torbay: tuple[pipeline.Inputs, pipeline.Analysed], code: str,
+def test_england_benchmarks_2025(torbay: tuple[Inputs, Analysed], code: str,
                                  england: float) -> None:
     b = torbay[1].benchmarks.set_index("code")
     assert b.loc[code, "england"] == england and b.loc[code, "period"] == "2025"
@@ -63,7 +65,7 @@ def test_england_benchmarks_2025(torbay: tuple[pipeline.Inputs, pipeline.Analyse
 
 
 def test_neighbours_leave_out_suppressed_values_with_reason(
-        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        torbay: tuple[Inputs, Analysed]) -> None:
     inputs, analysed = torbay
     b = analysed.benchmarks.set_index("code").loc["REF_NFA"]
     assert b["sn_count"] == 9 and b["sn_missing"] == ["Redcar and Cleveland (c)"]
@@ -77,7 +79,7 @@ def test_neighbours_leave_out_suppressed_values_with_reason(
     assert b["sn_mean"] != pytest.approx(sn["value"].fillna(0).mean())
 
 
-def test_rank_and_quartile(torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+def test_rank_and_quartile(torbay: tuple[Inputs, Analysed]) -> None:
     inputs, analysed = torbay
     b = analysed.benchmarks.set_index("code").loc["REREF"]
     pub = inputs.benchmarks
@@ -104,7 +106,7 @@ def test_ties_share_a_rank_and_the_next_is_skipped() -> None:
     assert rank_among(values, 12.0, Polarity.NEUTRAL) == (2, 4, 2)  # from the highest
 
 
-def test_totals_row_denominators(torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+def test_totals_row_denominators(torbay: tuple[Inputs, Analysed]) -> None:
     """Looked-after children's denominators sit in a "Total children" row."""
     own = torbay[0].records.set_index(["indicator", "period"])
     assert own.loc[("CLA_3PLUS", "2025"), ["numerator", "denominator"]].tolist() == [44, 282]
@@ -112,20 +114,20 @@ def test_totals_row_denominators(torbay: tuple[pipeline.Inputs, pipeline.Analyse
 
 
 def test_any_authority_by_code_or_name() -> None:
-    by_name = pipeline.validate_exports(CONFIG, DFE, authority="barnet", today=TODAY)
-    by_code = pipeline.validate_exports(CONFIG, DFE, authority="302", today=TODAY)
+    by_name = validate_exports(CONFIG, DFE, authority="barnet", today=TODAY)
+    by_code = validate_exports(CONFIG, DFE, authority="302", today=TODAY)
     assert by_name.config.briefing.authority.code == "302"
     assert by_code.config.briefing.authority.name == "Barnet"
     assert by_name.records.equals(by_code.records) and len(by_name.records) > 50
     with pytest.raises(ConfigError, match="did you mean Torbay"):
-        pipeline.validate_exports(CONFIG, DFE, authority="Torb", today=TODAY)
+        validate_exports(CONFIG, DFE, authority="Torb", today=TODAY)
 
 
 @pytest.mark.slow  # both editions' PDFs
 def test_real_briefing_renders_with_benchmarks(
-        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        torbay: tuple[Inputs, Analysed]) -> None:
     inputs, analysed = torbay
-    rendered = pipeline.render_briefing(inputs, analysed, datetime(2025, 11, 1).astimezone())
+    rendered = render_briefing(inputs, analysed, datetime(2025, 11, 1).astimezone())
     soup = BeautifulSoup(rendered.html, "html.parser")
     assert "Torbay" in soup.get_text()
     heads = [th.get_text(strip=True) for th in soup.select("#areas table.indicators thead th")]
@@ -137,7 +139,7 @@ def test_real_briefing_renders_with_benchmarks(
 
 
 def test_history_and_year_ago_for_annual_cycles(
-        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        torbay: tuple[Inputs, Analysed]) -> None:
     a = torbay[1].analysis.set_index("code")
     assert a.loc["REREF", "previous_period"] == "2024"
     assert a.loc["REREF", "year_ago"] == a.loc["REREF", "previous"]
@@ -178,7 +180,7 @@ def test_published_files_are_read_once_per_process(tmp_path: Path,
 
 
 def test_whole_number_percentages_print_as_published(
-        torbay: tuple[pipeline.Inputs, pipeline.Analysed]) -> None:
+        torbay: tuple[Inputs, Analysed]) -> None:
     """DfE publishes placement stability as whole percentages (16, 19): the paper, both
     editions, the workbook and the owner's email print 16% and a change of −3 pts, not
     16.0% and −3.0 pts. A rate the run works out (referrals per 10,000) and a percentage
@@ -208,7 +210,7 @@ def test_whole_number_percentages_print_as_published(
         assert figures[3].startswith("−3 pts"), figures
         reref = BeautifulSoup(paper.html, "html.parser").select_one("#row-REREF")
         assert reref is not None and "24.3%" in reref.get_text()
-    figures = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
+    figures = edition_figures(inputs, analysed, Edition.PUBLIC)
     wb = load_workbook(io.BytesIO(briefing_workbook(inputs.config, figures, inputs.cycle,
                                                     datetime(2025, 11, 1).astimezone())))
     ws = wb["Indicators"]
@@ -229,7 +231,7 @@ def test_decimals_in_indicators_yaml_still_decide(tmp_path: Path) -> None:
     at = text.index("code: CLA_3PLUS")
     (config / "indicators.yaml").write_text(
         text[:at] + "decimals: 1\n  " + text[at:])
-    inputs = pipeline.validate_exports(config, DFE, today=TODAY)
+    inputs = validate_exports(config, DFE, today=TODAY)
     assert inputs.config.by_code()["CLA_3PLUS"].decimals == 1
 
 
@@ -260,8 +262,8 @@ def test_a_count_is_compared_with_others_only_as_a_rate(tmp_path: Path) -> None:
     """Torbay's 1,768 referrals are not set beside England's hundreds of thousands, nor
     ranked by raw count: England, the region, the neighbours and the rank are per 10,000
     children, the same as the published rate's, and the paper says so."""
-    inputs = pipeline.validate_exports(count_config(tmp_path), DFE, today=TODAY)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    inputs = validate_exports(count_config(tmp_path), DFE, today=TODAY)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     b = analysed.benchmarks.set_index("code")
     assert inputs.records.set_index(["indicator", "period"]).loc[("REF_COUNT", "2025"),
                                                                   "value"] == 1768
@@ -277,9 +279,9 @@ def test_a_count_is_compared_with_others_only_as_a_rate(tmp_path: Path) -> None:
 
 
 def test_a_count_with_no_population_is_not_compared(tmp_path: Path) -> None:
-    inputs = pipeline.validate_exports(count_config(tmp_path, population=False), DFE,
+    inputs = validate_exports(count_config(tmp_path, population=False), DFE,
                                        today=TODAY)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     assert "REF_COUNT" not in set(analysed.benchmarks["code"])
     said = [p.message for p in analysed.problems if p.indicator == "REF_COUNT"]
     assert said == ["REF_COUNT is a count: not compared with other authorities (England, "
@@ -301,14 +303,14 @@ def test_every_published_authority_is_briefed_or_named_without_figures() -> None
     known, cycle = published_index(DFE, load_sources(CONFIG))
     briefed, without = [], []
     for code in sorted(known):
-        inputs = pipeline.validate_exports(CONFIG, DFE, str(cycle), authority=code,
+        inputs = validate_exports(CONFIG, DFE, str(cycle), authority=code,
                                            today=TODAY)
         assert inputs.ok, (code, [p.as_line() for p in inputs.problems][:3])
         if not (inputs.records["period"] == inputs.cycle).any():
             without.append(code)
             continue
-        analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-        public = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
+        analysed = compare_with_history(inputs, MemoryHistoryStore())
+        public = edition_figures(inputs, analysed, Edition.PUBLIC)
         html = render_html(build_context(inputs.config, public, inputs.cycle,
                                          inputs.commentary))
         assert known[code] in BeautifulSoup(html, "html.parser").get_text(), code

@@ -31,22 +31,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from tasks import pipeline
 from tasks.adapters.mail import MemoryMailer
 from tasks.analysing.compare import analyse
+from tasks.checking.small_numbers import children, is_small, possible_values
 from tasks.delivering.notify import WAITING, plan_notices
 from tasks.editions.disclosure import (
     PUBLIC_DQ_NOTE,
-    children,
     hidden_bounds,
-    is_small,
-    possible_values,
     public_problems,
     revision_problems,
 )
 from tasks.presenting.render import render_html
 from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv, read_cells
 from tasks.reading.problems import JUMP, RATIO, Problem, Severity
+from tasks.run.analysis import Analysed, compare_with_history
+from tasks.run.delivery import notify
+from tasks.run.inputs import Inputs, validate_exports
+from tasks.run.papers import Rendered, edition_figures, render_briefing
 from tasks.settings.config import Unit
 from tasks.settings.formatting import Edition
 from tasks.settings.periods import shift
@@ -260,9 +261,9 @@ def deep_dives(s: Scenario, n: int) -> list[dict[str, Any]]:
 class Outputs:
     html: str
     emails: list[tuple[str, str, str]]  # (subject, text, html) to public recipients
-    inputs: pipeline.Inputs
-    analysed: pipeline.Analysed
-    rendered: pipeline.Rendered
+    inputs: Inputs
+    analysed: Analysed
+    rendered: Rendered
     xlsx: bytes = b""  # the public workbook
     csv: bytes = b""  # the public indicator table as open data
 
@@ -271,19 +272,19 @@ def run(s: Scenario, v: int, pdf: bool = False) -> Outputs:
     """The real pipeline from files to the public edition and its emails."""
     with tempfile.TemporaryDirectory() as tmp:
         config, exports, store = write_inputs(s, v, Path(tmp))
-        inputs = pipeline.validate_exports(config, exports, CYCLE, today=TODAY)
+        inputs = validate_exports(config, exports, CYCLE, today=TODAY)
         assert inputs.ok, [p.as_line() for p in inputs.problems]
-        analysed = pipeline.compare_with_history(inputs, store)
+        analysed = compare_with_history(inputs, store)
     editions = list(Edition) if pdf else []
     if pdf:
-        rendered = pipeline.render_briefing(inputs, analysed, GENERATED, editions)
+        rendered = render_briefing(inputs, analysed, GENERATED, editions)
     else:  # HTML alone: the PDF is made from exactly this HTML
         from tasks.presenting.context import build_context
 
-        figures = {e: pipeline.edition_figures(inputs, analysed, e) for e in Edition}
+        figures = {e: edition_figures(inputs, analysed, e) for e in Edition}
         contexts = {e: build_context(inputs.config, figures[e], inputs.cycle,
                                      inputs.commentary) for e in Edition}
-        rendered = pipeline.Rendered({}, contexts, figures)
+        rendered = Rendered({}, contexts, figures)
     html = render_html(rendered.contexts[Edition.PUBLIC])
     notices = plan_notices(inputs.config, rendered.contexts)
     emails = [(n.subject, n.text, n.html) for n in notices if n.edition is Edition.PUBLIC]
@@ -511,7 +512,7 @@ def test_named_cases_are_indistinguishable(name: str) -> None:
                     "a red count broken down by team, a hidden figure earlier",
                     "a team's count left as c, the total shown",
                     "a team's percentage left as c, the total shown"):
-        sheets = {briefing_workbook(o.inputs.config, pipeline.edition_figures(
+        sheets = {briefing_workbook(o.inputs.config, edition_figures(
             o.inputs, o.analysed, Edition.RESTRICTED), CYCLE, GENERATED) for o in outs}
         assert len(sheets) > 1, "the restricted workbook should show the figure"
 
@@ -779,7 +780,7 @@ def _owner_cells(html: str) -> list[str]:
             for p in soup.select(".exception .owner")]
 
 
-def test_owner_by_role_appears_once(demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+def test_owner_by_role_appears_once(demo: tuple[Inputs, Rendered]) -> None:
     inputs, rendered = demo
     owners = inputs.config.owners
     roles = {o.role for o in owners.values()}
@@ -791,12 +792,12 @@ def test_owner_by_role_appears_once(demo: tuple[pipeline.Inputs, pipeline.Render
 
 
 def test_each_recipient_gets_only_their_edition_or_waits(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+        demo: tuple[Inputs, Rendered]) -> None:
     inputs, rendered = demo
-    only_restricted = pipeline.Rendered({Edition.RESTRICTED: rendered.restricted},
+    only_restricted = Rendered({Edition.RESTRICTED: rendered.restricted},
                                         rendered.contexts)
     store, mailer = MemoryHistoryStore(), MemoryMailer()
-    deliveries = pipeline.notify(inputs, only_restricted, store, mailer, resend=False)
+    deliveries = notify(inputs, only_restricted, store, mailer, resend=False)
     for msg in mailer.sent:
         pdfs = [p.get_filename() for p in msg.iter_attachments()]
         assert pdfs == ["999-2024-10-briefing-restricted.pdf"], msg["To"]
@@ -804,12 +805,12 @@ def test_each_recipient_gets_only_their_edition_or_waits(
     public = {r.email for r in inputs.config.briefing.recipients if r.edition == "public"}
     assert {d.to for d in deliveries if d.status == WAITING} == public
     # The next run that writes the public edition sends it; nothing else goes twice.
-    later = pipeline.notify(inputs, rendered, store, mailer, resend=False)
+    later = notify(inputs, rendered, store, mailer, resend=False)
     statuses = {d.to: d.status for d in later}
     assert {statuses[to] for to in public} == {"sent"}
     assert {s for to, s in statuses.items() if to not in public} == {"already_sent"}
     # And a run of the restricted edition alone after that reports what went as gone.
-    again = pipeline.notify(inputs, only_restricted, store, mailer, resend=False)
+    again = notify(inputs, only_restricted, store, mailer, resend=False)
     assert {d.status for d in again} == {"already_sent"}
 
 
@@ -875,4 +876,4 @@ def test_the_editions_stage_prints_the_analysis_it_is_given(
                  "tasks.editions.disclosure.hidden_bounds"):
         monkeypatch.setattr(name, again, raising=False)
     for e in Edition:
-        assert pipeline.edition_figures(out.inputs, out.analysed, e).results == printed[e]
+        assert edition_figures(out.inputs, out.analysed, e).results == printed[e]

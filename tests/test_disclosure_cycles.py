@@ -22,12 +22,15 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks import pipeline
 from tasks.delivering.notify import plan_notices
 from tasks.presenting.artifacts import summary_markdown
 from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
 from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import validate_exports
+from tasks.run.papers import Rendered, edition_figures
+from tasks.run.publishing import store_and_publish
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore, SqlHistoryStore, default_store_url, open_store
 from tests.conftest import TODAY
@@ -83,13 +86,13 @@ def run_one(folder: Path, cycle: str, rows: list[str], dives: list[dict[str, Any
             store: SqlHistoryStore) -> tuple[Public, str]:
     """One cycle through the real pipeline and store: (public outputs, restricted text)."""
     config, exports = write_config(folder, dives), write_exports(folder, rows)
-    inputs = pipeline.validate_exports(config, exports, cycle, today=TODAY)
+    inputs = validate_exports(config, exports, cycle, today=TODAY)
     assert inputs.ok, [p.as_line() for p in inputs.problems]
-    analysed = pipeline.compare_with_history(inputs, store)
-    figures = {e: pipeline.edition_figures(inputs, analysed, e) for e in Edition}
+    analysed = compare_with_history(inputs, store)
+    figures = {e: edition_figures(inputs, analysed, e) for e in Edition}
     contexts = {e: build_context(inputs.config, figures[e], cycle, inputs.commentary)
                 for e in Edition}
-    pipeline.store_and_publish(inputs, analysed, pipeline.Rendered({}, contexts), store,
+    store_and_publish(inputs, analysed, Rendered({}, contexts), store,
                                folder / "out")
     ctx = contexts[Edition.PUBLIC]
     notices = plan_notices(inputs.config, contexts)
@@ -277,11 +280,11 @@ def public_figures(folder: Path, cycle: str, rows: list[str], dives: list[dict[s
     """One cycle through ingest, validation, rules and the store; the public edition's
     results (every figure, finding and deep dive it may print) as text."""
     config, exports = write_config(folder, dives, ind), write_exports(folder, rows)
-    inputs = pipeline.validate_exports(config, exports, cycle, today=TODAY)
+    inputs = validate_exports(config, exports, cycle, today=TODAY)
     assert inputs.ok, [p.as_line() for p in inputs.problems]
-    analysed = pipeline.compare_with_history(inputs, store)
-    public = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
-    pipeline.store_and_publish(inputs, analysed, pipeline.Rendered({}, {}), store,
+    analysed = compare_with_history(inputs, store)
+    public = edition_figures(inputs, analysed, Edition.PUBLIC)
+    store_and_publish(inputs, analysed, Rendered({}, {}), store,
                                folder / "out")
     return repr((public.results, [p.message for p in public.problems], public.deep_dives))
 

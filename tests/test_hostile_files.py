@@ -17,10 +17,10 @@ import pytest
 from openpyxl import Workbook
 
 from flows.cli import main
-from tasks.pipeline import validate_exports
 from tasks.reading.files import Limits
 from tasks.reading.ingest import read_exports
 from tasks.reading.problems import Problem, Severity
+from tasks.run.inputs import validate_exports
 from tasks.settings.environment import Settings
 from tests.conftest import DEMO_CONFIG, TODAY
 

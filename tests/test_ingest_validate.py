@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from tasks.pipeline import validate_exports
 from tasks.reading.ingest import parse_number, read_exports
 from tasks.reading.problems import Problem, Severity
+from tasks.run.inputs import validate_exports
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, TODAY
 
 HEADER = "indicator,period,value,numerator,denominator,authority\n"

@@ -14,8 +14,8 @@ import yaml
 from flows.cli import main
 from tasks.adapters.outputs import in_set
 from tasks.drafting.draft import draft_config, leftovers
-from tasks.pipeline import validate_exports
 from tasks.reading.sources import load_sources
+from tasks.run.inputs import validate_exports
 from tasks.settings.config import load_config
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, DEMO_EXPORTS, ROOT, TODAY
 from tests.own_exports import CYCLE, write_council

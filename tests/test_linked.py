@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tasks.editions.disclosure import hidden_bounds, is_small, revision_problems
+from tasks.checking.small_numbers import is_small
+from tasks.editions.disclosure import hidden_bounds, revision_problems
 from tasks.editions.linked import with_denominators
 from tasks.settings.config import ConfigError, load_config
 from tests.factories import make_config, make_history

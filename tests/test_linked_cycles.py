@@ -27,13 +27,16 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks import pipeline
 from tasks.delivering.notify import plan_notices
 from tasks.presenting.artifacts import summary_markdown
 from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
 from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv, read_cells
 from tasks.reading.commentary import Commentary
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import Inputs, validate_exports
+from tasks.run.papers import Rendered, edition_figures
+from tasks.run.publishing import store_and_publish
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import TODAY
@@ -159,24 +162,24 @@ def write(folder: Path, council: Council, rows: list[str]) -> tuple[Path, Path]:
 
 @dataclass
 class Run:
-    inputs: pipeline.Inputs
+    inputs: Inputs
     figures: dict[Edition, Any]
 
 
 def one_run(folder: Path, council: Council, h: int, cycle: str, store: MemoryHistoryStore,
             editions: tuple[Edition, ...] = (Edition.PUBLIC,)) -> Run:
     config, exports = write(folder, council, council.export(h, cycle))
-    inputs = pipeline.validate_exports(config, exports, cycle, today=TODAY)
+    inputs = validate_exports(config, exports, cycle, today=TODAY)
     assert inputs.ok, [p.as_line() for p in inputs.problems]
-    analysed = pipeline.compare_with_history(inputs, store)
+    analysed = compare_with_history(inputs, store)
     # Owners write when reminded of their exceptions, which follow the restricted figures.
     inputs.commentary = [
         Commentary.model_validate({"indicator": str(r["code"]), "period": str(r["period"]),
                                    "author": "Owner One", "date": "2024-11-01",
                                    "text": f"About {r['code']}."})
         for _, r in analysed.analysis.iterrows() if bool(r["breach"])]
-    figures = {e: pipeline.edition_figures(inputs, analysed, e) for e in editions}
-    pipeline.store_and_publish(inputs, analysed, pipeline.Rendered({}, {}), store,
+    figures = {e: edition_figures(inputs, analysed, e) for e in editions}
+    store_and_publish(inputs, analysed, Rendered({}, {}), store,
                                folder / "out")
     return Run(inputs, figures)
 

@@ -19,9 +19,12 @@ from typing import Any
 
 import pytest
 
-from tasks import pipeline
 from tasks.adapters.m365 import GraphMailer, SmtpOAuthMailer, graph_message
-from tasks.adapters.mail import MailConfigError, MemoryMailer, mailer_from_env
+from tasks.adapters.mail import MailConfigError, MemoryMailer
+from tasks.adapters.mailers import mailer_from_env
+from tasks.run.delivery import notify
+from tasks.run.inputs import Inputs
+from tasks.run.papers import Rendered
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import free_port
@@ -38,7 +41,7 @@ from tests.m365_standins import (
 )
 from tests.tls import make_cert
 
-Demo = tuple[pipeline.Inputs, pipeline.Rendered]
+Demo = tuple[Inputs, Rendered]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,7 @@ def graph_env(ca: Path, base: str, **extra: str) -> dict[str, str]:
                                  "BRIEFING_GRAPH_TIMEOUT": "10"} | extra
 
 
-def with_spreadsheet(demo: Demo) -> pipeline.Inputs:
+def with_spreadsheet(demo: Demo) -> Inputs:
     """The demo's inputs with the director asking for the workbook too."""
     inputs, _ = demo
     b = inputs.config.briefing
@@ -66,7 +69,7 @@ def with_spreadsheet(demo: Demo) -> pipeline.Inputs:
                   for r in b.recipients]
     config = inputs.config.model_copy(update={"briefing": b.model_copy(
         update={"recipients": recipients})})
-    return pipeline.Inputs(config, inputs.cycle, inputs.records, [], [])
+    return Inputs(config, inputs.cycle, inputs.records, [], [])
 
 
 @pytest.fixture
@@ -80,7 +83,7 @@ def graph(cert: tuple[Path, Path]) -> Iterator[tuple[str, Graph]]:
 
 def expected(demo: Demo) -> Counter[str]:
     inputs, rendered = demo
-    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), MemoryMailer(), False)
+    out = notify(inputs, rendered, MemoryHistoryStore(), MemoryMailer(), False)
     assert len(out) == 9
     return Counter(d.to for d in out)
 
@@ -95,7 +98,7 @@ def test_graph_delivers_each_message_once_through_throttling_expiry_and_5xx(
     mailer = mailer_from_env(graph_env(cert[0], base))
     assert isinstance(mailer, GraphMailer)
     store = MemoryHistoryStore()
-    out = pipeline.notify(inputs, rendered, store, mailer, False)
+    out = notify(inputs, rendered, store, mailer, False)
     assert {d.status for d in out} == {"sent"}, [d.error for d in out]
     assert Counter(to for s in g.sent for to in s.to) == expected(demo)  # each exactly once
     assert len(g.identity.issued) == 2  # the first token, and one after it expired
@@ -120,7 +123,7 @@ def test_graph_delivers_each_message_once_through_throttling_expiry_and_5xx(
     clerk = next(s for s in g.sent if s.to == ["scrutiny.clerk@example.gov.uk"])
     assert list(clerk.attachments) == ["999-2024-10-briefing-public.pdf"]
     # A re-run sends nothing again, and does not even ask Graph.
-    again = pipeline.notify(inputs, rendered, store, mailer, False)
+    again = notify(inputs, rendered, store, mailer, False)
     assert {d.status for d in again} == {"already_sent"} and len(g.log) == 13
 
 
@@ -130,7 +133,7 @@ def test_graph_5xx_that_lasts_fails_into_the_ledger_and_the_next_run_sends(
     inputs, rendered = demo
     g.faults = ["503"] * 4  # the first message and its three retries
     store = MemoryHistoryStore()
-    down = pipeline.notify(inputs, rendered, store,
+    down = notify(inputs, rendered, store,
                            mailer_from_env(graph_env(cert[0], base)), False)
     assert {d.status for d in down} == {"failed"} and not g.sent
     assert "HTTP 503 ServiceUnavailable" in down[0].error
@@ -141,7 +144,7 @@ def test_graph_5xx_that_lasts_fails_into_the_ledger_and_the_next_run_sends(
     entries = store.ledger_entries("999", "2024-10")
     assert len(entries) == len(down)
     assert {e.status for e in entries} == {"failed"}
-    up = pipeline.notify(inputs, rendered, store, mailer_from_env(graph_env(cert[0], base)),
+    up = notify(inputs, rendered, store, mailer_from_env(graph_env(cert[0], base)),
                          False)
     assert {d.status for d in up} == {"sent"}
     assert Counter(to for s in g.sent for to in s.to) == expected(demo)
@@ -192,7 +195,7 @@ def test_graph_with_a_certificate_instead_of_a_secret(
     env = graph_env(cert[0], base, BRIEFING_M365_CERTIFICATE=str(app),
                     BRIEFING_M365_CERTIFICATE_PASSWORD="pw-not-leaked")
     del env["BRIEFING_M365_CLIENT_SECRET"]
-    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer_from_env(env), False)
+    out = notify(inputs, rendered, MemoryHistoryStore(), mailer_from_env(env), False)
     assert {d.status for d in out} == {"sent"}, out[0].error
     assert len(g.sent) == 9 and len(g.identity.issued) == 1
 
@@ -202,7 +205,7 @@ def test_a_refused_secret_fails_each_message_without_leaking_it(
     base, g = graph
     inputs, rendered = demo
     env = graph_env(cert[0], base, BRIEFING_M365_CLIENT_SECRET="wrong-" + SECRET)
-    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer_from_env(env), False)
+    out = notify(inputs, rendered, MemoryHistoryStore(), mailer_from_env(env), False)
     assert {d.status for d in out} == {"failed"} and not g.sent and not g.log
     assert all("invalid_client" in d.error and SECRET not in d.error for d in out)
 
@@ -240,8 +243,8 @@ def test_xoauth2_delivers_each_message_once_through_expiry_and_a_temporary_failu
         mailer = mailer_from_env(smtp_env(cert[0], authority, port))
         assert isinstance(mailer, SmtpOAuthMailer)
         store = MemoryHistoryStore()
-        out = pipeline.notify(inputs, rendered, store, mailer, False)
-        again = pipeline.notify(inputs, rendered, store, mailer, False)
+        out = notify(inputs, rendered, store, mailer, False)
+        again = notify(inputs, rendered, store, mailer, False)
     assert {d.status for d in out} == {"sent"}, [d.error for d in out]
     assert {d.status for d in again} == {"already_sent"}
     assert Counter(to for _, tos, _ in inbox.messages for to in tos) == expected(demo)
@@ -260,12 +263,12 @@ def test_xoauth2_server_down_fails_into_the_ledger_and_the_next_run_sends(
     authority, ident = identity
     inputs, rendered = demo
     store = MemoryHistoryStore()
-    down = pipeline.notify(inputs, rendered, store,
+    down = notify(inputs, rendered, store,
                            mailer_from_env(smtp_env(cert[0], authority, free_port())), False)
     assert {d.status for d in down} == {"failed"}
     inbox = XOAuth2Inbox(ident)
     with xoauth2_smtp(cert, inbox) as port:
-        up = pipeline.notify(inputs, rendered, store,
+        up = notify(inputs, rendered, store,
                              mailer_from_env(smtp_env(cert[0], authority, port)), False)
     assert {d.status for d in up} == {"sent"}
     assert Counter(to for _, tos, _ in inbox.messages for to in tos) == expected(demo)
@@ -358,12 +361,12 @@ def test_real_mail_shares_one_ledger_whatever_the_transport(demo: Demo) -> None:
     store = MemoryHistoryStore()
     smtp, graph = MemoryMailer(), MemoryMailer()
     smtp.transport, graph.transport = "smtp", "graph"
-    pipeline.notify(inputs, rendered, store, smtp, False)
-    again = pipeline.notify(inputs, rendered, store, graph, False)
+    notify(inputs, rendered, store, smtp, False)
+    again = notify(inputs, rendered, store, graph, False)
     assert {d.status for d in again} == {"already_sent"} and not graph.sent
     outbox = MemoryMailer()
     outbox.transport = "outbox"
-    assert {d.status for d in pipeline.notify(inputs, rendered, store, outbox, False)} == {
+    assert {d.status for d in notify(inputs, rendered, store, outbox, False)} == {
         "sent"}
 
 
@@ -391,7 +394,7 @@ def test_the_client_secret_from_a_prefect_secret_block(
     Secret(value=SECRET).save("briefing-m365-secret", overwrite=True)
     env = graph_env(cert[0], base, BRIEFING_M365_CLIENT_SECRET_BLOCK="briefing-m365-secret")
     del env["BRIEFING_M365_CLIENT_SECRET"]
-    out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), mailer_from_env(env), False)
+    out = notify(inputs, rendered, MemoryHistoryStore(), mailer_from_env(env), False)
     assert {d.status for d in out} == {"sent"}, out[0].error
     assert len(g.sent) == 9 and len(g.identity.issued) == 1
     with pytest.raises(MailConfigError) as exc:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from tasks import pipeline
 from tasks.adapters.mail import (
     MailConfigError,
     MemoryMailer,
@@ -19,6 +18,9 @@ from tasks.adapters.mail import (
     SmtpSettings,
 )
 from tasks.delivering.notify import XLSX_SUBTYPE, plan_notices
+from tasks.run.delivery import notify
+from tasks.run.inputs import Inputs
+from tasks.run.papers import Rendered
 from tasks.store.history import LedgerEntry, MemoryHistoryStore, open_store
 from tests.conftest import Inbox, free_port
 
@@ -39,7 +41,7 @@ def parse(raw: bytes) -> EmailMessage:
 
 
 def test_plan_one_message_per_owner_listing_all_their_breaches(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+        demo: tuple[Inputs, Rendered]) -> None:
     inputs, rendered = demo
     notices = plan_notices(inputs.config, {e: p.context for e, p in rendered.editions.items()})
     owners = [n.owner for n in notices if n.kind == "breach"]
@@ -59,12 +61,12 @@ def test_plan_one_message_per_owner_listing_all_their_breaches(
 
 
 def test_real_smtp_delivery_attachment_is_the_pdf_and_rerun_sends_nothing(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered],
+        demo: tuple[Inputs, Rendered],
         smtp_server: tuple[str, int, Inbox]) -> None:
     inputs, rendered = demo
     host, port, inbox = smtp_server
     store = MemoryHistoryStore()
-    first = pipeline.notify(inputs, rendered, store, smtp(host, port), resend=False)
+    first = notify(inputs, rendered, store, smtp(host, port), resend=False)
     assert {d.status for d in first} == {"sent"}
     assert len(inbox.messages) == len(first) == 9
     sender, rcpts, raw = inbox.messages[0]
@@ -87,27 +89,27 @@ def test_real_smtp_delivery_attachment_is_the_pdf_and_rerun_sends_nothing(
     assert body is not None and "Care leavers aged 19 to 21" in body.get_content()
     assert msg.get_body(("html",)) is not None
 
-    second = pipeline.notify(inputs, rendered, store, smtp(host, port), resend=False)
+    second = notify(inputs, rendered, store, smtp(host, port), resend=False)
     assert {d.status for d in second} == {"already_sent"}
     assert len(inbox.messages) == 9
-    third = pipeline.notify(inputs, rendered, store, smtp(host, port), resend=True)
+    third = notify(inputs, rendered, store, smtp(host, port), resend=True)
     assert {d.status for d in third} == {"sent"} and len(inbox.messages) == 18
 
 
 def test_server_down_records_failure_and_next_run_sends(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered],
+        demo: tuple[Inputs, Rendered],
         smtp_server: tuple[str, int, Inbox]) -> None:
     inputs, rendered = demo
     host, port, inbox = smtp_server
     store = MemoryHistoryStore()
-    down = pipeline.notify(inputs, rendered, store, smtp(host, free_port()), resend=False)
+    down = notify(inputs, rendered, store, smtp(host, free_port()), resend=False)
     assert {d.status for d in down} == {"failed"} and all(d.error for d in down)
     assert not inbox.messages
-    up = pipeline.notify(inputs, rendered, store, smtp(host, port), resend=False)
+    up = notify(inputs, rendered, store, smtp(host, port), resend=False)
     assert {d.status for d in up} == {"sent"} and len(inbox.messages) == 9
 
 
-def test_a_refused_recipient_fails_alone(demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+def test_a_refused_recipient_fails_alone(demo: tuple[Inputs, Rendered]) -> None:
     from aiosmtpd.controller import Controller
 
     class Refusing(Inbox):
@@ -124,7 +126,7 @@ def test_a_refused_recipient_fails_alone(demo: tuple[pipeline.Inputs, pipeline.R
     ctl.start()
     try:
         inputs, rendered = demo
-        out = pipeline.notify(inputs, rendered, MemoryHistoryStore(), smtp("127.0.0.1", port),
+        out = notify(inputs, rendered, MemoryHistoryStore(), smtp("127.0.0.1", port),
                               resend=False)
     finally:
         ctl.stop()
@@ -134,7 +136,7 @@ def test_a_refused_recipient_fails_alone(demo: tuple[pipeline.Inputs, pipeline.R
 
 
 def test_interrupted_send_is_not_repeated_without_resend(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+        demo: tuple[Inputs, Rendered]) -> None:
     inputs, rendered = demo
     store = MemoryHistoryStore()
 
@@ -143,10 +145,10 @@ def test_interrupted_send_is_not_repeated_without_resend(
             raise KeyboardInterrupt  # the process is stopped mid-send
 
     with pytest.raises(KeyboardInterrupt):
-        pipeline.notify(inputs, rendered, store, Dies(), resend=False)
+        notify(inputs, rendered, store, Dies(), resend=False)
     mailer = MemoryMailer()
     mailer.transport = "memory"
-    again = pipeline.notify(inputs, rendered, store, mailer, resend=False)
+    again = notify(inputs, rendered, store, mailer, resend=False)
     assert again[0].status == "uncertain" and "--resend" in again[0].error
     assert [d.status for d in again[1:]] == ["sent"] * 8 and len(mailer.sent) == 8
 
@@ -167,17 +169,17 @@ def test_smtp_settings_from_environment() -> None:
     assert "hunter2" not in repr(s)
 
 
-def sharing(inputs: pipeline.Inputs, address: str, *owners: str) -> pipeline.Inputs:
+def sharing(inputs: Inputs, address: str, *owners: str) -> Inputs:
     """The demo with these owners given one team mailbox (common in councils)."""
     mine = dict(inputs.config.owners)
     for o in owners:
         mine[o] = mine[o].model_copy(update={"email": address})
     config = inputs.config.model_copy(update={"owners": mine})
-    return pipeline.Inputs(config, inputs.cycle, inputs.records, [], [])
+    return Inputs(config, inputs.cycle, inputs.records, [], [])
 
 
 def test_owners_sharing_a_mailbox_each_get_their_notice(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered],
+        demo: tuple[Inputs, Rendered],
         smtp_server: tuple[str, int, Inbox], tmp_path: Path) -> None:
     """Issue 24: the ledger was keyed by address, so the second owner's breaches were
     recorded `already_sent` and never mailed."""
@@ -186,23 +188,23 @@ def test_owners_sharing_a_mailbox_each_get_their_notice(
     team = "performance.team@example.gov.uk"
     shared = sharing(inputs, team, "head_assessment", "head_care_leavers")
     store = open_store(f"sqlite:///{tmp_path / 'history.sqlite'}")
-    first = pipeline.notify(shared, rendered, store, smtp("127.0.0.1", port), resend=False)
+    first = notify(shared, rendered, store, smtp("127.0.0.1", port), resend=False)
     assert {d.status for d in first} == {"sent"} and len(inbox.messages) == 9
     to_team = [parse(raw) for _, rcpts, raw in inbox.messages if rcpts == [team]]
     assert len(to_team) == 2
     bodies = sorted(str(m.get_body(("plain",)).get_content()) for m in to_team)  # type: ignore[union-attr]
     assert "(AS01)" in bodies[0] + bodies[1] and "(CL01)" in bodies[0] + bodies[1]
     assert not ("(AS01)" in bodies[0] and "(CL01)" in bodies[0])  # one owner's each
-    again = pipeline.notify(shared, rendered, store, smtp("127.0.0.1", port), resend=False)
+    again = notify(shared, rendered, store, smtp("127.0.0.1", port), resend=False)
     assert {d.status for d in again} == {"already_sent"} and len(inbox.messages) == 9
     # The outbox keeps both too (one file each), and the ledger one entry per owner.
     box = OutboxMailer(tmp_path / "outbox")
-    pipeline.notify(shared, rendered, MemoryHistoryStore(), box, resend=False)
+    notify(shared, rendered, MemoryHistoryStore(), box, resend=False)
     assert len(list((tmp_path / "outbox").glob(f"breach-{team}*.eml"))) == 2
 
 
 def test_a_ledger_from_before_still_counts_for_the_first_owner(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+        demo: tuple[Inputs, Rendered]) -> None:
     """A cycle half sent by the release before (keys of kind and address) is not sent
     again to the owner that run had mailed, and the other owner at that address gets theirs."""
     inputs, rendered = demo
@@ -211,7 +213,7 @@ def test_a_ledger_from_before_still_counts_for_the_first_owner(
     store = MemoryHistoryStore()
     store.ledger_put(LedgerEntry("999", inputs.cycle, f"memory:breach:{team}", team, "sent"))
     mailer = MemoryMailer()
-    out = pipeline.notify(shared, rendered, store, mailer, resend=False)
+    out = notify(shared, rendered, store, mailer, resend=False)
     to_team = [d for d in out if d.to == team]
     assert [d.status for d in to_team] == ["already_sent", "sent"]
 
@@ -234,7 +236,7 @@ class StopsMidSend(MemoryMailer):
         (self.inner or super()).send(message)
 
 
-def stopped_mid_send(inputs: pipeline.Inputs, rendered: pipeline.Rendered, port: int,
+def stopped_mid_send(inputs: Inputs, rendered: Rendered, port: int,
                      out: Path) -> tuple[Any, SmtpMailer]:
     """The demo's messages through a real SMTP server, the run stopped while sending the
     second: its store (a real SQLite file in `out`, as `briefing ledger` reads it) and the
@@ -243,12 +245,12 @@ def stopped_mid_send(inputs: pipeline.Inputs, rendered: pipeline.Rendered, port:
     real = smtp("127.0.0.1", port)
     real.transport = "smtp"
     with pytest.raises(KeyboardInterrupt):
-        pipeline.notify(inputs, rendered, store, StopsMidSend(real), resend=False)
+        notify(inputs, rendered, store, StopsMidSend(real), resend=False)
     return store, real
 
 
 def test_a_message_stopped_mid_send_is_uncertain_until_the_operator_settles_it(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered], smtp_server: tuple[str, int, Inbox],
+        demo: tuple[Inputs, Rendered], smtp_server: tuple[str, int, Inbox],
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 24: the re-run counted it a success. Now it stays uncertain, named with its
     owner and indicators, until `briefing ledger --confirm-sent` or `--resend`."""
@@ -262,7 +264,7 @@ def test_a_message_stopped_mid_send_is_uncertain_until_the_operator_settles_it(
     [stopped] = [e for e in store.ledger_entries() if e.status != "sent"]
     assert stopped.status == "uncertain"
     for _ in range(2):  # not settled by running again
-        again = pipeline.notify(inputs, rendered, store, real, resend=False)
+        again = notify(inputs, rendered, store, real, resend=False)
         lines = attention_lines(again)
         assert len(lines) == 1 and "for head_assessment (AS01, AS02)" in lines[0]
         assert len(inbox.messages) == 1 + 7
@@ -271,13 +273,13 @@ def test_a_message_stopped_mid_send_is_uncertain_until_the_operator_settles_it(
     assert main(["ledger", "--out", str(out)]) == 0
     assert f"{ident}  uncertain" in capsys.readouterr().out
     assert main(["ledger", "--out", str(out), "--resend", ident]) == 0
-    third = pipeline.notify(inputs, rendered, store, real, resend=False)
+    third = notify(inputs, rendered, store, real, resend=False)
     assert not attention_lines(third) and len(inbox.messages) == 9
     assert main(["ledger", "--out", str(out), "--confirm-sent", "nope"]) == 2
 
 
 def test_the_outbox_settles_a_stopped_message_by_its_file(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered], tmp_path: Path) -> None:
+        demo: tuple[Inputs, Rendered], tmp_path: Path) -> None:
     """Written before the stop: it is there, so sent. Not written: sent again."""
     from tasks.delivering.notify import attention_lines
 
@@ -285,8 +287,8 @@ def test_the_outbox_settles_a_stopped_message_by_its_file(
     for written in (True, False):
         box, store = OutboxMailer(tmp_path / str(written)), MemoryHistoryStore()
         with pytest.raises(KeyboardInterrupt):
-            pipeline.notify(inputs, rendered, store, StopsMidSend(box, after=written), False)
-        again = pipeline.notify(inputs, rendered, store, OutboxMailer(box.folder), False)
+            notify(inputs, rendered, store, StopsMidSend(box, after=written), False)
+        again = notify(inputs, rendered, store, OutboxMailer(box.folder), False)
         assert not attention_lines(again)
         statuses = [d.status for d in again]
         assert statuses[1] == ("already_sent" if written else "sent")
@@ -294,7 +296,7 @@ def test_the_outbox_settles_a_stopped_message_by_its_file(
 
 
 def test_an_uncertain_message_this_run_no_longer_plans_is_still_said(
-        demo: tuple[pipeline.Inputs, pipeline.Rendered], smtp_server: tuple[str, int, Inbox],
+        demo: tuple[Inputs, Rendered], smtp_server: tuple[str, int, Inbox],
         tmp_path: Path) -> None:
     """Found from outside (issue 24): after a stop mid-send, a re-run whose plan had
     changed (that owner's indicators moved) exited 0 and never named the uncertain message

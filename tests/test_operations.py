@@ -302,7 +302,7 @@ def test_what_a_stopped_run_says_it_sent_counts_earlier_runs_too() -> None:
     """Found from outside (issue 24): stopped after a run in which every message had gone
     before, the line said '0 of 9 message(s) sent'."""
     from tasks.delivering.notify import Delivery
-    from tasks.pipeline import Progress
+    from tasks.run.progress import Progress
 
     progress = Progress(stored=True, published=Path("out/999/2024-10"), sending=True)
     progress.deliveries = [Delivery("breach", "o", "a@x.gov.uk", ["K1"], "already_sent", "smtp"),

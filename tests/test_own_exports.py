@@ -14,7 +14,6 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from tasks import pipeline
 from tasks.checking.reconcile import agree
 from tasks.delivering.notify import plan_notices
 from tasks.presenting.context import build_context
@@ -22,6 +21,9 @@ from tasks.presenting.render import render_html
 from tasks.reading.ingest import parse_money, read_exports
 from tasks.reading.problems import CELL, DISAGREE, DUPLICATE, Problem, Severity
 from tasks.reading.sources import Sources, markers
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import Inputs, validate_exports
+from tasks.run.papers import edition_figures
 from tasks.settings.config import ConfigError, Unit
 from tasks.settings.formatting import Edition, fmt_change, fmt_value
 from tasks.store.history import MemoryHistoryStore
@@ -31,8 +33,8 @@ NOW = date(2024, 11, 1)
 GENERATED = dt.datetime(2024, 11, 5, 9, 30).astimezone()
 
 
-def validate(config: Path, exports: Path, **kw: Any) -> pipeline.Inputs:
-    return pipeline.validate_exports(config, exports, CYCLE, today=NOW, **kw)
+def validate(config: Path, exports: Path, **kw: Any) -> Inputs:
+    return validate_exports(config, exports, CYCLE, today=NOW, **kw)
 
 
 def lines(problems: list[Problem]) -> str:
@@ -50,7 +52,7 @@ def council(tmp_path: Path) -> tuple[Path, Path]:
     return write_council(tmp_path)
 
 
-def used(inputs: pipeline.Inputs) -> pd.Series:
+def used(inputs: Inputs) -> pd.Series:
     return inputs.records.set_index(["indicator", "period"])["value"]
 
 
@@ -100,10 +102,10 @@ def test_missing_adds_and_removes_markers(tmp_path: Path) -> None:
 
 # --- One bad cell withholds one figure -------------------------------------------------------
 
-def paper(inputs: pipeline.Inputs, store: MemoryHistoryStore | None = None
+def paper(inputs: Inputs, store: MemoryHistoryStore | None = None
           ) -> tuple[dict[Edition, str], list[Any]]:
-    analysed = pipeline.compare_with_history(inputs, store or MemoryHistoryStore())
-    contexts = {e: build_context(inputs.config, pipeline.edition_figures(inputs, analysed, e),
+    analysed = compare_with_history(inputs, store or MemoryHistoryStore())
+    contexts = {e: build_context(inputs.config, edition_figures(inputs, analysed, e),
                                  inputs.cycle) for e in Edition}
     texts = {e: BeautifulSoup(render_html(c), "html.parser").get_text(" ")
              for e, c in contexts.items()}
@@ -142,7 +144,7 @@ def test_a_withheld_figure_hides_the_one_stored_earlier(council: tuple[Path, Pat
         "indicator": "FD01", "period": "2024-10", "value": 97.0, "numerator": None,
         "denominator": None}]), pd.DataFrame(), ["earlier.xlsx"])
     inputs = validate(*council)
-    analysed = pipeline.compare_with_history(inputs, store)
+    analysed = compare_with_history(inputs, store)
     row = analysed.analysis.set_index("code").loc["FD01"]
     assert pd.isna(row["value"]) and analysed.revisions.empty
 
@@ -342,8 +344,8 @@ def test_a_money_indicator_in_the_workbook_and_open_data(council: tuple[Path, Pa
     from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
 
     inputs = validate(*council)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    figures = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    figures = edition_figures(inputs, analysed, Edition.PUBLIC)
     wb = load_workbook(io.BytesIO(briefing_workbook(inputs.config, figures, CYCLE, GENERATED)))
     ws = wb["Indicators"]
     cells = [c for row in ws.iter_rows() for c in row if c.value == 5400]

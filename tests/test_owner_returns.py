@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tasks import pipeline
-from tasks.analysing.deep_dives import Action, DeepDiveEntry
 from tasks.presenting.context import build_context
 from tasks.presenting.return_workbooks import (
     ActionRow,
@@ -25,6 +23,7 @@ from tasks.presenting.return_workbooks import (
 )
 from tasks.reading.authorities import with_authority
 from tasks.reading.commentary import Commentary
+from tasks.reading.deep_dive_entries import Action, DeepDiveEntry
 from tasks.reading.ingest import export_files
 from tasks.reading.owner_returns import (
     RETURN,
@@ -36,6 +35,9 @@ from tasks.reading.owner_returns import (
     return_key,
 )
 from tasks.reading.problems import Severity
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import validate_exports
+from tasks.run.papers import edition_figures
 from tasks.settings.config import Authority, Config, load_config
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
@@ -268,15 +270,15 @@ def test_a_return_in_the_exports_is_used_as_commentary_yaml_is(demo_exports: Pat
         _fill(path, {("Commentary", "H2"): f"{code}: what lies behind it."})
     faulty = _written(demo_exports, _demo_return("head_cla", "LA02"), key=return_key(DEMO_CONFIG))
     _fill(faulty, {("Commentary", "H2"): "=1+1"})
-    inputs = pipeline.validate_exports(DEMO_CONFIG, demo_exports, "2024-10", today=TODAY)
+    inputs = validate_exports(DEMO_CONFIG, demo_exports, "2024-10", today=TODAY)
     # A fault in a return leaves its item out; the run goes on (exit 4, as a faulty cell).
     (fault,) = [p for p in inputs.problems if p.kind == RETURN]
     assert inputs.ok and "holds a formula" in fault.message
     assert "YJ03 back.xlsx" not in inputs.files
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     said = {}
     for edition in Edition:
-        figures = pipeline.edition_figures(inputs, analysed, edition)
+        figures = edition_figures(inputs, analysed, edition)
         # The findings about a return are the owner's: restricted.
         assert (fault in figures.problems) is (edition is Edition.RESTRICTED)
         ctx = build_context(inputs.config, figures, inputs.cycle, inputs.commentary)

@@ -11,12 +11,15 @@ import pytest
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from tasks import pipeline
 from tasks.adapters.mail import MemoryMailer
 from tasks.analysing.deep_dives import DeepDive, Status
 from tasks.presenting.context import build_context
 from tasks.presenting.packs import opened_now
 from tasks.reading.owner_returns import read_returns
+from tasks.run.analysis import compare_with_history
+from tasks.run.cycle import Resources, run_cycle
+from tasks.run.inputs import validate_exports
+from tasks.run.papers import deep_dive_packs, edition_figures
 from tasks.settings.formatting import Edition
 from tasks.store.history import SqlHistoryStore, default_store_url
 from tests.conftest import TODAY
@@ -41,11 +44,11 @@ def test_packs_across_two_cycles_in_a_real_store(tmp_path: Path) -> None:
     store = SqlHistoryStore(default_store_url(tmp_path))
     made: dict[str, set[str]] = {}
     for cycle in ("2024-09", "2024-10"):
-        inputs = pipeline.validate_exports(Path("config"), Path("demo/exports"), cycle, today=TODAY)
-        analysed = pipeline.compare_with_history(inputs, store)
-        ctx = build_context(inputs.config, pipeline.edition_figures(
+        inputs = validate_exports(Path("config"), Path("demo/exports"), cycle, today=TODAY)
+        analysed = compare_with_history(inputs, store)
+        ctx = build_context(inputs.config, edition_figures(
             inputs, analysed, Edition.RESTRICTED), inputs.cycle, inputs.commentary)
-        packs = pipeline.deep_dive_packs(inputs, analysed, ctx)
+        packs = deep_dive_packs(inputs, analysed, ctx)
         made[cycle] = set(packs)
         store.save_deep_dives("999", analysed.register)
         if cycle == "2024-09":
@@ -66,10 +69,10 @@ def test_packs_across_two_cycles_in_a_real_store(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_run_writes_the_packs_and_attaches_them_to_the_owners_email(tmp_path: Path) -> None:
-    inputs = pipeline.validate_exports(Path("config"), Path("demo/exports"), "2024-10", today=TODAY)
+    inputs = validate_exports(Path("config"), Path("demo/exports"), "2024-10", today=TODAY)
     mailer = MemoryMailer()
     store = SqlHistoryStore(default_store_url(tmp_path))
-    done = pipeline.run_cycle(inputs, pipeline.Resources(store, tmp_path, mailer,
+    done = run_cycle(inputs, Resources(store, tmp_path, mailer,
                                                          clock=lambda: GENERATED,
                                                          return_rules=False),
                               list(Edition))
@@ -99,7 +102,7 @@ def test_a_run_writes_the_packs_and_attaches_them_to_the_owners_email(tmp_path: 
     paper = BeautifulSoup(done.rendered.restricted.html, "html.parser")
     assert "999-deep-dive-YJ03-2024-10.pdf" in paper.select_one("#deep-dives").get_text()  # type: ignore[union-attr]
     # The same cycle again: the owners' messages went once, and are not sent again.
-    again = pipeline.run_cycle(inputs, pipeline.Resources(store, tmp_path, mailer,
+    again = run_cycle(inputs, Resources(store, tmp_path, mailer,
                                                           clock=lambda: GENERATED),
                                list(Edition))
     assert all(d.status == "already_sent" for d in again.deliveries)

@@ -18,8 +18,10 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from pypdf import PdfReader
 
-from tasks import pipeline
 from tasks.presenting.context import BriefingContext
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import Inputs, validate_exports
+from tasks.run.papers import Rendered, render_briefing
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import ROOT, TODAY, render_without_pdfs
@@ -39,15 +41,15 @@ class Paper:
 
 
 @cache
-def _torbay() -> pipeline.Rendered:
-    inputs = pipeline.validate_exports(ROOT / "config" / "dfe", DFE, today=TODAY)
-    return pipeline.render_briefing(inputs, pipeline.compare_with_history(
+def _torbay() -> Rendered:
+    inputs = validate_exports(ROOT / "config" / "dfe", DFE, today=TODAY)
+    return render_briefing(inputs, compare_with_history(
         inputs, MemoryHistoryStore()), datetime(2025, 11, 1).astimezone())
 
 
 @pytest.fixture(scope="module", params=PAPERS)
 def paper(request: pytest.FixtureRequest,
-          demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> Paper:
+          demo: tuple[Inputs, Rendered]) -> Paper:
     name, edition = str(request.param).split("-")
     if name == "torbay" and not DFE.is_dir():
         pytest.skip("../shared/data/dfe is not beside the project")
@@ -94,9 +96,9 @@ def test_dates_come_from_the_meeting_calendar_never_the_clock(paper: Paper) -> N
     assert f"Date of report {ctx.report_date}" in cover
 
 
-def test_a_given_report_date_is_printed(demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> None:
+def test_a_given_report_date_is_printed(demo: tuple[Inputs, Rendered]) -> None:
     inputs, _ = demo
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     ctx = render_without_pdfs(inputs, analysed, date(2024, 11, 18)).contexts[Edition.PUBLIC]
     assert (ctx.report_date, ctx.meeting_date) == ("18 November 2024", "28 November 2024")
     assert ctx.report_date_note == "The date of the report was given when the paper was produced."

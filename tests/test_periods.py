@@ -75,7 +75,7 @@ def test_the_latest_cycle_is_judged_on_the_day_given() -> None:
     """No hidden clock: the same exports, read on two days, brief two cycles."""
     from datetime import date
 
-    from tasks.pipeline import validate_exports
+    from tasks.run.inputs import validate_exports
     from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS
 
     assert validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=date(2024, 11, 5)).cycle == "2024-10"

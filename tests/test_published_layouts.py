@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks import pipeline
 from tasks.analysing.results import Rating
 from tasks.reading.problems import Severity
 from tasks.reading.time_identifiers import TimeIdentifierError, ees_period, kind_of
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import validate_exports
+from tasks.run.papers import edition_figures
 from tasks.settings.formatting import Edition
 from tasks.settings.periods import Frequency
 from tasks.store.history import MemoryHistoryStore
@@ -86,7 +88,7 @@ def exports(tmp_path: Path) -> Path:
 def test_an_academic_year_file(tmp_path: Path, exports: Path) -> None:
     config = config_dir(tmp_path / "config", absence_sources(
         {"social_care_group": "CLA", "time_identifier": "Academic year"}), ED01)
-    inputs = pipeline.validate_exports(config, exports, today=date(2025, 11, 1))
+    inputs = validate_exports(config, exports, today=date(2025, 11, 1))
     assert inputs.ok, [p.as_line() for p in inputs.problems]
     # Academic year 2023/24 ends in 2024: it is the annual period 2024.
     assert inputs.cycle == "2024"
@@ -94,7 +96,7 @@ def test_an_academic_year_file(tmp_path: Path, exports: Path) -> None:
     assert list(got.index) == ["2022", "2023", "2024"]
     assert (got.loc["2024", "value"], got.loc["2024", "numerator"],
             got.loc["2024", "denominator"]) == (23.9, 74, 310)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     b = analysed.benchmarks.set_index("code").loc["ED01"]
     assert b["england"] == 22.5 and b["region"] == 23.2 and (b["rank"], b["of"]) == (1, 3)
 
@@ -102,7 +104,7 @@ def test_an_academic_year_file(tmp_path: Path, exports: Path) -> None:
 def test_a_term_among_the_rows_is_refused_by_name(tmp_path: Path, exports: Path) -> None:
     config = config_dir(tmp_path / "config", absence_sources({"social_care_group": "CLA"}),
                         ED01)
-    inputs = pipeline.validate_exports(config, exports, today=date(2025, 11, 1))
+    inputs = validate_exports(config, exports, today=date(2025, 11, 1))
     assert not inputs.ok
     (p,) = [p for p in inputs.problems if p.severity is Severity.ERROR]
     assert (p.column, p.row) == ("time_identifier", 32)
@@ -114,7 +116,7 @@ def test_time_identifiers_are_checked_against_the_frequency(tmp_path: Path,
     config = config_dir(tmp_path / "config", absence_sources(
         {"social_care_group": "CLA", "time_identifier": "Academic year"}),
         {**ED01, "frequency": "monthly"})
-    inputs = pipeline.validate_exports(config, exports, today=date(2025, 11, 1))
+    inputs = validate_exports(config, exports, today=date(2025, 11, 1))
     assert not inputs.ok
     (p,) = [p for p in inputs.problems if p.severity is Severity.ERROR]
     assert "ED01 is reported monthly (indicators.yaml frequency), but its rows here have " \
@@ -195,12 +197,12 @@ def test_a_totals_row_denominator_lets_the_public_edition_rate_a_small_figure(
     exports.mkdir()
     placement_file(exports / "la_cla_placement_stability.csv", 3)
     config = config_dir(tmp_path / "config", placement_sources(totals), CLA_3PLUS)
-    inputs = pipeline.validate_exports(config, exports, today=date(2025, 11, 1))
+    inputs = validate_exports(config, exports, today=date(2025, 11, 1))
     assert inputs.ok, [p.as_line() for p in inputs.problems]
     rec = inputs.records.set_index("period").loc["2025"]
     assert rec["numerator"] == 3 and (rec["denominator"] == 282) == totals
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    public = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC).results[0]
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    public = edition_figures(inputs, analysed, Edition.PUBLIC).results[0]
     assert public.is_withheld("value")
     assert public.rag is (Rating.GREEN if totals else Rating.WITHHELD)
 
@@ -218,7 +220,7 @@ def test_a_totals_row_that_is_not_one_row_is_an_error(tmp_path: Path) -> None:
     path.write_text(path.read_text() + "\n".join(extra) + "\n")
     del sources["sources"][0]["measures"][0]["where"]["cla_group"]
     config = config_dir(tmp_path / "config", sources, CLA_3PLUS)
-    inputs = pipeline.validate_exports(config, exports, today=date(2025, 11, 1))
+    inputs = validate_exports(config, exports, today=date(2025, 11, 1))
     assert not inputs.ok
     (p,) = [p for p in inputs.problems if p.severity is Severity.ERROR]
     assert "picks 2 rows for England 2023 (rows 2, 32)" in p.message

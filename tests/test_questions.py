@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from openpyxl import Workbook, load_workbook
 
-from tasks import pipeline
 from tasks.presenting.context import ANSWER_NOT_PUBLISHED, build_context
 from tasks.presenting.render import render_html
 from tasks.presenting.return_workbooks import (
@@ -31,6 +30,9 @@ from tasks.reading.questions import (
     read_questions,
     track,
 )
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import validate_exports
+from tasks.run.papers import edition_figures
 from tasks.settings.calendar import PaperDates
 from tasks.settings.config import Config, load_config
 from tasks.settings.formatting import Edition
@@ -202,13 +204,13 @@ def test_the_next_paper_has_the_last_meetings_questions(tmp_path: Path) -> None:
     config = tmp_path / "config"
     shutil.copytree(DEMO_CONFIG, config)
     (config / "questions.yaml").write_text(QUESTIONS)
-    inputs = pipeline.validate_exports(config, DEMO_EXPORTS, "2024-10", today=TODAY)
+    inputs = validate_exports(config, DEMO_EXPORTS, "2024-10", today=TODAY)
     assert inputs.ok
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     dates = PaperDates(date(2025, 1, 23), None, False)  # the November cycle's meeting
     said = {}
     for edition in Edition:
-        figures = pipeline.edition_figures(inputs, analysed, edition)
+        figures = edition_figures(inputs, analysed, edition)
         ctx = build_context(inputs.config, figures, inputs.cycle, inputs.commentary, dates,
                             analysed.questions)
         soup = BeautifulSoup(render_html(ctx), "html.parser")

@@ -193,7 +193,7 @@ def test_regional_and_monthly_runs_of_one_cycle_take_turns(tmp_path: Path) -> No
     import threading
     import time
 
-    from tasks.pipeline import brief_authority
+    from tasks.run.regional import brief_authority
     from tasks.store.history import cycle_lock, store_for
 
     out = tmp_path / "out"

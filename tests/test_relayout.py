@@ -12,18 +12,29 @@ relayout = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(relayout)
 
 OLD = """from tasks import artifacts, pipeline, settings as env  # noqa: E402
-from tasks.settings.environment import Settings
-import tasks.store.history
-monkeypatch.setattr("tasks.reading.ingest.MAX_TABLE_CELLS", 40)
-See `tasks/store/history.py` and tasks.analysing.spc.settings().
+from tasks.settings import Settings
+from tasks.pipeline import (
+    PROGRESS,
+    run_cycle,
+)
+import tasks.store
+monkeypatch.setattr("tasks.ingest.MAX_TABLE_CELLS", 40)
+inputs = pipeline.validate_exports(pipeline.load_config(c), e)
+See `tasks/store.py`, tasks.spc.settings(),
+tasks.pipeline.brief_authority.
 """
 NEW = """from tasks.presenting import artifacts  # noqa: E402
-from tasks import pipeline
-from tasks.settings import environment as env
+from tasks.settings import environment as env  # noqa: E402
+from tasks.settings.config import load_config  # noqa: E402
+from tasks.run.inputs import validate_exports  # noqa: E402
 from tasks.settings.environment import Settings
+from tasks.run.progress import PROGRESS
+from tasks.run.cycle import run_cycle
 import tasks.store.history
 monkeypatch.setattr("tasks.reading.ingest.MAX_TABLE_CELLS", 40)
-See `tasks/store/history.py` and tasks.analysing.spc.settings().
+inputs = validate_exports(load_config(c), e)
+See `tasks/store/history.py`, tasks.analysing.spc.settings(),
+tasks.run.regional.brief_authority.
 """
 
 
@@ -36,3 +47,14 @@ def test_every_old_module_has_moved() -> None:
     for old, (package, module) in relayout.MOVES.items():
         assert not (ROOT / "tasks" / f"{old}.py").exists(), old
         assert (ROOT / "tasks" / package / f"{module}.py").is_file(), old
+
+
+def test_a_name_that_moved_between_modules_is_imported_from_its_new_home() -> None:
+    old = ("from tasks.mail import MailConfigError, mailer_for\n"
+           "from tasks.disclosure import (\n    EditionResults,\n    is_small,\n)\n")
+    new = ("from tasks.adapters.mail import MailConfigError\n"
+           "from tasks.adapters.mailers import mailer_for\n"
+           "from tasks.editions.disclosure import EditionResults\n"
+           "from tasks.checking.small_numbers import is_small\n")
+    assert relayout.rewrite(old) == new
+    assert relayout.rewrite(new) == new

@@ -14,12 +14,14 @@ import pytest
 from openpyxl import load_workbook
 
 from flows.reminders import meeting_reminders
-from tasks import pipeline
 from tasks.adapters.outputs import in_set
 from tasks.delivering.notify import XLSX_SUBTYPE
 from tasks.delivering.summary import Summary
 from tasks.presenting.return_workbooks import ExceptionRow, OwnerReturn, return_workbook
 from tasks.reading.owner_returns import return_key
+from tasks.run.analysis import compare_with_history
+from tasks.run.delivery import write_summary
+from tasks.run.inputs import validate_exports
 from tasks.settings.config import load_config
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
@@ -30,9 +32,9 @@ CONFIG = load_config(DEMO_CONFIG)
 @pytest.fixture(scope="module")
 def demo_summary(tmp_path_factory: pytest.TempPathFactory) -> Summary:
     """The demo's own summary.json, written and read back by the pipeline's model."""
-    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    path = pipeline.write_summary(inputs, analysed, [], tmp_path_factory.mktemp("s"),
+    inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    path = write_summary(inputs, analysed, [], tmp_path_factory.mktemp("s"),
                                   datetime(2024, 11, 5, 9, 30).astimezone())
     return Summary.read(path)
 

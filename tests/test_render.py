@@ -14,19 +14,20 @@ from bs4 import BeautifulSoup, Tag
 from jinja2 import UndefinedError
 from pypdf import PdfReader
 
-from tasks import pipeline
 from tasks.presenting.render import ProjectFilesOnly, environment, render_html
+from tasks.run.inputs import Inputs
+from tasks.run.papers import Rendered
 
 GENERATED = datetime(2024, 11, 5, 9, 30).astimezone()
 
 
 @pytest.fixture(scope="module")
-def rendered(demo: tuple[pipeline.Inputs, pipeline.Rendered]) -> pipeline.Rendered:
+def rendered(demo: tuple[Inputs, Rendered]) -> Rendered:
     return demo[1]
 
 
 @pytest.fixture(scope="module")
-def soup(rendered: pipeline.Rendered) -> BeautifulSoup:
+def soup(rendered: Rendered) -> BeautifulSoup:
     return BeautifulSoup(rendered.html, "html.parser")
 
 
@@ -106,7 +107,7 @@ def test_exceptions_lead_with_the_neet_case(soup: BeautifulSoup) -> None:
     assert "CP03" not in codes  # amber, and its run of declines is broken by a gap
 
 
-def test_summary_counts_match_tables(soup: BeautifulSoup, rendered: pipeline.Rendered) -> None:
+def test_summary_counts_match_tables(soup: BeautifulSoup, rendered: Rendered) -> None:
     summary = text(soup.select_one("#summary"))
     badges = [text(b) for b in soup.select("#areas table.indicators .rag")]
     reds = sum("Red" in b for b in badges)
@@ -151,7 +152,7 @@ def test_data_quality_section_lists_findings(soup: BeautifulSoup) -> None:
     assert "Care leavers in suitable accommodation" in dq and "not collected" in dq
 
 
-def test_autoescape_and_strict_undefined(rendered: pipeline.Rendered) -> None:
+def test_autoescape_and_strict_undefined(rendered: Rendered) -> None:
     ctx = dataclasses.replace(rendered.context, committee="<script>alert(1)</script> & Co")
     html = render_html(ctx)
     assert "<script>alert(1)</script>" not in html
@@ -172,7 +173,7 @@ def test_url_fetcher_reads_only_project_files(tmp_path: Path) -> None:
             fetch.fetch(url)
 
 
-def test_pdf_text_pages_and_metadata(rendered: pipeline.Rendered) -> None:
+def test_pdf_text_pages_and_metadata(rendered: Rendered) -> None:
     reader = PdfReader(io.BytesIO(rendered.pdf))
     n = len(reader.pages)
     assert 6 <= n <= 40
@@ -197,7 +198,7 @@ def test_pdf_text_pages_and_metadata(rendered: pipeline.Rendered) -> None:
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
 
 
-def test_two_editions(rendered: pipeline.Rendered) -> None:
+def test_two_editions(rendered: Rendered) -> None:
     public = BeautifulSoup(rendered.public.html, "html.parser")
     restricted = BeautifulSoup(rendered.restricted.html, "html.parser")
     assert "Public edition" in text(public.select_one(".edition"))

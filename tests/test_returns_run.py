@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pydantic import ValidationError
 
-from tasks import pipeline
 from tasks.analysing.results import Direction, IndicatorResult, Rating
 from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
@@ -48,6 +47,9 @@ from tasks.returns.reading import (
 from tasks.returns.ssda903 import Return903
 from tasks.returns.validators import RuleIssue, ValidationReport
 from tasks.returns.workbook import failing_table, quality_workbook
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import NoFiguresForCycle, validate_exports
+from tasks.run.papers import edition_figures
 from tasks.settings.config import load_config
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
@@ -124,8 +126,8 @@ def test_a_cycle_no_export_briefs_is_not_made_by_a_return_alone(tmp_path: Path) 
     typo in --cycle) is still "no figures for the cycle", not a paper of one figure."""
     exports = _exports(tmp_path)
     ssda903(exports / "ssda903")
-    with pytest.raises(pipeline.NoFiguresForCycle):
-        pipeline.validate_exports(DEMO_CONFIG, exports, "2024-11", today=TODAY,
+    with pytest.raises(NoFiguresForCycle):
+        validate_exports(DEMO_CONFIG, exports, "2024-11", today=TODAY,
                                   allow_empty=False)
 
 
@@ -148,7 +150,7 @@ def test_a_return_for_another_year_stops_the_run_naming_the_file(tmp_path: Path)
     with (exports / "scorecard.csv").open("a", encoding="utf-8") as fh:
         fh.write("FD01,2023-10,95,,,999\n")
     ssda903(exports / "ssda903")
-    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, "2023-10", today=TODAY)
+    inputs = validate_exports(DEMO_CONFIG, exports, "2023-10", today=TODAY)
     assert not inputs.ok
     (fault,) = [p for p in inputs.problems if p.severity.value == "error"]
     assert fault.file == "ssda903/episodes.csv" and "year ending March 2024" in fault.message
@@ -160,7 +162,7 @@ def test_a_table_without_a_column_stops_the_run_naming_file_and_column(tmp_path:
     ssda903(exports / "ssda903")
     oc3 = exports / "ssda903" / "oc3.csv"
     oc3.write_text(oc3.read_text().replace("ACTIV,", "ACTIVITY,"))
-    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
     faults = [p for p in inputs.problems if p.severity.value == "error"]
     assert not inputs.ok and [(p.file, p.row) for p in faults if "no column ACTIV" in
                               p.message] == [("ssda903/oc3.csv", 1)]
@@ -173,7 +175,7 @@ def test_a_figure_the_council_also_exports_is_a_finding_naming_both(tmp_path: Pa
     with (exports / "scorecard.csv").open("a", encoding="utf-8") as fh:
         fh.write(f"CL01,{DEMO_CYCLE},52,52,100,999\n")
     ssda903(exports / "ssda903", unrecorded_activity=())
-    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
     (finding,) = [p for p in inputs.problems if p.kind == "disagreement"]
     assert finding.severity.value == "warning" and finding.indicator == "CL01"
     assert "ssda903/oc3.csv row 1: 33.3333" in finding.message
@@ -193,11 +195,11 @@ def test_a_planted_oc3_error_gives_could_be_red_and_the_workbook_names_the_child
     edition (the figure is about 3 children: withheld) names no child."""
     exports = _exports(tmp_path)
     ssda903(exports / "ssda903", unrecorded_activity=("CL2",))
-    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
     assert inputs.ok and "ssda903/oc3.csv" in inputs.files
     start_checks(inputs.child_returns, True)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    restricted = pipeline.edition_figures(inputs, analysed, Edition.RESTRICTED)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    restricted = edition_figures(inputs, analysed, Edition.RESTRICTED)
     ctx = build_context(inputs.config, restricted, DEMO_CYCLE)
     view = next(v for area in ctx.areas for v in area.indicators if v.code == "CL01")
     assert view.value == "33.3%"
@@ -210,7 +212,7 @@ def test_a_planted_oc3_error_gives_could_be_red_and_the_workbook_names_the_child
     assert ("CL2", "SSDA903", "OC3", "oc3.csv", 3, "132") in [r[:6] for r in rows]
     assert all(r[0] == "CL2" for r in rows if r[5] == "132")
     assert next(r for r in rows if r[5] == "132")[7] == "CL01"
-    public = pipeline.edition_figures(inputs, analysed, Edition.PUBLIC)
+    public = edition_figures(inputs, analysed, Edition.PUBLIC)
     html = render_html(build_context(inputs.config, public, DEMO_CYCLE))
     assert not {"CL1", "CL2", "CL3", "LAC1", "LAC2"} & set(BeautifulSoup(
         html, "html.parser").get_text(" ").split())
@@ -266,17 +268,17 @@ def test_no_child_id_in_any_public_output_or_log(
     for name, rows in (("header", header), ("episodes", [episode]), ("oc3", leavers)):
         write_table(folder, name, [{c: r.get(c, "") for c in COLUMNS[name]} for r in rows])
     caplog.set_level(logging.DEBUG)
-    inputs = pipeline.validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
     assert inputs.ok
     report = ValidationReport("ssda903", 2025, messages={"132": "Activity not valid."},
                               issues=[RuleIssue("132", "OC3", "oc3.csv", i + 1, i + 2, child)
                                       for i, child in enumerate(failing)])
     ret: ReturnRead = inputs.child_returns[0]
     ret._future = _done(Checks(report))
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     ids = {r["CHILD"] for r in leavers}
     for edition in Edition:
-        figures = pipeline.edition_figures(inputs, analysed, edition)
+        figures = edition_figures(inputs, analysed, edition)
         ctx = build_context(inputs.config, figures, DEMO_CYCLE)
         text = render_html(ctx) + repr(ctx)
         if edition is Edition.PUBLIC:

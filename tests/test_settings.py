@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from flows.failure import operators
-from tasks.adapters.mail import MailConfigError, SmtpMailer, mailer_for
+from tasks.adapters.mail import MailConfigError, SmtpMailer
+from tasks.adapters.mailers import mailer_for
 from tasks.reading.files import Limits
 from tasks.settings.environment import Settings
 from tasks.store.history import MemoryHistoryStore, store_for

@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks import pipeline
 from tasks.analysing.spc import NO_VARIATION
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import validate_exports
 from tasks.settings.config import Indicator
 from tasks.store.history import MemoryHistoryStore
 from tests import spc_reference as ref
@@ -28,8 +29,8 @@ IMPROVEMENT = {"higher_is_better": 1, "lower_is_better": -1, "neutral": 0}
 def _readings(config: Path, exports: Path) -> list[tuple[str, pd.Series, Indicator, bool]]:
     """Each indicator's SPC row, its catalogue entry, and whether it has a figure this
     period (without one the briefing gives no reading rather than an older month's)."""
-    inputs = pipeline.validate_exports(config, exports, today=TODAY)
-    analysed = pipeline.compare_with_history(inputs, MemoryHistoryStore())
+    inputs = validate_exports(config, exports, today=TODAY)
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
     cat = inputs.config.by_code()
     has_value = dict(zip(analysed.analysis["code"], analysed.analysis["value"].notna(),
                          strict=True))

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from tasks import pipeline
 from tasks.delivering.summary import Summary, build_summary
 from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
+from tasks.run.analysis import compare_with_history
+from tasks.run.inputs import validate_exports
+from tasks.run.papers import edition_figures
 from tasks.settings.config import Config, SpcMethod
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
@@ -34,12 +36,12 @@ def with_rules(config: Config, **rules: Any) -> Config:
 
 def paper(config_dir: Path, exports: Path, **rules: Any) -> tuple[BeautifulSoup, dict[str, Any]]:
     """The public edition's HTML (no PDF) and summary.json's dictionary."""
-    inputs = pipeline.validate_exports(config_dir, exports, today=TODAY)
+    inputs = validate_exports(config_dir, exports, today=TODAY)
     inputs.config = with_rules(inputs.config, **rules)
-    a = pipeline.compare_with_history(inputs, MemoryHistoryStore())
-    figures = pipeline.edition_figures(inputs, a, Edition.PUBLIC)
+    a = compare_with_history(inputs, MemoryHistoryStore())
+    figures = edition_figures(inputs, a, Edition.PUBLIC)
     ctx = build_context(inputs.config, figures, inputs.cycle, inputs.commentary)
-    restricted = pipeline.edition_figures(inputs, a, Edition.RESTRICTED)
+    restricted = edition_figures(inputs, a, Edition.RESTRICTED)
     summary = build_summary(inputs.config, restricted.results, restricted.problems, [],
                             inputs.cycle, NOW, a.revisions)
     # As written to summary.json, and read back through the model that defines it.

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tasks import pipeline
 from tasks.adapters.mail import MemoryMailer
 from tasks.adapters.outputs import in_set
 from tasks.presenting.context import BriefingContext, IndicatorView
@@ -25,11 +24,16 @@ from tasks.presenting.spreadsheets import (
     overview_workbook,
     read_cells,
 )
+from tasks.run.analysis import compare_with_history
+from tasks.run.delivery import notify
+from tasks.run.inputs import Inputs
+from tasks.run.papers import Rendered
+from tasks.run.publishing import store_and_publish
 from tasks.settings.config import Unit
 from tasks.settings.formatting import SUPPRESSED, Edition, fmt_value
 from tasks.store.history import MemoryHistoryStore
 
-Demo = tuple[pipeline.Inputs, pipeline.Rendered]
+Demo = tuple[Inputs, Rendered]
 SHEETS = ["Indicators", "Exceptions", "Data quality", "Benchmarks", "About"]
 HEAD = [c.header for c in INDICATOR_COLUMNS]
 
@@ -134,8 +138,8 @@ def test_files_are_written_beside_the_paper(demo: Demo, tmp_path: Path) -> None:
     inputs, rendered = demo
     from tasks.store.history import MemoryHistoryStore as Store
 
-    analysed = pipeline.compare_with_history(inputs, Store())
-    target = pipeline.store_and_publish(inputs, analysed, rendered, Store(), tmp_path)
+    analysed = compare_with_history(inputs, Store())
+    target = store_and_publish(inputs, analysed, rendered, Store(), tmp_path)
     assert in_set(target, "briefing-public.xlsx").read_bytes() == rendered.sheets[Edition.PUBLIC]
     assert in_set(target, "briefing-restricted.xlsx").read_bytes() == \
         rendered.sheets[Edition.RESTRICTED]
@@ -151,7 +155,7 @@ def test_recipients_who_ask_get_the_workbook_beside_the_pdf(demo: Demo) -> None:
     config = inputs.config.model_copy(update={"briefing": b.model_copy(
         update={"recipients": recipients})})
     mailer = MemoryMailer()
-    pipeline.notify(pipeline.Inputs(config, inputs.cycle, inputs.records, [], []), rendered,
+    notify(Inputs(config, inputs.cycle, inputs.records, [], []), rendered,
                     MemoryHistoryStore(), mailer, False)
     files = {str(m["To"]): {p.get_filename(): p for p in m.iter_attachments()}
              for m in mailer.sent}

@@ -117,21 +117,22 @@ def test_one_query_per_step_whatever_the_size(tmp_path: Path) -> None:
     fixed number of statements: never one per indicator or per month."""
     import sqlalchemy as sa
 
-    from tasks import pipeline
+    from tasks.run.analysis import compare_with_history
+    from tasks.run.inputs import validate_exports
     from tests.conftest import DEMO_CONFIG, DEMO_EXPORTS, TODAY
 
     store = SqlHistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
     statements: list[str] = []
     sa.event.listen(store.engine, "before_cursor_execute",
                     lambda conn, cursor, sql, *rest: statements.append(sql))
-    inputs = pipeline.validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
+    inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
     assert inputs.records["indicator"].nunique() > 30 and len(inputs.records) > 1000
     assert len(inputs.breakdowns) > 20
     store.commit_cycle("999", inputs.cycle, inputs.records, NO_REVISIONS, ["x.csv"],
                        inputs.breakdowns)
     assert len(statements) <= 7, statements
     statements.clear()
-    analysed = pipeline.compare_with_history(inputs, store)
+    analysed = compare_with_history(inputs, store)
     # One for the history, one for the deep-dive register, one for the breakdowns, one for
     # the figures earlier runs found small, one for the committee's questions.
     assert [s.split()[0] for s in statements] == ["SELECT"] * 5
@@ -172,7 +173,7 @@ def test_breakdowns_are_kept_so_the_month_before_is_there_to_compare_with(
     """A monthly export gives only its own month's parts: the month before's come from the
     store, and a figure's parts given again replace the stored ones (not added to them)."""
     from tasks.analysing.breakdowns import breakdown_for
-    from tasks.pipeline import merge_parts
+    from tasks.run.analysis import merge_parts
     from tests.factories import make_config
 
     store = (MemoryHistoryStore() if kind == "memory"

@@ -157,7 +157,7 @@ def test_allow_empty_lets_an_empty_cycle_be_checked(capsys: pytest.CaptureFixtur
 
 def test_the_flow_refuses_an_empty_cycle_by_itself(tmp_path: Path) -> None:
     """A deployment run does not pass the CLI: the validation step checks too."""
-    from tasks.pipeline import NoFiguresForCycle, validate_exports
+    from tasks.run.inputs import NoFiguresForCycle, validate_exports
 
     with pytest.raises(NoFiguresForCycle, match="latest with figures is 2024-10"):
         validate_exports(DEMO_CONFIG, DEMO_EXPORTS, "2024-12", allow_empty=False, today=TODAY)

@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 from bs4 import BeautifulSoup
 
-from tasks import pipeline
 from tasks.analysing.results import Direction, IndicatorResult, Rating
 from tasks.delivering.notify import plan_notices
 from tasks.editions.disclosure import EditionResults
@@ -27,6 +26,7 @@ from tasks.presenting.wording import (
     no_deep_dives,
     owner_text,
 )
+from tasks.run.papers import edition_figures
 from tasks.settings.config import Config, load_config
 from tasks.settings.formatting import Edition
 from tests.conftest import DEMO_CONFIG
@@ -61,7 +61,7 @@ def why_listed(xlsx: bytes, code: str) -> str:
 def test_paper_and_workbook_give_the_same_reason_for_a_run_of_declines(
         edition: Edition, expected: str) -> None:
     out = run(INEXACT_RUN, 5)
-    figures = pipeline.edition_figures(out.inputs, out.analysed, edition)
+    figures = edition_figures(out.inputs, out.analysed, edition)
     (result,) = [r for r in figures.results if r.code == "K1"]
     assert result.declines_exact is (edition is Edition.RESTRICTED)
     assert deep_dive_reason(result, 2) == expected

@@ -42,8 +42,8 @@ from tasks.adapters.mail import (
     Mailer,
     SmtpMailer,
     SmtpSettings,
-    _secret_from_prefect,
     check_ranges,
+    secret_from_prefect,
 )
 from tasks.settings.environment import SettingError, Settings
 
@@ -155,7 +155,7 @@ def credentials_for(s: Settings, scope: str, transport: str) -> Credentials:
             f"block) or {M365}CERTIFICATE for BRIEFING_MAIL_TRANSPORT={transport}"
             + (f", not {' and '.join(M365 + n for n in given)}" if given else ""))
     if block:
-        secret = _secret_from_prefect(block, M365 + "CLIENT_SECRET_BLOCK")
+        secret = secret_from_prefect(block, M365 + "CLIENT_SECRET_BLOCK")
     password = s.secret("m365_certificate_password")
     if certificate:
         _check_certificate(Path(certificate), password)

@@ -1,5 +1,5 @@
 """Sending mail behind one small interface: SMTP for real (or Microsoft 365, tasks.adapters.m365),
-an outbox folder, or memory.
+an outbox folder, or memory; tasks.adapters.mailers chooses among them.
 
 Settings come from environment variables only (never YAML), read once at the entry point
 (tasks.settings.environment), and a missing one fails loudly before anything is sent. Passwords are
@@ -131,7 +131,7 @@ class SmtpSettings:
         password = s.secret("smtp_password")
         block = s.smtp_password_block or None
         if password is None and block:
-            password = _secret_from_prefect(block)
+            password = secret_from_prefect(block)
         if bool(user) != bool(password):
             raise MailConfigError(f"set both {ENV_PREFIX}USERNAME and {ENV_PREFIX}PASSWORD "
                                   f"(or {ENV_PREFIX}PASSWORD_BLOCK), or neither")
@@ -141,7 +141,7 @@ class SmtpSettings:
         return cls(host, port, security, user, password, timeout, ca_file, retries, backoff)
 
 
-def _secret_from_prefect(name: str, variable: str = ENV_PREFIX + "PASSWORD_BLOCK") -> str:
+def secret_from_prefect(name: str, variable: str = ENV_PREFIX + "PASSWORD_BLOCK") -> str:
     """A secret (the SMTP password, a client secret) from a Prefect Secret block, for
     deployments that keep it there; `variable` is the setting that named the block."""
     try:
@@ -241,26 +241,6 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
         smtp.login(user, password)
 
 
-def mailer_from_env(env: Mapping[str, str]) -> Mailer:
-    """`mailer_for` the variables in `env` alone (a test's, a subprocess's)."""
-    return mailer_for(Settings.from_env(env))
-
-
-def mailer_for(settings: Settings) -> Mailer:
-    """The transport BRIEFING_MAIL_TRANSPORT names, its settings checked now (without
-    touching the network), so that a missing one stops the run before anything is written."""
-    transport = (settings.mail_transport if settings.mail_transport is not None else "smtp"
-                 ).strip().lower() or "smtp"
-    if transport not in TRANSPORTS:
-        raise MailConfigError(f"{TRANSPORT_ENV} must be one of {', '.join(TRANSPORTS)}, not "
-                              f"{transport!r}")
-    if transport == "smtp":
-        return SmtpMailer(SmtpSettings.from_settings(settings))
-    from tasks.adapters.m365 import m365_mailer
-
-    return m365_mailer(transport, settings)
-
-
 def mail_configured(settings: Settings) -> bool:
     """Is there anywhere to send real mail (an operator's alert), by any transport?"""
     return settings.given("smtp_host") or (settings.mail_transport or "").strip().lower() in (
@@ -270,11 +250,6 @@ def mail_configured(settings: Settings) -> bool:
 def transport_name(settings: Settings) -> str:
     """The real transport's name, as the run's report says it."""
     return settings.mail_transport or "smtp"
-
-
-def choose_mailer(send: bool, outbox: Path, settings: Settings) -> Mailer:
-    """Real mail (the transport and settings given) when sending, else the outbox."""
-    return mailer_for(settings) if send else OutboxMailer(outbox)
 
 
 def header_safe(text: str, limit: int = 200) -> str:

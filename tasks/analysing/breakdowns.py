@@ -24,30 +24,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from tasks.reading.parts import part_fault
 from tasks.reading.problems import BREAKDOWN, Problem, Severity
 from tasks.reading.values import opt_float
 from tasks.settings.config import COUNT_LIMIT, Config, Indicator, Unit, beyond_limit, expected_range
 
-# `sign` is "%" or "£" when the value cell was written with one, as tasks.checking.validate checks
-# a total's sign against its indicator's unit; `column` is the value's header as the file
-# gives it (a month's, in a scorecard), for a finding to name.
-PART_COLUMNS = ["indicator", "period", "breakdown", "part", "value", "numerator",
-                "denominator", "file", "row", "authority", "sign", "column"]
-# A breakdown column's text that names the whole, not a part: the row is the total.
-WHOLE = {"all", "total", "all teams", "all areas", "all localities", "whole service",
-         "overall", "all ages"}
-
-
-def is_whole(text: str) -> bool:
-    """"All teams", "Total": the row is the indicator's figure itself."""
-    return " ".join(text.lower().split()) in WHOLE
 TOLERANCE = 1e-6  # counts are whole numbers; sums within this are equal
 
-
-def empty_parts() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("value", "numerator",
-                                                               "denominator") else "object")
-                         for c in PART_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -135,20 +118,6 @@ def _adds_up(ind: Indicator, parts: tuple[Part, ...], total: pd.Series | None
             return f"the parts' {column}s add up to {got:g}, not the total's {want:g}"
     return None
 
-
-def part_fault(file: str, row: int | None, column: str, indicator: str, period: str,
-               breakdown: str, part: str, message: str,
-               severity: Severity = Severity.ERROR, group: str = "") -> Problem:
-    """A fault in one part of a figure's breakdown: that part is not used (so the breakdown
-    does not add up and the public edition leaves it out whole), the figure itself stands.
-    It withholds nothing else, so it does not stop the run (tasks.reading.problems.blocking). The
-    public wording quotes no cell: parts are small numbers."""
-    return Problem(
-        severity, file, row, column,
-        f"{indicator} {period}, {breakdown} {part[:60]!r}: {message}; this part is not used",
-        indicator, period=period, kind=BREAKDOWN, group=group, public=(
-            f"{indicator} {period}: a part of its breakdown by {breakdown.lower()} is not "
-            "used (an error in the source; the restricted edition quotes it)"))
 
 
 def _part_figure_fault(ind: Indicator, r: pd.Series) -> tuple[str, str] | None:

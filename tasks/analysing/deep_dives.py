@@ -32,14 +32,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from tasks.analysing.compare import EPS
 from tasks.analysing.results import SpcResult
+from tasks.reading.deep_dive_entries import Action, DeepDiveEntry
 from tasks.reading.files import FileRefused, one_line, quote, read_small, utf8_text
 from tasks.reading.problems import Problem, Severity
 from tasks.settings import yaml_text
@@ -53,7 +54,6 @@ from tasks.settings.periods import (
     period_from_index,
     period_index,
 )
-from tasks.settings.yaml_text import TextDate
 
 DEEP_DIVES_FILE = "deep_dives.yaml"
 MAX_DEEP_DIVES_BYTES = 1 << 20
@@ -72,32 +72,6 @@ class Status(StrEnum):
 
 STATUS_WORDS = {Status.OPEN: "Open", Status.FINDINGS: "Findings reported",
                 Status.ACTIONS: "Actions agreed", Status.CLOSED: "Closed"}
-
-
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-class Action(BaseModel):
-    """One action the board agreed: who, what, by when, and when it was put in place."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    description: Annotated[str, Field(min_length=1, max_length=500)]
-    owner: str  # an id in owners.yaml
-    due: TextDate
-    done: TextDate | None = None  # its impact is measured from this date
-
-
-class DeepDiveEntry(BaseModel):
-    """One deep dive as `deep_dives.yaml` gives it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    indicator: str
-    opened: str | None = None  # the cycle it opened; else the register's open one
-    findings: Text | None = None
-    actions: list[Action] = []
-    closed: TextDate | None = None
 
 
 @dataclass(frozen=True)

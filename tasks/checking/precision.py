@@ -7,7 +7,7 @@ indicators.yaml is printed at the most decimal places
 among the figures this run read for it (its own and its parts', the figures set beside
 each other), never more than the unit's own places. A figure the run worked out itself
 (a rate per 10,000 from a count and a population) keeps the unit's places. A figure about
-1 to 5 children (`tasks.editions.disclosure.is_small`) has no say: the places a hidden 1 of 3
+1 to 5 children (`tasks.checking.small_numbers.is_small`) has no say: the places a hidden 1 of 3
 (33.3%) is written to differ from a 2 of 5's (40%), and the precision is printed in
 both editions, so it must not depend on a figure the public edition hides. Setting the
 indicator's `decimals` on the config carries it to every place a figure is printed: both
@@ -19,7 +19,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tasks.checking.reconcile import decimals_of
-from tasks.editions.disclosure import is_small
+from tasks.checking.small_numbers import is_small
 from tasks.reading.sources import DfeSource, Sources
 from tasks.reading.values import opt_float
 from tasks.settings.config import Config, Indicator

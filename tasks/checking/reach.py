@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from tasks.reading.files import FileRefused, Limits
-from tasks.reading.ingest import LA_LEVEL, _area, _select, read_dfe_csv
+from tasks.reading.ingest import LA_LEVEL, area_codes, read_dfe_csv, select_rows
 from tasks.reading.sources import DfeSource, Sources
 from tasks.settings.config import Config
 
@@ -45,13 +45,13 @@ def _published_reach(path: Path, source: DfeSource, code: str, catalogue: int,
     frame = read_dfe_csv(path, limits)
     if "geographic_level" not in frame.columns:
         return Reach(path.name, len(frame), 0, 0, catalogue)
-    area = _area(frame).str.strip()
+    area = area_codes(frame).str.strip()
     is_la = frame["geographic_level"].str.strip() == LA_LEVEL
     mine = frame[is_la & (area == code)]
     kept: set[object] = set()
     for m in source.measures:
         if set(m.where) <= set(frame.columns):
-            kept |= set(_select(mine, m.where).index)
+            kept |= set(select_rows(mine, m.where).index)
     codes = sorted({a for a in area[is_la] if a})
     return Reach(path.name, len(frame), len(mine), len(kept), catalogue, codes)
 

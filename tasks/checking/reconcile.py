@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.editions.disclosure import CHILD_UNITS, SMALL, is_small
+from tasks.checking.small_numbers import CHILD_UNITS, SMALL, is_small
 from tasks.reading.display import shown
 from tasks.reading.problems import DISAGREE, DUPLICATE, Findings, Problem, Severity, cell_fault
 from tasks.reading.values import opt_float

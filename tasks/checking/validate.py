@@ -15,7 +15,7 @@ import pandas as pd
 
 from tasks.checking.reach import Reach, cause
 from tasks.checking.reconcile import KEYS, Figures, decimals_of, figures
-from tasks.editions.disclosure import is_small
+from tasks.checking.small_numbers import is_small
 from tasks.reading.files import quote
 from tasks.reading.problems import (
     CELL,

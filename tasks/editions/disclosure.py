@@ -33,13 +33,7 @@ import pandas as pd
 
 from tasks.analysing.breakdowns import Breakdown, breakdown_for
 from tasks.analysing.compare import analyse
-from tasks.analysing.deep_dives import (
-    DEEP_DIVE,
-    DeepDive,
-    DeepDiveEntry,
-    DeepDiveResult,
-    deep_dive_results,
-)
+from tasks.analysing.deep_dives import DEEP_DIVE, DeepDive, DeepDiveResult, deep_dive_results
 from tasks.analysing.results import (
     ChartPoint,
     IndicatorResult,
@@ -47,7 +41,16 @@ from tasks.analysing.results import (
     indicator_result,
     spc_result,
 )
+from tasks.checking.small_numbers import (
+    CHILD_UNITS,
+    SMALL,
+    complement_small,
+    is_small,
+    known,
+    possible_values,
+)
 from tasks.editions.linked import LOOKALIKE, Hidden, linked_codes, linked_hidden
+from tasks.reading.deep_dive_entries import DeepDiveEntry
 from tasks.reading.problems import (
     BREAKDOWN,
     DISAGREE,
@@ -64,49 +67,10 @@ from tasks.settings.config import Config, Unit
 from tasks.settings.formatting import SUPPRESSED, Edition
 from tasks.settings.periods import label
 
-SMALL = range(1, 6)  # the counts of children that are never published
-CHILD_UNITS = (Unit.COUNT, Unit.PERCENT, Unit.RATE_PER_10K)
 UNCOUNTED = "uncounted"  # Problem.kind: a rate the public edition cannot count (restricted)
 PUBLIC_DQ_NOTE = ("Findings that would show, or rest on, figures about small numbers of "
                   "children (revisions, unusual changes, a value disagreeing with its counts) "
                   "are given in the restricted edition only.")
-
-
-def _per(unit: Unit) -> float:
-    return 100.0 if unit is Unit.PERCENT else 10_000.0
-
-
-def _known(x: float | None) -> bool:
-    return x is not None and not math.isnan(x)
-
-
-def _decimals(x: float) -> int:
-    """The decimal places a value was written to (50 -> 0, 33.3 -> 1), at most 7."""
-    for d in range(8):
-        if abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x)):
-            return d
-    return 7
-
-
-def children(unit: Unit, value: float | None, numerator: float | None = None,
-             denominator: float | None = None) -> tuple[float, float] | None:
-    """How many children a figure counts, as a range: the count itself, or a percentage's or
-    rate's numerator; when the export left the numerator blank, every count that the value,
-    as rounded in the export, could come from over its denominator (5% of 110 cases, written
-    to whole numbers, is 4.95 to 6.05 children). None when nothing can be counted."""
-    if not _known(value) or unit not in CHILD_UNITS:
-        return None
-    assert value is not None
-    if unit is Unit.COUNT:
-        return value, value
-    if _known(numerator):
-        assert numerator is not None
-        return numerator, numerator
-    if not _known(denominator) or denominator is None or denominator <= 0:
-        return None  # nothing to count: the paper never prints a denominator either
-    half = 0.5 * 10.0 ** -_decimals(value)
-    per = _per(unit)
-    return (value - half) * denominator / per, (value + half) * denominator / per
 
 
 def with_population(records: pd.DataFrame, config: Config) -> pd.DataFrame:
@@ -143,61 +107,6 @@ def uncounted_rates(records: pd.DataFrame, config: Config) -> list[Problem]:
             for code in sorted(set(alone["indicator"].astype(str)))]
 
 
-def is_small(unit: Unit, value: float | None, numerator: float | None = None,
-             denominator: float | None = None) -> bool:
-    """Would the public edition hide this figure? When the children it counts could number
-    1 to 5, or a percentage is over 1 to 5 cases (as DfE suppresses a small denominator).
-    A count of 0 is published, as by DfE."""
-    if not _known(value) or unit not in CHILD_UNITS:
-        return False
-    if unit is Unit.PERCENT and denominator is not None and _known(denominator) \
-            and round(denominator) in SMALL:
-        return True
-    n = children(unit, value, numerator, denominator)
-    if n is None:
-        return False
-    return _could_be_small(n) or _complement_small(unit, value, numerator, denominator)
-
-
-def _could_be_small(n: tuple[float, float]) -> bool:
-    lo, hi = max(min(SMALL), math.ceil(n[0] - 1e-9)), min(max(SMALL), math.floor(n[1] + 1e-9))
-    return lo <= hi
-
-
-def _complement_small(unit: Unit, value: float | None, numerator: float | None,
-                      denominator: float | None) -> bool:
-    """A percentage whose complement within its total could be 1 to 5 children ("9 of 9
-    visited, less h"): the total less the figure is as much a count of children as the
-    figure, and a reader who knows the total (or, from "fewer than 10 cases", can work it
-    out) reads it off the percentage."""
-    if unit is not Unit.PERCENT or denominator is None or not _known(denominator) \
-            or denominator <= 0:
-        return False
-    n = children(unit, value, numerator, denominator)
-    return n is not None and _could_be_small((denominator - n[1], denominator - n[0]))
-
-
-def possible_values(unit: Unit, denominator: float | None,
-                    complement: bool = False) -> tuple[float, float]:
-    """Every value a small figure could hold, as far as a reader of the public edition can
-    tell: from 1 to 5 children over the figure's own denominator when it has one, widened by
-    half a unit each side for an export that rounds to whole numbers, and anything at all
-    for a percentage over 1 to 5 cases. With `complement`, a percentage whose total less
-    its figure is 1 to 5 children: from all but 5 to all but 1 of its cases."""
-    if complement and unit is Unit.PERCENT and denominator is not None \
-            and _known(denominator) and denominator > 0 and round(denominator) not in SMALL:
-        return (max(0.0, 100.0 * (denominator - max(SMALL)) / denominator - 0.5),
-                min(100.0, 100.0 * (denominator - min(SMALL)) / denominator + 0.5))
-    if unit is Unit.COUNT:
-        return float(min(SMALL)), float(max(SMALL))
-    per, top = (100.0, 100.0) if unit is Unit.PERCENT else (10_000.0, math.inf)
-    if (not _known(denominator) or denominator is None or denominator <= 0
-            or (unit is Unit.PERCENT and round(denominator) in SMALL)):
-        return 0.0, top
-    return (max(0.0, per * min(SMALL) / denominator - 0.5),
-            min(top, per * max(SMALL) / denominator + 0.5))
-
-
 def small_figures(history: pd.DataFrame, config: Config,
                   carried: set[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
     """(indicator, period) of every figure the public edition hides in the history (small,
@@ -213,10 +122,10 @@ def _possible(unit: Unit, value: float | None, numerator: float | None,
     """possible_values for a small figure, on whichever side is small: the figure, or its
     complement within its total. Over 10 cases or fewer both sides could be 1 to 5 at
     once, so which one is small would itself tell: it stands for both, and all between."""
-    few = (unit is Unit.PERCENT and denominator is not None and _known(denominator)
+    few = (unit is Unit.PERCENT and denominator is not None and known(denominator)
            and max(SMALL) < denominator <= 2 * max(SMALL))
     if not few:
-        return possible_values(unit, denominator, complement=_complement_small(
+        return possible_values(unit, denominator, complement=complement_small(
             unit, value, numerator, denominator))
     assert denominator is not None
     lo, _ = possible_values(unit, denominator)
@@ -253,7 +162,7 @@ def disclosed(history: pd.DataFrame, config: Config, cycle: str,
     over the range of values each small figure in the history could hold, so that a
     rating, direction, run of declines or breach is published only when it is the same
     whatever the hidden count is (`carried`: see hidden_bounds). Worked out once, by the
-    analysis stage (tasks.pipeline.compare_with_history); `edition_results` prints it."""
+    analysis stage (tasks.run.analysis.compare_with_history); `edition_results` prints it."""
     bounds = hidden_bounds(history, config, carried)
     return (analyse(history, config, cycle, bounds),
             set(zip(bounds["indicator"], bounds["period"], strict=True)))
@@ -396,17 +305,17 @@ def _accounted_for(unit: Unit, rows: pd.DataFrame, total: Any) -> bool:
     difference; but a part without its value still is. A rate per 10,000 by area without
     its count is not published either: with the area's published population a reader turns
     it back into the count, which may be 1 to 5 (found from outside)."""
-    if total is None or any(not _known(opt_float(v)) for v in rows["value"]):
+    if total is None or any(not known(opt_float(v)) for v in rows["value"]):
         return False
-    if unit is Unit.RATE_PER_10K and any(not _known(opt_float(v)) for v in rows["numerator"]):
+    if unit is Unit.RATE_PER_10K and any(not known(opt_float(v)) for v in rows["numerator"]):
         return False
     if unit is Unit.COUNT:
         return abs(float(rows["value"].sum()) - (opt_float(total.value) or math.nan)) < 1e-6
     columns = [c for c in ("numerator", "denominator")
-               if rows[c].notna().any() or _known(opt_float(getattr(total, c)))]
+               if rows[c].notna().any() or known(opt_float(getattr(total, c)))]
     for c in columns:
         want = opt_float(getattr(total, c))
-        if want is None or not _known(want) or rows[c].isna().any() \
+        if want is None or not known(want) or rows[c].isna().any() \
                 or abs(float(rows[c].sum()) - want) >= 1e-6:
             return False
     return True

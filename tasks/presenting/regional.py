@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from tasks.presenting.context import RAG_SYMBOLS, RAG_WORDS
-from tasks.presenting.render import environment, render_pdf
 from tasks.settings.config import Config
 from tasks.settings.formatting import SUPPRESSED, fmt_value
 from tasks.settings.periods import label
@@ -142,16 +141,3 @@ def overview(config: Config, results: list[dict[str, Any]], failed: list[str],
                     generated_at.strftime("%-d %B %Y"),
                     [(i.code, i.title) for i in inds], rows, failed,
                     config.briefing.rules.consecutive_declines, generated_at)
-
-
-def write_overview(ov: Overview, folder: Path) -> Path:
-    from tasks.adapters.outputs import write_bytes_atomic, write_text_atomic
-    from tasks.presenting.spreadsheets import overview_workbook
-
-    env = environment()
-    html = env.get_template("overview.html.j2").render(ov=ov)
-    write_text_atomic(folder / "overview.html", html)
-    write_bytes_atomic(folder / "overview.pdf", render_pdf(html))
-    write_bytes_atomic(folder / "overview.xlsx",
-                       overview_workbook(ov, ov.generated_at or datetime.now().astimezone()))
-    return folder

@@ -22,10 +22,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tasks.analysing.deep_dives import STATUS_WORDS, DeepDive, DeepDiveEntry, Status
+from tasks.analysing.deep_dives import STATUS_WORDS, DeepDive, Status
 from tasks.presenting.context import IndicatorView
 from tasks.presenting.spreadsheets import workbook_bytes
 from tasks.reading.commentary import Commentary
+from tasks.reading.deep_dive_entries import DeepDiveEntry
 from tasks.reading.owner_returns import (
     ABOUT,
     ACTION_COLUMNS,

@@ -376,7 +376,7 @@ def _number_format(kind: str, unit: Unit | None, value: object = None,
     return "0" if kind == "int" else None
 
 
-def _sheet(ws: Worksheet, table: Table, freeze: str = "B2") -> None:
+def sheet_table(ws: Worksheet, table: Table, freeze: str = "B2") -> None:
     """A header row (bold, frozen, filtered), then the rows, each number with its format."""
     ws.append([c.header for c in table.columns])
     for cell in ws[1]:
@@ -403,7 +403,7 @@ def _sheet(ws: Worksheet, table: Table, freeze: str = "B2") -> None:
     ws.auto_filter.ref = f"A1:{last}{max(1, len(table.rows) + 1)}"
 
 
-def _about(ws: Worksheet, lines: list[tuple[str, str]]) -> None:
+def sheet_about(ws: Worksheet, lines: list[tuple[str, str]]) -> None:
     for k, v in lines:
         ws.append([k, v])
         ws.cell(ws.max_row, 1).font = Font(bold=True)
@@ -470,12 +470,12 @@ def briefing_workbook(config: Config, figures: EditionResults, cycle: str,
     ws = wb.active
     assert ws is not None
     ws.title = INDICATORS
-    _sheet(ws, indicator_table(config, figures, cycle))
-    _sheet(wb.create_sheet(EXCEPTIONS), exception_table(config, figures))
-    _sheet(wb.create_sheet(DATA_QUALITY), data_quality_table(figures), freeze="A2")
-    _sheet(wb.create_sheet(BENCHMARKS), benchmark_table(config, figures))
+    sheet_table(ws, indicator_table(config, figures, cycle))
+    sheet_table(wb.create_sheet(EXCEPTIONS), exception_table(config, figures))
+    sheet_table(wb.create_sheet(DATA_QUALITY), data_quality_table(figures), freeze="A2")
+    sheet_table(wb.create_sheet(BENCHMARKS), benchmark_table(config, figures))
     b = config.briefing
-    _about(wb.create_sheet(ABOUT), [
+    sheet_about(wb.create_sheet(ABOUT), [
         ("Title", b.report_title), ("Authority", f"{b.authority.name} ({b.authority.code})"),
         ("Committee", b.committee), ("Reporting period", label(cycle)),
         ("Edition", EDITION_LABELS[figures.edition]),

@@ -24,7 +24,6 @@ from typing import TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from tasks.analysing.breakdowns import PART_COLUMNS, empty_parts, is_whole, part_fault
 from tasks.reading.files import (
     MAX_TABLE_CELLS,
     Counter,
@@ -39,6 +38,7 @@ from tasks.reading.files import (
     text_stream,
 )
 from tasks.reading.owner_returns import looks_like_return
+from tasks.reading.parts import PART_COLUMNS, empty_parts, is_whole, part_fault
 from tasks.reading.problems import Findings, Problem, Severity, cell_fault
 from tasks.reading.sources import (
     DEFAULT_MARKERS,
@@ -111,7 +111,7 @@ class Ingested:
     # What scorecards say about each indicator (wide layout's title, target and polarity
     # columns, and the section it sits under): code -> Metadata, the first file's.
     metadata: dict[str, Metadata] = field(default_factory=dict)
-    # Parts of indicators' figures from breakdown columns (tasks.analysing.breakdowns.PART_COLUMNS).
+    # Parts of indicators' figures from breakdown columns (tasks.reading.parts.PART_COLUMNS).
     breakdowns: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -339,10 +339,10 @@ class Records:
             append(v)
 
     def frame(self) -> pd.DataFrame:
-        return _frame(self.columns)
+        return records_frame(self.columns)
 
 
-def _frame(out: list[dict[str, object]] | dict[str, list[object]]) -> pd.DataFrame:
+def records_frame(out: list[dict[str, object]] | dict[str, list[object]]) -> pd.DataFrame:
     frame = pd.DataFrame(out, columns=CANONICAL_COLUMNS)
     for name in ("value", "numerator", "denominator"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
@@ -359,7 +359,7 @@ def long_records(table: Table, source: LongSource | None, problems: list[Problem
     rows = iter(table)
     layout = _long_layout(table.name, source, rows, problems)
     if layout is None:
-        return _frame([])
+        return records_frame([])
     if headers is not None:
         headers[table.name] = layout.header_of
     out = Records()
@@ -496,7 +496,7 @@ def wide_records(table: Table, source: WideSource, problems: list[Problem],
     rows = iter(table)
     layout = _wide_layout(table.name, source, rows, problems)
     if layout is None:
-        return _frame([])
+        return records_frame([])
     if headers is not None:
         headers[table.name] = {"indicator": layout.code_heading,
                                "period": f"row {layout.row} (month headings)"}
@@ -745,7 +745,7 @@ def _letter(index: int) -> str:
     return out
 
 
-def _area(frame: pd.DataFrame) -> pd.Series:
+def area_codes(frame: pd.DataFrame) -> pd.Series:
     """Each row's geography: DfE code for an authority, region code, or country code."""
     level = frame["geographic_level"]
     return pd.Series(np.where(level == LA_LEVEL, frame.get("old_la_code", ""),
@@ -814,7 +814,7 @@ def _numeric_column(frame: pd.DataFrame, column: str, name: str, problems: list[
     return values.astype("float64"), reason, bad
 
 
-def _select(frame: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
+def select_rows(frame: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
     sel = frame
     for col, want in where.items():
         sel = sel[sel[col].str.strip() == want]
@@ -827,7 +827,7 @@ def _other_row(frame: pd.DataFrame, sel: pd.DataFrame, measure: DfeMeasure, ref:
     """(values, faulty) of `ref.column` from the row of the same geography and period that
     `ref.where` picks (the measure's `where`, changed as it says): a denominator in a
     "Total" row. None, with an error, when that row is not one row per area and period."""
-    other = _select(frame, {**measure.where, **ref.where})
+    other = select_rows(frame, {**measure.where, **ref.where})
     keys = ["_period", "geographic_level", "_area"]
     doubled = other[other.duplicated(keys, keep=False)]
     if not doubled.empty:
@@ -871,7 +871,7 @@ def _periods(frame: pd.DataFrame, name: str, source: DfeSource,
         wheres = [m.where] + [{**m.where, **ref.where} for ref in (m.numerator, m.denominator)
                               if isinstance(ref, RowRef)]
         for w in wheres:
-            rows = _select(frame, w).index
+            rows = select_rows(frame, w).index
             bad = [(i, t) for i, t in pairs.loc[rows].drop_duplicates().itertuples(index=False)
                    if not isinstance(mapped[(i, t)], str)]
             if bad:
@@ -879,7 +879,7 @@ def _periods(frame: pd.DataFrame, name: str, source: DfeSource,
                 problems.append(Problem(Severity.ERROR, name, int(at) + 2, "time_identifier",
                                         f"{m.indicator}: {mapped[bad[0]]}"))
                 failed = True
-        rows = _select(frame, m.where).index
+        rows = select_rows(frame, m.where).index
         want = frequencies.get(m.indicator)
         kinds = {kind_of(i) for i in set(ident[rows]) if i.lower() in KINDS}
         wrong = sorted(k.value for k in kinds if want is not None and k is not want)
@@ -902,14 +902,14 @@ def dfe_records(path: Path, source: DfeSource, authority: str | None,
     `authority` None, every authority's records (their codes in `authority`)."""
     frame = read_dfe_csv(path, limits)
     marks = markers(source.missing)
-    nothing = _frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
+    nothing = records_frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
     missing = sorted(_dfe_columns(source) - set(frame.columns))
     if missing:
         problems.append(Problem(Severity.ERROR, path.name, 1, None,
                                 f"missing column(s) {', '.join(missing)} that sources.yaml "
                                 f"({source.name}) maps"))
         return nothing
-    frame["_area"] = _area(frame)
+    frame["_area"] = area_codes(frame)
     frame["_name"] = _area_name(frame)
     periods = _periods(frame, path.name, source, frequencies or {}, problems)
     if periods is None:
@@ -917,7 +917,7 @@ def dfe_records(path: Path, source: DfeSource, authority: str | None,
     frame["_period"] = periods
     own_rows, bench_parts = [], []
     for m in source.measures:
-        sel = _select(frame, m.where)
+        sel = select_rows(frame, m.where)
         if sel.empty:
             problems.append(Problem(Severity.WARNING, path.name, None, None,
                                     f"no rows for {m.indicator} where {m.where}"))
@@ -927,7 +927,7 @@ def dfe_records(path: Path, source: DfeSource, authority: str | None,
             return nothing
         bench_parts.append(part[BENCHMARK_COLUMNS])
         own_rows.append(_own_records(part, path.name, authority))
-    own_frame = (pd.concat(own_rows, ignore_index=True) if own_rows else _frame([]))
+    own_frame = (pd.concat(own_rows, ignore_index=True) if own_rows else records_frame([]))
     bench = (pd.concat(bench_parts, ignore_index=True) if bench_parts
              else pd.DataFrame(columns=BENCHMARK_COLUMNS))
     return own_frame[CANONICAL_COLUMNS], bench
@@ -1026,7 +1026,7 @@ def read_population(path: Path, spec: Population, problems: list[Problem],
         frame = frame[frame[col].str.strip() == want]
     values, _, _ = _numeric_column(frame, spec.column, path.name, problems)
     return pd.DataFrame({
-        "area": _area(frame),
+        "area": area_codes(frame),
         "period": (frame["time_period"].astype(int) - spec.year_offset).astype(str),
         "population": values}).dropna()
 
@@ -1176,7 +1176,7 @@ class _Gathered:
 
     def ingested(self, problems: Findings) -> Ingested:
         frames = [f for f in self.frames if not f.empty]
-        records = pd.concat(frames, ignore_index=True) if frames else _frame([])
+        records = pd.concat(frames, ignore_index=True) if frames else records_frame([])
         benchmarks = (pd.concat(self.bench, ignore_index=True) if self.bench
                       else pd.DataFrame(columns=BENCHMARK_COLUMNS))
         breakdowns = (pd.DataFrame(self.parts, columns=PART_COLUMNS) if self.parts

@@ -28,8 +28,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tasks.analysing.deep_dives import Action, DeepDiveEntry
 from tasks.reading.commentary import Commentary
+from tasks.reading.deep_dive_entries import Action, DeepDiveEntry
 from tasks.reading.files import FileRefused, check_workbook, one_line, quote, read_small, refusal
 from tasks.reading.problems import RETURN, Problem, Severity
 from tasks.reading.questions import Answer

@@ -50,7 +50,8 @@ class Problem:
     # column are collapsed into one line when there are many; `count` says how many.
     group: str = ""
     count: int = 1
-    # The figure this finding is about counts 1 to 5 children (tasks.editions.disclosure.is_small):
+    # The figure this finding is about counts 1 to 5 children
+    # (tasks.checking.small_numbers.is_small):
     # decided where the finding is made, from the record itself, because a figure after the
     # cycle or dropped as a duplicate never reaches the history the paper is built from.
     small: bool = False

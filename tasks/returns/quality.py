@@ -17,7 +17,8 @@ import pandas as pd
 
 from tasks.analysing.compare import rag
 from tasks.analysing.results import IndicatorResult, Rating
-from tasks.editions.disclosure import SMALL, EditionResults
+from tasks.checking.small_numbers import SMALL
+from tasks.editions.disclosure import EditionResults
 from tasks.reading.problems import Problem, Severity
 from tasks.returns.reading import (
     FIGURE_TABLES,

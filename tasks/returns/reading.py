@@ -205,9 +205,9 @@ def read_child_returns(exports_dir: Path, sources: Sources, config: Config, cycl
                                  "value": "(computed from the records)"}
             rows.append(_record(file, code, cycle, done, config.briefing.authority.code))
     if rows:
-        from tasks.reading.ingest import _frame
+        from tasks.reading.ingest import records_frame
 
-        out.records = _frame(rows)
+        out.records = records_frame(rows)
     return out
 
 

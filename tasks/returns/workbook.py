@@ -12,7 +12,7 @@ from datetime import datetime
 
 from openpyxl import Workbook
 
-from tasks.presenting.spreadsheets import Column, Table, _about, _sheet, workbook_bytes
+from tasks.presenting.spreadsheets import Column, Table, sheet_about, sheet_table, workbook_bytes
 from tasks.returns.quality import child_key, issues_affecting, known_children
 from tasks.returns.reading import UNREADABLE_DATE, UNREADABLE_MESSAGE, ReturnRead
 from tasks.returns.validators import NAMES, RuleIssue
@@ -92,10 +92,10 @@ def quality_workbook(returns: list[ReturnRead], authority: str, cycle: str,
     ws = wb.active
     assert ws is not None
     ws.title = "Failing records"
-    _sheet(ws, failing_table(returns))
-    _sheet(wb.create_sheet("Rules not run"), not_run_table(returns))
+    sheet_table(ws, failing_table(returns))
+    sheet_table(wb.create_sheet("Rules not run"), not_run_table(returns))
     about = wb.create_sheet("About")
-    _about(about, [
+    sheet_about(about, [
         ("What", "Records of the child-level returns that fail DfE's validation rules, for "
                  "the performance team to put right in the case-management system."),
         ("Restricted", "Holds the council's own child ids: never publish it, attach it to a "

@@ -22,8 +22,8 @@ from typing import Protocol
 import pandas as pd
 import sqlalchemy as sa
 
-from tasks.analysing.breakdowns import PART_COLUMNS, empty_parts
 from tasks.analysing.deep_dives import DeepDive, Status
+from tasks.reading.parts import PART_COLUMNS, empty_parts
 from tasks.reading.questions import Kind, Tracked
 from tasks.reading.values import opt_float
 
@@ -219,7 +219,7 @@ def stored_in(cycle: str) -> str:
 
 
 def _parts_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
-    """Stored parts in the shape of tasks.analysing.breakdowns.PART_COLUMNS; `file` says which cycle
+    """Stored parts in the shape of tasks.reading.parts.PART_COLUMNS; `file` says which cycle
     stored them, as a finding about them would."""
     if not rows:
         return empty_parts()

@@ -1,0 +1,215 @@
+"""Stage 1 of a run: the exports read and checked into `Inputs`; changes nothing anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from tasks.analysing.breakdowns import check_breakdowns, check_parts
+from tasks.analysing.deep_dives import read_deep_dives
+from tasks.checking.precision import published_as_read, with_source_precision
+from tasks.checking.reach import reach
+from tasks.checking.validate import (
+    check_coverage,
+    check_records,
+    choose_figures,
+    gaps,
+    mark_withheld,
+    no_figures,
+    with_faults,
+    withheld_details,
+)
+from tasks.editions.disclosure import small_breakdowns, uncounted_rates, with_population
+from tasks.editions.linked import lookalikes, with_denominators
+from tasks.reading.authorities import resolve_authority, with_authority
+from tasks.reading.commentary import Commentary, read_commentary
+from tasks.reading.deep_dive_entries import DeepDiveEntry
+from tasks.reading.files import Limits
+from tasks.reading.ingest import read_exports
+from tasks.reading.metadata import check_metadata
+from tasks.reading.owner_returns import (
+    merge_commentary,
+    merge_deep_dives,
+    read_returns,
+    return_key,
+    returns_folders,
+)
+from tasks.reading.parts import empty_parts
+from tasks.reading.problems import CONTESTED_TEXT, Problem, blocking, errors
+from tasks.reading.questions import Answer, QuestionEntry, merge_answers, read_questions
+from tasks.reading.sources import load_sources
+from tasks.returns.reading import ReturnRead, ReturnsRead, read_child_returns
+from tasks.settings.config import Config, ConfigError, Kept, run_config
+from tasks.settings.periods import PER_YEAR, current_period, end_month, frequency_of, is_period
+
+
+@dataclass
+class Inputs:
+    config: Config
+    cycle: str
+    records: pd.DataFrame  # usable canonical records, one per indicator and period
+    problems: list[Problem]
+    files: list[str]
+    benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    neighbours: dict[str, list[str]] = field(default_factory=dict)
+    commentary: list[Commentary] = field(default_factory=list)
+    # Figures withheld for an error in the source: (indicator, period) -> where the error is.
+    withheld: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Any error stops the run (--strict, rules.strict), not only errors about a whole file.
+    strict: bool = False
+    deep_dives: list[DeepDiveEntry] = field(default_factory=list)  # deep_dives.yaml
+    # Parts of indicators' figures from breakdown columns (tasks.reading.parts.PART_COLUMNS).
+    breakdowns: pd.DataFrame = field(default_factory=empty_parts)
+    # Figures the public edition leaves out whatever their values
+    # (tasks.checking.reconcile.contested).
+    contested: set[tuple[str, str]] = field(default_factory=set)
+    # The withheld figures' places with what their cells held and should have (the
+    # restricted edition's wording; the public edition names the place alone).
+    withheld_detail: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The committee's questions (questions.yaml or .xlsx) and the answers in returns.
+    questions: list[QuestionEntry] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    # The child-level returns read (tasks.returns): their figures are among `records`;
+    # DfE's rules over them are started when the run begins and read when it renders.
+    child_returns: list[ReturnRead] = field(default_factory=list)
+    # The key owners' returns are signed with (tasks.reading.owner_returns.return_key).
+    return_key: bytes | None = None
+
+    @property
+    def public_withheld(self) -> dict[tuple[str, str], str]:
+        """The figures the public edition withholds, and why, as it may say it."""
+        out = dict(self.withheld)
+        out.update({k: CONTESTED_TEXT for k in self.contested})
+        return out
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run may go on: no error about a whole file (and none at all when
+        strict); a fault in one cell withholds its figure."""
+        return not blocking(self.problems, self.strict)
+
+
+class NoFiguresForCycle(ConfigError):
+    """The cycle asked for has no figures at all (a typo in --cycle): a usage error."""
+
+
+# A run's exports as validate_exports read and checked them, kept for the run itself
+# (tasks.settings.config.Kept).
+READ: Kept[Inputs] = Kept()
+
+
+def validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = None, *,
+                     today: date, authority: str | None = None,
+                     allow_empty: bool = True, strict: bool | None = None,
+                     limits: Limits | None = None, keep: bool = False) -> Inputs:
+    """Read config and exports and check them (_validate_exports), once per run: with
+    `keep`, what was read is kept for the run (the command's checks before the engine
+    starts, the run's name), which takes it instead of reading the folders again."""
+    folders = (Path(config_dir), Path(exports_dir))
+    key = (*(f.resolve() for f in folders), cycle, today, authority, allow_empty, limits)
+    held = READ.get(key, folders, take=not keep)
+    if held is not None:
+        return replace(held, strict=held.config.briefing.rules.strict if strict is None
+                       else strict)
+    inputs = _validate_exports(*folders, cycle, today=today, authority=authority,
+                               allow_empty=allow_empty, strict=strict, limits=limits)
+    return READ.keep(key, folders, inputs) if keep else inputs
+
+
+def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = None, *,
+                      today: date, authority: str | None = None,
+                      allow_empty: bool = True, strict: bool | None = None,
+                      limits: Limits | None = None) -> Inputs:
+    """Read config and exports and check them; changes nothing anywhere, but for making the
+    config folder's `.return-key` the first time (tasks.reading.owner_returns). `today` (the
+    entry point's clock) says which periods have ended: the latest of them is the cycle
+    when none is given, and figures for later ones are findings.
+
+    `authority` (a DfE code or name) reports on another authority than `briefing.yaml`
+    names, looked up in the published files among the exports. Without `allow_empty`, a
+    cycle asked for that has no figures at all raises NoFiguresForCycle. `strict` (default
+    `rules.strict`) makes every error stop the run; otherwise an error in one cell withholds
+    that figure and the run goes on (Inputs.ok, Inputs.withheld). `limits`: rows and
+    cells per file (BRIEFING_MAX_*, from the entry point's settings; None: the defaults).
+    """
+    config = run_config(Path(config_dir))
+    sources = load_sources(Path(config_dir))
+    if authority:
+        config = with_authority(config, resolve_authority(Path(exports_dir), sources,
+                                                          authority, config, limits))
+    ingested = read_exports(Path(exports_dir), sources, config.briefing.authority.code,
+                            {i.code: i.frequency for i in config.indicators}, limits)
+    records = with_denominators(with_population(ingested.records, config), config)
+    problems = list(ingested.problems)
+    today_period = current_period(today)
+    if cycle is None:
+        now = end_month(today_period)
+        past = [p for p in records["period"].unique() if end_month(p) <= now]
+        # The latest period to have ended; a month before a year ending that month.
+        cycle = (max(past, key=lambda p: (end_month(p), PER_YEAR[frequency_of(p)]))
+                 if past else today_period)
+    elif not is_period(cycle):
+        raise ConfigError(f"--cycle must be a period such as 2024-10 (a month) or 2025 (a "
+                          f"reporting year), not {cycle!r}")
+    # A return's figures join a cycle the exports brief: a return computes a figure for
+    # any cycle asked, so a cycle no export has (a typo) stays "no figures for the cycle".
+    briefed = bool((records["period"] == cycle).any())
+    child = (read_child_returns(Path(exports_dir), sources, config, cycle, limits)
+             if briefed else ReturnsRead(pd.DataFrame(), [], [], {}))
+    problems += child.problems
+    if not child.records.empty:
+        records = pd.concat([records, with_population(child.records, config)],
+                            ignore_index=True)
+    headers = {**ingested.headers, **child.headers}
+    faults: dict[object, str] = {}
+    problems += check_records(records, config, cycle, today_period, headers, faults)
+    records = with_faults(records, faults)
+    # Errors in the exports say more than "no figures" (their figures may be what is wrong).
+    if (not allow_empty and not errors(problems)
+            and no_figures(records, config, cycle, today_period)):
+        reaches = reach(Path(exports_dir), ingested.files, sources, config, records, limits)
+        raise NoFiguresForCycle(str(no_figures(records, config, cycle, today_period,
+                                               reaches)))
+    chosen = choose_figures(records, config, cycle, sources.priority, headers)
+    detail = withheld_details(problems + chosen.problems, chosen.withheld)
+    problems = mark_withheld(problems + chosen.problems, chosen.withheld)
+    problems += gaps(records, chosen.records, config, cycle)
+    problems += check_metadata(ingested.metadata, config)
+    problems += uncounted_rates(chosen.records, config)
+    problems += lookalikes(config, chosen.records)
+    problems += check_coverage(records[records["error"].isna()], config, cycle,
+                               set(chosen.withheld))
+    commentary, comment_problems = read_commentary(Path(exports_dir))
+    problems += comment_problems
+    deep_dives, dive_problems = read_deep_dives(Path(config_dir), config, cycle)
+    problems += dive_problems
+    # Owners' returns, used as the two YAML files are (tasks.reading.owner_returns).
+    key = return_key(Path(config_dir))  # signs this run's returns, checks those back
+    returned = read_returns(returns_folders(Path(config_dir), Path(exports_dir), config),
+                            config, cycle, key, today)
+    commentary, merged = merge_commentary(commentary, returned)
+    deep_dives, merged_dives = merge_deep_dives(deep_dives, returned)
+    problems += returned.problems + merged + merged_dives
+    # The committee's questions, and the owners' answers from their returns.
+    questions, question_problems = read_questions(Path(config_dir), config)
+    answers, merged_answers = merge_answers(
+        questions, returned.answers,
+        {key[1]: where for key, where in returned.places.items() if key[0] == "answer"},
+        config)
+    problems += question_problems + merged_answers
+    parts, part_problems = check_parts(ingested.breakdowns, config)
+    problems += part_problems
+    # Printed as precisely as the source gives each figure (tasks.checking.precision).
+    config = with_source_precision(config, chosen.records, parts, published_as_read(sources))
+    problems += check_breakdowns(parts, chosen.records, config,
+                                 small_breakdowns(parts, chosen.records, config))
+    strict = config.briefing.rules.strict if strict is None else strict
+    files = ingested.files + [r.name_of(p) for r in child.returns for p in r.files]
+    return Inputs(config, cycle, chosen.records, problems, files,
+                  ingested.benchmarks, ingested.neighbours, commentary, chosen.withheld,
+                  strict, deep_dives, parts, chosen.contested, detail, questions, answers,
+                  child.returns, key)
