@@ -1,5 +1,5 @@
-"""Pure logic of the briefing: config, ingest, validation, comparison, rendering, delivery.
-
-Everything here is a plain typed function or a small interface; `tasks.steps` wraps the
-coarse steps as Prefect tasks and `flows/` only wires them together.
+"""The briefing's logic, one package per stage of a run (docs/architecture.md): settings,
+adapters, reading, checking, analysing, editions, presenting, returns, store, delivering,
+drafting, and run (each stage's step and the sequence). Everything is a plain typed function
+or a small interface; `tasks.steps` makes the steps Prefect tasks and `flows/` wires them.
 """
