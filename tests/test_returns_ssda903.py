@@ -55,10 +55,25 @@ def test_a_missing_column_names_the_file_and_the_column(tmp_path: Path) -> None:
     assert faults(files) == [
         "ERROR: episodes.csv, row 1: the Episodes table has no column URN: expected CHILD, "
         "DECOM, RNE, LS, CIN, PLACE, PLACE_PROVIDER, DEC, REC, REASON_PLACE_CHANGE, "
-        "HOME_POST, PL_POST, URN",
-        "ERROR: SSDA903 return: has no Episodes table: expected a CSV file with the columns "
-        "CHILD, DECOM, RNE, LS, CIN, PLACE, PLACE_PROVIDER, DEC, REC, REASON_PLACE_CHANGE, "
-        "HOME_POST, PL_POST, URN"]
+        "HOME_POST, PL_POST, URN"]  # and not "has no Episodes table" too: it has one
+
+
+def test_a_column_missing_is_said_once_not_as_a_missing_table_too(tmp_path: Path) -> None:
+    """OC3 without ACTIV: the file lacks a column; the return does not lack an OC3 table."""
+    files = ssda903(tmp_path)
+    rewrite(tmp_path / "oc3.csv", drop="ACTIV")
+    assert faults(files) == ["ERROR: oc3.csv, row 1: the OC3 table has no column ACTIV: "
+                             "expected CHILD, DOB, IN_TOUCH, ACTIV, ACCOM"]
+
+
+@pytest.mark.parametrize("text", ["", "\n"])
+def test_an_empty_file_is_one_line_naming_it_not_a_traceback(tmp_path: Path, text: str
+                                                              ) -> None:
+    """`: > oc3.csv` raised pandas' EmptyDataError through validate and run."""
+    files = ssda903(tmp_path)
+    (tmp_path / "oc3.csv").write_text(text, encoding="utf-8")
+    assert faults(files) == ["ERROR: oc3.csv: is empty: expected a CSV file with a header row "
+                             "of one of DfE's tables"]
 
 
 def test_a_file_of_no_table_and_a_table_twice_are_named(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ TABLES: dict[str, tuple[str, ...]] = {
 # care leavers OC3. The rest may be absent (no adoptions this year); their rules are skipped.
 REQUIRED = ("Header", "Episodes", "OC3")
 RETURN = "SSDA903 return"
+ANY = "*"  # in read_903's `faulty`: a file unread, which could have been any table
 
 
 class ReturnFault(Exception):
@@ -91,8 +92,11 @@ def read_903(files: Sequence[Path], collection_year: int,
     errors: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
     sources: dict[str, Path] = {}
+    # Tables given by a file with a column missing, said once; ANY: a file that could not be
+    # read at all could be any table, so no table is said to be missing as well.
+    faulty: set[str] = set()
     for path in sorted(files):
-        found = _read_table(path, limits, errors)
+        found = _read_table(path, limits, errors, faulty)
         if found is None:
             continue
         name, frame = found
@@ -103,7 +107,7 @@ def read_903(files: Sequence[Path], collection_year: int,
         tables[name], sources[name] = frame, path
     errors += [_error(RETURN, None, None, f"has no {name} table: expected a CSV file with the "
                       f"columns {', '.join(TABLES[name])}") for name in REQUIRED
-               if name not in tables]
+               if name not in tables and name not in faulty and ANY not in faulty]
     if "Episodes" in tables:
         errors += _another_year(sources["Episodes"].name, tables["Episodes"], collection_year)
     if errors:
@@ -118,24 +122,34 @@ def _error(file: str, row: int | None, column: str | None, message: str) -> Prob
     return Problem(Severity.ERROR, file, row, column, message)
 
 
-def _read_table(path: Path, limits: Limits | None, errors: list[Problem]
+def _read_table(path: Path, limits: Limits | None, errors: list[Problem], faulty: set[str]
                 ) -> tuple[str, pd.DataFrame] | None:
     try:
         frame = read_dfe_csv(path, limits)
     except FileRefused as refused:
         errors.append(_error(path.name, None, None, str(refused)))
-        return None
+    except pd.errors.EmptyDataError:  # no header row: pandas has nothing to read
+        errors.append(_error(path.name, None, None, "is empty: expected a CSV file with a "
+                             "header row of one of DfE's tables"))
     except (UnicodeDecodeError, pd.errors.ParserError, csv.Error) as fault:
         errors.append(_error(path.name, None, None, f"cannot be read as CSV ({fault})"))
-        return None
-    name = _which_table(path.name, list(frame.columns), errors)
+    else:
+        return _as_table(path, frame, errors, faulty)
+    faulty.add(ANY)
+    return None
+
+
+def _as_table(path: Path, frame: pd.DataFrame, errors: list[Problem], faulty: set[str]
+              ) -> tuple[str, pd.DataFrame] | None:
+    name = _which_table(path.name, list(frame.columns), errors, faulty)
     if name is None:
         return None
     ours = list(TABLES[name])
     return name, frame[ours + [c for c in frame.columns if c not in ours]]
 
 
-def _which_table(file: str, columns: list[str], errors: list[Problem]) -> str | None:
+def _which_table(file: str, columns: list[str], errors: list[Problem], faulty: set[str]
+                 ) -> str | None:
     """The table whose columns the header holds; else the closest, with what is missing."""
     have = set(columns)
     whole = [name for name, cols in TABLES.items() if set(cols) <= have]
@@ -145,6 +159,7 @@ def _which_table(file: str, columns: list[str], errors: list[Problem]) -> str | 
     shared = set(TABLES[closest]) & have
     if "CHILD" in have and len(shared) >= 3:
         missing = [c for c in TABLES[closest] if c not in have]
+        faulty.add(closest)
         errors.append(_error(file, 1, None, f"the {closest} table has no column "
                              f"{', '.join(missing)}: expected {', '.join(TABLES[closest])}"))
     else:
