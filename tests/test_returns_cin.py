@@ -46,3 +46,23 @@ def test_files_that_are_no_cin_census_are_named(tmp_path: Path) -> None:
     assert lines(headless) == [
         "ERROR: headless.xml: has no Header before its children: expected a CIN census "
         "(Message, then Header with CollectionDetails and Source)"]
+
+
+def test_a_census_cut_short_or_declaring_entities_is_refused_naming_it(tmp_path: Path
+                                                                       ) -> None:
+    """`briefing validate` read the header alone, so it passed a census cut short after it,
+    and one declaring entities (a file it should read, "billion laughs"): the whole file is
+    read, with any DOCTYPE refused before an entity is declared."""
+    whole = cin_census(tmp_path / "cin.xml").read_text()
+    cut = tmp_path / "cut.xml"
+    cut.write_text(whole[: whole.index("</Header>") + 40])
+    assert lines(cut)[0].startswith("ERROR: cut.xml: is not well-formed XML (line ")
+    doctypes = {"xxe": '<!DOCTYPE Message [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+                "lol": '<!DOCTYPE Message [<!ENTITY a "aa"><!ENTITY b "&a;&a;&a;&a;">]>'}
+    for name, doctype in doctypes.items():
+        path = tmp_path / f"{name}.xml"
+        path.write_text(whole.replace("<Message", doctype + "\n<Message", 1))
+        assert lines(path) == [f"ERROR: {name}.xml: declares a document type (DOCTYPE, line "
+                               f"{2 if whole.startswith('<?xml') else 1}): expected a CIN "
+                               "census with none, as DfE's schema has none; its entities "
+                               "are not read"]

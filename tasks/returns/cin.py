@@ -2,9 +2,9 @@
 another authority, or not XML at all.
 
 The census is one XML file whose header names its collection, year, reference date and
-the authority (LEA, DfE's three-digit code). Only the header is read here (the file is
-parsed as a stream and left at the header's end), so a census of any size is checked at
-once, before the validators spend their time on it.
+the authority (LEA, DfE's three-digit code). The whole file is first checked to be
+well-formed XML as a stream, by expat with any DOCTYPE refused (no entity is expanded),
+so `briefing validate` refuses what the run would; then the header alone is read.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from xml.parsers import expat
 
 from tasks.reading.files import FileRefused, open_regular, quote
 from tasks.reading.problems import Problem, Severity
@@ -57,13 +58,50 @@ def _read_header(fh: BinaryIO, found: dict[str, str | None]) -> None:
                          "with CollectionDetails and Source)")
 
 
+CHUNK = 1 << 20
+
+
+class _Doctype(Exception):
+    """A document type declaration: a census has none, and its entities are not expanded."""
+
+
+def _refuse_doctype(*_: object) -> None:
+    raise _Doctype
+
+
+def xml_fault(path: Path) -> str | None:
+    """What makes the whole file no well-formed XML, or None. Read as a stream by expat
+    with any DOCTYPE refused at its start, so no entity is ever declared or expanded
+    (external entities, "billion laughs"); a file cut short is found at its end."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    try:
+        with open_regular(path) as fh:
+            while chunk := fh.read(CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except FileRefused as refused:
+        return str(refused)
+    except _Doctype:
+        return (f"declares a document type (DOCTYPE, line {parser.CurrentLineNumber}): "
+                "expected a CIN census with none, as DfE's schema has none; its entities "
+                "are not read")
+    except expat.ExpatError as fault:
+        return f"is not well-formed XML (line {fault.lineno}, character {fault.offset + 1})"
+    return None
+
+
 def cin_file_faults(path: Path, collection_year: int, lea: str | None) -> list[Problem]:
     """Errors naming the file when it is not the CIN census of the collection year ending
-    March `collection_year` for authority `lea` (None: any authority)."""
+    March `collection_year` for authority `lea` (None: any authority), or not well-formed
+    XML as a whole (the header alone is read for the rest)."""
+    fault = xml_fault(path)
+    if fault is not None:
+        return [_error(path, fault)]
     try:
         header = read_cin_header(path)
-    except ValueError as fault:
-        return [_error(path, str(fault))]
+    except ValueError as fault_in_header:
+        return [_error(path, str(fault_in_header))]
     if header.collection != "CIN":
         return [_error(path, f"is not a CIN census: its header's Collection is "
                              f"{quote(header.collection or '')}, expected 'CIN'")]
