@@ -34,6 +34,7 @@ from tasks.returns.quality import (
     figure_quality,
     public_words,
     restricted_words,
+    rule_problems,
 )
 from tasks.returns.reading import (
     Checks,
@@ -45,7 +46,7 @@ from tasks.returns.reading import (
     unreadable_dates,
 )
 from tasks.returns.ssda903 import Return903
-from tasks.returns.validators import RuleIssue, ValidationReport
+from tasks.returns.validators import RuleIssue, RuleNotRun, ValidationReport
 from tasks.returns.workbook import failing_table, quality_workbook
 from tasks.run.analysis import compare_with_history
 from tasks.run.inputs import NoFiguresForCycle, validate_exports
@@ -406,3 +407,17 @@ def test_a_date_that_is_no_real_day_counts_against_the_figure_and_is_named() -> 
                       _future=_done(_checked([])))
     first = failing_table([book]).rows[0]
     assert first[:6] == ["k0", "SSDA903", "OC3", "oc3.csv", 2, "date"] and first[7] == "CL01"
+
+
+def test_a_rule_not_run_is_detailed_only_in_the_restricted_edition() -> None:
+    """The public appendix showed "rule 231 could not be run: raised KeyError at
+    lac_validator/rule_231.py line 27": it says only that some rules could not be run."""
+    report = ValidationReport("ssda903", 2025, not_run=[RuleNotRun(
+        "231", "raised KeyError at lac_validator/rule_231.py line 27")])
+    ret = ReturnRead("ssda903", "903", 2025, [], Path("."), pattern="ssda903/*.csv",
+                     _future=_done(Checks(report)))
+    public = [p.as_line() for p in rule_problems([ret], Edition.PUBLIC)]
+    assert public == ["INFO: ssda903/*.csv: SSDA903 return: some of DfE's rules could not "
+                      "be run over it"]
+    restricted = " ".join(p.message for p in rule_problems([ret], Edition.RESTRICTED))
+    assert "rule 231 could not be run: raised KeyError at lac_validator" in restricted

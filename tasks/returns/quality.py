@@ -29,7 +29,7 @@ from tasks.returns.reading import (
     Computed,
     ReturnRead,
 )
-from tasks.returns.validators import NAMES, RuleIssue
+from tasks.returns.validators import NAMES, RuleIssue, ValidationReport
 from tasks.settings.config import Config, Indicator, Unit
 from tasks.settings.formatting import Edition
 
@@ -280,22 +280,42 @@ def rule_problems(returns: list[ReturnRead], edition: Edition) -> list[Problem]:
                                "data-quality workbook (restricted) lists them",
                                kind=DFE_RULE, small=bad in SMALL, group="failing DfE's rules"))
         if checks.report is None:
+            said = (checks.not_run if checks.chosen or edition is not Edition.PUBLIC
+                    else "DfE's rules could not be run over it")
             out.append(Problem(Severity.INFO if checks.chosen else Severity.WARNING, where,
-                               None, None,
-                               f"{name} return: {checks.not_run}"))
+                               None, None, f"{name} return: {said}"))
             continue
-        for rule in checks.report.rules_failed():
-            n = len({i.child for i in checks.report.failing(rule)})
-            message = checks.report.messages.get(rule, "")
-            out.append(Problem(
-                Severity.WARNING, where, None, None,
-                f"{name} return: {_fail(n)} DfE rule {rule}"
-                + (f" ({message.rstrip('.')})" if message else "")
-                + "; the data-quality workbook (restricted) lists them",
-                kind=DFE_RULE, small=n in SMALL, group="failing DfE's rules"))
-        for nr in checks.report.not_run:
-            out.append(Problem(Severity.INFO, where, None, None, f"{name} return: "
-                               f"{nr.as_line()}", kind=DFE_RULE))
+        out += _failed_rules(checks.report, where, name)
+        out += _not_run(checks.report, where, name, edition)
     if edition is Edition.PUBLIC:
         out = [p for p in out if not p.small]
     return out
+
+
+def _failed_rules(report: ValidationReport, where: str, name: str) -> list[Problem]:
+    """One finding a rule, counting its records (one with no id is a record of its own)."""
+    out = []
+    for rule in report.rules_failed():
+        n = len({i.child or (i.table, i.record) for i in report.failing(rule)})
+        message = report.messages.get(rule, "")
+        out.append(Problem(
+            Severity.WARNING, where, None, None,
+            f"{name} return: {_fail(n)} DfE rule {rule}"
+            + (f" ({message.rstrip('.')})" if message else "")
+            + "; the data-quality workbook (restricted) lists them",
+            kind=DFE_RULE, small=n in SMALL, group="failing DfE's rules"))
+    return out
+
+
+def _not_run(report: ValidationReport, where: str, name: str, edition: Edition
+             ) -> list[Problem]:
+    """Each rule not run, why in the restricted edition (an exception and where it was
+    raised is for the team that runs the briefing); the public one says only how many."""
+    if not report.not_run:
+        return []
+    if edition is Edition.PUBLIC:
+        return [Problem(Severity.INFO, where, None, None,
+                        f"{name} return: some of DfE's rules could not be run over it",
+                        kind=DFE_RULE)]
+    return [Problem(Severity.INFO, where, None, None, f"{name} return: {nr.as_line()}",
+                    kind=DFE_RULE) for nr in report.not_run]
