@@ -268,3 +268,19 @@ def test_demo_return_unrecorded_activity_makes_neet_look_better_than_it_is() -> 
 # G4-G6 in oc3.csv: 52 of 100, as the scorecard's CL01 for October 2024; with the 14 blanks
 # 66 of 100.
 EXPECTED_DEMO_NEET = (52, 52.0, 66.0)
+
+
+def test_care_leavers_not_in_touch_are_in_the_denominator_as_dfe_and_the_definition_say(
+        ) -> None:
+    """DfE leaves out only those who died or returned home for 6 months or more (docs/
+    returns.md, source 4): NO, REFU and NREQ stay in the denominator (their activity not
+    known). CL01's definition said "as a percentage of those in touch": it must say so."""
+    born = "10/06/2004"  # 20 in June 2024
+    rows = [{"CHILD": f"C{i}", "DOB": born, "IN_TOUCH": touch, "ACTIV": activ, "ACCOM": "B1"}
+            for i, (touch, activ) in enumerate([("YES", "G4"), ("NO", "0"), ("REFU", "0"),
+                                                ("NREQ", "0"), ("DIED", "0"), ("RHOM", "0")])]
+    figure = f.care_leavers_neet(tables([], oc3=rows), YEAR)
+    assert (figure.numerator, figure.denominator) == (1, 4)
+    config = (ROOT / "config" / "indicators.yaml").read_text(encoding="utf-8")
+    assert "percentage of those in touch" not in config
+    assert config.count("not in touch with (IN_TOUCH NO, REFU, NREQ) count") == 2
