@@ -72,9 +72,20 @@ def agree(a: float, b: float) -> bool:
     return abs(half_up(a, d) - half_up(b, d)) <= 1e-9 * max(1.0, abs(a))
 
 
+def row_of(r: Any) -> int | None:
+    """A record's row, or None for a figure computed from a return's records (row 0): it
+    has no one row, and its file's row 1 is the header."""
+    return int(r.row) or None
+
+
+def _in_row(r: Any, sep: str = ", ") -> str:
+    row = row_of(r)
+    return f"{r.file}{sep}row {row}" if row is not None else str(r.file)
+
+
 def place(r: Any) -> str:
     """Where an error record's fault is, as a person finds it."""
-    return shown(f"{r.file}, row {int(r.row)}, column '{r.error}'")
+    return shown(f"{_in_row(r)}, column '{r.error}'")
 
 
 def _known(x: object) -> bool:
@@ -100,7 +111,7 @@ class _Rec:
 
     @property
     def at(self) -> str:
-        return f"{self.r.file} row {int(self.r.row)}"
+        return _in_row(self.r, " ")
 
 
 def figures(records: pd.DataFrame, config: Config, priority: Callable[[str], int],
@@ -190,7 +201,7 @@ def _choose(grp: list[Any], unit: Unit | None, ranks: dict[str, int]
         used = f"{top.at}'s is used ({why})" if why else "one is used"
         return top.r, [Problem(
             Severity.WARNING if len(files) == 1 else Severity.INFO, str(top.r.file),
-            int(top.r.row), None, f"{what} is given more than once {agreeing} ({where}); {used}",
+            row_of(top.r), None, f"{what} is given more than once {agreeing} ({where}); {used}",
             code, period=period, kind=DUPLICATE, small=small,
             group="given twice with the same value")], None
     decided = all(top.rank[:2] > x.rank[:2] for x in differ)
@@ -198,7 +209,7 @@ def _choose(grp: list[Any], unit: Unit | None, ranks: dict[str, int]
         other = differ[0]
         why = _why(top, other)
         return top.r, [Problem(
-            Severity.WARNING, str(top.r.file), int(top.r.row), _column(top.r),
+            Severity.WARNING, str(top.r.file), row_of(top.r), _column(top.r),
             f"{code} in {label(period)}: the sources disagree ({where}); "
             f"{top.r.file}'s figure is used ({why})", code, period=period, kind=DISAGREE,
             small=small, public=(
@@ -208,12 +219,11 @@ def _choose(grp: list[Any], unit: Unit | None, ranks: dict[str, int]
            "expected one value, or priority: on one source in sources.yaml to say which is "
            "used")
     first = known[0]  # nothing to prefer: the first, by file and row
-    problem = cell_fault(str(first.file), int(first.row), _column(first),
+    problem = cell_fault(str(first.file), row_of(first), _column(first),
                          f"{what} is given more than once with different values ({where})"
                          + ("" if len(files) == 1 else " and neither source has priority")
                          + f"; {fix}", code, period, "given twice with different values")
-    return None, [problem], shown(f"{first.file}, row {int(first.row)}, column "
-                                  f"'{_column(first)}'")
+    return None, [problem], shown(f"{_in_row(first)}, column '{_column(first)}'")
 
 
 def contested(grp: list[Any], unit: Unit | None, ranks: dict[str, int]) -> bool:

@@ -44,12 +44,13 @@ RATIO_TOLERANCE = 0.15
 def _finding(sev: Severity, r: Any, column: str | None, message: str,
              headers: dict[str, dict[str, str]], kind: str = "", group: str = "",
              small: bool = False) -> Problem:
-    """A finding on one record, naming the column by the heading people see in the file."""
+    """A finding on one record, naming the column by the heading people see in the file
+    (and no row for a figure computed from a return's records: its row is 0)."""
     column = _heading(r, column, headers)
     if kind == CELL:
-        return cell_fault(str(r.file), int(r.row), column, message, str(r.indicator),
+        return cell_fault(str(r.file), int(r.row) or None, column, message, str(r.indicator),
                           str(r.period), group)
-    return Problem(sev, str(r.file), int(r.row), column, message, str(r.indicator),
+    return Problem(sev, str(r.file), int(r.row) or None, column, message, str(r.indicator),
                    period=str(r.period), kind=kind, group=group, small=small)
 
 
@@ -290,7 +291,7 @@ def gaps(records: pd.DataFrame, used: pd.DataFrame, config: Config,
                  if marker else "has no value (blank cell)")
         now = back == 0
         out.append(Problem(
-            Severity.WARNING if now else Severity.INFO, str(r["file"]), int(r["row"]),
+            Severity.WARNING if now else Severity.INFO, str(r["file"]), int(r["row"]) or None,
             str(r["column"]) if isinstance(r["column"], str) else "value",
             f"{code} in {label(str(period))} {given}; treated as missing, never as zero"
             + ("" if now else ": a gap in its chart"), str(code), period=str(period)))

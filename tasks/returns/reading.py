@@ -285,7 +285,8 @@ def _relative(problem: Problem, read: ReturnRead) -> Problem:
 def _record(file: str, code: str, cycle: str, done: Computed, authority: str
             ) -> dict[str, object]:
     figure = done.figure
-    return {"file": file, "row": 1, "column": done.name, "indicator": code, "period": cycle,
+    # Row 0: computed from the table's records, no one row (its row 1 is the header).
+    return {"file": file, "row": 0, "column": done.name, "indicator": code, "period": cycle,
             "value": figure.value, "numerator": figure.numerator,
             "denominator": figure.denominator, "authority": authority,
             "percent_sign": False, "reason": None if figure.value is not None else
