@@ -66,3 +66,19 @@ def test_a_census_cut_short_or_declaring_entities_is_refused_naming_it(tmp_path:
                                f"{2 if whole.startswith('<?xml') else 1}): expected a CIN "
                                "census with none, as DfE's schema has none; its entities "
                                "are not read"]
+
+
+def test_a_census_fault_names_the_file_by_its_path_in_the_exports(tmp_path: Path) -> None:
+    """It said "cin.xml" for exports/cin/cin.xml, where an SSDA903 file's path is given."""
+    from tasks.reading.sources import Sources
+    from tasks.returns.reading import read_child_returns
+    from tasks.settings.config import load_config
+    from tests.conftest import DEMO_CONFIG
+
+    (tmp_path / "cin").mkdir()
+    (tmp_path / "cin" / "cin.xml").write_text("<Message><Header>", encoding="utf-8")
+    sources = Sources.model_validate({"sources": [{
+        "name": "CIN census", "files": "cin/*.xml", "layout": "cin_census",
+        "collection_year": 2025}]})
+    read = read_child_returns(tmp_path, sources, load_config(DEMO_CONFIG), "2024-10")
+    assert [p.file for p in read.problems] == ["cin/cin.xml"]

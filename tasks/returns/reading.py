@@ -196,7 +196,7 @@ def read_child_returns(exports_dir: Path, sources: Sources, config: Config, cycl
             faults = [p for f in files
                       for p in cin_file_faults(f, year, config.briefing.authority.code)]
             if faults:
-                out.problems += faults
+                out.problems += [_relative(p, read) for p in faults]
                 continue
         out.returns.append(read)
         for code, done in read.figures.items():
