@@ -326,8 +326,8 @@ def _lookalike(code: str, key: str, base: str | None, why: str) -> Problem:
 
 def _running_totals(config: Config, records: pd.DataFrame,
                     candidates: set[str]) -> list[tuple[str, str]]:
-    """(code, base) for each monthly count among `candidates` that rises or stays level
-    month on month within each reporting year (three months or more) and is at least
+    """(code, base) for each monthly count among `candidates` that behaves like a running
+    total (`_rises_and_resets`) and is at least
     another monthly count's figure every month both have, and above it in some."""
     counts = {i.code for i in config.indicators
               if i.unit is Unit.COUNT and i.frequency.value == "monthly"}
@@ -342,9 +342,7 @@ def _running_totals(config: Config, records: pd.DataFrame,
     out = []
     for code in sorted(candidates & set(by_code)):
         mine = by_code[code]
-        steps = [(i, mine[i - 1], v) for i, v in mine.items()
-                 if i - 1 in mine and (i % 12) + 1 != YEAR_STARTS]
-        if len(steps) < 2 or any(v < before for _, before, v in steps):
+        if not _rises_and_resets(mine):
             continue
         for base in sorted(set(by_code) - {code}):
             both = set(mine) & set(by_code[base])
@@ -353,3 +351,14 @@ def _running_totals(config: Config, records: pd.DataFrame,
                 out.append((code, base))
                 break
     return out
+
+
+def _rises_and_resets(mine: dict[int, float]) -> bool:
+    """Never falls month on month within a reporting year (three months or more), rises
+    within one, and falls at each April the figures cross. A level series (30 every
+    month) is not a running total: a year to date grows as the year does."""
+    steps = [(i, mine[i - 1], v) for i, v in mine.items() if i - 1 in mine]
+    within = [(before, v) for i, before, v in steps if (i % 12) + 1 != YEAR_STARTS]
+    resets = [(before, v) for i, before, v in steps if (i % 12) + 1 == YEAR_STARTS]
+    return len(within) >= 2 and all(v >= before for before, v in within) \
+        and any(v > before for before, v in within) and all(v < before for before, v in resets)

@@ -25,6 +25,7 @@ from tasks.checking.validate import (
 )
 from tasks.editions.disclosure import small_breakdowns, uncounted_rates, with_population
 from tasks.editions.linked import lookalikes, with_denominators
+from tasks.editions.related import unlinked_related
 from tasks.reading.authorities import resolve_authority, with_authority
 from tasks.reading.commentary import Commentary, read_commentary
 from tasks.reading.deep_dive_entries import DeepDiveEntry
@@ -180,7 +181,7 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
     problems += gaps(records, chosen.records, config, cycle)
     problems += check_metadata(ingested.metadata, config)
     problems += uncounted_rates(chosen.records, config)
-    problems += lookalikes(config, chosen.records)
+    problems += lookalikes(config, chosen.records) + unlinked_related(config, chosen.records)
     problems += check_coverage(records[records["error"].isna()], config, cycle,
                                set(chosen.withheld))
     commentary, comment_problems = read_commentary(Path(exports_dir))
