@@ -246,3 +246,21 @@ def test_init_on_dfes_published_files_drafts_measures_not_columns(tmp_path: Path
     for mine, theirs in DFE_SAME.items():
         a, b = drafted.loc[mine, "value"], bundled.loc[theirs, "value"]
         assert len(a) >= 5 and a.equals(b), (mine, theirs)
+
+
+@pytest.mark.parametrize(("title", "target"), [
+    ("Re-referrals within 12 months (%)", ""),
+    ("Re-referrals within 12 months", "<= 22%"),
+    ("Percentage of re-referrals", ""),
+])
+def test_a_scorecards_percent_in_its_title_or_target_makes_a_percentage(
+        title: str, target: str) -> None:
+    """Issue 27: whole-number figures under a title "(%)" or a target "<= 22%" were drafted
+    as counts (a regex put a word boundary before "%", which follows a bracket), so the
+    council's "45%" cell was then an error."""
+    from tasks.drafting.draft import _unit
+    recs = pd.DataFrame({"value": [45.0, 38.0, 22.0], "numerator": [None] * 3,
+                         "denominator": [None] * 3, "money_sign": [False] * 3,
+                         "percent_sign": [False] * 3})
+    assert _unit(recs, title, target).value == "percent"
+    assert _unit(recs, "Re-referrals within 12 months", "<= 22").value == "count"

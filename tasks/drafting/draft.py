@@ -335,11 +335,11 @@ class Guess:
     why: str
 
 
-def _unit(recs: pd.DataFrame, title: str) -> Guess:
+def _unit(recs: pd.DataFrame, title: str, target: str = "") -> Guess:
     """The unit, and what the guess rests on. A sign (% or £) decides only when at least
     half of the indicator's figures carry it: one stray "12%" among counts is a slip to
     check, named in the reason, not the unit."""
-    guess = _unit_from_figures(recs, title)
+    guess = _unit_from_figures(recs, title, target)
     figures = recs["value"].notna()
     for column, unit, sign in SIGNS:
         marked = int((recs[column].fillna(False).astype(bool) & figures).sum())
@@ -353,7 +353,12 @@ SIGNS = (("money_sign", Unit.MONEY, "£"), ("percent_sign", Unit.PERCENT, "%"))
 SIGN_WHY = {"£": "written with £", "%": "written with %, or Excel percentage cells"}
 
 
-def _unit_from_figures(recs: pd.DataFrame, title: str) -> Guess:
+# "%" in a title or target is a percentage: "Re-referrals (%)", "<= 22%". `\b` cannot
+# go before "%" (it follows a bracket or a space, not a word), so it is matched alone.
+PERCENT_WORDS = re.compile(r"\b(percent|percentage|proportion)|%")
+
+
+def _unit_from_figures(recs: pd.DataFrame, title: str, target: str = "") -> Guess:
     vals = recs["value"].dropna()
     t = title.lower()
     figures = recs["value"].notna()
@@ -379,8 +384,11 @@ def _unit_from_figures(recs: pd.DataFrame, title: str) -> Guess:
         return Guess(Unit.RATE_PER_10K.value, "the title says per 10,000")
     if re.search(r"\bdays?\b", t) and (vals >= 0).all():
         return Guess(Unit.DAYS.value, "the title speaks of days")
-    if re.search(r"\b(percent|percentage|proportion|%)", t) and vals.between(0, 100).all():
-        return Guess(Unit.PERCENT.value, "the title says percentage")
+    if vals.between(0, 100).all():
+        if PERCENT_WORDS.search(t):
+            return Guess(Unit.PERCENT.value, "the title says percentage")
+        if "%" in target:
+            return Guess(Unit.PERCENT.value, f"the target {target!r} is a percentage")
     if (vals >= 0).all() and (vals == vals.round()).all():
         return Guess(Unit.COUNT.value, "whole numbers only (a count, or a rate rounded?)")
     return Guess(Unit.NUMBER.value, "numbers with decimals, no % or £")
@@ -429,7 +437,7 @@ def draft_indicators(ingested: Ingested, titles: dict[str, str],
         mine = recs[recs["indicator"] == code]
         meta = ingested.metadata.get(code)
         title = (meta.title if meta and meta.title else titles.get(code, "")).strip()
-        unit = _unit(mine, title)
+        unit = _unit(mine, title, meta.target if meta else "")
         freq = _frequency(mine)
         target, hint = read_target(meta.target) if meta and meta.target else (None, None)
         polarity = read_polarity(meta.polarity) if meta and meta.polarity else None
