@@ -362,15 +362,17 @@ def test_the_parent_death_signal_ends_a_child_with_its_parent(tmp_path: Path) ->
 # --- a cycle's folder is all new or all old ------------------------------------------------
 
 def corrected(tmp_path: Path) -> Path:
-    """The demo's exports with October's CL01 corrected from 52% to 61%."""
+    """The demo's exports with October's CP02 corrected from 22.2% (58 of 261) to 29.9% (78
+    of 261). Not CL01: the demo computes that from its SSDA903 records, which outrank the
+    scorecard's cell, so a corrected cell there changes nothing."""
     import shutil
 
     exports = tmp_path / "corrected"
     shutil.copytree(DEMO_EXPORTS, exports)
     f = exports / "mosaic_scorecard_2024-10.csv"
     text = f.read_text(encoding="utf-8-sig")
-    assert "CL01,2024-10,52%,52,100" in text
-    f.write_text(text.replace("CL01,2024-10,52%,52,100", "CL01,2024-10,61%,61,100"),
+    assert "CP02,2024-10,22.2%,58,261" in text
+    f.write_text(text.replace("CP02,2024-10,22.2%,58,261", "CP02,2024-10,29.9%,78,261"),
                  encoding="utf-8")
     return exports
 
@@ -381,15 +383,15 @@ def briefing(out: Path, exports: Path, env: dict[str, str]) -> list[str]:
 
 
 def one_set(folder: Path) -> str:
-    """The CL01 figure the cycle's folder shows, after checking that its papers, workbook
+    """The CP02 figure the cycle's folder shows, after checking that its papers, workbook
     and summary.json all come from one run (the marker's) and say the same."""
     marker = json.loads((folder / "set.json").read_text())
     summary = json.loads(in_set(folder, "summary.json").read_text())
     assert summary["generated_at"] == marker["generated_at"]
     files = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     assert files == {*marker["files"], "set.json"}, files ^ {*marker["files"], "set.json"}
-    (cl01,) = [i for i in summary["indicators"] if i["code"] == "CL01"]
-    value = f"{cl01['value']:.1f}%"
+    (cp02,) = [i for i in summary["indicators"] if i["code"] == "CP02"]
+    value = f"{cp02['value']:.1f}%"
     for name in ("briefing.html", "briefing-restricted.html"):
         assert value in in_set(folder, name).read_text(), (name, value)
     pdf = PdfReader(io.BytesIO(in_set(folder, "briefing.pdf").read_bytes()))
@@ -399,12 +401,12 @@ def one_set(folder: Path) -> str:
 
 @pytest.fixture(scope="module")
 def first_set(tmp_path_factory: pytest.TempPathFactory, engine: dict[str, str]) -> Path:
-    """October briefed once from the demo's exports (CL01 52%), to be corrected."""
+    """October briefed once from the demo's exports (CP02 22.2%), to be corrected."""
     out = tmp_path_factory.mktemp("first") / "out"
     done = subprocess.run(briefing(out, DEMO_EXPORTS, engine), capture_output=True,
                           text=True, timeout=400, check=False, env={**os.environ, **engine})
     assert done.returncode == 0, done.stderr[-3000:]
-    assert one_set(out / "999" / "2024-10") == "52.0%"
+    assert one_set(out / "999" / "2024-10") == "22.2%"
     return out
 
 
@@ -427,11 +429,11 @@ def test_killed_between_publish_and_summary_leaves_one_whole_set(
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     folder = out / "999" / "2024-10"
-    assert one_set(folder) == "52.0%"  # the previous set, whole
+    assert one_set(folder) == "22.2%"  # the previous set, whole
     done = subprocess.run(briefing(out, exports, engine), capture_output=True, text=True,
                           timeout=400, check=False, env={**os.environ, **engine})
     assert done.returncode == 0, done.stderr[-3000:]
-    assert one_set(folder) == "61.0%"  # the new set, whole
+    assert one_set(folder) == "29.9%"  # the new set, whole
     assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []
 
 
@@ -472,7 +474,7 @@ def test_an_old_paper_that_cannot_be_removed(tmp_path: Path, first_set: Path,
     with immutable(in_set(folder, "briefing.pdf"), moved_within=out):
         done = rerun_corrected(tmp_path, out, engine)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert one_set(folder) == "61.0%"  # wholly the new set
+    assert one_set(folder) == "29.9%"  # wholly the new set
     assert "Left over:" in done.stdout and "could not be removed" in done.stdout
 
 
@@ -491,7 +493,7 @@ def test_a_folder_that_cannot_take_the_new_set_keeps_the_previous(
     (line,) = [x for x in done.stderr.splitlines() if x.startswith("Error: ")]
     assert "the new set could not be switched in" in line and "the history was stored" in line
     assert "Traceback" not in done.stderr
-    assert one_set(folder) == "52.0%"
+    assert one_set(folder) == "22.2%"
 
 
 def test_prefect_lost_mid_run_is_named_with_what_was_done(tmp_path: Path) -> None:
@@ -534,4 +536,4 @@ def test_prefect_lost_mid_run_is_named_with_what_was_done(tmp_path: Path) -> Non
     assert f"written to {folder}; 9 of 9 message(s) sent" in line, line
     assert "Nothing needs running again" in line and "exports" not in line
     assert "Traceback" not in err
-    assert one_set(folder) == "52.0%"
+    assert one_set(folder) == "22.2%"
