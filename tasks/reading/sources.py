@@ -161,6 +161,10 @@ Figure903 = Literal["looked_after_at_end", "looked_after_rate", "started", "ceas
                     "three_or_more_placements", "long_term_stability", "care_leavers_in_eet",
                     "care_leavers_neet", "care_leavers_activity_not_known",
                     "care_leavers_suitably_housed", "went_missing"]
+# The CIN census indicators computed from the records (tasks.returns.figures_cin), by name.
+FigureCin = Literal["referrals", "referrals_rate", "referrals_nfa", "re_referrals",
+                    "assessments_in_45_days", "icpc_in_15_days", "cp_plans_at_end",
+                    "cp_plans_rate", "cp_second_or_subsequent", "cp_lasting_two_years"]
 
 
 class _ReturnSource(_Source):
@@ -181,6 +185,8 @@ class Ssda903Source(_ReturnSource):
 
 class CinCensusSource(_ReturnSource):
     layout: Literal["cin_census"]
+    # Indicator code -> the figure computed for it (docs/returns.md).
+    indicators: dict[str, FigureCin] = Field(default_factory=dict)
 
 
 ReturnSource = Ssda903Source | CinCensusSource

@@ -14,6 +14,7 @@ from tasks.returns.cin import read_cin_header
 from tasks.returns.ssda903 import TABLES
 
 TODO = "TODO"
+CIN_EXAMPLE = "# e.g. AS01: assessments_in_45_days"
 
 
 def _header(path: Path) -> list[str]:
@@ -63,12 +64,12 @@ def draft_returns(exports: Path) -> tuple[list[str], list[str]]:
         for xml in sorted(folder.glob("*.xml")):
             if is_cin_census(xml):
                 lines += _source(f"CIN census in {folder.name}/", f"{folder.name}/{xml.name}",
-                                 "cin_census", "a CIN census (its header)", [])
+                                 "cin_census", "a CIN census (its header)", [CIN_EXAMPLE])
                 notes.append(f"{folder.name}/{xml.name}: a CIN census")
     for xml in sorted(exports.glob("*.xml")):
         if refusal(exports, xml) is None and is_cin_census(xml):
             lines += _source(f"CIN census {xml.name}", xml.name, "cin_census",
-                             "a CIN census (its header)", [])
+                             "a CIN census (its header)", [CIN_EXAMPLE])
             notes.append(f"{xml.name}: a CIN census")
     return lines, notes
 
@@ -76,8 +77,7 @@ def draft_returns(exports: Path) -> tuple[list[str], list[str]]:
 def _source(name: str, files: str, layout: str, why: str, examples: list[str]) -> list[str]:
     out = [f"  - name: {json.dumps(name)}", f"    files: {json.dumps(files)}",
            f"    layout: {layout}  # detected: {why}"]
-    if layout == "ssda903":
-        out.append(f"    indicators: {{}}  # {TODO}: indicator code -> figure computed from "
-                   "the records (docs/sources.md)")
-        out += [f"    {e}" for e in examples]
+    out.append(f"    indicators: {{}}  # {TODO}: indicator code -> figure computed from "
+               "the records (docs/returns.md)")
+    out += [f"    {e}" for e in examples]
     return out

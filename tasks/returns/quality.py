@@ -21,6 +21,7 @@ from tasks.checking.small_numbers import SMALL
 from tasks.editions.disclosure import EditionResults
 from tasks.reading.problems import Problem, Severity
 from tasks.returns.reading import (
+    CHILD_ID,
     FIGURE_TABLES,
     OTHER_FIELD,
     UNREADABLE_DATE,
@@ -76,10 +77,12 @@ def child_key(child: object, kind: str = "ssda903") -> str | None:
 
 def known_children(ret: ReturnRead) -> frozenset[str] | None:
     """Every child id of the return's tables, as keys; None where the run holds no tables."""
-    if ret.return_903 is None:
+    tables = ret.tables
+    if tables is None:
         return None
-    return frozenset(k for frame in ret.return_903.tables.values() if "CHILD" in frame
-                     for k in (child_key(c, ret.kind) for c in frame["CHILD"]) if k)
+    column = CHILD_ID[ret.kind]
+    return frozenset(k for frame in tables.values() if column in frame
+                     for k in (child_key(c, ret.kind) for c in frame[column]) if k)
 
 
 def unmatched(issue: RuleIssue, kind: str, known: frozenset[str] | None) -> bool:
@@ -92,12 +95,13 @@ def issues_affecting(computed: Computed, checks: Checks, kind: str = "ssda903",
                      known: frozenset[str] | None = None, faults: Sequence[RuleIssue] = ()
                      ) -> list[RuleIssue]:
     """The rule failures (and our own `faults`), in a table the figure reads, on a record it
-    rests on (matched by `child_key`) or on a record the run cannot match: never dropped."""
+    rests on (matched by `child_key`) or on a record the run cannot match: never dropped.
+    A finding about the return as a whole is no record of any figure's."""
     found = [*(checks.report.issues if checks.report is not None else ()), *faults]
     tables = FIGURE_TABLES[computed.name]
     other = OTHER_FIELD.get(computed.name, frozenset())
     ids = {child_key(c, kind) for c in computed.figure.children}
-    return [i for i in found if i.rule not in other
+    return [i for i in found if i.rule not in other and not i.whole_return
             and (i.table is None or i.table in tables)
             and (child_key(i.child, kind) in ids or unmatched(i, kind, known))]
 
@@ -296,14 +300,16 @@ def _failed_rules(report: ValidationReport, where: str, name: str) -> list[Probl
     """One finding a rule, counting its records (one with no id is a record of its own)."""
     out = []
     for rule in report.rules_failed():
-        n = len({i.child or (i.table, i.record) for i in report.failing(rule)})
+        records = [i for i in report.failing(rule) if not i.whole_return]
+        n = len({i.child or (i.table, i.record) for i in records})
         message = report.messages.get(rule, "")
+        who = _fail(n) if records else "the return as a whole fails"
         out.append(Problem(
             Severity.WARNING, where, None, None,
-            f"{name} return: {_fail(n)} DfE rule {rule}"
+            f"{name} return: {who} DfE rule {rule}"
             + (f" ({message.rstrip('.')})" if message else "")
-            + "; the data-quality workbook (restricted) lists them",
-            kind=DFE_RULE, small=n in SMALL, group="failing DfE's rules"))
+            + ("; the data-quality workbook (restricted) lists them" if records else ""),
+            kind=DFE_RULE, small=bool(records) and n in SMALL, group="failing DfE's rules"))
     return out
 
 

@@ -21,7 +21,9 @@ from tasks.reading.files import Limits, quote, refusal
 from tasks.reading.problems import Problem, Severity
 from tasks.reading.sources import CinCensusSource, ReturnSource, Sources, Ssda903Source
 from tasks.returns import figures_903 as f903
+from tasks.returns import figures_cin as fcin
 from tasks.returns.cin import cin_file_faults
+from tasks.returns.cin_records import CinReturn, read_cin
 from tasks.returns.ssda903 import TABLES, Return903, ReturnFault, read_903, validate_903
 from tasks.returns.validators import (
     Kind,
@@ -31,14 +33,16 @@ from tasks.returns.validators import (
     ValidatorsError,
     run_validators,
 )
-from tasks.settings.config import Config, Unit
+from tasks.settings.config import Config, Indicator, Unit
 from tasks.settings.periods import Frequency, end_month, frequency_of
 
-# Each figure's function and the unit of what it gives, by the name sources.yaml uses.
+# Each figure's function and the unit of what it gives, by the name sources.yaml uses; a
+# rate (None) needs the indicator's population and is computed by its RATES function.
 Compute = Callable[[Mapping[str, pd.DataFrame], f903.Period], f903.Figure]
+Rate = Callable[[Mapping[str, pd.DataFrame], f903.Period, int], f903.Figure]
 FIGURES_903: dict[str, tuple[Compute | None, Unit]] = {
     "looked_after_at_end": (f903.looked_after_at_end, Unit.COUNT),
-    "looked_after_rate": (None, Unit.RATE_PER_10K),  # needs the indicator's population
+    "looked_after_rate": (None, Unit.RATE_PER_10K),
     "started": (f903.started, Unit.COUNT),
     "ceased": (f903.ceased, Unit.COUNT),
     "three_or_more_placements": (f903.three_or_more_placements, Unit.PERCENT),
@@ -49,12 +53,21 @@ FIGURES_903: dict[str, tuple[Compute | None, Unit]] = {
     "care_leavers_suitably_housed": (f903.care_leavers_suitably_housed, Unit.PERCENT),
     "went_missing": (f903.went_missing, Unit.PERCENT),
 }
+FIGURES: dict[Kind, dict[str, tuple[Compute | None, Unit]]] = {
+    "ssda903": FIGURES_903, "cin_census": fcin.FIGURES_CIN}
+RATES: dict[str, Rate] = {"looked_after_rate": f903.looked_after_rate,
+                          "referrals_rate": fcin.referrals_rate,
+                          "cp_plans_rate": fcin.cp_plans_rate}
+# The column of each return's tables that holds the council's child id.
+CHILD_ID: dict[Kind, str] = {"ssda903": "CHILD", "cin_census": "LAchildID"}
 # The tables each figure reads: a record failing a rule in another table cannot move it.
 FIGURE_TABLES: dict[str, frozenset[str]] = {
     name: frozenset({"OC3"}) if name.startswith("care_leavers") else frozenset({"Episodes"})
     for name in FIGURES_903}
 FIGURE_TABLES["long_term_stability"] = frozenset({"Episodes", "Header"})  # ages
 FIGURE_TABLES["went_missing"] = frozenset({"Episodes", "Missing"})
+assert not set(FIGURE_TABLES) & set(fcin.TABLES_READ), "a figure's name is given twice"
+FIGURE_TABLES.update(fcin.TABLES_READ)
 # DfE's rules on one OC3 field only, which cannot move a figure read from the other:
 # 132 is the activity's code, 133 the accommodation's (lac_validator 0.1.17).
 ACTIVITY_RULE, ACCOMMODATION_RULE = "132", "133"
@@ -97,11 +110,25 @@ class ReturnRead:
     pattern: str = ""  # the source's glob, naming the return in findings
     figures: dict[str, Computed] = field(default_factory=dict)  # indicator code -> figure
     return_903: Return903 | None = None
+    census: CinReturn | None = None
     faults: list[RuleIssue] = field(default_factory=list)  # ours: dates that cannot be read
     _future: Future[Checks] | None = None
 
     def name_of(self, path: Path) -> str:
         return path.relative_to(self.folder).as_posix()
+
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame] | None:
+        """The return's tables as the run read them (None: not read, as in some tests)."""
+        if self.return_903 is not None:
+            return self.return_903.tables
+        return self.census.tables if self.census is not None else None
+
+    def file_of(self, table: str) -> Path:
+        """The file a table was read from (a census is one file)."""
+        if self.return_903 is not None:
+            return self.return_903.files[table]
+        return self.census.path if self.census is not None else self.files[0]
 
     def start(self, enabled: bool, pool: ThreadPoolExecutor) -> None:
         """Start DfE's rules over the return (once); `enabled` false: they are not run."""
@@ -189,18 +216,14 @@ def read_child_returns(exports_dir: Path, sources: Sources, config: Config, cycl
             continue
         read = ReturnRead(source.layout, source.name, year, files, Path(exports_dir),
                           pattern=source.files)
-        if isinstance(source, Ssda903Source):
-            if not _read_903(read, source, config, cycle, limits, out.problems):
-                continue
-        elif isinstance(source, CinCensusSource):
-            faults = [p for f in files
-                      for p in cin_file_faults(f, year, config.briefing.authority.code)]
-            if faults:
-                out.problems += [_relative(p, read) for p in faults]
-                continue
+        ok = (_read_903(read, limits, out.problems) if isinstance(source, Ssda903Source)
+              else _read_cin(read, limits, out.problems, config.briefing.authority.code))
+        if not ok:
+            continue
+        _compute(read, source, config, cycle, out.problems)
         out.returns.append(read)
         for code, done in read.figures.items():
-            file = read.name_of(read.return_903.files[done.table]) if read.return_903 else ""
+            file = read.name_of(read.file_of(done.table))
             out.headers[file] = {"indicator": "(sources.yaml)", "period": "(the cycle)",
                                  "value": "(computed from the records)"}
             rows.append(_record(file, code, cycle, done, config.briefing.authority.code))
@@ -211,10 +234,9 @@ def read_child_returns(exports_dir: Path, sources: Sources, config: Config, cycl
     return out
 
 
-def _read_903(read: ReturnRead, source: Ssda903Source, config: Config, cycle: str,
-              limits: Limits | None, problems: list[Problem]) -> bool:
-    """The return's tables and its figures into `read`; False (with the faults in
-    `problems`, each naming its file) when it cannot be used."""
+def _read_903(read: ReturnRead, limits: Limits | None, problems: list[Problem]) -> bool:
+    """The return's tables into `read`; False (with the faults in `problems`, each naming
+    its file) when it cannot be used."""
     try:
         ret = read_903(read.files, read.collection_year, limits)
     except ReturnFault as fault:
@@ -222,41 +244,79 @@ def _read_903(read: ReturnRead, source: Ssda903Source, config: Config, cycle: st
         return False
     absent = [name for name in TABLES if name not in ret.tables]
     if absent:  # one line, not one a table: most returns lack several in most months
-        problems.append(Problem(Severity.INFO, source.files, None, None,
-                                f"{source.name}: the return has no "
+        problems.append(Problem(Severity.INFO, read.pattern, None, None,
+                                f"{read.source}: the return has no "
                                 f"{', '.join(absent)} table{'s' if len(absent) > 1 else ''}"
                                 ": DfE's rules on them are not run"))
     read.return_903 = ret
     read.faults = unreadable_dates(ret)
+    return True
+
+
+def _read_cin(read: ReturnRead, limits: Limits | None, problems: list[Problem],
+              lea: str | None) -> bool:
+    """The census's tables into `read`: one file, of the collection year (and the
+    authority, where it is known), read by our own reader; False with the faults."""
+    if len(read.files) > 1:
+        problems.append(Problem(Severity.ERROR, read.pattern, None, None,
+                                f"{read.source}: {len(read.files)} files match "
+                                f"{quote(read.pattern)} ({', '.join(read.name_of(f) for f in read.files)})"
+                                ": expected one CIN census file"))
+        return False
+    faults = cin_file_faults(read.files[0], read.collection_year, lea)
+    if faults:
+        problems += [_relative(p, read) for p in faults]
+        return False
+    try:
+        read.census = read_cin(read.files[0], limits)
+    except ValueError as fault:
+        problems.append(Problem(Severity.ERROR, read.name_of(read.files[0]), None, None,
+                                str(fault)))
+        return False
+    read.faults = unreadable_census_dates(read.census, read.name_of(read.files[0]))
+    return True
+
+
+def _compute(read: ReturnRead, source: ReturnSource, config: Config, cycle: str,
+             problems: list[Problem]) -> None:
+    """Each indicator the source names, computed from the return's tables for the cycle
+    into `read.figures`; a code, unit or population that does not fit is an error."""
+    tables = read.tables
+    assert tables is not None
     catalogue = config.by_code()
     period = period_of(cycle)
     for code, name in source.indicators.items():
         ind = catalogue.get(code)
-        compute, unit = FIGURES_903[name]
-        if ind is None:
-            problems.append(Problem(Severity.ERROR, "sources.yaml", None, None,
-                                    f"{source.name}: indicator {code!r} ({name}) is not in "
-                                    f"indicators.yaml: expected one of its codes", code))
+        compute, unit = FIGURES[read.kind][name]
+        if ind is None or (unfit := _unfit(source.name, code, name, ind, unit)) is not None:
+            problems.append(unfit if ind is not None else Problem(
+                Severity.ERROR, "sources.yaml", None, None,
+                f"{source.name}: indicator {code!r} ({name}) is not in indicators.yaml: "
+                "expected one of its codes", code))
             continue
-        if ind.unit is not unit:
-            problems.append(Problem(Severity.ERROR, "sources.yaml", None, None,
-                                    f"{source.name}: {code} is a {ind.unit.value}, but {name} "
-                                    f"gives a {unit.value}: expected an indicator in "
-                                    f"{unit.value}", code))
-            continue
-        if compute is None:
-            if ind.population is None:
-                problems.append(Problem(Severity.ERROR, "indicators.yaml", None, None,
-                                        f"{code} is computed as {name} from the {source.name} "
-                                        f"return: expected its population (children under 18)",
-                                        code))
-                continue
-            figure = f903.looked_after_rate(ret.tables, period, round(ind.population))
-        else:
-            figure = compute(ret.tables, period)
-        table = "OC3" if name.startswith("care_leavers") else "Episodes"
-        read.figures[code] = Computed(name, figure, table)
-    return True
+        figure = (compute(tables, period) if compute is not None else
+                  RATES[name](tables, period, round(ind.population or 0)))
+        read.figures[code] = Computed(name, figure, _table_of(read.kind, name))
+
+
+def _unfit(source: str, code: str, name: str, ind: Indicator, unit: Unit) -> Problem | None:
+    """Why indicator `code` cannot take figure `name`: its unit, or a rate's population."""
+    if ind.unit is not unit:
+        return Problem(Severity.ERROR, "sources.yaml", None, None,
+                       f"{source}: {code} is a {ind.unit.value}, but {name} gives a "
+                       f"{unit.value}: expected an indicator in {unit.value}", code)
+    if name in RATES and ind.population is None:
+        return Problem(Severity.ERROR, "indicators.yaml", None, None,
+                       f"{code} is computed as {name} from the {source} return: expected "
+                       "its population (children under 18)", code)
+    return None
+
+
+def _table_of(kind: Kind, name: str) -> str:
+    """The table a figure's record is filed under (its file names the record)."""
+    if kind == "cin_census":
+        return min(FIGURE_TABLES[name])
+    return "OC3" if name.startswith("care_leavers") else "Episodes"
 
 
 UNREADABLE_DATE = "date"  # the code of our own finding, beside DfE's rules' codes
@@ -271,6 +331,14 @@ def unreadable_dates(ret: Return903) -> list[RuleIssue]:
                       f"{f.column} is {quote(f.found) if f.found else 'blank'}: expected "
                       f"{f903.DATE_FORMAT}")
             for f in f903.date_faults(ret.tables) if f.table in ret.files]
+
+
+def unreadable_census_dates(census: CinReturn, name: str) -> list[RuleIssue]:
+    """The same for a CIN census: its records have no spreadsheet row, so none is given."""
+    return [RuleIssue(UNREADABLE_DATE, f.table, name, f.record, None, None,
+                      f"{f.column} is {quote(f.found) if f.found else 'blank'}: expected "
+                      f"{fcin.DATE_FORMAT}")
+            for f in fcin.date_faults(census.tables)]
 
 
 def _relative(problem: Problem, read: ReturnRead) -> Problem:

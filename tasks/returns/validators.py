@@ -64,6 +64,12 @@ class RuleIssue:
     child: str | None
     detail: str | None = None  # what was found and expected, where it is ours to say
 
+    @property
+    def whole_return(self) -> bool:
+        """A finding about the return as a whole (a CIN census's query on its totals, such
+        as rule 2887Q's "less than 8 disability codes"), not about any one record."""
+        return self.table is None and self.record is None and self.child is None
+
 
 @dataclass(frozen=True)
 class RuleNotRun:

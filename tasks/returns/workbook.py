@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from tasks.presenting.spreadsheets import Column, Table, sheet_about, sheet_table, workbook_bytes
 from tasks.returns.quality import child_key, issues_affecting, known_children
-from tasks.returns.reading import UNREADABLE_DATE, UNREADABLE_MESSAGE, ReturnRead
+from tasks.returns.reading import CHILD_ID, UNREADABLE_DATE, UNREADABLE_MESSAGE, ReturnRead
 from tasks.returns.validators import NAMES, RuleIssue
 
 QUALITY_BOOK = "data-quality.xlsx"
@@ -60,11 +60,11 @@ def as_written(ret: ReturnRead, issue: RuleIssue) -> str:
     """The council's id as its file has it (the validators upper-case theirs): the record
     they name, where its id is theirs (or they name none); else the table's id with their
     key; else theirs."""
-    tables = ret.return_903.tables if ret.return_903 is not None else {}
-    frame = tables.get(issue.table or "")
-    if frame is None or "CHILD" not in frame:
+    column = CHILD_ID[ret.kind]
+    frame = (ret.tables or {}).get(issue.table or "")
+    if frame is None or column not in frame:
         return issue.child or ""
-    ids = frame["CHILD"].fillna("").astype(str).str.strip()
+    ids = frame[column].fillna("").astype(str).str.strip()
     key = child_key(issue.child, ret.kind)
     if issue.record and issue.record <= len(ids):
         written = ids.iloc[issue.record - 1]
