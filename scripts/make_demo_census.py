@@ -139,6 +139,19 @@ class Child:
     episodes: list[Episode]
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How an assessed referral goes: what follows it, whether its episode is closed,
+    whether its assessment or conference is late, and whether the assessment's dates are
+    keyed the wrong way round (planted)."""
+
+    kind: str
+    closed: bool
+    late_assessment: bool = False
+    late_conference: bool = False
+    swapped: bool = False
+
+
 def working_days_after(day: date, n: int) -> date:
     """The working day n working days after `day` (n=0: `day` itself, or the next
     working day if it is none)."""
@@ -166,19 +179,6 @@ def upn(rng: random.Random) -> str:
 def check_letter(digits: str) -> str:
     total = sum(int(d) * weight for d, weight in zip(digits, range(2, 14), strict=True))
     return UPN_LETTERS[total % 23]
-
-
-@dataclass(frozen=True)
-class Pace:
-    """How an assessed referral goes: what follows it, whether its episode is closed,
-    whether its assessment or conference is late, and whether the assessment's dates are
-    keyed the wrong way round (planted)."""
-
-    kind: str
-    closed: bool
-    late_assessment: bool = False
-    late_conference: bool = False
-    swapped: bool = False
 
 
 def factors(rng: random.Random, kind: str) -> list[str]:
@@ -291,6 +291,7 @@ def paces(rng: random.Random) -> list[list[Pace | None]]:
                                         and rng.random() < 0.5)]
         for kind in rng.sample(ONCE, len(ONCE))]
     children = [*twice, *once]
+    check_design(children)
     roomy = [(c, 0) for c in children if c[0] is not None and (len(c) == 1 or c[1] is None)]
     late = rng.sample(roomy, ASSESSMENTS_LATE + SWAPPED)
     for n, (child, i) in enumerate(late):
@@ -304,6 +305,17 @@ def paces(rng: random.Random) -> list[list[Pace | None]]:
         assert pace is not None
         child[i] = Pace(pace.kind, pace.closed, pace.late_assessment, True, pace.swapped)
     return rng.sample(children, len(children))
+
+
+def check_design(children: list[list[Pace | None]]) -> None:
+    """The kinds of referral add up to the scorecard's figures."""
+    referrals = [p for c in children for p in c]
+    assessed = [p for p in referrals if p is not None]
+    held = [p for p in assessed if p.kind in (CP_PLAN, CONFERENCE_ONLY)]
+    assert (sum(len(c) == 2 for c in children), sum(len(c) == 1 for c in children)) == (
+        CHILDREN_TWICE, CHILDREN_ONCE)
+    assert (len(assessed), len(held)) == (ASSESSMENTS, CONFERENCES)
+    assert sum(p.kind == CP_PLAN for p in held) == CONFERENCE_PLANS
 
 
 def make_child(rng: random.Random, number: int, referrals: list[Pace | None]) -> Child:

@@ -93,6 +93,16 @@ def test_referrals_165_of_which_35_re_referrals() -> None:
     assert round(100 * again / referrals, 1) == 21.2
 
 
+def test_a_child_referred_again_is_referred_a_month_after_the_first_episode_closed() -> None:
+    twice = [list(c.iter("CINdetails")) for c in children()
+             if len(c.findall("CINdetails")) == 2]
+    assert len(twice) == 35 and len(children()) == 130
+    for first, second in twice:
+        closed, referred = day(first, "CINclosureDate"), day(second, "CINreferralDate")
+        assert closed is not None and referred is not None
+        assert referred - closed >= timedelta(days=31)
+
+
 def test_assessments_72_of_which_55_in_45_working_days_the_swapped_four_among_them() -> None:
     in_time: dict[str, int] = defaultdict(int)
     authorised = 0
