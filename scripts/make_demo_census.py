@@ -20,15 +20,18 @@ DfE's definitions:
   starts on the conference's day.
 
 Planted, as a case-management system lets them in, and listed in `planted.json` beside the
-census (kind of error -> sorted child ids): above all the inspectors' case, data
-"inaccurate because of input errors" that gave leaders a falsely positive view. Four late
-assessments have their start and authorisation dates keyed the wrong way round (DfE rule
-8608): counted as they stand, they are among the 55 in time, so AS01 reads 76.4% where
-the assessments as they happened give 51 of 72 (70.8%). Beside them, two ethnicity codes
-that are no code (rule 4220) and two unique pupil numbers with two digits transposed
-(rule 1510, the check letter no longer matches). Everything else is as a well-kept case
-system records it: DfE's rules for 2024-25 (Data to Insight's validators) find the planted
-errors and nothing else. `tests/test_demo_census.py` holds it to that.
+census (kind of error -> sorted child ids): the inspectors found data "inaccurate because
+of input errors" that gave leaders a false view. Four late assessments have their start
+and authorisation dates keyed the wrong way round (DfE rule 8608), and two late
+conferences their section 47 start and conference dates (rule 8615). DfE counts a
+conference dated before its enquiry in the total but not as in time (and the briefing
+reads an assessment so too), so AS01 and CP03 read as the scorecard's; but the records
+cannot tell whether those were in time, so the briefing shows what the figure could be:
+AS01 "Red, but could be Amber" (76.4% to 81.9%), CP03 "Amber, but could be Green" (80.0%
+to 86.7%). Beside them, two ethnicity codes that are no code (rule 4220) and two unique
+pupil numbers with two digits transposed (rule 1510, the check letter no longer matches).
+Everything else is as a well-kept case system records it: DfE's rules for 2024-25 (Data to
+Insight's validators) find the planted errors and nothing else. `tests/test_demo_census.py` holds it to that.
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ BORN = (date(2007, 4, 1), date(2024, 2, 28))
 # 8770Q: a child born on or before this day is of school age and has a pupil number.
 SCHOOL_AGE = date(2019, 8, 31)
 CHILDREN_ONCE, CHILDREN_TWICE = 95, 35
+# Of the late ones, those keyed the wrong way round (planted).
 ASSESSMENTS, ASSESSMENTS_LATE, SWAPPED = 72, 17, 4
-CONFERENCES, CONFERENCES_LATE, CONFERENCE_PLANS = 30, 6, 26
+CONFERENCES, CONFERENCES_LATE, CONFERENCE_PLANS, SWAPPED_CONFERENCES = 30, 6, 26, 2
 ASSESSMENT_DAYS, CONFERENCE_DAYS = 45, 15  # working days
 # What follows each assessed referral: closed after the assessment (RC8, RC9), a child in
 # need plan, a section 47 enquiry with no conference needed, a conference and a child
@@ -84,6 +88,8 @@ ABUSE = ["NEG", "NEG", "NEG", "EMO", "EMO", "PHY", "SAB", "MUL"]
 UPN_LAS = ["301", "302", "303", "304", "305", "306"]
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 PLANTED_8608 = "assessment start and authorisation dates keyed the wrong way round (8608)"
+PLANTED_8615 = ("section 47 enquiry start and conference dates keyed the wrong way round "
+                "(8615)")
 PLANTED_ETHNIC = "ethnicity code not valid (4220)"
 PLANTED_UPN = "unique pupil number with two digits transposed (1510)"
 
@@ -150,6 +156,7 @@ class Pace:
     late_assessment: bool = False
     late_conference: bool = False
     swapped: bool = False
+    swapped_conference: bool = False
 
 
 def working_days_after(day: date, n: int) -> date:
@@ -211,7 +218,7 @@ def enquiry(rng: random.Random, episode: Episode, pace: Pace, assessed: date) ->
         return
     days = rng.randint(16, 25) if pace.late_conference else rng.randint(5, CONFERENCE_DAYS)
     held = working_days_after(start, days)
-    episode.s47 = (start, target, held)
+    episode.s47 = (held, target, start) if pace.swapped_conference else (start, target, held)
     if pace.kind == CP_PLAN:
         episode.cp_plan = protection_plan(rng, held)
         if episode.cp_plan.end is not None:
@@ -293,17 +300,23 @@ def paces(rng: random.Random) -> list[list[Pace | None]]:
     children = [*twice, *once]
     check_design(children)
     roomy = [(c, 0) for c in children if c[0] is not None and (len(c) == 1 or c[1] is None)]
-    late = rng.sample(roomy, ASSESSMENTS_LATE + SWAPPED)
+    late = rng.sample(roomy, ASSESSMENTS_LATE)
     for n, (child, i) in enumerate(late):
         pace = child[i]
         assert pace is not None
         child[i] = Pace(pace.kind, pace.closed, True, swapped=n < SWAPPED)
     conferences = [(c, i) for c in children for i, p in enumerate(c)
                    if p is not None and p.kind in (CP_PLAN, CONFERENCE_ONLY)]
-    for child, i in rng.sample(conferences, CONFERENCES_LATE):
+    late = rng.sample(conferences, CONFERENCES_LATE)
+    # The swapped ones lead to no plan: a plan starts on its conference's day (rule 2885).
+    swap = [(c, i) for c, i in late if getattr(c[i], "kind", None) == CONFERENCE_ONLY]
+    assert len(swap) >= SWAPPED_CONFERENCES, "too few late conferences without a plan"
+    for child, i in late:
         pace = child[i]
         assert pace is not None
-        child[i] = Pace(pace.kind, pace.closed, pace.late_assessment, True, pace.swapped)
+        child[i] = Pace(pace.kind, pace.closed, pace.late_assessment, True, pace.swapped,
+                        swapped_conference=any(c is child and j == i
+                                               for c, j in swap[:SWAPPED_CONFERENCES]))
     return rng.sample(children, len(children))
 
 
@@ -334,6 +347,8 @@ def plant(rng: random.Random, children: list[Child]) -> dict[str, list[str]]:
     a letter, and two pupil numbers with two adjacent different digits transposed."""
     planted = {PLANTED_8608: [c.id for c in children for e in c.episodes
                               if e.assessment and e.assessment[1] < e.assessment[0]],
+               PLANTED_8615: [c.id for c in children for e in c.episodes
+                              if e.s47 and e.s47[2] and e.s47[2] < e.s47[0]],
                PLANTED_ETHNIC: [], PLANTED_UPN: []}
     for child in rng.sample(children, 2):
         child.ethnicity = child.ethnicity[:3]

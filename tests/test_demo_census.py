@@ -26,7 +26,10 @@ EVENTS = {"CINreferralDate", "CINclosureDate", "AssessmentActualStartDate",
           "AssessmentAuthorisationDate", "CINPlanStartDate", "CINPlanEndDate",
           "S47ActualStartDate", "InitialCPCtarget", "DateOfInitialCPC", "CPPstartDate",
           "CPPendDate", "CPPreviewDate"}
-SWAPPED = "assessment start and authorisation dates keyed the wrong way round (8608)"
+PLANTED = json.loads((DEMO_CENSUS / "planted.json").read_text())
+SWAPPED = PLANTED["assessment start and authorisation dates keyed the wrong way round (8608)"]
+SWAPPED_S47 = PLANTED["section 47 enquiry start and conference dates keyed the wrong way "
+                      "round (8615)"]
 
 
 def day(element: ET.Element, tag: str) -> date | None:
@@ -38,10 +41,11 @@ def in_period(d: date | None) -> bool:
     return d is not None and PERIOD[0] <= d <= PERIOD[1]
 
 
-def working_days(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end` (none when end comes first)."""
-    return sum(is_working_day(start + timedelta(days=n))
-               for n in range(1, (end - start).days + 1))
+def in_time(start: date, end: date, limit: int) -> bool:
+    """Within `limit` working days: those after `start` up to and including `end`; an end
+    before its start is not in time (DfE's reading for conferences)."""
+    return start <= end and sum(is_working_day(start + timedelta(days=n))
+                                for n in range(1, (end - start).days + 1)) <= limit
 
 
 def children() -> list[ET.Element]:
@@ -55,7 +59,7 @@ def child_id(child: ET.Element) -> str:
 def test_the_demo_census_is_made_again_byte_for_byte(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_demo_census.py"),
                            str(tmp_path / "cin")], capture_output=True, text=True, check=True)
-    assert ("165 referrals, 72 assessments, 30 conferences; 8 planted input errors"
+    assert ("165 referrals, 72 assessments, 30 conferences; 10 planted input errors"
             in done.stdout)
     made = sorted(p.name for p in (tmp_path / "cin").iterdir())
     assert made == sorted(p.name for p in DEMO_CENSUS.iterdir()) == ["cin_census.xml",
@@ -103,9 +107,10 @@ def test_a_child_referred_again_is_referred_a_month_after_the_first_episode_clos
         assert referred - closed >= timedelta(days=31)
 
 
-def test_assessments_72_of_which_55_in_45_working_days_the_swapped_four_among_them() -> None:
-    in_time: dict[str, int] = defaultdict(int)
+def test_assessments_72_of_which_55_in_45_working_days_the_swapped_four_not() -> None:
+    timely: dict[str, int] = defaultdict(int)
     authorised = 0
+    backwards = set()
     for child in children():
         for assessment in child.iter("Assessments"):
             start = day(assessment, "AssessmentActualStartDate")
@@ -114,16 +119,17 @@ def test_assessments_72_of_which_55_in_45_working_days_the_swapped_four_among_th
                 continue
             assert end is not None
             authorised += 1
-            if working_days(start, end) <= 45:
-                in_time[child_id(child)] += 1
-    assert (authorised, sum(in_time.values())) == (72, 55)
+            timely[child_id(child)] += in_time(start, end, 45)
+            if end < start:
+                backwards.add(child_id(child))
+    assert (authorised, sum(timely.values())) == (72, 55)
     assert round(100 * 55 / 72, 1) == 76.4
-    swapped = json.loads((DEMO_CENSUS / "planted.json").read_text())[SWAPPED]
-    assert len(swapped) == 4 and set(swapped) <= set(in_time)
+    assert len(SWAPPED) == 4 and backwards == set(SWAPPED)
 
 
 def test_conferences_30_of_which_24_in_15_working_days_each_plan_from_its_day() -> None:
-    held = in_time = 0
+    held = timely = 0
+    backwards = set()
     for child in children():
         for details in child.iter("CINdetails"):
             plans = {day(p, "CPPstartDate") for p in details.iter("ChildProtectionPlans")}
@@ -133,10 +139,13 @@ def test_conferences_30_of_which_24_in_15_working_days_each_plan_from_its_day() 
                     continue
                 assert conference is not None
                 held += 1
-                in_time += working_days(start, conference) <= 15
+                timely += in_time(start, conference, 15)
+                if conference < start:
+                    backwards.add(child_id(child))
                 plans.discard(conference)
             assert not plans  # every plan starts on its conference's day
-    assert (held, in_time) == (30, 24)
+    assert (held, timely) == (30, 24)
+    assert len(SWAPPED_S47) == 2 and backwards == set(SWAPPED_S47)
 
 
 @pytest.mark.slow
@@ -147,6 +156,6 @@ def test_the_validators_find_the_demo_census_planted_errors_and_no_others() -> N
     found = {rule: sorted({i.child or "" for i in report.failing(rule)})
              for rule in report.rules_failed()}
     expected = {kind.rsplit("(", 1)[1].rstrip(")"): ids for kind, ids in planted.items()}
-    assert set(expected) == {"8608", "4220", "1510"}
+    assert set(expected) == {"8608", "8615", "4220", "1510"}
     assert found == expected
-    assert len(found["8608"]) == 4 and len(found["4220"]) == len(found["1510"]) == 2
+    assert len(found["8608"]) == 4 and len(found["8615"]) == 2
