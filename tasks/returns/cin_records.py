@@ -56,12 +56,13 @@ GENERATED = frozenset({"LAchildID", "CINdetailsID", "AssessmentID", "CPPID"})
 FACTOR_SEPARATOR = ","
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CinReturn:
-    """A CIN census's tables (text, DfE's names). The repr gives row counts only."""
+    """A CIN census's tables (text, DfE's names). The repr gives row counts only; two
+    are equal only when they are the same read (frames have no plain equality)."""
 
     path: Path
-    tables: dict[str, pd.DataFrame] = field(repr=False, compare=False)
+    tables: dict[str, pd.DataFrame] = field(repr=False)
 
     def __repr__(self) -> str:
         rows = {name: len(frame) for name, frame in self.tables.items()}
