@@ -105,3 +105,37 @@ def cin_census(path: Path, *, lea: str = "201") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
     return path
+
+
+# A census built from trees: each node is (tag, text), (tag, None) for an empty element,
+# or (tag, [nodes]) for an element holding others, in the order DfE's schema gives them.
+Node = tuple[str, "str | list[Node] | None"]
+
+
+def _grow(parent: ET.Element, nodes: list[Node]) -> None:
+    for tag, content in nodes:
+        element = _add(parent, tag)
+        if isinstance(content, list):
+            _grow(element, content)
+        else:
+            element.text = content
+
+
+def cin_census_of(path: Path, children: list[list[Node]], *, lea: str = "201",
+                  namespace: str | None = None) -> Path:
+    """A CIN census for the year ending March 2025 whose children are the trees given:
+    each child the nodes inside its Child element (ChildIdentifiers, ChildCharacteristics,
+    CINdetails...). With `namespace`, the file declares it as its default (xmlns)."""
+    root = ET.Element("Message")
+    if namespace is not None:
+        root.set("xmlns", namespace)
+    _grow(root, [("Header", [
+        ("CollectionDetails", [("Collection", "CIN"), ("Year", "2025"),
+                               ("ReferenceDate", "2025-03-31")]),
+        ("Source", [("SourceLevel", "L"), ("LEA", lea), ("SoftwareCode", "Local"),
+                    ("Release", "ver 1"), ("SerialNo", "1"),
+                    ("DateTime", "2025-04-20T10:00:00")])])])
+    _grow(root, [("Children", [("Child", child) for child in children])])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path
