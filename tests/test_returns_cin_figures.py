@@ -141,8 +141,9 @@ def test_working_days_after_the_start_up_to_and_including_the_end() -> None:
 
 def test_assessments_in_45_days_authorised_within_45_working_days_across_christmas() -> None:
     # Authorised in the year: A (45 working days, across Christmas), B (46), C (the same
-    # day: 0). Not in the figure: D authorised after the year, E not yet authorised, F
-    # authorised before it started, G's start no real day. 2 of 3.
+    # day: 0), F authorised before it started (in the total, not in time: DfE's reading
+    # for conferences). Not in the figure: D authorised after the year, E not yet
+    # authorised, G's start no real day. 2 of 4.
     rows = [assessment("A", "2024-12-20", "2025-02-26"),
             assessment("B", "2024-12-20", "2025-02-27"),
             assessment("C", "2024-05-01", "2024-05-01"),
@@ -150,9 +151,9 @@ def test_assessments_in_45_days_authorised_within_45_working_days_across_christm
             assessment("F", "2024-06-10", "2024-06-01"),
             assessment("G", "2024-06-31", "2024-07-01")]
     figure = f.assessments_in_45_days(cin(Assessments=rows), YEAR)
-    assert (figure.numerator, figure.denominator) == (2, 3)
-    assert figure.value == pytest.approx(100 * 2 / 3)
-    assert figure.children == {"A", "B", "C"}
+    assert (figure.numerator, figure.denominator) == (2, 4)
+    assert figure.value == pytest.approx(50.0)
+    assert figure.children == {"A", "B", "C", "F"}
     assert figure.counted == {"A", "C"}
 
 
@@ -160,13 +161,16 @@ def test_icpc_in_15_days_conferences_within_15_working_days_of_the_enquiry() -> 
     # Held in the year: A on the 15th working day after Friday 20 December 2024 (15
     # January), B on the 16th; C's enquiry began Monday 25 March 2024 and its conference
     # on Friday 5 April, 7 working days on (Good Friday and Easter Monday left out).
-    # Not: D's conference after the year, E's enquiry with none yet. 2 of 3.
+    # F's conference is dated before its enquiry began: "excludes cases where the recorded
+    # initial child protection conference date is before section 47 date, however these
+    # will be included in overall number of ICPCs" (DfE, table C4). Not: D's conference
+    # after the year, E's enquiry with none yet. 2 of 4.
     rows = [enquiry("A", "2024-12-20", "2025-01-15"), enquiry("B", "2024-12-20", "2025-01-16"),
             enquiry("C", "2024-03-25", "2024-04-05"), enquiry("D", "2025-03-20", "2025-04-02"),
-            enquiry("E", "2025-03-20")]
+            enquiry("E", "2025-03-20"), enquiry("F", "2024-07-10", "2024-07-08")]
     figure = f.icpc_in_15_days(cin(Section47=rows), YEAR)
-    assert (figure.numerator, figure.denominator) == (2, 3)
-    assert figure.children == {"A", "B", "C"}
+    assert (figure.numerator, figure.denominator) == (2, 4)
+    assert figure.children == {"A", "B", "C", "F"}
     assert figure.counted == {"A", "C"}
 
 

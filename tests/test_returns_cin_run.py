@@ -27,7 +27,8 @@ from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, TODAY
 
 # (child id, assessment start, authorised): three within 45 working days, and CA4's
-# authorised before it started (DfE rule 8608), which counts it as within.
+# authorised before it started (DfE rule 8608): in the total, not in time, as DfE counts a
+# conference dated before its enquiry.
 ASSESSMENTS = (("CA1", "2024-05-01", "2024-06-10"), ("CA2", "2024-06-03", "2024-07-01"),
                ("CA3", "2024-07-01", "2024-08-20"), ("CA4", "2024-08-12", "2024-08-02"))
 
@@ -85,15 +86,15 @@ def _exports(tmp_path: Path) -> Path:
 
 def test_a_census_figure_is_computed_for_the_cycle_and_filed_under_its_file(
         tmp_path: Path) -> None:
-    """AS01 from the census: 4 of 4 assessments authorised within 45 working days (CA4's
-    authorised before it started counts as within, as DfE's definition reads)."""
+    """AS01 from the census: 3 of 4 assessments authorised within 45 working days (CA4's,
+    authorised before it started, is in the total and not in time)."""
     exports = _exports(tmp_path)
     census(exports / "cin" / "cin_census.xml")
     inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
     assert inputs.ok, [p.message for p in inputs.problems if p.severity.value == "error"]
     used = inputs.records.set_index(["indicator", "period"]).loc[("AS01", DEMO_CYCLE)]
-    assert (used["value"], used["numerator"], used["denominator"]) == (100.0, 4, 4)
-    assert used["file"] == "cin/cin_census.xml"
+    assert (used["value"], used["numerator"], used["denominator"]) == (75.0, 3, 4)
+    assert "cin/cin_census.xml" in inputs.files
     (ret,) = inputs.child_returns
     assert known_children(ret) == frozenset({"CA1", "CA2", "CA3", "CA4"})
 
@@ -125,7 +126,7 @@ def test_a_census_date_that_is_no_real_day_leaves_the_figure_and_is_named(tmp_pa
            (*ASSESSMENTS[:3], ("CA4", "2024-08-12", "2024-02-31")))
     inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
     used = inputs.records.set_index(["indicator", "period"]).loc[("AS01", DEMO_CYCLE)]
-    assert (used["numerator"], used["denominator"]) == (3, 3)
+    assert (used["numerator"], used["denominator"]) == (3, 3)  # CA4's leaves the figure
     (ret,) = inputs.child_returns
     (fault,) = ret.faults
     assert (fault.table, fault.file, fault.record) == ("Assessments", "cin/cin_census.xml", 4)
@@ -133,11 +134,12 @@ def test_a_census_date_that_is_no_real_day_leaves_the_figure_and_is_named(tmp_pa
 
 
 @pytest.mark.slow
-def test_a_planted_census_error_gives_could_be_red_and_the_workbook_names_the_child(
+def test_a_planted_census_error_gives_could_be_green_and_the_workbook_names_the_child(
         tmp_path: Path) -> None:
     """The real validators over the census: CA4's assessment authorised before it started
-    (rule 8608) could take AS01 from Green (100%) to Red (75%); the restricted paper says
-    so, the workbook names CA4 and the rule, and the public edition names no child."""
+    (rule 8608) is not in time, so AS01 is Red (75%), but had it been in time it would be
+    Green (100%): the restricted paper says so, the workbook names CA4 and the rule, and
+    the public edition names no child."""
     exports = _exports(tmp_path)
     census(exports / "cin" / "cin_census.xml")
     inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
@@ -146,8 +148,8 @@ def test_a_planted_census_error_gives_could_be_red_and_the_workbook_names_the_ch
     restricted = edition_figures(inputs, analysed, Edition.RESTRICTED)
     ctx = build_context(inputs.config, restricted, DEMO_CYCLE)
     view = next(v for area in ctx.areas for v in area.indicators if v.code == "AS01")
-    assert view.value == "100.0%"
-    assert view.rag_label.startswith("Green, but could be Red: ")
+    assert view.value == "75.0%"
+    assert view.rag_label == "Red, but could be Green: 1 record fails DfE rules"
     assert any("Computed from the CIN census return: rests on 4 records" in n
                and "rule 8608" in n for n in view.notes)
     book = load_workbook(io.BytesIO(quality_workbook(

@@ -185,8 +185,9 @@ def working_days_after(start: date, end: date, stop: int | None = None) -> int:
 
 
 def _timely(base: pd.DataFrame, start: str, end: str, days: int) -> pd.Series:
-    """Whether each event ended within `days` working days of its start."""
-    return pd.Series([working_days_after(s.date(), e.date(), days) <= days
+    """Whether each event ended within `days` working days of its start; one that ended
+    before it started did not (DfE's reading for conferences: in the total, not in time)."""
+    return pd.Series([e >= s and working_days_after(s.date(), e.date(), days) <= days
                       for s, e in zip(base[start], base[end], strict=True)],
                      index=base.index, dtype=bool)
 
@@ -195,10 +196,11 @@ def assessments_in_45_days(tables: Mapping[str, pd.DataFrame], period: Period) -
     """Of the assessments authorised in the period (AssessmentAuthorisationDate in it),
     the percentage authorised within 45 working days of AssessmentActualStartDate: the
     working days after the start day up to and including the authorisation day are 45 or
-    fewer. One authorised before it started leaves the figure (a fault in its dates)."""
+    fewer. One authorised before it started (DfE rule 8608 rejects it) counts in the total
+    and not as in time, as DfE counts a conference held before its enquiry began."""
     found = _records(tables, "Assessments")
     start, end = "AssessmentActualStartDate", "AssessmentAuthorisationDate"
-    found = found[_within(found[end], period) & (found[end] >= found[start])]
+    found = found[_within(found[end], period)]
     return _share("assessments authorised within 45 working days", found,
                   _timely(found, start, end, ASSESSMENT_DAYS))
 
@@ -207,10 +209,13 @@ def icpc_in_15_days(tables: Mapping[str, pd.DataFrame], period: Period) -> Figur
     """Of the initial child protection conferences held in the period (Section47 rows
     whose DateOfInitialCPC is in it), the percentage held within 15 working days of the
     enquiry's start (S47ActualStartDate), the working days counted as for assessments.
-    One held before its enquiry started leaves the figure (a fault in its dates)."""
+    One held before its enquiry started (rule 8615) is in the total and not in time:
+    "This measure excludes cases where the recorded initial child protection conference
+    date is before section 47 date, however these will be included in overall number of
+    ICPCs" (DfE, Characteristics of children in need, table C4)."""
     found = _records(tables, "Section47")
     start, end = "S47ActualStartDate", "DateOfInitialCPC"
-    found = found[_within(found[end], period) & (found[end] >= found[start])]
+    found = found[_within(found[end], period)]
     return _share("initial child protection conferences within 15 working days", found,
                   _timely(found, start, end, ICPC_DAYS))
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from tasks.reading.files import Limits, quote, refusal
 from tasks.reading.problems import Problem, Severity
-from tasks.reading.sources import CinCensusSource, ReturnSource, Sources, Ssda903Source
+from tasks.reading.sources import ReturnSource, Sources, Ssda903Source
 from tasks.returns import figures_903 as f903
 from tasks.returns import figures_cin as fcin
 from tasks.returns.cin import cin_file_faults
@@ -258,10 +258,11 @@ def _read_cin(read: ReturnRead, limits: Limits | None, problems: list[Problem],
     """The census's tables into `read`: one file, of the collection year (and the
     authority, where it is known), read by our own reader; False with the faults."""
     if len(read.files) > 1:
+        names = ", ".join(read.name_of(f) for f in read.files)
         problems.append(Problem(Severity.ERROR, read.pattern, None, None,
                                 f"{read.source}: {len(read.files)} files match "
-                                f"{quote(read.pattern)} ({', '.join(read.name_of(f) for f in read.files)})"
-                                ": expected one CIN census file"))
+                                f"{quote(read.pattern)} ({names}): expected one CIN census "
+                                "file"))
         return False
     faults = cin_file_faults(read.files[0], read.collection_year, lea)
     if faults:
@@ -288,11 +289,14 @@ def _compute(read: ReturnRead, source: ReturnSource, config: Config, cycle: str,
     for code, name in source.indicators.items():
         ind = catalogue.get(code)
         compute, unit = FIGURES[read.kind][name]
-        if ind is None or (unfit := _unfit(source.name, code, name, ind, unit)) is not None:
-            problems.append(unfit if ind is not None else Problem(
-                Severity.ERROR, "sources.yaml", None, None,
-                f"{source.name}: indicator {code!r} ({name}) is not in indicators.yaml: "
-                "expected one of its codes", code))
+        if ind is None:
+            problems.append(Problem(Severity.ERROR, "sources.yaml", None, None,
+                                    f"{source.name}: indicator {code!r} ({name}) is not in "
+                                    "indicators.yaml: expected one of its codes", code))
+            continue
+        unfit = _unfit(source.name, code, name, ind, unit)
+        if unfit is not None:
+            problems.append(unfit)
             continue
         figure = (compute(tables, period) if compute is not None else
                   RATES[name](tables, period, round(ind.population or 0)))
