@@ -92,9 +92,10 @@ def test_summary_counts_exceptions_deep_dives_and_findings(demo: tuple[Any, Any]
             "published; owner: Head of Youth Justice Service") in text
     assert "## Deep dives (4)" in text
     assert "Young people in custody (YJ03)" in text.split("## Deep dives")[1]  # not published
-    # The SSDA903 return: its absent tables, CL01 given by it and the scorecard alike, and
-    # DfE's rules not run here (BRIEFING_RETURN_RULES is off in the tests).
-    assert "## Data quality\n\n5 finding(s) in the public edition: 4 info, 1 warning." in text
+    # The returns: the SSDA903's absent tables; CL01 given by it and the scorecard alike,
+    # and AS01, CP03 and FD03 by the CIN census and the scorecard; DfE's rules not run over
+    # either (BRIEFING_RETURN_RULES is off in the tests).
+    assert "## Data quality\n\n9 finding(s) in the public edition: 8 info, 1 warning." in text
     # The public folder's files, and only those; on this machine without BRIEFING_PAPERS_URL.
     assert links == [(label, (folder / "public" / name).as_uri()) for label, name in (
         ("Briefing (PDF)", "briefing.pdf"), ("Briefing (HTML)", "briefing.html"),

@@ -34,13 +34,17 @@ def test_parse_number_refuses(text: str) -> None:
 def test_demo_exports_are_clean() -> None:
     inputs = validate_exports(DEMO_CONFIG, DEMO_EXPORTS, today=TODAY)
     assert inputs.cycle == DEMO_CYCLE and inputs.ok
-    # 36 monthly CSVs, the scorecard, the team breakdowns and the SSDA903's 5 tables.
-    assert len(inputs.files) == 43
+    # 36 monthly CSVs, the scorecard, the team breakdowns, the SSDA903's 5 tables and the
+    # CIN census.
+    assert len(inputs.files) == 44
     # CL02 is not collected in the last month: a warning, not an error. CL01 is given by
-    # the scorecard and computed from the SSDA903 alike, with the same value; the return
-    # lacks some of DfE's tables.
-    assert [(p.indicator, p.severity.value) for p in inputs.problems
-            if p.kind != LOOKALIKE] == [(None, "info"), ("CL01", "info"), ("CL02", "warning")]
+    # the scorecard and computed from the SSDA903 alike, with the same value, and AS01,
+    # CP03 and FD03 by the scorecard and the CIN census; the SSDA903 lacks some of DfE's
+    # tables.
+    assert sorted((p.indicator or "", p.severity.value) for p in inputs.problems
+                  if p.kind != LOOKALIKE) == [
+        ("", "info"), ("AS01", "info"), ("CL01", "info"), ("CL02", "warning"),
+        ("CP03", "info"), ("FD03", "info")]
     # The demo's percentages come without their counts: validate says, for each, what to
     # add (restricted warnings on the config, not faults in the exports).
     gaps = [p for p in inputs.problems if p.kind == LOOKALIKE]
