@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -442,10 +443,103 @@ def returns_scale(children: int) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+# A large authority's CIN census (issue 26): ours (read and every figure) against DfE's
+# rules by the validators (which read it with their own reader), on the same file.
+CENSUS_OURS = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, ".")
+from tasks.returns import figures_cin as f
+from tasks.returns.cin_records import read_cin
+from tasks.returns.figures_903 import Period
+from tasks.returns.reading import RATES
+t = time.perf_counter()
+census = read_cin(Path(sys.argv[1]))
+period = Period.collection_year(2025)
+for name, (compute, _) in f.FIGURES_CIN.items():
+    (compute or (lambda t, p: RATES[name](t, p, 100_000)))(census.tables, period)
+print(f"{time.perf_counter() - t:.1f}", file=sys.stderr)
+"""
+CENSUS_THEIRS = """
+import sys
+from pathlib import Path
+sys.path.insert(0, ".")
+from tasks.returns.validators import ReturnFile, run_validators
+report = run_validators("cin_census", [ReturnFile(Path(sys.argv[1]))], 2025,
+                        timeout_s=3600, rule_s=600)
+print(f"{report.seconds:.1f} {len(report.done)} {len(report.not_run)}", file=sys.stderr)
+"""
+
+
+def _element(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+    element = ET.SubElement(parent, tag)
+    element.text = text
+    return element
+
+
+def large_census(path: Path, children: int) -> None:
+    """`children` referred once or twice in the year, each referral assessed, a fifth with
+    a section 47 enquiry and conference and a plan: the shape of a large authority's CIN
+    census (its dates are not all DfE-clean: the rules' findings are part of the work)."""
+    rng = np.random.default_rng(2025)
+    root = ET.Element("Message")
+    header = _element(root, "Header")
+    details = _element(header, "CollectionDetails")
+    for tag, text in (("Collection", "CIN"), ("Year", "2025"), ("ReferenceDate", "2025-03-31")):
+        _element(details, tag, text)
+    _element(_element(header, "Source"), "LEA", "999")
+    kids = _element(root, "Children")
+    april = date(2024, 4, 1).toordinal()
+    for n in range(children):
+        child = _element(kids, "Child")
+        ids = _element(child, "ChildIdentifiers")
+        _element(ids, "LAchildID", f"C{n}")
+        born = date.fromordinal(april - int(rng.integers(400, 6000)))
+        _element(ids, "PersonBirthDate", str(born))
+        _element(ids, "Sex", "MF"[n % 2])
+        _element(_element(child, "ChildCharacteristics"), "Ethnicity", "WBRI")
+        for k in range(1 + int(rng.integers(0, 2))):
+            referral = april + k * 180 + int(rng.integers(0, 150))
+            episode = _element(child, "CINdetails")
+            _element(episode, "CINreferralDate", str(date.fromordinal(referral)))
+            _element(episode, "ReferralNFA", "false")
+            assessment = _element(episode, "Assessments")
+            _element(assessment, "AssessmentActualStartDate", str(date.fromordinal(referral)))
+            _element(assessment, "AssessmentAuthorisationDate",
+                     str(date.fromordinal(referral + int(rng.integers(5, 90)))))
+            if n % 5 == 0:
+                s47 = _element(episode, "Section47")
+                _element(s47, "S47ActualStartDate", str(date.fromordinal(referral + 2)))
+                held = str(date.fromordinal(referral + 2 + int(rng.integers(5, 30))))
+                _element(s47, "DateOfInitialCPC", held)
+                plan = _element(episode, "ChildProtectionPlans")
+                _element(plan, "CPPstartDate", held)
+                _element(plan, "NumberOfPreviousCPP", str(int(rng.integers(0, 2))))
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def census_scale(children: int) -> None:
+    """Ours against the validators on one large CIN census, time and peak memory."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-cin-"))
+    path = folder / "cin_census.xml"
+    large_census(path, children)
+    what = f"CIN census of {children:,} children"
+    ours = measured([sys.executable, "-c", CENSUS_OURS, str(path)])
+    row(f"{what}: ours (read, 10 figures), fresh process", f"{ours[0]:.1f} s, {ours[1]:.0f} MiB")
+    theirs = measured([sys.executable, "-c", CENSUS_THEIRS, str(path)])
+    row(f"{what}: DfE's rules by the validators (their read)",
+        f"{theirs[0]:.1f} s, {theirs[1]:.0f} MiB")
+    row(f"{what}: validators / ours", f"{theirs[0] / ours[0]:.1f} x time, "
+        f"{theirs[1] / ours[1]:.1f} x memory")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 OPTIONS = {"--regional": "also the run over every authority (a few minutes more)",
            "--hostile": "the hostile inputs alone", "--spc": "the SPC row alone",
            "--returns": "only a large authority's SSDA903 (BENCH_RETURN_CHILDREN, 10,000 "
                         "children): ours against DfE's validators",
+           "--census": "only a large authority's CIN census (BENCH_CENSUS_CHILDREN, 10,000 "
+                       "children): ours against DfE's validators",
            "--suite": "only the suite: `.ci/run`, `make check` and `make test` from a "
                       "fresh clone of the last commit (an hour or more)"}
 
@@ -471,6 +565,9 @@ def main() -> None:
         return
     if "--returns" in sys.argv:
         returns_scale(int(os.environ.get("BENCH_RETURN_CHILDREN", "10000")))
+        return
+    if "--census" in sys.argv:
+        census_scale(int(os.environ.get("BENCH_CENSUS_CHILDREN", "10000")))
         return
     py = sys.executable
     floor_and_demo()

@@ -6,18 +6,24 @@ LAchildID, and no child id in the public edition (docs/returns.md)."""
 from __future__ import annotations
 
 import io
+import logging
+import shutil
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
+from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
 from tasks.returns.quality import known_children
-from tasks.returns.reading import start_checks
+from tasks.returns.reading import Checks, _done, start_checks
+from tasks.returns.validators import RuleIssue, ValidationReport
 from tasks.returns.workbook import quality_workbook
 from tasks.run.analysis import compare_with_history
 from tasks.run.inputs import validate_exports
@@ -25,6 +31,7 @@ from tasks.run.papers import edition_figures
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, TODAY
+from tests.test_returns_run import xlsx_text
 
 # (child id, assessment start, authorised): three within 45 working days, and CA4's
 # authorised before it started (DfE rule 8608): in the total, not in time, as DfE counts a
@@ -222,3 +229,58 @@ def test_a_rate_from_the_census_without_a_population_is_an_error_naming_it(
     (fault,) = [p for p in inputs.problems if p.severity.value == "error"]
     assert fault.file == "indicators.yaml" and fault.indicator == "CP01"
     assert "computed as cp_plans_rate" in fault.message and "population" in fault.message
+
+
+@st.composite
+def censuses(draw: st.DrawFn) -> tuple[tuple[tuple[str, str, str], ...], list[str]]:
+    """A few children with random ids, each with an assessment started and authorised on
+    random days; the ids DfE's rules are said to fail."""
+    n = draw(st.integers(1, 12))
+    ids = draw(st.lists(st.from_regex(r"ZQ[0-9A-Z]{5}", fullmatch=True), min_size=n,
+                        max_size=n, unique=True))
+    rows = []
+    for child in ids:
+        start = date(2024, 4, 1) + timedelta(days=draw(st.integers(0, 180)))
+        authorised = start + timedelta(days=draw(st.integers(-5, 80)))
+        rows.append((child, start.isoformat(), authorised.isoformat()))
+    return tuple(rows), draw(st.lists(st.sampled_from(ids), unique=True))
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(drawn=censuses())
+def test_no_census_child_id_in_any_public_output_or_log(
+        tmp_path_factory: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture,
+        drawn: tuple[tuple[tuple[str, str, str], ...], list[str]]) -> None:
+    """Over random small censuses and random failing records: both editions' papers, the
+    public workbook and open data, and every log line hold no LAchildID; the restricted
+    data-quality workbook is the one place they are."""
+    assessments, failing = drawn
+    exports = _exports(tmp_path_factory.mktemp("ids"))
+    census(exports / "cin" / "cin_census.xml", assessments)
+    caplog.set_level(logging.DEBUG)
+    inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    assert inputs.ok
+    (ret,) = inputs.child_returns
+    row = {child: n + 1 for n, (child, _, _) in enumerate(assessments)}
+    ret._future = _done(Checks(ValidationReport(
+        "cin_census", 2025, messages={"8608": "Assessment Start Date cannot be later."},
+        issues=[RuleIssue("8608", "Assessments", "cin_census.xml", row[c], None, c)
+                for c in failing])))
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    ids = {child for child, _, _ in assessments}
+    for edition in Edition:
+        figures = edition_figures(inputs, analysed, edition)
+        ctx = build_context(inputs.config, figures, DEMO_CYCLE)
+        text = render_html(ctx) + repr(ctx) + repr(ret)
+        if edition is Edition.PUBLIC:
+            when = datetime(2024, 11, 8, 9, 0)
+            text += xlsx_text(briefing_workbook(inputs.config, figures, DEMO_CYCLE, when))
+            text += open_data_csv(inputs.config, figures, DEMO_CYCLE).decode()
+        assert not {i for i in ids if i in text}, edition
+    assert not {i for i in ids if i in caplog.text}
+    book = load_workbook(io.BytesIO(quality_workbook(inputs.child_returns, "999", DEMO_CYCLE,
+                                                     datetime(2024, 11, 8, 9, 0))))
+    named = {r[0] for r in book["Failing records"].iter_rows(min_row=2, values_only=True)}
+    assert named == set(failing)
+    shutil.rmtree(exports)
