@@ -134,7 +134,7 @@ def ssda903_as_xml(tables: dict[str, list[dict[str, str]]], path: Path) -> Path:
         header = _add(child, "HEADER")
         for column in XML_OWN["Header"]:
             _add(header, XML_TAGS.get(column, column), row[column] or None)
-        _add(header, "UASC", "1" if "UASC" in own else None)
+        _add(header, "UASC", "1" if "UASC" in own else "0")  # DfE's XML: 0 or 1 (rule 105)
         _add(header, "DUC", own["UASC"][0]["DUC"] if "UASC" in own else None)
         for table in ("Reviews", "Missing"):
             for record in own.get(table, []):

@@ -190,6 +190,10 @@ def test_the_validators_find_the_same_rules_failing_over_the_xml(tmp_path: Path)
     ret = read_903([xml], 2025)
     over_xml = validate_903(ret, local_authority="E09000033")
     assert over_xml.rules_failed() == over_csv.rules_failed()
+    # Every rule runs: a table the XML has no record of (OC2 ...) reaches the rules absent,
+    # as over CSV, not as a frame with no columns on which 87 rules raised KeyError; and
+    # Header's UASC flag (0 or 1 in DfE's XML, rule 105) lets rule 231 run.
+    assert over_xml.not_run == [] and "105" in over_xml.done
     assert {"103", "132", "153", "356"} <= set(over_xml.rules_failed())
     for rule in over_csv.rules_failed():
         assert sorted(i.child or "" for i in over_xml.failing(rule)) == sorted(
@@ -209,3 +213,20 @@ def test_the_validators_find_the_same_rules_failing_over_the_xml(tmp_path: Path)
     with (DEMO_RETURN / "oc3.csv").open(newline="", encoding="utf-8") as fh:
         blank = {row["CHILD"] for row in csv.DictReader(fh) if not row["ACTIV"]}
     assert {r[0] for r in rows} == blank
+
+
+def test_a_uasc_record_is_a_child_flagged_uasc_not_every_flag_given(tmp_path: Path) -> None:
+    """DfE's XML gives every child a UASC flag (0 or 1): only the 1s (or a date UASC
+    ceased) are records of the UASC table, as the CSV's UASC table holds."""
+    xml = tmp_path / "uasc.xml"
+    children = "".join(
+        f"<CHILD><HEADER><CHILDID>{child}</CHILDID><SEX>{sex}</SEX><DOB>01/05/2008</DOB>"
+        f"<UASC>{flag}</UASC><DUC>{duc}</DUC></HEADER><EPISODE><DECOM>01/06/2024</DECOM>"
+        f"<PL>U1</PL></EPISODE></CHILD>"
+        for child, sex, flag, duc in (("U1", "M", "1", "01/05/2026"), ("U2", "F", "0", "")))
+    xml.write_text(f"<EXPSSDA903>{children}</EXPSSDA903>", encoding="utf-8")
+    ret = read_903([xml], 2025)
+    assert ret.tables["UASC"].to_dict("records") == [
+        {"CHILD": "U1", "SEX": "M", "DOB": "01/05/2008", "DUC": "01/05/2026"}]
+    assert list(ret.tables["Episodes"]["PLACE"]) == ["U1", "U1"]  # PL is the PLACE column
+    assert list(ret.tables["Episodes"]["DEC"]) == ["", ""]  # absent: blank, as in CSV
