@@ -139,3 +139,56 @@ def cin_census_of(path: Path, children: list[list[Node]], *, lea: str = "201",
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
     return path
+
+
+# DfE's SSDA903 XML: each table of many a record a child, by the element holding each
+# record, and the child's own fields (in HEADER) in the order the validators' fixture has.
+XML_RECORDS = {"Reviews": "AREVIEW", "Missing": "AMISSING", "PrevPerm": "PERMANENCE",
+               "PlacedAdoption": "AD_PLACED", "OC2": "OC2"}
+XML_OWN = {"Header": ("CHILD", "UPN", "SEX", "DOB", "ETHNIC"), "UASC": ("DUC",),
+           "OC3": ("IN_TOUCH", "ACTIV", "ACCOM"),
+           "AD1": ("DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR",
+                   "LS_ADOPTR")}
+XML_TAGS = {"CHILD": "CHILDID", "PLACE": "PL"}
+
+
+def ssda903_as_xml(tables: dict[str, list[dict[str, str]]], path: Path) -> Path:
+    """An SSDA903 return's tables (table name -> its rows, every child in Header) written
+    as DfE's XML: EXPSSDA903, a CHILD for each child, in Header's order, with its HEADER
+    (own fields, then its AREVIEW, AMISSING ... records) and its EPISODEs. A blank value
+    is an empty element, as case systems write one."""
+    root = ET.Element("EXPSSDA903")
+    by_child: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for table, rows in tables.items():
+        for row in rows:
+            by_child.setdefault(row["CHILD"], {}).setdefault(table, []).append(row)
+    for row in tables["Header"]:
+        own = by_child[row["CHILD"]]
+        child = _add(root, "CHILD")
+        header = _add(child, "HEADER")
+        for column in XML_OWN["Header"]:
+            _add(header, XML_TAGS.get(column, column), row[column] or None)
+        _add(header, "UASC", "1" if "UASC" in own else "0")  # DfE's XML: 0 or 1 (rule 105)
+        _add(header, "DUC", own["UASC"][0]["DUC"] if "UASC" in own else None)
+        for table in ("Reviews", "Missing"):
+            for record in own.get(table, []):
+                _add_record(header, XML_RECORDS[table], record)
+        _add(header, "MOTHER", row["MOTHER"] or None)
+        _add(header, "MC_DOB", row["MC_DOB"] or None)
+        for table in ("PrevPerm", "PlacedAdoption", "OC2"):
+            for record in own.get(table, []):
+                _add_record(header, XML_RECORDS[table], record)
+        for table in ("OC3", "AD1"):
+            for column in XML_OWN[table]:
+                _add(header, column, (own[table][0][column] or None) if table in own else None)
+        for record in own.get("Episodes", []):
+            _add_record(child, "EPISODE", record)
+    ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
+    return path
+
+
+def _add_record(parent: ET.Element, tag: str, record: dict[str, str]) -> None:
+    element = _add(parent, tag)
+    for column, value in record.items():
+        if column not in ("CHILD", "DOB"):
+            _add(element, XML_TAGS.get(column, column), value or None)

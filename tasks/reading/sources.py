@@ -8,7 +8,7 @@ Three layouts:
   measure, filtered by breakdown columns, every geography kept for benchmarks.
 A file that no source matches is read as `long` with the canonical column names.
 Two more kinds are child-level returns, whose figures are computed from the records
-(`tasks.returns`): `ssda903` (DfE's tables as CSV) and `cin_census` (DfE's XML).
+(`tasks.returns`): `ssda903` (DfE's tables as CSV, or its XML) and `cin_census` (DfE's XML).
 
 Every source may say which cell texts mean "not available" (`missing:`, added to or taken
 from the default markers) and how much it is trusted when another source gives the same

@@ -184,12 +184,33 @@ def _read_903(files: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, An
         suffix = "_last" if previous else ""
         if not previous:
             extras = found
+        if found.get("file_format") == "xml":
+            read = _xml_tables(read)
         names = _csv_sources(group, column_names)
         for table, frame in read.items():
             tables[table + suffix] = frame
             sources[table + suffix] = {"file": names.get(table), "rows": len(frame),
                                        "csv": found.get("file_format") == "csv"}
     return tables, extras, sources
+
+
+def _xml_tables(read: dict[str, Any]) -> dict[str, Any]:
+    """The library's XML reader's tables put right. A table the file has no record of is
+    a frame with no columns, on which every rule that reads it raises KeyError (a CSV
+    return without that table has it absent, and those rules are skipped): it is dropped,
+    as absent. And its UASC table has a record for every child whose UASC flag is given,
+    0 as well as 1: only those with the flag 1 or a date UASC ceased are kept, as the
+    CSV's UASC table holds (and Header's UASC flag says)."""
+    import pandas as pd
+
+    tables = {name: frame for name, frame in read.items() if len(frame.columns)}
+    uasc, header = tables.get("UASC"), tables.get("Header")
+    if uasc is not None and header is not None and "UASC" in header.columns:
+        flagged = set(header.loc[pd.to_numeric(header["UASC"], errors="coerce") == 1,
+                                 "CHILD"])
+        keep = uasc["CHILD"].isin(flagged) | uasc["DUC"].notna()
+        tables["UASC"] = uasc[keep].reset_index(drop=True)
+    return tables
 
 
 def _csv_sources(group: list[dict[str, Any]], column_names: dict[str, list[str]]

@@ -1,7 +1,8 @@
 """`briefing init` for child-level returns: a folder of the exports holding DfE's SSDA903
-tables (CSV files known by their headers), or a CIN census (XML known by its header), is
-drafted as a source of kind `ssda903` or `cin_census`, its indicators left for the analyst
-to name (which figure feeds which of their codes is theirs to say)."""
+tables (CSV files known by their headers) or its XML (known by its root, EXPSSDA903), or
+a CIN census (XML known by its header), is drafted as a source of kind `ssda903` or
+`cin_census`, its indicators left for the analyst to name (which figure feeds which of
+their codes is theirs to say)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from tasks.reading.files import FileRefused, open_regular, refusal, text_stream
 from tasks.returns.cin import read_cin_header
 from tasks.returns.ssda903 import TABLES
+from tasks.returns.ssda903_xml import ROOT_TAG, root_tag
 
 TODO = "TODO"
 CIN_EXAMPLE = "# e.g. AS01: assessments_in_45_days"
@@ -45,9 +47,30 @@ def is_cin_census(path: Path) -> bool:
         return False
 
 
+def is_ssda903_xml(path: Path) -> bool:
+    return root_tag(path) == ROOT_TAG
+
+
+def _ssda903_xml(folder: Path, xmls: list[Path], beside_csv: bool
+                 ) -> tuple[list[str], list[str]]:
+    """An SSDA903 given as XML in `folder`: drafted as `folder/*.xml` when that glob gives
+    it alone (a return is one XML file), else by its name."""
+    found = [x for x in xmls if is_ssda903_xml(x)]
+    lines: list[str] = []
+    notes: list[str] = []
+    for xml in found:
+        files = f"{folder.name}/*.xml" if len(xmls) == 1 else f"{folder.name}/{xml.name}"
+        name = f"SSDA903 return in {folder.name}/" + (f" ({xml.name})" if beside_csv else "")
+        lines += _source(name, files, "ssda903",
+                         "DfE's SSDA903 XML (EXPSSDA903)", ["# e.g. CL01: care_leavers_neet"])
+        notes.append(f"{folder.name}/{xml.name}: an SSDA903 return (XML); name the "
+                     "indicators computed from it in sources.yaml")
+    return lines, notes
+
+
 def draft_returns(exports: Path) -> tuple[list[str], list[str]]:
     """(sources.yaml lines, notes) for each return found in the exports folder: a folder of
-    SSDA903 tables, or a CIN census (in a folder of its own, or beside the exports)."""
+    SSDA903 tables or its XML, or a CIN census (in a folder of its own, or beside the exports)."""
     lines: list[str] = []
     notes: list[str] = []
     places = [p for p in sorted(exports.iterdir()) if not p.name.startswith(".")
@@ -61,7 +84,11 @@ def draft_returns(exports: Path) -> tuple[list[str], list[str]]:
                              ["# e.g. CL01: care_leavers_neet"])
             notes.append(f"{folder.name}/: an SSDA903 return ({len(tables)} tables); name "
                          "the indicators computed from it in sources.yaml")
-        for xml in sorted(folder.glob("*.xml")):
+        xmls = [x for x in sorted(folder.glob("*.xml")) if refusal(exports, x) is None]
+        drafted = _ssda903_xml(folder, xmls, bool(tables))
+        lines += drafted[0]
+        notes += drafted[1]
+        for xml in xmls:
             if is_cin_census(xml):
                 lines += _source(f"CIN census in {folder.name}/", f"{folder.name}/{xml.name}",
                                  "cin_census", "a CIN census (its header)", [CIN_EXAMPLE])

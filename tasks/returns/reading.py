@@ -329,9 +329,10 @@ UNREADABLE_MESSAGE = "A date the figures read is not a real day, or is blank"
 
 def unreadable_dates(ret: Return903) -> list[RuleIssue]:
     """Each record whose date the figures cannot read, as a finding on that record (its row
-    in its file, header row 1), saying what was found and what was expected."""
+    in its file, header row 1; none in an XML return), saying what was found and what was
+    expected."""
     return [RuleIssue(UNREADABLE_DATE, f.table, ret.files[f.table].name, f.record,
-                      f.record + 1, None,
+                      ret.row_of(f.record), None,
                       f"{f.column} is {quote(f.found) if f.found else 'blank'}: expected "
                       f"{f903.DATE_FORMAT}")
             for f in f903.date_faults(ret.tables) if f.table in ret.files]

@@ -1,4 +1,4 @@
-"""Reading an SSDA903 return given as CSV tables with DfE's column names.
+"""Reading an SSDA903 return given as CSV tables with DfE's column names, or as DfE's XML.
 
 Each file is known by its header, as DfE's tables are (file names vary between case
 systems). A file fault stops the return with a message naming the file: a table the
@@ -7,12 +7,16 @@ give one table, or the return is for another year. Columns beyond DfE's are kept
 or locality for breakdowns); the copy written for the validators has DfE's columns only,
 as their reader refuses any other. A CSV return says nothing of its authority: that rests
 on the folder it is read from (docs/returns.md).
+
+One XML file (DfE's SSDA903 XML, which many case systems export) gives the same tables,
+read by `tasks.returns.ssda903_xml`; a return is CSV tables or one XML file, never both.
 """
 
 from __future__ import annotations
 
 import csv
 import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +28,7 @@ import pandas as pd
 from tasks.reading.files import FileRefused, Limits, quote
 from tasks.reading.ingest import read_dfe_csv
 from tasks.reading.problems import Problem, Severity
+from tasks.returns.ssda903_xml import XmlFault, is_xml, read_903_xml, xml_fault
 from tasks.returns.validators import ReturnFile, ValidationReport, run_validators
 
 # DfE's SSDA903 tables and their columns, as the CSV version of the return names them.
@@ -69,9 +74,15 @@ class Return903:
     tables: dict[str, pd.DataFrame]
     files: dict[str, Path]
     problems: list[Problem] = field(default_factory=list)  # warnings only
+    xml: Path | None = None  # the one XML file it was read from; None: CSV tables
+
+    def row_of(self, record: int) -> int | None:
+        """The spreadsheet row of a table's record (header row 1); None in an XML return,
+        which has no rows (its findings name the record only)."""
+        return None if self.xml is not None else record + 1
 
     def write_for_validators(self, folder: Path) -> list[Path]:
-        """Each table as CSV with DfE's columns only, for tasks.returns.validators."""
+        """Each table of a CSV return as CSV with DfE's columns only, for the validators."""
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         for name, frame in self.tables.items():
@@ -89,6 +100,8 @@ def collection_dates(year: int) -> tuple[date, date]:
 def read_903(files: Sequence[Path], collection_year: int,
              limits: Limits | None = None) -> Return903:
     """The tables of an SSDA903 return; raises ReturnFault naming every file fault."""
+    if any(is_xml(p) for p in files):
+        return _read_xml(sorted(files), collection_year, limits)
     errors: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
     sources: dict[str, Path] = {}
@@ -116,6 +129,36 @@ def read_903(files: Sequence[Path], collection_year: int,
                         f"has no {name} table: DfE's rules on it will not run")
                 for name in TABLES if name not in tables]
     return Return903(collection_year, tables, sources, warnings)
+
+
+def _read_xml(files: list[Path], collection_year: int, limits: Limits | None) -> Return903:
+    """A return given as one XML file: DfE's tables from it, each pointing at the file."""
+    xml = [p for p in files if is_xml(p)]
+    errors = [_error(p.name, None, None, f"is a CSV table beside the XML return {xml[0].name}"
+                     ": expected CSV tables or one XML file, not both")
+              for p in files if not is_xml(p)]
+    errors += [_error(p.name, None, None, f"is a second XML file, beside {xml[0].name}: "
+                      "expected one XML file for the return") for p in xml[1:]]
+    path = xml[0]
+    fault = None if errors else xml_fault(path)
+    tables: dict[str, pd.DataFrame] = {}
+    if fault is None and not errors:
+        try:
+            tables = read_903_xml(path, TABLES, limits)
+        except (XmlFault, FileRefused) as refused:
+            fault = str(refused)
+        except ET.ParseError as broken:
+            fault = f"is not well-formed XML (line {broken.position[0]})"
+    if fault is not None:
+        errors.append(_error(path.name, None, None, fault))
+    if "Episodes" in tables:
+        errors += _another_year(path.name, tables["Episodes"], collection_year)
+    if errors:
+        raise ReturnFault(errors)
+    warnings = [Problem(Severity.WARNING, RETURN, None, None, f"has no {name} table (DfE's "
+                        f"XML gives none): DfE's rules on it will not run")
+                for name in TABLES if name not in tables]
+    return Return903(collection_year, tables, {name: path for name in tables}, warnings, path)
 
 
 def _error(file: str, row: int | None, column: str | None, message: str) -> Problem:
@@ -195,7 +238,11 @@ def validate_903(ret: Return903, local_authority: str | None = None,
                  **bounds: Any) -> ValidationReport:
     """DfE's rules over a return read by `read_903`, by the real validators (their bounds:
     tasks.returns.validators.run_validators). Rows and files are the return's own: the
-    copy they read has the same names and rows, only its extra columns dropped."""
+    copy they read has the same names and rows, only its extra columns dropped. An XML
+    return is given them as it is: their XML reader reads it (its records, no rows)."""
+    if ret.xml is not None:
+        return run_validators("ssda903", [ReturnFile(ret.xml)], ret.collection_year,
+                              local_authority=local_authority, **bounds)
     with tempfile.TemporaryDirectory(prefix="briefing-903-") as work:
         files = ret.write_for_validators(Path(work))
         return run_validators("ssda903", [ReturnFile(p) for p in files], ret.collection_year,
