@@ -401,8 +401,15 @@ def test_a_date_that_is_no_real_day_counts_against_the_figure_and_is_named() -> 
     q = figure_quality("CL01", computed, Checks(None, "DfE's rules were not run", True),
                        "ssda903", frozenset(f"K{i}" for i in range(100)), faults)
     assert (q.failing, q.unmatched) == (20, 20)
-    tail, _ = restricted_words(q, NEET, result(40.0, Rating.GREEN))
-    assert tail.startswith(", but could be Red")
+    tail, lines = restricted_words(q, NEET, result(40.0, Rating.GREEN))
+    # Our date check is not one of DfE's rules: the words say which it is.
+    assert tail == ", but could be Red: 20 records have a date the figures cannot read"
+    assert "20 records have a date the figures cannot read: A date the figures" in lines[0]
+    with_rule = figure_quality("CL01", computed, _checked([RuleIssue(
+        "132", "OC3", "oc3.csv", 30, 31, "K25")]), "ssda903",
+        frozenset(f"K{i}" for i in range(100)), faults)
+    assert restricted_words(with_rule, NEET, result(40.0, Rating.GREEN))[0] == (
+        ", but could be Red: 21 records fail DfE rules or have a date the figures cannot read")
     book = ReturnRead("ssda903", "903", 2025, [Path("oc3.csv")], Path("."),
                       figures={"CL01": computed}, return_903=ret, faults=faults,
                       _future=_done(_checked([])))

@@ -201,6 +201,17 @@ def _rules_text(q: Quality) -> str:
     return "; ".join(shown) + more
 
 
+def _failing(q: Quality) -> str:
+    """"14 records fail DfE rules", saying so where some of them (or all) are records whose
+    date the figures cannot read, which is our check, not one of DfE's rules."""
+    dates = any(r.rule == UNREADABLE_DATE for r in q.rules)
+    if dates and all(r.rule == UNREADABLE_DATE for r in q.rules):
+        return f"{_records(q.failing)} {'has' if q.failing == 1 else 'have'} a date the " \
+               "figures cannot read"
+    return f"{_fail(q.failing)} DfE rules" + (" or have a date the figures cannot read"
+                                             if dates else "")
+
+
 def restricted_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[str, list[str]]:
     """(what follows the rating, the lines beside the figure) in the restricted edition."""
     base = f"Computed from the {q.source} return: rests on {_records(q.records)}"
@@ -208,15 +219,14 @@ def restricted_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[st
         return (_unchecked(r),
                 [f"{base}; {q.not_run}."])
     lines = [f"{base}; none fails a DfE rule."] if not q.failing else [
-        f"{base}; {_fail(q.failing)} DfE rules: {_rules_text(q)}. The data-quality "
+        f"{base}; {_failing(q)}: {_rules_text(q)}. The data-quality "
         "workbook (restricted) lists them by child id."]
     if q.not_run is not None:
         lines.append(f"{q.not_run}.")
     if q.rules_not_run:
         lines.append(f"{q.rules_not_run} of DfE's rules could not be run over the return.")
     other = could_be(q, ind, r.rag, q.failing, q.failing_counted)
-    tail = (f", but could be {RAG_NAMES[other]}: {_fail(q.failing)} DfE rules"
-            if other is not None else "")
+    tail = f", but could be {RAG_NAMES[other]}: {_failing(q)}" if other is not None else ""
     return tail, lines
 
 
