@@ -32,6 +32,12 @@ CARE_LEAVERS = 100
 # Care leavers' activity as the demo's October 2024 scorecard has it (CL01: 52 of 100 not
 # in education, employment or training), with 14 whose activity was not recorded.
 NEET_LEAVERS, SILENT_LEAVERS = 52, 14
+# The council's own column beside DfE's in OC3, the leaving-care team, as the scorecard's
+# team breakdown has it in October 2024 (North 34 of 58, South 18 of 42), by kind of
+# activity: not in education, employment or training (G), not recorded (""), in it (E).
+TEAM_COLUMN = "Team"
+TEAMS = {"Leaving Care North": {"G": 34, "": 8, "E": 16},
+         "Leaving Care South": {"G": 18, "": 6, "E": 18}}
 LEAVER_BIRTHDAYS = (date(2024, 4, 1), date(2024, 10, 31))
 START, END = collection_dates(YEAR)
 ETHNIC = ["WBRI"] * 12 + ["WIRI", "WOTH", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
@@ -161,7 +167,10 @@ def care_leavers(rng: random.Random, tables: dict[str, list[dict[str, str]]],
     kinds = (["G"] * NEET_LEAVERS + [""] * SILENT_LEAVERS
              + ["E"] * (CARE_LEAVERS - NEET_LEAVERS - SILENT_LEAVERS))
     rng.shuffle(kinds)
+    left = {team: dict(quota) for team, quota in TEAMS.items()}
     for n, kind in enumerate(kinds):
+        team = next(t for t, quota in left.items() if quota[kind] > 0)
+        left[team][kind] -= 1
         child, sex = f"L{20001 + n}", rng.choice("MF")
         dob = leaver_born(rng)
         tables["Header"].append(header_row(rng, child, sex, dob, False))
@@ -170,7 +179,8 @@ def care_leavers(rng: random.Random, tables: dict[str, list[dict[str, str]]],
         if not kind:
             planted["activity not recorded (OC3 ACTIV blank)"].append(child)
         tables["OC3"].append({"CHILD": child, "DOB": dmy(dob), "IN_TOUCH": "YES",
-                              "ACTIV": activity, "ACCOM": rng.choice(ACCOMMODATION)})
+                              "ACTIV": activity, "ACCOM": rng.choice(ACCOMMODATION),
+                              TEAM_COLUMN: team})
 
 
 def plant_episode_errors(rng: random.Random, tables: dict[str, list[dict[str, str]]],
@@ -199,7 +209,8 @@ def write(folder: Path) -> dict[str, list[str]]:
     folder.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
         with (folder / f"{name.lower()}.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, TABLES[name], lineterminator="\n")
+            extra = [TEAM_COLUMN] if name == "OC3" else []
+            writer = csv.DictWriter(fh, [*TABLES[name], *extra], lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
     manifest = {k: sorted(v) for k, v in planted.items()}

@@ -54,7 +54,7 @@ from tasks.run.papers import edition_figures
 from tasks.settings.config import load_config
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
-from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, TODAY
+from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, ROOT, TODAY
 from tests.returns_factory import COLUMNS, ssda903, write_table
 
 NEET = load_config(DEMO_CONFIG).by_code()["CL01"]  # at most 40%, tolerance 2
@@ -429,3 +429,61 @@ def test_a_rule_not_run_is_detailed_only_in_the_restricted_edition() -> None:
                       "be run over it"]
     restricted = " ".join(p.message for p in rule_problems([ret], Edition.RESTRICTED))
     assert "rule 231 could not be run: raised KeyError at lac_validator" in restricted
+
+
+def _with_team(config: Path, oc3: Path, teams: list[str]) -> None:
+    """The demo's config with its SSDA903 broken down by TEAM, and that column in OC3."""
+    import csv
+
+    import yaml
+
+    shutil.copytree(DEMO_CONFIG, config)
+    sources = yaml.safe_load((config / "sources.yaml").read_text())
+    (s903,) = [s for s in sources["sources"] if s["layout"] == "ssda903"]
+    s903["breakdowns"] = ["TEAM"]
+    (config / "sources.yaml").write_text(yaml.safe_dump(sources))
+    with oc3.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with oc3.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.DictWriter(fh, [*rows[0], "TEAM"])
+        out.writeheader()
+        out.writerows({**r, "TEAM": t} for r, t in zip(rows, teams, strict=True))
+
+
+def test_a_computed_figure_is_broken_down_by_the_returns_own_team_column(tmp_path: Path
+                                                                         ) -> None:
+    """CL01 from three care leavers, CL3 not in education, employment or training: by TEAM,
+    North 1 of 2 (CL1, CL3) and "Not recorded" 0 of 1 (CL2's cell blank); the parts add
+    up to the figure, so no breakdown finding, and they replace the scorecard's own parts
+    for the cycle (the computed figure is the one used)."""
+    exports = _exports(tmp_path)
+    shutil.copy(ROOT / "demo" / "exports" / "mosaic_breakdowns_2024-10.csv", exports)
+    ssda903(exports / "ssda903", unrecorded_activity=())
+    config = tmp_path / "config"
+    _with_team(config, exports / "ssda903" / "oc3.csv", ["North", "", "North"])
+    inputs = validate_exports(config, exports, DEMO_CYCLE, today=TODAY)
+    assert inputs.ok
+    parts = inputs.breakdowns[(inputs.breakdowns["indicator"] == "CL01")
+                              & (inputs.breakdowns["period"] == DEMO_CYCLE)]
+    got = sorted((r.breakdown, r.part, r.numerator, r.denominator)
+                 for r in parts.itertuples())
+    assert got == [("TEAM", "North", 1.0, 2.0), ("TEAM", "Not recorded", 0.0, 1.0)]
+    assert not [p for p in inputs.problems if p.kind == "breakdown"
+                and (p.indicator, p.period) == ("CL01", DEMO_CYCLE)]
+    earlier = inputs.breakdowns[(inputs.breakdowns["indicator"] == "CL01")
+                                & (inputs.breakdowns["period"] == "2024-09")]
+    assert set(earlier["part"]) == {"Leaving Care North", "Leaving Care South"}
+
+
+def test_a_breakdown_column_the_table_lacks_is_a_warning_naming_it(tmp_path: Path) -> None:
+    exports = _exports(tmp_path)
+    ssda903(exports / "ssda903", unrecorded_activity=())
+    config = tmp_path / "config"
+    _with_team(config, exports / "ssda903" / "oc3.csv", ["North", "", "North"])
+    oc3 = exports / "ssda903" / "oc3.csv"
+    oc3.write_text(oc3.read_text().replace("TEAM", "LOCALITY"))
+    inputs = validate_exports(config, exports, DEMO_CYCLE, today=TODAY)
+    (warning,) = [p for p in inputs.problems if p.column == "TEAM"]
+    assert warning.severity.value == "warning" and warning.file == "ssda903/oc3.csv"
+    assert "the OC3 table has no column TEAM: CL01 is not broken down by it" in \
+        warning.message

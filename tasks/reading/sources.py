@@ -181,6 +181,10 @@ class Ssda903Source(_ReturnSource):
     layout: Literal["ssda903"]
     # Indicator code -> the figure computed for it (docs/returns.md).
     indicators: dict[str, Figure903] = Field(default_factory=dict)
+    # Columns of the council's own beside DfE's (a team, a locality) in the table a figure
+    # is computed from: each figure (not a rate) is broken down by them, as an export's
+    # breakdown columns are (tasks.analysing.breakdowns).
+    breakdowns: list[str] = Field(default_factory=list)
 
 
 class CinCensusSource(_ReturnSource):

@@ -201,6 +201,7 @@ class ReturnsRead:
     problems: list[Problem]
     returns: list[ReturnRead]
     headers: dict[str, dict[str, str]]
+    parts: list[dict[str, object]] = field(default_factory=list)  # PART_COLUMNS rows
 
 
 def read_child_returns(exports_dir: Path, sources: Sources, config: Config, cycle: str,
@@ -227,6 +228,9 @@ def read_child_returns(exports_dir: Path, sources: Sources, config: Config, cycl
             out.headers[file] = {"indicator": "(sources.yaml)", "period": "(the cycle)",
                                  "value": "(computed from the records)"}
             rows.append(_record(file, code, cycle, done, config.briefing.authority.code))
+        if isinstance(source, Ssda903Source):
+            out.parts += figure_parts(read, source.breakdowns, cycle,
+                                      config.briefing.authority.code, out.problems)
     if rows:
         from tasks.reading.ingest import records_frame
 
@@ -314,6 +318,53 @@ def _unfit(source: str, code: str, name: str, ind: Indicator, unit: Unit) -> Pro
                        f"{code} is computed as {name} from the {source} return: expected "
                        "its population (children under 18)", code)
     return None
+
+
+NOT_RECORDED = "Not recorded"  # the part of children whose record gives no value
+
+
+def figure_parts(read: ReturnRead, columns: list[str], cycle: str, authority: str,
+                 problems: list[Problem]) -> list[dict[str, object]]:
+    """Each computed figure (not a rate: a team has no population) by each breakdown
+    column of the table it is computed from: a child's part is the value on their last
+    record there ("Not recorded" if blank). The parts add up to the figure exactly, as
+    each child is in one part."""
+    out: list[dict[str, object]] = []
+    tables = read.tables or {}
+    for code, done in read.figures.items():
+        if FIGURES[read.kind][done.name][1] is Unit.RATE_PER_10K:
+            continue
+        frame = tables.get(done.table)
+        for column in columns:
+            if frame is None or column not in frame:
+                problems.append(Problem(
+                    Severity.WARNING, read.name_of(read.file_of(done.table)), None, column,
+                    f"{read.source}: the {done.table} table has no column {column}: {code} "
+                    f"is not broken down by it (sources.yaml's breakdowns)", code))
+                continue
+            ids = frame[CHILD_ID[read.kind]].fillna("").astype(str).str.strip()
+            values = frame[column].fillna("").astype(str).str.strip()
+            part_of = {c: v or NOT_RECORDED for c, v in zip(ids, values, strict=True) if c}
+            out += _parts_of(code, cycle, column, done, part_of,
+                             read.name_of(read.file_of(done.table)), authority)
+    return out
+
+
+def _parts_of(code: str, cycle: str, column: str, done: Computed, part_of: dict[str, str],
+              file: str, authority: str) -> list[dict[str, object]]:
+    figure = done.figure
+    percent = figure.denominator is not None
+    base = figure.children if percent else figure.counted
+    rows = []
+    for part in sorted({part_of.get(c, NOT_RECORDED) for c in base}):
+        members = {c for c in base if part_of.get(c, NOT_RECORDED) == part}
+        n = len(members & figure.counted)
+        rows.append({"indicator": code, "period": cycle, "breakdown": column, "part": part,
+                     "value": 100.0 * n / len(members) if percent else float(n),
+                     "numerator": float(n), "denominator": float(len(members))
+                     if percent else None, "file": file, "row": 0, "authority": authority,
+                     "sign": None, "column": done.name})
+    return rows
 
 
 def _table_of(kind: Kind, name: str) -> str:

@@ -39,7 +39,7 @@ from tasks.reading.owner_returns import (
     return_key,
     returns_folders,
 )
-from tasks.reading.parts import empty_parts
+from tasks.reading.parts import PART_COLUMNS, empty_parts
 from tasks.reading.problems import CONTESTED_TEXT, Problem, blocking, errors
 from tasks.reading.questions import Answer, QuestionEntry, merge_answers, read_questions
 from tasks.reading.sources import load_sources
@@ -202,7 +202,8 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
         {key[1]: where for key, where in returned.places.items() if key[0] == "answer"},
         config)
     problems += question_problems + merged_answers
-    parts, part_problems = check_parts(ingested.breakdowns, config)
+    parts, part_problems = check_parts(with_computed_parts(ingested.breakdowns, child.parts),
+                                       config)
     problems += part_problems
     # Printed as precisely as the source gives each figure (tasks.checking.precision).
     config = with_source_precision(config, chosen.records, parts, published_as_read(sources))
@@ -214,3 +215,18 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
                   ingested.benchmarks, ingested.neighbours, commentary, chosen.withheld,
                   strict, deep_dives, parts, chosen.contested, detail, questions, answers,
                   child.returns, key)
+
+
+def with_computed_parts(exported: pd.DataFrame, computed: list[dict[str, object]]
+                        ) -> pd.DataFrame:
+    """The exports' parts, with those of figures computed from a return instead of any the
+    exports give for the same indicator and period: the computed figure is the one used
+    (its source's priority), so its parts are the ones that add up to it."""
+    if not computed:
+        return exported
+    frame = pd.concat([empty_parts(), pd.DataFrame(computed, columns=PART_COLUMNS)],
+                      ignore_index=True)
+    done = set(zip(frame["indicator"], frame["period"], strict=True))
+    kept = [(i, p) not in done for i, p in zip(exported["indicator"], exported["period"],
+                                                   strict=True)]
+    return pd.concat([exported[kept], frame], ignore_index=True)
