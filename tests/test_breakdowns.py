@@ -393,10 +393,13 @@ def test_a_rerun_without_the_breakdown_file_shows_none_of_the_first_runs_parts(
     (exports / "mosaic_breakdowns_2024-10.csv").unlink()
     again = validate_exports(Path("config"), exports, "2024-10", today=TODAY)
     analysed = compare_with_history(again, store)
-    assert analysed.parts.empty
-    card = _card(again, analysed, Edition.RESTRICTED, "CL01")
+    # Nothing of the first run's file is left; the SSDA903's own Team column still breaks
+    # CL01 down for the cycle (tasks.returns.reading.figure_parts).
+    left = analysed.parts
+    assert set(zip(left["indicator"], left["period"], strict=True)) == {("CL01", "2024-10")}
+    card = _card(again, analysed, Edition.RESTRICTED, "LA02")
     assert card.select_one("table.breakdown") is None
-    assert "Leaving Care North" not in card.get_text()
+    assert "East" not in card.get_text()
 
 
 def _with_parts(tmp_path: Path, lines: str) -> Inputs:
