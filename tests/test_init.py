@@ -70,7 +70,7 @@ def test_the_demo_draft_detects_layouts_and_says_what_each_guess_rests_on(
     # The demo's SSDA903 folder and CIN census are drafted as returns (tasks.returns.drafting).
     assert set(by_layout) == {"long", "wide", "ssda903", "cin_census"}
     assert by_layout["ssda903"].files == "ssda903/*.csv"
-    assert by_layout["cin_census"].files == "cin/cin_census.xml"
+    assert by_layout["cin_census"].files == "cin/*.xml"
     wide, long = by_layout["wide"], by_layout["long"]
     assert (wide.files, wide.sheet, wide.indicator_column, wide.title_column) == (  # type: ignore[union-attr]
         "analyst_scorecard_*.xlsx", "Scorecard", "Code", "Indicator")

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from tasks.presenting.context import build_context
 from tasks.presenting.render import render_html
 from tasks.presenting.spreadsheets import briefing_workbook, open_data_csv
-from tasks.returns.quality import known_children
+from tasks.returns.quality import known_children, rule_problems
 from tasks.returns.reading import Checks, _done, start_checks
 from tasks.returns.validators import RuleIssue, ValidationReport
 from tasks.returns.workbook import quality_workbook
@@ -172,6 +172,33 @@ def test_a_planted_census_error_gives_could_be_green_and_the_workbook_names_the_
         html, "html.parser").get_text(" ").split())
 
 
+def test_a_record_with_no_child_id_counts_against_the_figure_and_is_named(tmp_path: Path
+                                                                        ) -> None:
+    """A blank LAchildID left its assessment out of AS01 without a word (3 of 3, Green):
+    it is a finding on its record, counted against the figure as one that may be in or
+    out, so "could be Red", named in the appendix and in the workbook by record."""
+    exports = _exports(tmp_path)
+    census(exports / "cin" / "cin_census.xml", (*ASSESSMENTS[:3], ("", "2024-08-12",
+                                                                   "2024-10-30")))
+    inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    used = inputs.records.set_index(["indicator", "period"]).loc[("AS01", DEMO_CYCLE)]
+    assert (used["numerator"], used["denominator"]) == (3, 3)
+    (ret,) = inputs.child_returns
+    blank = [f for f in ret.faults if f.rule == "id"]
+    assert [(f.table, f.record, f.detail) for f in blank] == [
+        ("ChildIdentifiers", 4, "LAchildID is blank: expected the child's id"),
+        ("ChildCharacteristics", 4, "LAchildID is blank: expected the child's id"),
+        ("CINdetails", 4, "LAchildID is blank: expected the child's id"),
+        ("Assessments", 4, "LAchildID is blank: expected the child's id")]
+    analysed = compare_with_history(inputs, MemoryHistoryStore())
+    ctx = build_context(inputs.config, edition_figures(inputs, analysed, Edition.RESTRICTED),
+                        DEMO_CYCLE)
+    view = next(v for area in ctx.areas for v in area.indicators if v.code == "AS01")
+    assert view.rag_label.startswith("Green, but could be Red: 1 record has no child id")
+    assert any("4 records with no child id" in p.message
+               for p in rule_problems(inputs.child_returns, Edition.RESTRICTED))
+
+
 def test_a_census_source_names_its_figures_and_refuses_unknown_ones() -> None:
     from pydantic import ValidationError
 
@@ -199,7 +226,8 @@ def test_init_drafts_a_census_with_its_indicators_left_to_the_analyst(tmp_path: 
     census(exports / "cin" / "census.xml")
     lines, notes = draft_returns(exports)
     drafted = Sources.model_validate(yaml.safe_load("sources:\n" + "\n".join(lines)))
-    assert [(s.layout, s.files) for s in drafted.sources] == [("cin_census", "cin/census.xml")]
+    # The folder's glob: next month's census, named for its month, is read too.
+    assert [(s.layout, s.files) for s in drafted.sources] == [("cin_census", "cin/*.xml")]
     assert any("indicators: {}" in line and "TODO" in line for line in lines)
     assert any("assessments_in_45_days" in line for line in lines)
     assert notes == ["cin/census.xml: a CIN census"]
@@ -284,3 +312,18 @@ def test_no_census_child_id_in_any_public_output_or_log(
     named = {r[0] for r in book["Failing records"].iter_rows(min_row=2, values_only=True)}
     assert named == set(failing)
     shutil.rmtree(exports)
+
+
+@pytest.mark.slow
+def test_a_namespaced_census_is_checked_by_dfes_rules_as_a_plain_one(tmp_path: Path) -> None:
+    """The validators' reader found no tag of a census with a default namespace and raised
+    before any rule ran, so the paper showed a plain rating "not checked"."""
+    from tasks.returns.validators import ReturnFile, run_validators
+
+    plain = census(tmp_path / "plain.xml")
+    spaced = tmp_path / "spaced.xml"
+    spaced.write_text(plain.read_text(encoding="utf-8").replace(
+        "<Message>", '<Message xmlns="http://www.dfe.gov.uk/CIN">'), encoding="utf-8")
+    report = run_validators("cin_census", [ReturnFile(spaced)], 2025, only={"8608"})
+    assert not report.not_run
+    assert [i.child for i in report.failing("8608")] == ["CA4"]

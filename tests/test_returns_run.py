@@ -103,7 +103,7 @@ def test_public_wording_rests_on_no_count_of_1_to_5(failing: int) -> None:
             for tail, lines in [public_words(quality(38, 100, failing, c), NEET,
                                              result(38.0, Rating.GREEN))]}
     ((tail, lines),) = said
-    assert tail == ", but could be Red: a few records fail DfE rules"
+    assert tail == ", but could be Red or Amber: a few records fail DfE rules"
     assert lines == ("Computed from 100 children's records, some of which have errors: a few "
                      "of them (5 or fewer) fail DfE's rules, so the figure may not be right.",)
 

@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from tasks.editions.linked import drafted_links
+from tasks.reading.child_records import child_records
 from tasks.reading.files import FileRefused, Limits, open_regular
 from tasks.reading.ingest import (
     HEADER_SEARCH_ROWS,
@@ -260,6 +261,8 @@ def _population(f: Found) -> list[str]:
 
 def identify(path: Path, limits: Limits | None = None) -> Found:
     """What a file is and how it would be read."""
+    if (records := child_records(path)) is not None:
+        return Found(path, "unknown", why=records)
     try:
         if path.suffix.lower() == ".csv":
             with open_regular(path) as fh:

@@ -24,6 +24,7 @@ from typing import TypeVar, cast
 import numpy as np
 import pandas as pd
 
+from tasks.reading.child_records import child_records
 from tasks.reading.files import (
     MAX_TABLE_CELLS,
     Counter,
@@ -1131,6 +1132,9 @@ def read_exports(exports_dir: Path, sources: Sources | None = None,
         if sources.is_reference(path.name):
             if _read_reference(path, sources, got, problems, limits):
                 got.read.append(path.name)
+            continue
+        if (records := child_records(path)) is not None:
+            problems.append(Problem(Severity.ERROR, path.name, None, None, records))
             continue
         source = sources.match(path.name)
         try:

@@ -294,6 +294,9 @@ def _read_cin(files: list[dict[str, Any]]) -> dict[str, Any]:
         root = ET.parse(this_year[0]["path"]).getroot()
     except ET.ParseError as fault:
         raise InputFault(f"{this_year[0]['name']} is not well-formed XML ({fault})") from None
+    for element in root.iter():  # their reader finds no namespaced tag (docs: fault 17)
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            element.tag = element.tag.split("}", 1)[1]
     try:
         return dict(process_data(convert_data(root)))
     except Exception as error:
@@ -330,7 +333,7 @@ def _cin_rule(rule: Any, keyed: dict[Any, Any], tables: dict[str, Any]
     def run() -> Iterator[Event]:
         context = RuleContext(rule)
         rule.func(copy.deepcopy(keyed), context)
-        seen: set[tuple[str, int]] = set()
+        seen: set[tuple[str, int | None]] = set()
         for located in (context.type_zero_issues, context.type_one_issues,
                         context.type_two_issues, context.type_three_issues):
             for table, row in _cin_locations(located):
@@ -343,17 +346,24 @@ def _cin_rule(rule: Any, keyed: dict[Any, Any], tables: dict[str, Any]
     return run
 
 
-def _cin_locations(located: Any) -> Iterator[tuple[str, int]]:
+def _cin_locations(located: Any) -> Iterator[tuple[str, int | None]]:
+    """Each failing row a rule located; a row it could not place (NaN: some rules work
+    out a row by the child's id, which a record without one has not) as None, so the
+    finding is kept, unplaced, instead of the rule being lost."""
+    import pandas as pd
+
     if len(located) == 0:
         return
     for table, row in zip(located["tables_affected"], located["ROW_ID"], strict=True):
-        yield str(table), int(row)
+        yield str(table), None if pd.isna(row) else int(row)
 
 
-def _cin_issue(table: str, row: int, tables: dict[str, Any]) -> Event:
+def _cin_issue(table: str, row: int | None, tables: dict[str, Any]) -> Event:
     import pandas as pd
 
     frame = tables.get(table)
+    if row is None:
+        return {"table": table, "record": None, "child": None}
     if frame is None or not 0 <= row < len(frame) or "LAchildID" not in frame.columns:
         return {"table": table, "record": row + 1, "child": None}
     child = frame.iloc[row]["LAchildID"]

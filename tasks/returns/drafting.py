@@ -90,8 +90,12 @@ def draft_returns(exports: Path) -> tuple[list[str], list[str]]:
         notes += drafted[1]
         for xml in xmls:
             if is_cin_census(xml):
-                lines += _source(f"CIN census in {folder.name}/", f"{folder.name}/{xml.name}",
-                                 "cin_census", "a CIN census (its header)", [CIN_EXAMPLE])
+                # The folder's glob when the census is its one XML, so next month's file
+                # (named for its month) is read too.
+                files = (f"{folder.name}/*.xml" if len(xmls) == 1
+                         else f"{folder.name}/{xml.name}")
+                lines += _source(f"CIN census in {folder.name}/", files, "cin_census",
+                                 "a CIN census (its header)", [CIN_EXAMPLE])
                 notes.append(f"{folder.name}/{xml.name}: a CIN census")
     for xml in sorted(exports.glob("*.xml")):
         if refusal(exports, xml) is None and is_cin_census(xml):

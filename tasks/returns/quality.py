@@ -24,8 +24,10 @@ from tasks.returns.reading import (
     CHILD_ID,
     FIGURE_TABLES,
     OTHER_FIELD,
+    NO_ID,
+    OUR_FAILINGS,
+    OUR_MESSAGES,
     UNREADABLE_DATE,
-    UNREADABLE_MESSAGE,
     Checks,
     Computed,
     ReturnRead,
@@ -123,7 +125,7 @@ def figure_quality(code: str, computed: Computed, checks: Checks, kind: str,
         failing.add(key)
         by_rule.setdefault(i.rule, set()).add(key)
     messages = {**(checks.report.messages if checks.report else {}),
-                UNREADABLE_DATE: UNREADABLE_MESSAGE}
+                **OUR_MESSAGES}
     rules = tuple(RuleCount(rule, messages.get(rule, ""), len(kids))
                   for rule, kids in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0])))
     figure = computed.figure
@@ -194,7 +196,7 @@ def _fail(n: int) -> str:
 
 
 def _rules_text(q: Quality) -> str:
-    shown = [f"{r.message.rstrip('.')} ({r.records:,})" if r.rule == UNREADABLE_DATE else
+    shown = [f"{r.message.rstrip('.')} ({r.records:,})" if r.rule in OUR_MESSAGES else
              f"{r.message.rstrip('.') or 'rule ' + r.rule} (rule {r.rule}: {r.records:,})"
              if r.message else f"rule {r.rule} ({r.records:,})" for r in q.rules[:4]]
     more = f"; and {len(q.rules) - 4} more rules" if len(q.rules) > 4 else ""
@@ -202,14 +204,14 @@ def _rules_text(q: Quality) -> str:
 
 
 def _failing(q: Quality) -> str:
-    """"14 records fail DfE rules", saying so where some of them (or all) are records whose
-    date the figures cannot read, which is our check, not one of DfE's rules."""
-    dates = any(r.rule == UNREADABLE_DATE for r in q.rules)
-    if dates and all(r.rule == UNREADABLE_DATE for r in q.rules):
-        return f"{_records(q.failing)} {'has' if q.failing == 1 else 'have'} a date the " \
-               "figures cannot read"
-    return f"{_fail(q.failing)} DfE rules" + (" or have a date the figures cannot read"
-                                             if dates else "")
+    """"14 records fail DfE rules", saying so where some of them (or all) fail our own
+    checks instead (a date the figures cannot read, no child id): not DfE's rules."""
+    ours = [OUR_FAILINGS[r.rule] for r in q.rules if r.rule in OUR_FAILINGS]
+    if ours and len(ours) == len(q.rules):
+        first, *rest = ours
+        said = first if q.failing != 1 else first.replace("have ", "has ", 1)
+        return f"{_records(q.failing)} {said}" + "".join(f" or {x}" for x in rest)
+    return f"{_fail(q.failing)} DfE rules" + "".join(f" or {x}" for x in ours)
 
 
 def restricted_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[str, list[str]]:
@@ -254,9 +256,13 @@ def public_words(q: Quality, ind: Indicator, r: IndicatorResult) -> tuple[str, l
     us = {0, *fs} if small else {q.unmatched}  # unmatched: none or all of a few
     spans = [could_be(q, ind, r.rag, f, c, min(u, f)) for f in fs for c in cs if c <= f
              for u in us]
-    worst = sorted((s for s in spans if s is not None), key=lambda s: -WORSE[s])
+    # Every rating some possible count gives, the worse first: naming only the worst could
+    # contradict the restricted edition ("could be Red" where the records can only make it
+    # Green), and naming the one the hidden count gives would tell that count.
+    others = sorted({s for s in spans if s is not None}, key=lambda s: -WORSE[s])
     who = "a few records fail" if small else _fail(q.failing)
-    tail = f", but could be {RAG_NAMES[worst[0]]}: {who} DfE rules" if worst else ""
+    named = " or ".join(RAG_NAMES[s] for s in others)
+    tail = f", but could be {named}: {who} DfE rules" if others else ""
     return tail, lines
 
 
@@ -286,13 +292,7 @@ def rule_problems(returns: list[ReturnRead], edition: Edition) -> list[Problem]:
         checks = ret.checks()
         where = ret.pattern or ret.name_of(ret.files[0])
         name = NAMES[ret.kind]
-        bad = len({(f.table, f.record) for f in ret.faults})
-        if bad:
-            out.append(Problem(Severity.WARNING, where, None, None,
-                               f"{name} return: {_records(bad)} with a date that is not a "
-                               "real day (or is blank), so the figures cannot place them; the "
-                               "data-quality workbook (restricted) lists them",
-                               kind=DFE_RULE, small=bad in SMALL, group="failing DfE's rules"))
+        out += _our_checks(ret, where, name)
         if checks.report is None:
             said = (checks.not_run if checks.chosen or edition is not Edition.PUBLIC
                     else "DfE's rules could not be run over it")
@@ -303,6 +303,23 @@ def rule_problems(returns: list[ReturnRead], edition: Edition) -> list[Problem]:
         out += _not_run(checks.report, where, name, edition)
     if edition is Edition.PUBLIC:
         out = [p for p in out if not p.small]
+    return out
+
+
+OUR_APPENDIX = {UNREADABLE_DATE: "with a date that is not a real day (or is blank)",
+                NO_ID: "with no child id"}
+
+
+def _our_checks(ret: ReturnRead, where: str, name: str) -> list[Problem]:
+    """Records the figures cannot place, counted by our own check, for the appendix."""
+    out = []
+    for code, said in OUR_APPENDIX.items():
+        bad = len({(f.table, f.record) for f in ret.faults if f.rule == code})
+        if bad:
+            out.append(Problem(Severity.WARNING, where, None, None,
+                               f"{name} return: {_records(bad)} {said}, so the figures cannot "
+                               "place them; the data-quality workbook (restricted) lists them",
+                               kind=DFE_RULE, small=bad in SMALL, group="failing DfE's rules"))
     return out
 
 

@@ -253,7 +253,8 @@ def _read_903(read: ReturnRead, limits: Limits | None, problems: list[Problem]) 
                                 f"{', '.join(absent)} table{'s' if len(absent) > 1 else ''}"
                                 ": DfE's rules on them are not run"))
     read.return_903 = ret
-    read.faults = unreadable_dates(ret)
+    read.faults = unreadable_dates(ret) + without_ids(
+        ret.tables, "ssda903", lambda table: ret.files[table].name, ret.row_of)
     return True
 
 
@@ -278,7 +279,9 @@ def _read_cin(read: ReturnRead, limits: Limits | None, problems: list[Problem],
         problems.append(Problem(Severity.ERROR, read.name_of(read.files[0]), None, None,
                                 str(fault)))
         return False
-    read.faults = unreadable_census_dates(read.census, read.name_of(read.files[0]))
+    name = read.name_of(read.files[0])
+    read.faults = unreadable_census_dates(read.census, name) + without_ids(
+        read.census.tables, "cin_census", lambda table: name, lambda record: None)
     return True
 
 
@@ -376,6 +379,29 @@ def _table_of(kind: Kind, name: str) -> str:
 
 UNREADABLE_DATE = "date"  # the code of our own finding, beside DfE's rules' codes
 UNREADABLE_MESSAGE = "A date the figures read is not a real day, or is blank"
+NO_ID = "id"  # our own finding too: a record with no child id leaves every figure
+NO_ID_MESSAGE = "A record has no child id, so the figures cannot place it"
+# Our own checks' codes and messages, and how the paper says a record fails each.
+OUR_MESSAGES = {UNREADABLE_DATE: UNREADABLE_MESSAGE, NO_ID: NO_ID_MESSAGE}
+OUR_FAILINGS = {UNREADABLE_DATE: "have a date the figures cannot read",
+                NO_ID: "have no child id"}
+
+
+def without_ids(tables: Mapping[str, pd.DataFrame], kind: Kind,
+                file_of: Callable[[str], str], row_of: Callable[[int], int | None]
+                ) -> list[RuleIssue]:
+    """Each record whose child id is blank: the figures leave it out, so it is a finding on
+    that record, counted against every figure of its table (it may be in or out)."""
+    column = CHILD_ID[kind]
+    out: list[RuleIssue] = []
+    for table, frame in tables.items():
+        if column not in frame:
+            continue
+        blank = frame[column].fillna("").astype(str).str.strip() == ""
+        out += [RuleIssue(NO_ID, table, file_of(table), int(i) + 1, row_of(int(i) + 1), None,
+                          f"{column} is blank: expected the child's id")
+                for i in blank.to_numpy().nonzero()[0]]
+    return out
 
 
 def unreadable_dates(ret: Return903) -> list[RuleIssue]:

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from tasks.presenting.spreadsheets import Column, Table, sheet_about, sheet_table, workbook_bytes
 from tasks.returns.quality import child_key, issues_affecting, known_children
-from tasks.returns.reading import CHILD_ID, UNREADABLE_DATE, UNREADABLE_MESSAGE, ReturnRead
+from tasks.returns.reading import CHILD_ID, OUR_MESSAGES, ReturnRead
 from tasks.returns.validators import NAMES, RuleIssue
 
 QUALITY_BOOK = "data-quality.xlsx"
@@ -46,7 +46,7 @@ def failing_table(returns: list[ReturnRead]) -> Table:
             for issue in issues_affecting(computed, checks, ret.kind, known, ret.faults):
                 affected.setdefault((issue.rule, issue.table, issue.record), []).append(code)
         messages = {**(checks.report.messages if checks.report else {}),
-                    UNREADABLE_DATE: UNREADABLE_MESSAGE}
+                    **OUR_MESSAGES}
         found = [*(checks.report.issues if checks.report else ()), *ret.faults]
         issues = sorted(found, key=lambda i: (i.rule.zfill(8), i.table or "", i.record or 0))
         for i in issues:
