@@ -487,3 +487,26 @@ def test_a_breakdown_column_the_table_lacks_is_a_warning_naming_it(tmp_path: Pat
     assert warning.severity.value == "warning" and warning.file == "ssda903/oc3.csv"
     assert "the OC3 table has no column TEAM: CL01 is not broken down by it" in \
         warning.message
+
+
+def test_childrens_records_among_the_exports_are_refused_quoting_no_cell(tmp_path: Path
+                                                                         ) -> None:
+    """The SSDA903's tables beside the scorecard, not in a folder of their own: `init`
+    drafted episodes.csv as a wide scorecard whose indicator codes were child ids (261 in
+    indicators.yaml) and printed them; a run would quote them in its findings. A file whose
+    header has a child id column is refused whole, naming it, quoting no cell."""
+    from tasks.drafting.draft import draft_config
+
+    exports = _exports(tmp_path)
+    for path in ssda903(tmp_path / "903"):
+        shutil.copy(path, exports / path.name)
+    ids = {"LAC1", "LAC2", "CL1", "CL2", "CL3"}
+    inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
+    refused = [p for p in inputs.problems if "holds children's records" in p.message]
+    assert sorted(p.file for p in refused) == ["episodes.csv", "header.csv", "oc3.csv"]
+    assert all(p.severity.value == "error" for p in refused)
+    assert not any(i in p.message for p in inputs.problems for i in ids)
+    written, notes = draft_config(exports, tmp_path / "config")
+    text = "\n".join(notes) + "".join(p.read_text() for p in written)
+    assert not {i for i in ids if i in text}
+    assert sum("holds children's records" in n for n in notes) == 3
