@@ -31,7 +31,7 @@ from tasks.run.papers import edition_figures
 from tasks.settings.formatting import Edition
 from tasks.store.history import MemoryHistoryStore
 from tests.conftest import DEMO_CONFIG, DEMO_CYCLE, TODAY
-from tests.test_returns_run import xlsx_text
+from tests.test_returns_run import _exports, xlsx_text
 
 # (child id, assessment start, authorised): three within 45 working days, and CA4's
 # authorised before it started (DfE rule 8608): in the total, not in time, as DfE counts a
@@ -80,15 +80,6 @@ def census(path: Path, assessments: tuple[tuple[str, str, str], ...] = ASSESSMEN
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
     return path
-
-
-def _exports(tmp_path: Path) -> Path:
-    exports = tmp_path / "exports"
-    exports.mkdir()
-    (exports / "scorecard.csv").write_text(
-        "Indicator,Period,Value,Numerator,Denominator,Authority\n"
-        f"FD01,{DEMO_CYCLE},95,,,999\n", encoding="utf-8")
-    return exports
 
 
 def test_a_census_figure_is_computed_for_the_cycle_and_filed_under_its_file(

@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from xml.parsers import expat
 
+from tasks.reading import safe_xml
 from tasks.reading.files import FileRefused, open_regular, quote
 from tasks.reading.problems import Problem, Severity
 
@@ -58,37 +58,9 @@ def _read_header(fh: BinaryIO, found: dict[str, str | None]) -> None:
                          "with CollectionDetails and Source)")
 
 
-CHUNK = 1 << 20
-
-
-class _Doctype(Exception):
-    """A document type declaration: a census has none, and its entities are not expanded."""
-
-
-def _refuse_doctype(*_: object) -> None:
-    raise _Doctype
-
-
 def xml_fault(path: Path) -> str | None:
-    """What makes the whole file no well-formed XML, or None. Read as a stream by expat
-    with any DOCTYPE refused at its start, so no entity is ever declared or expanded
-    (external entities, "billion laughs"); a file cut short is found at its end."""
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = _refuse_doctype
-    try:
-        with open_regular(path) as fh:
-            while chunk := fh.read(CHUNK):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-    except FileRefused as refused:
-        return str(refused)
-    except _Doctype:
-        return (f"declares a document type (DOCTYPE, line {parser.CurrentLineNumber}): "
-                "expected a CIN census with none, as DfE's schema has none; its entities "
-                "are not read")
-    except expat.ExpatError as fault:
-        return f"is not well-formed XML (line {fault.lineno}, character {fault.offset + 1})"
-    return None
+    """What makes the whole file no well-formed XML, or None (tasks.reading.safe_xml)."""
+    return safe_xml.xml_fault(path, "a CIN census")
 
 
 def cin_file_faults(path: Path, collection_year: int, lea: str | None) -> list[Problem]:

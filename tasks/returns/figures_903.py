@@ -111,8 +111,16 @@ class DateFault:
 def date_faults(tables: Mapping[str, pd.DataFrame]) -> list[DateFault]:
     """Each date the figures read that is not a real day (31/02/2004), or is blank where a
     record needs one, in table, record and column order."""
+    return find_date_faults(tables, PARSED_DATES, _dates)
+
+
+def find_date_faults(tables: Mapping[str, pd.DataFrame],
+                     dates: Mapping[str, Mapping[str, bool]],
+                     parse: Callable[[pd.Series], pd.Series]) -> list[DateFault]:
+    """The dates `dates` names (table -> column -> needed) that `parse` cannot read, or
+    that are blank where needed, in table, record and column order (records from 1)."""
     out: list[DateFault] = []
-    for table, columns in PARSED_DATES.items():
+    for table, columns in dates.items():
         frame = tables.get(table)
         if frame is None:
             continue
@@ -120,7 +128,7 @@ def date_faults(tables: Mapping[str, pd.DataFrame]) -> list[DateFault]:
             if column not in frame:
                 continue
             text = frame[column].fillna("").astype(str).str.strip()
-            bad = _dates(text).isna() & ((text != "") | required)
+            bad = parse(text).isna() & ((text != "") | required)
             out += [DateFault(table, int(i) + 1, column, str(text.iloc[i]))
                     for i in bad.to_numpy().nonzero()[0]]
     return sorted(out, key=lambda f: (f.table, f.record, f.column))

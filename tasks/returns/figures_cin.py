@@ -28,7 +28,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from tasks.returns.cin_records import TABLES
-from tasks.returns.figures_903 import DateFault, Figure, Period
+from tasks.returns.figures_903 import DateFault, Figure, Period, find_date_faults
 from tasks.settings.calendar import is_working_day
 from tasks.settings.config import Unit
 
@@ -63,19 +63,7 @@ def _unreadable(column: pd.Series, required: bool) -> pd.Series:
 def date_faults(tables: Mapping[str, pd.DataFrame]) -> list[DateFault]:
     """Each date the figures read that is not a real day (2025-02-30, 31/03/2025), or is
     blank where a record needs one, in table, record and column order (records from 1)."""
-    out: list[DateFault] = []
-    for table, columns in DATES_READ.items():
-        frame = tables.get(table)
-        if frame is None:
-            continue
-        for column, required in columns.items():
-            if column not in frame:
-                continue
-            text = frame[column].fillna("").astype(str).str.strip()
-            bad = _unreadable(frame[column], required)
-            out += [DateFault(table, int(i) + 1, column, str(text.iloc[i]))
-                    for i in bad.to_numpy().nonzero()[0]]
-    return sorted(out, key=lambda f: (f.table, f.record, f.column))
+    return find_date_faults(tables, DATES_READ, _dates)
 
 
 def _records(tables: Mapping[str, pd.DataFrame], table: str) -> pd.DataFrame:

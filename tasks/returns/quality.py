@@ -23,8 +23,8 @@ from tasks.reading.problems import Problem, Severity
 from tasks.returns.reading import (
     CHILD_ID,
     FIGURE_TABLES,
-    OTHER_FIELD,
     NO_ID,
+    OTHER_FIELD,
     OUR_FAILINGS,
     OUR_MESSAGES,
     UNREADABLE_DATE,

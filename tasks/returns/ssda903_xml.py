@@ -26,6 +26,7 @@ from xml.parsers import expat
 
 import pandas as pd
 
+from tasks.reading import safe_xml
 from tasks.reading.files import Counter, FileRefused, Limits, open_regular, quote
 
 ROOT_TAG, CHILD_TAG = "EXPSSDA903", "CHILD"
@@ -39,7 +40,6 @@ RENAMED = {"CHILDID": "CHILD", "PL": "PLACE"}
 OWN_FIELDS = {"OC3": ("IN_TOUCH", "ACTIV", "ACCOM"),
               "AD1": ("DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR",
                       "LS_ADOPTR")}
-CHUNK = 1 << 20
 
 
 class XmlFault(Exception):
@@ -50,47 +50,22 @@ def is_xml(path: Path) -> bool:
     return path.suffix.lower() == ".xml"
 
 
-class _Doctype(Exception):
-    pass
-
-
 class _Root(Exception):
     def __init__(self, tag: str) -> None:
         super().__init__(tag)
         self.tag = tag
 
 
-def _refuse_doctype(*_: object) -> None:
-    raise _Doctype
-
-
 def xml_fault(path: Path) -> str | None:
-    """What makes the whole file no well-formed XML, or None: read as a stream by expat,
-    any DOCTYPE refused at its start, so no entity is declared or expanded (external
-    entities, "billion laughs"); a file cut short is found at its end."""
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = _refuse_doctype
-    try:
-        with open_regular(path) as fh:
-            while chunk := fh.read(CHUNK):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-    except FileRefused as refused:
-        return str(refused)
-    except _Doctype:
-        return (f"declares a document type (DOCTYPE, line {parser.CurrentLineNumber}): "
-                f"expected {LAYOUT} with none, as DfE's schema has none; its entities are "
-                "not read")
-    except expat.ExpatError as fault:
-        return f"is not well-formed XML (line {fault.lineno}, character {fault.offset + 1})"
-    return None
+    """What makes the whole file no well-formed XML, or None (tasks.reading.safe_xml)."""
+    return safe_xml.xml_fault(path, LAYOUT)
 
 
 def root_tag(path: Path) -> str | None:
     """The file's first element's name, read no further (for `briefing init`); None if
     there is none before a fault or a DOCTYPE."""
     parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.StartDoctypeDeclHandler = safe_xml.refuse_doctype
 
     def first(name: str, _: object) -> None:
         raise _Root(name)
@@ -102,7 +77,7 @@ def root_tag(path: Path) -> str | None:
                 parser.Parse(chunk, False)
     except _Root as found:
         return found.tag
-    except (FileRefused, OSError, _Doctype, expat.ExpatError):
+    except (FileRefused, OSError, safe_xml.Doctype, expat.ExpatError):
         return None
     return None
 
