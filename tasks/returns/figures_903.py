@@ -173,19 +173,23 @@ def looked_after_at_end(tables: Mapping[str, pd.DataFrame], period: Period) -> F
 def looked_after_rate(tables: Mapping[str, pd.DataFrame], period: Period,
                       population_under_18: int) -> Figure:
     """Children looked after at the period's end per 10,000 children under 18."""
+    return rate_per_10k("children looked after per 10,000 under 18",
+                        looked_after_at_end(tables, period), population_under_18)
+
+
+def rate_per_10k(name: str, count: Figure, population_under_18: int) -> Figure:
+    """A count's figure per 10,000 children under 18 (the population its denominator)."""
     if population_under_18 <= 0:
         raise ValueError(f"the population under 18 is {population_under_18}: expected a "
                          f"number of children above 0")
-    count = looked_after_at_end(tables, period)
-    return Figure("children looked after per 10,000 under 18",
-                  10_000 * count.numerator / population_under_18, count.numerator,
+    return Figure(name, 10_000 * count.numerator / population_under_18, count.numerator,
                   population_under_18, count.children, count.counted)
 
 
 def started(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
     """Children who started to be looked after in the period (each child once)."""
     episodes = episodes_in_care(tables)
-    began = episodes[(episodes["RNE"] == STARTED) & _within(episodes["start"], period)]
+    began = episodes[(episodes["RNE"] == STARTED) & within(episodes["start"], period)]
     return _figure("children who started to be looked after", set(began["CHILD"]), None)
 
 
@@ -193,11 +197,12 @@ def ceased(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
     """Children who ceased to be looked after in the period (each child once): an episode
     ended in it with a reason other than a new episode the same day."""
     episodes = episodes_in_care(tables)
-    ended = episodes[_within(episodes["end"], period) & (episodes["REC"] != CONTINUES)]
+    ended = episodes[within(episodes["end"], period) & (episodes["REC"] != CONTINUES)]
     return _figure("children who ceased to be looked after", set(ended["CHILD"]), None)
 
 
-def _within(days: pd.Series, period: Period) -> pd.Series:
+def within(days: pd.Series, period: Period) -> pd.Series:
+    """Which days fall in the period, both ends included (NaT: none)."""
     return (days >= pd.Timestamp(period.start)) & (days <= pd.Timestamp(period.end))
 
 
@@ -223,8 +228,9 @@ def three_or_more_placements(tables: Mapping[str, pd.DataFrame], period: Period)
                    base)
 
 
-def _years_before(day: date, years: int, months: int = 0) -> pd.Timestamp:
-    """The same day `years` and `months` earlier (29 February becomes the 28th)."""
+def years_before(day: date, years: int, months: int = 0) -> pd.Timestamp:
+    """The same day `years` and `months` earlier, or later where they are negative (29
+    February becomes the 28th)."""
     month = day.month - months
     year = day.year - years - (1 if month < 1 else 0)
     month = month + 12 if month < 1 else month
@@ -263,8 +269,8 @@ def long_term_stability(tables: Mapping[str, pd.DataFrame], period: Period) -> F
     past = episodes[(episodes["start"] <= pd.Timestamp(period.end))
                     & episodes["CHILD"].isin(open_now) & episodes["CHILD"].isin(under_16)]
     spells = _spells(past)
-    spells = spells[spells["care"] <= _years_before(period.end, 2, 6)]
-    two_years = _years_before(period.end, 2)
+    spells = spells[spells["care"] <= years_before(period.end, 2, 6)]
+    two_years = years_before(period.end, 2)
     stable = (spells["place"] <= two_years) | (spells["adoptive"]
                                                 & (spells["previous"] <= two_years))
     return _figure("children looked after 2.5 years or more with the same carer for 2 years",
@@ -352,5 +358,5 @@ def went_missing(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
         return _figure("children looked after who went missing", set(), base)
     kind, begun = _text(missing["MISSING"]), _dates(missing["MIS_START"])
     ids = missing["CHILD"].fillna("").astype(str).str.strip()
-    counted = set(ids[(kind == "M") & _within(begun, period)]) & base
+    counted = set(ids[(kind == "M") & within(begun, period)]) & base
     return _figure("children looked after who went missing", counted, base)

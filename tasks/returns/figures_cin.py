@@ -21,14 +21,21 @@ here logs.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 
 import pandas as pd
 
 from tasks.returns.cin_records import TABLES
-from tasks.returns.figures_903 import DateFault, Figure, Period, find_date_faults
+from tasks.returns.figures_903 import (
+    DateFault,
+    Figure,
+    Period,
+    find_date_faults,
+    rate_per_10k,
+    within,
+    years_before,
+)
 from tasks.settings.calendar import is_working_day
 from tasks.settings.config import Unit
 
@@ -84,10 +91,6 @@ def _records(tables: Mapping[str, pd.DataFrame], table: str) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
-def _within(days: pd.Series, period: Period) -> pd.Series:
-    return (days >= pd.Timestamp(period.start)) & (days <= pd.Timestamp(period.end))
-
-
 def _share(name: str, base: pd.DataFrame, counted: pd.Series) -> Figure:
     """Of the events in `base`, those `counted` marks, as a percentage of them all."""
     numerator, denominator = int(counted.sum()), len(base)
@@ -102,17 +105,9 @@ def _count(name: str, events: pd.DataFrame) -> Figure:
     return Figure(name, float(len(events)), len(events), None, children, children)
 
 
-def _rate(name: str, count: Figure, population_under_18: int) -> Figure:
-    if population_under_18 <= 0:
-        raise ValueError(f"the population under 18 is {population_under_18}: expected a "
-                         f"number of children above 0")
-    return Figure(name, 10_000 * count.numerator / population_under_18, count.numerator,
-                  population_under_18, count.children, count.counted)
-
-
 def _referrals_in(tables: Mapping[str, pd.DataFrame], period: Period) -> pd.DataFrame:
     details = _records(tables, "CINdetails")
-    return details[_within(details["CINreferralDate"], period)]
+    return details[within(details["CINreferralDate"], period)]
 
 
 def referrals(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
@@ -124,7 +119,7 @@ def referrals(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
 def referrals_rate(tables: Mapping[str, pd.DataFrame], period: Period,
                    population_under_18: int) -> Figure:
     """Referrals in the period per 10,000 children under 18."""
-    return _rate("referrals per 10,000 children under 18", referrals(tables, period),
+    return rate_per_10k("referrals per 10,000 children under 18", referrals(tables, period),
                  population_under_18)
 
 
@@ -136,23 +131,17 @@ def referrals_nfa(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
     return _share("referrals with no further action", found, nfa)
 
 
-def _years_on(day: date, years: int) -> date:
-    """The same day `years` later (earlier if negative); 29 February becomes the 28th."""
-    year = day.year + years
-    return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
-
-
 def re_referrals(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
     """Of the referrals in the period, the percentage within 12 months of a previous
     referral of the same child: one dated on or after the same day a year earlier (28
     February for 29 February) and strictly before this one. Only previous referrals in
     the file can be seen: one closed before the census year began is not in it."""
     details = _records(tables, "CINdetails")
-    found = details[_within(details["CINreferralDate"], period)]
+    found = details[within(details["CINreferralDate"], period)]
     dates = details.groupby("CHILD")["CINreferralDate"].apply(list).to_dict()
 
     def again(child: str, day: pd.Timestamp) -> bool:
-        since = pd.Timestamp(_years_on(day.date(), -1))
+        since = years_before(day.date(), 1)
         return any(since <= other < day for other in dates[child])
 
     repeated = pd.Series([again(c, d) for c, d in zip(found["CHILD"], found["CINreferralDate"],
@@ -172,12 +161,16 @@ def working_days_after(start: date, end: date, stop: int | None = None) -> int:
     return count
 
 
-def _timely(base: pd.DataFrame, start: str, end: str, days: int) -> pd.Series:
-    """Whether each event ended within `days` working days of its start; one that ended
-    before it started did not (DfE's reading for conferences: in the total, not in time)."""
-    return pd.Series([e >= s and working_days_after(s.date(), e.date(), days) <= days
-                      for s, e in zip(base[start], base[end], strict=True)],
-                     index=base.index, dtype=bool)
+def _in_time(name: str, records: pd.DataFrame, start: str, end: str, days: int,
+             period: Period) -> Figure:
+    """Of the events ended in the period (`end` in it), the share that ended within
+    `days` working days of `start`; one that ended before it started did not (DfE's
+    reading for conferences: in the total, not in time)."""
+    found = records[within(records[end], period)]
+    timely = pd.Series([e >= s and working_days_after(s.date(), e.date(), days) <= days
+                        for s, e in zip(found[start], found[end], strict=True)],
+                       index=found.index, dtype=bool)
+    return _share(name, found, timely)
 
 
 def assessments_in_45_days(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
@@ -186,11 +179,9 @@ def assessments_in_45_days(tables: Mapping[str, pd.DataFrame], period: Period) -
     working days after the start day up to and including the authorisation day are 45 or
     fewer. One authorised before it started (DfE rule 8608 rejects it) counts in the total
     and not as in time, as DfE counts a conference held before its enquiry began."""
-    found = _records(tables, "Assessments")
-    start, end = "AssessmentActualStartDate", "AssessmentAuthorisationDate"
-    found = found[_within(found[end], period)]
-    return _share("assessments authorised within 45 working days", found,
-                  _timely(found, start, end, ASSESSMENT_DAYS))
+    return _in_time("assessments authorised within 45 working days",
+                    _records(tables, "Assessments"), "AssessmentActualStartDate",
+                    "AssessmentAuthorisationDate", ASSESSMENT_DAYS, period)
 
 
 def icpc_in_15_days(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
@@ -201,11 +192,9 @@ def icpc_in_15_days(tables: Mapping[str, pd.DataFrame], period: Period) -> Figur
     "This measure excludes cases where the recorded initial child protection conference
     date is before section 47 date, however these will be included in overall number of
     ICPCs" (DfE, Characteristics of children in need, table C4)."""
-    found = _records(tables, "Section47")
-    start, end = "S47ActualStartDate", "DateOfInitialCPC"
-    found = found[_within(found[end], period)]
-    return _share("initial child protection conferences within 15 working days", found,
-                  _timely(found, start, end, ICPC_DAYS))
+    return _in_time("initial child protection conferences within 15 working days",
+                    _records(tables, "Section47"), "S47ActualStartDate", "DateOfInitialCPC",
+                    ICPC_DAYS, period)
 
 
 def cp_plans_at_end(tables: Mapping[str, pd.DataFrame], period: Period) -> Figure:
@@ -224,7 +213,7 @@ def cp_plans_at_end(tables: Mapping[str, pd.DataFrame], period: Period) -> Figur
 def cp_plans_rate(tables: Mapping[str, pd.DataFrame], period: Period,
                   population_under_18: int) -> Figure:
     """Children on a child protection plan at the period's end per 10,000 under 18."""
-    return _rate("children on a child protection plan per 10,000 under 18",
+    return rate_per_10k("children on a child protection plan per 10,000 under 18",
                  cp_plans_at_end(tables, period), population_under_18)
 
 
@@ -238,7 +227,7 @@ def cp_second_or_subsequent(tables: Mapping[str, pd.DataFrame], period: Period) 
     previous = pd.to_numeric(plans["NumberOfPreviousCPP"].fillna("").astype(str).str.strip(),
                              errors="coerce").fillna(0)
     later = (previous > 0) | (plans["CPPstartDate"] > first)
-    starting = _within(plans["CPPstartDate"], period)
+    starting = within(plans["CPPstartDate"], period)
     return _share("child protection plans that were a second or subsequent plan",
                   plans[starting], later[starting])
 
@@ -248,8 +237,8 @@ def cp_lasting_two_years(tables: Mapping[str, pd.DataFrame], period: Period) -> 
     percentage that lasted 2 years or more: ended on or after the start's second
     anniversary (28 February for a start on 29 February)."""
     plans = _records(tables, "ChildProtectionPlans")
-    ended = plans[_within(plans["CPPendDate"], period)]
-    anniversary = ended["CPPstartDate"].map(lambda d: pd.Timestamp(_years_on(d.date(), 2)))
+    ended = plans[within(plans["CPPendDate"], period)]
+    anniversary = ended["CPPstartDate"].map(lambda d: years_before(d.date(), -2))
     return _share("child protection plans ending that lasted 2 years or more", ended,
                   ended["CPPendDate"] >= anniversary)
 
