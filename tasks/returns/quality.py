@@ -23,11 +23,9 @@ from tasks.reading.problems import Problem, Severity
 from tasks.returns.reading import (
     CHILD_ID,
     FIGURE_TABLES,
-    NO_ID,
     OTHER_FIELD,
-    OUR_FAILINGS,
     OUR_MESSAGES,
-    UNREADABLE_DATE,
+    OWN_CHECKS,
     Checks,
     Computed,
     ReturnRead,
@@ -206,7 +204,7 @@ def _rules_text(q: Quality) -> str:
 def _failing(q: Quality) -> str:
     """"14 records fail DfE rules", saying so where some of them (or all) fail our own
     checks instead (a date the figures cannot read, no child id): not DfE's rules."""
-    ours = [OUR_FAILINGS[r.rule] for r in q.rules if r.rule in OUR_FAILINGS]
+    ours = [OWN_CHECKS[r.rule].failing for r in q.rules if r.rule in OWN_CHECKS]
     if ours and len(ours) == len(q.rules):
         first, *rest = ours
         said = first if q.failing != 1 else first.replace("have ", "has ", 1)
@@ -306,19 +304,16 @@ def rule_problems(returns: list[ReturnRead], edition: Edition) -> list[Problem]:
     return out
 
 
-OUR_APPENDIX = {UNREADABLE_DATE: "with a date that is not a real day (or is blank)",
-                NO_ID: "with no child id"}
-
-
 def _our_checks(ret: ReturnRead, where: str, name: str) -> list[Problem]:
     """Records the figures cannot place, counted by our own check, for the appendix."""
     out = []
-    for code, said in OUR_APPENDIX.items():
+    for code, check in OWN_CHECKS.items():
         bad = len({(f.table, f.record) for f in ret.faults if f.rule == code})
         if bad:
             out.append(Problem(Severity.WARNING, where, None, None,
-                               f"{name} return: {_records(bad)} {said}, so the figures cannot "
-                               "place them; the data-quality workbook (restricted) lists them",
+                               f"{name} return: {_records(bad)} {check.appendix}, so the "
+                               "figures cannot place them; the data-quality workbook "
+                               "(restricted) lists them",
                                kind=DFE_RULE, small=bad in SMALL, group="failing DfE's rules"))
     return out
 

@@ -111,7 +111,7 @@ class ReturnRead:
     figures: dict[str, Computed] = field(default_factory=dict)  # indicator code -> figure
     return_903: Return903 | None = None
     census: CinReturn | None = None
-    faults: list[RuleIssue] = field(default_factory=list)  # ours: dates that cannot be read
+    faults: list[RuleIssue] = field(default_factory=list)  # our own checks' (OWN_CHECKS)
     _future: Future[Checks] | None = None
 
     def name_of(self, path: Path) -> str:
@@ -280,8 +280,10 @@ def _read_cin(read: ReturnRead, limits: Limits | None, problems: list[Problem],
                                 str(fault)))
         return False
     name = read.name_of(read.files[0])
-    read.faults = unreadable_census_dates(read.census, name) + without_ids(
-        read.census.tables, "cin_census", lambda table: name, lambda record: None)
+    read.faults = date_findings(  # a census's records have no spreadsheet row
+        fcin.date_faults(read.census.tables), lambda table: name, lambda record: None,
+        fcin.DATE_FORMAT) + without_ids(read.census.tables, "cin_census", lambda table: name,
+                                        lambda record: None)
     return True
 
 
@@ -338,18 +340,18 @@ def figure_parts(read: ReturnRead, columns: list[str], cycle: str, authority: st
         if FIGURES[read.kind][done.name][1] is Unit.RATE_PER_10K:
             continue
         frame = tables.get(done.table)
+        file = read.name_of(read.file_of(done.table))
         for column in columns:
             if frame is None or column not in frame:
                 problems.append(Problem(
-                    Severity.WARNING, read.name_of(read.file_of(done.table)), None, column,
+                    Severity.WARNING, file, None, column,
                     f"{read.source}: the {done.table} table has no column {column}: {code} "
                     f"is not broken down by it (sources.yaml's breakdowns)", code))
                 continue
             ids = frame[CHILD_ID[read.kind]].fillna("").astype(str).str.strip()
             values = frame[column].fillna("").astype(str).str.strip()
             part_of = {c: v or NOT_RECORDED for c, v in zip(ids, values, strict=True) if c}
-            out += _parts_of(code, cycle, column, done, part_of,
-                             read.name_of(read.file_of(done.table)), authority)
+            out += _parts_of(code, cycle, column, done, part_of, file, authority)
     return out
 
 
@@ -377,14 +379,26 @@ def _table_of(kind: Kind, name: str) -> str:
     return "OC3" if name.startswith("care_leavers") else "Episodes"
 
 
-UNREADABLE_DATE = "date"  # the code of our own finding, beside DfE's rules' codes
-UNREADABLE_MESSAGE = "A date the figures read is not a real day, or is blank"
-NO_ID = "id"  # our own finding too: a record with no child id leaves every figure
-NO_ID_MESSAGE = "A record has no child id, so the figures cannot place it"
-# Our own checks' codes and messages, and how the paper says a record fails each.
-OUR_MESSAGES = {UNREADABLE_DATE: UNREADABLE_MESSAGE, NO_ID: NO_ID_MESSAGE}
-OUR_FAILINGS = {UNREADABLE_DATE: "have a date the figures cannot read",
-                NO_ID: "have no child id"}
+@dataclass(frozen=True)
+class OwnCheck:
+    """One of the run's own checks on a return's records, beside DfE's rules (a record it
+    finds leaves every figure): its message in the workbook and notes, how the paper says
+    records fail it, and how the appendix counts them."""
+
+    message: str
+    failing: str
+    appendix: str
+
+
+UNREADABLE_DATE = "date"  # the codes of our own findings, beside DfE's rules' codes
+NO_ID = "id"
+OWN_CHECKS = {
+    UNREADABLE_DATE: OwnCheck("A date the figures read is not a real day, or is blank",
+                              "have a date the figures cannot read",
+                              "with a date that is not a real day (or is blank)"),
+    NO_ID: OwnCheck("A record has no child id, so the figures cannot place it",
+                    "have no child id", "with no child id")}
+OUR_MESSAGES = {code: check.message for code, check in OWN_CHECKS.items()}
 
 
 def without_ids(tables: Mapping[str, pd.DataFrame], kind: Kind,
@@ -405,22 +419,20 @@ def without_ids(tables: Mapping[str, pd.DataFrame], kind: Kind,
 
 
 def unreadable_dates(ret: Return903) -> list[RuleIssue]:
-    """Each record whose date the figures cannot read, as a finding on that record (its row
-    in its file, header row 1; none in an XML return), saying what was found and what was
-    expected."""
-    return [RuleIssue(UNREADABLE_DATE, f.table, ret.files[f.table].name, f.record,
-                      ret.row_of(f.record), None,
-                      f"{f.column} is {quote(f.found) if f.found else 'blank'}: expected "
-                      f"{f903.DATE_FORMAT}")
-            for f in f903.date_faults(ret.tables) if f.table in ret.files]
+    """Each record of an SSDA903 whose date the figures cannot read (its row in its file,
+    header row 1; none in an XML return)."""
+    return date_findings(f903.date_faults(ret.tables), lambda table: ret.files[table].name,
+                         ret.row_of, f903.DATE_FORMAT)
 
 
-def unreadable_census_dates(census: CinReturn, name: str) -> list[RuleIssue]:
-    """The same for a CIN census: its records have no spreadsheet row, so none is given."""
-    return [RuleIssue(UNREADABLE_DATE, f.table, name, f.record, None, None,
-                      f"{f.column} is {quote(f.found) if f.found else 'blank'}: expected "
-                      f"{fcin.DATE_FORMAT}")
-            for f in fcin.date_faults(census.tables)]
+def date_findings(faults: list[f903.DateFault], file_of: Callable[[str], str],
+                  row_of: Callable[[int], int | None], expected: str) -> list[RuleIssue]:
+    """Each date fault as a finding on its record, saying what was found and what was
+    expected (`expected`: the return's date format)."""
+    return [RuleIssue(UNREADABLE_DATE, f.table, file_of(f.table), f.record, row_of(f.record),
+                      None, f"{f.column} is {quote(f.found) if f.found else 'blank'}: "
+                      f"expected {expected}")
+            for f in faults]
 
 
 def _relative(problem: Problem, read: ReturnRead) -> Problem:
