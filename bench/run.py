@@ -432,15 +432,21 @@ def returns_scale(children: int) -> None:
     """Ours against the validators on one large SSDA903, time and peak memory, as a ratio."""
     folder = Path(tempfile.mkdtemp(prefix="bench-903-"))
     large_return(folder, children)
-    what = f"SSDA903 of {children:,} children, {children * 6:,} episodes"
-    ours = measured([sys.executable, "-c", RETURN_OURS, str(folder)])
-    row(f"{what}: ours (read, 11 figures), fresh process", f"{ours[0]:.1f} s, {ours[1]:.0f} MiB")
-    theirs = measured([sys.executable, "-c", RETURN_THEIRS, str(folder)])
-    row(f"{what}: DfE's rules by the validators (and our read)",
-        f"{theirs[0]:.1f} s, {theirs[1]:.0f} MiB")
-    row(f"{what}: validators / ours", f"{theirs[0] / ours[0]:.1f} x time, "
-        f"{theirs[1] / ours[1]:.1f} x memory")
+    side_by_side(f"SSDA903 of {children:,} children, {children * 6:,} episodes",
+                 ("ours (read, 11 figures), fresh process", RETURN_OURS),
+                 ("DfE's rules by the validators (and our read)", RETURN_THEIRS), folder)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def side_by_side(what: str, ours: tuple[str, str], theirs: tuple[str, str], path: Path
+                 ) -> None:
+    """Our reading and figures against DfE's rules by the validators over the same return
+    at `path`, each (label, script) in a fresh process: time, peak memory, and the ratio."""
+    done = [measured([sys.executable, "-c", script, str(path)]) for _, script in (ours, theirs)]
+    for (label, _), (seconds, mib, _) in zip((ours, theirs), done, strict=True):
+        row(f"{what}: {label}", f"{seconds:.1f} s, {mib:.0f} MiB")
+    row(f"{what}: validators / ours", f"{done[1][0] / done[0][0]:.1f} x time, "
+        f"{done[1][1] / done[0][1]:.1f} x memory")
 
 
 # A large authority's CIN census (issue 26): ours (read and every figure) against DfE's
@@ -523,14 +529,9 @@ def census_scale(children: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-cin-"))
     path = folder / "cin_census.xml"
     large_census(path, children)
-    what = f"CIN census of {children:,} children"
-    ours = measured([sys.executable, "-c", CENSUS_OURS, str(path)])
-    row(f"{what}: ours (read, 10 figures), fresh process", f"{ours[0]:.1f} s, {ours[1]:.0f} MiB")
-    theirs = measured([sys.executable, "-c", CENSUS_THEIRS, str(path)])
-    row(f"{what}: DfE's rules by the validators (their read)",
-        f"{theirs[0]:.1f} s, {theirs[1]:.0f} MiB")
-    row(f"{what}: validators / ours", f"{theirs[0] / ours[0]:.1f} x time, "
-        f"{theirs[1] / ours[1]:.1f} x memory")
+    side_by_side(f"CIN census of {children:,} children",
+                 ("ours (read, 10 figures), fresh process", CENSUS_OURS),
+                 ("DfE's rules by the validators (their read)", CENSUS_THEIRS), path)
     shutil.rmtree(folder, ignore_errors=True)
 
 
