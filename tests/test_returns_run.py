@@ -500,13 +500,25 @@ def test_childrens_records_among_the_exports_are_refused_quoting_no_cell(tmp_pat
     exports = _exports(tmp_path)
     for path in ssda903(tmp_path / "903"):
         shutil.copy(path, exports / path.name)
+    # The same records as a workbook, their header under a title row, the id spelt as the
+    # CIN census spells it.
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["Children in need, October"], ["LAchildID", "Referral"],
+                ["CL1", "2024-06-01"], ["CL2", "2024-07-01"]):
+        sheet.append(row)
+    book.save(exports / "cin_children.xlsx")
     ids = {"LAC1", "LAC2", "CL1", "CL2", "CL3"}
     inputs = validate_exports(DEMO_CONFIG, exports, DEMO_CYCLE, today=TODAY)
     refused = [p for p in inputs.problems if "holds children's records" in p.message]
-    assert sorted(p.file for p in refused) == ["episodes.csv", "header.csv", "oc3.csv"]
+    assert sorted(p.file for p in refused) == ["cin_children.xlsx", "episodes.csv",
+                                               "header.csv", "oc3.csv"]
     assert all(p.severity.value == "error" for p in refused)
     assert not any(i in p.message for p in inputs.problems for i in ids)
     written, notes = draft_config(exports, tmp_path / "config")
     text = "\n".join(notes) + "".join(p.read_text() for p in written)
     assert not {i for i in ids if i in text}
-    assert sum("holds children's records" in n for n in notes) == 3
+    assert sum("holds children's records" in n for n in notes) == 4
