@@ -165,7 +165,7 @@ def store_scale(demo_config: Path, demo_exports: Path) -> None:
     loading it, one authority's history, and the demo's analysis beside it vs alone."""
     import pandas as pd
 
-    from tasks.store.history import HISTORY_COLUMNS, REVISION_COLUMNS
+    from tasks.settings.frames import FIGURES, REVISIONS
 
     rng = np.random.default_rng(7)
     periods = [f"{y}-{m:02d}" for y in range(2015, 2025) for m in range(1, 13)]
@@ -175,8 +175,8 @@ def store_scale(demo_config: Path, demo_exports: Path) -> None:
     frame["numerator"] = rng.integers(0, 400, len(frame)).astype("float64")
     frame["denominator"] = 400.0
     frame["value"] = frame["numerator"] / 4
-    frame = frame[HISTORY_COLUMNS]
-    none = pd.DataFrame(columns=REVISION_COLUMNS)
+    frame = frame[FIGURES.columns]
+    none = REVISIONS.empty()
     inputs = validate_exports(demo_config, demo_exports, today=date.today())
     with tempfile.TemporaryDirectory() as tmp:
         alone = SqlHistoryStore(f"sqlite:///{tmp}/alone.sqlite")

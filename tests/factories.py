@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from tasks.settings.config import Config
+from tasks.settings.frames import FIGURES
 from tasks.settings.periods import shift
 
 
@@ -47,5 +48,4 @@ def make_history(series: dict[str, list[float | None]], end: str) -> pd.DataFram
                 continue
             rows.append({"indicator": code, "period": shift(end, k - n + 1), "value": float(v),
                          "numerator": float("nan"), "denominator": float("nan")})
-    return pd.DataFrame(rows, columns=["indicator", "period", "value", "numerator",
-                                       "denominator"])
+    return pd.DataFrame(rows, columns=FIGURES.columns)

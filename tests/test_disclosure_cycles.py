@@ -164,14 +164,14 @@ def test_a_deep_dive_decided_on_a_small_figure_stays_restricted_after_revision(
 def test_the_store_keeps_small_figures_for_good(tmp_path: Path) -> None:
     """Kept once, by the first cycle that found them, and never taken away by a later one
     that no longer has them (a revision, a re-run)."""
-    import pandas as pd
+    from tasks.settings.frames import FIGURES, REVISIONS
 
     store = open_store(default_store_url(tmp_path))
-    none = pd.DataFrame(columns=["indicator", "period", "value", "numerator", "denominator"])
-    store.commit_cycle("998", "2024-09", none, pd.DataFrame(), [], small={("K1", "2024-09")})
-    store.commit_cycle("998", "2024-10", none, pd.DataFrame(), [],
+    none, unrevised = FIGURES.empty(), REVISIONS.empty()
+    store.commit_cycle("998", "2024-09", none, unrevised, [], small={("K1", "2024-09")})
+    store.commit_cycle("998", "2024-10", none, unrevised, [],
                        small={("K1", "2024-09"), ("K2", "2024-10")})
-    store.commit_cycle("998", "2024-10", none, pd.DataFrame(), [], small=set())
+    store.commit_cycle("998", "2024-10", none, unrevised, [], small=set())
     assert store.small_figures("998") == {("K1", "2024-09"), ("K2", "2024-10")}
     assert store.small_figures("999") == set()
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tasks.settings.frames import FIGURES, REVISIONS
 from tasks.store.history import (
-    HISTORY_COLUMNS,
-    REVISION_COLUMNS,
     HistoryStore,
     LedgerEntry,
     MemoryHistoryStore,
@@ -21,13 +20,13 @@ from tasks.store.history import (
     open_store,
 )
 
-NO_REVISIONS = pd.DataFrame(columns=REVISION_COLUMNS)
+NO_REVISIONS = REVISIONS.empty()
 
 
 def recs(rows: list[tuple[str, str, float | None]]) -> pd.DataFrame:
     rows_ = [{"indicator": i, "period": p, "value": v, "numerator": None, "denominator": None}
              for i, p, v in rows]
-    return pd.DataFrame(rows_, columns=HISTORY_COLUMNS).astype(
+    return pd.DataFrame(rows_, columns=FIGURES.columns).astype(
         {"value": "float64", "numerator": "float64", "denominator": "float64"})
 
 
@@ -67,7 +66,7 @@ def test_cycles_accumulate_and_reingest_replaces(make_store: Callable[[], Histor
     store.commit_cycle("999", "2024-10", recs([("A", "2024-10", 11.0)]), NO_REVISIONS, ["b.csv"])
     incoming = recs([("A", "2024-09", 12.0), ("A", "2024-10", 11.0)])
     revisions = find_revisions(store.history("999"), incoming)
-    assert revisions[REVISION_COLUMNS].to_dict("records") == [
+    assert revisions[["indicator", "period", "old_value", "new_value"]].to_dict("records") == [
         {"indicator": "A", "period": "2024-09", "old_value": 10.0, "new_value": 12.0}]
     store.commit_cycle("999", "2024-10", incoming, revisions, ["b.csv"])
     again = make_store()  # a fresh connection reads what was committed

@@ -13,10 +13,8 @@ import pandas as pd
 
 from tasks.reading.ingest import LA_LEVEL
 from tasks.settings.config import Config, Polarity, Unit
+from tasks.settings.frames import COMPARISONS
 
-BENCHMARK_FIELDS = ["code", "period", "england", "region", "region_name", "sn_mean",
-                    "sn_median", "sn_count", "sn_missing", "rank", "of", "quartile", "basis",
-                    "own"]
 # A count is set beside other authorities' only as a rate per 10,000 of their children:
 # England's 16,290 beside a council's 52 says nothing, nor does a rank by raw count.
 PER_10K = "per 10,000 children"
@@ -54,9 +52,10 @@ def not_compared(published: pd.DataFrame, config: Config) -> list[str]:
 
 def compare_with_others(analysis: pd.DataFrame, published: pd.DataFrame,
                         neighbours: dict[str, list[str]], config: Config) -> pd.DataFrame:
-    """One row per indicator that has published values for its current period."""
+    """One row per indicator that has published values for its current period
+    (tasks.settings.frames.COMPARISONS)."""
     if published.empty:
-        return pd.DataFrame(columns=BENCHMARK_FIELDS)
+        return COMPARISONS.empty()
     authority = config.briefing.authority.code
     published = comparable(published, config)
     pol = {i.code: i.polarity for i in config.indicators}
@@ -95,7 +94,7 @@ def compare_with_others(analysis: pd.DataFrame, published: pd.DataFrame,
             "rank": rank, "of": of, "quartile": quartile, "basis": str(g["basis"].iloc[0]),
             "own": float(own.iloc[0]) if len(own) and pd.notna(own.iloc[0]) else None,
         })
-    return pd.DataFrame(out, columns=BENCHMARK_FIELDS)
+    return pd.DataFrame(out, columns=COMPARISONS.columns)
 
 
 def rank_among(values: pd.Series, own: float, polarity: Polarity) -> tuple[int, int, int]:

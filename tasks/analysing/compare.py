@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tasks.settings.config import Config, Polarity
+from tasks.settings.frames import ANALYSIS
 from tasks.settings.periods import (
     PER_YEAR,
     Frequency,
@@ -23,14 +24,6 @@ EPS = 1e-9  # values are compared after float arithmetic; equal within this is e
 
 RAG_GREEN, RAG_AMBER, RAG_RED, RAG_NONE = "green", "amber", "red", "none"
 IMPROVING, DECLINING, NO_CHANGE, NO_DIRECTION = "improving", "declining", "no_change", "none"
-
-ANALYSIS_COLUMNS = [
-    "code", "period", "value", "target", "tolerance", "polarity", "rag", "previous",
-    "previous_period", "change", "direction", "consecutive_declines", "deep_dive", "chain_gap",
-    "year_ago", "owner", "breach", "direction_3", "direction_6", "direction_12",
-    "denominator", "small_number", "min_change",
-]
-
 
 def polarity_sign(polarity: pd.Series) -> np.ndarray:
     """+1 where higher is better, -1 where lower is better, 0 where neutral."""
@@ -86,7 +79,8 @@ WITHHELD = "withheld"  # a rating or direction that rests on a figure the editio
 
 def analyse(history: pd.DataFrame, config: Config, cycle: str,
             bounds: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per catalogue indicator for `cycle`, with every comparison the briefing shows.
+    """One row per catalogue indicator for `cycle`, with every comparison the briefing shows
+    (tasks.settings.frames.ANALYSIS).
 
     Each indicator is compared at its own latest period that has ended by the cycle (a
     quarterly indicator in an October cycle reports July to September). `history` holds all
@@ -114,10 +108,7 @@ def analyse(history: pd.DataFrame, config: Config, cycle: str,
                            rules.min_denominator, bounds)
              for freq in Frequency if (cat["frequency"] == freq).any()]
     out = pd.concat(parts, ignore_index=True).set_index("code").loc[list(cat["code"])]
-    return out.reset_index()[ANALYSIS_COLUMNS + BOUND_COLUMNS]
-
-
-BOUND_COLUMNS = ["deep_dive_possible", "declines_most", "breach_possible", "withheld"]
+    return out.reset_index()[ANALYSIS.columns]
 
 
 def _widen(history: pd.DataFrame, bounds: pd.DataFrame | None, codes: list[str], first: int,

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from tasks.settings.config import Config, Indicator, SpcConflict
+from tasks.settings.frames import SPC
 from tasks.settings.periods import frequency_of, period_from_index, period_index
 
 E2 = 2.66  # 3 / d2 for moving ranges of two points
@@ -462,14 +463,9 @@ def settings(method: Method, prefer_improvement: bool, default_improvement: bool
     }
 
 
-SPC_COLUMNS = ["code", "method", "settings", "n", "n_chart", "enough_points", "mean", "lower",
-               "upper", "near_lower", "near_upper", "trial", "variation", "assurance", "rules",
-               "latest_side", "both_ways", "points", "segments"]
-
-
 def analyse_spc(history: pd.DataFrame, analysis: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """SPC for every indicator over its chart window: one vectorised call per period kind
-    and rule set."""
+    """SPC for every indicator over its chart window (tasks.settings.frames.SPC): one
+    vectorised call per period kind and rule set."""
     from tasks.analysing.compare import polarity_sign, wide_history
 
     window = config.briefing.rules.chart_periods
@@ -502,7 +498,7 @@ def analyse_spc(history: pd.DataFrame, analysis: pd.DataFrame, config: Config) -
             for k, i in enumerate(idx):
                 parts.append(_row(codes[i], r, k, vals[k], periods, var[k], assure[k],
                                   settings(method, bool(prefer_all[i]), default_improvement)))
-    out = pd.DataFrame(parts, columns=SPC_COLUMNS)
+    out = pd.DataFrame(parts, columns=SPC.columns)
     return out.set_index("code").loc[list(analysis["code"])].reset_index()
 
 

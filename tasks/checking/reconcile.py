@@ -34,16 +34,17 @@ from tasks.reading.display import shown
 from tasks.reading.problems import DISAGREE, DUPLICATE, Findings, Problem, Severity, cell_fault
 from tasks.reading.values import opt_float
 from tasks.settings.config import Config, Unit
+from tasks.settings.frames import FIGURES
 from tasks.settings.periods import label
 
 KEYS = ["indicator", "period"]
-FIGURE_COLUMNS = ["indicator", "period", "value", "numerator", "denominator"]
 
 
 @dataclass
 class Figures:
-    """The records a briefing uses (one per indicator and period), what choosing them
-    found, and the figures withheld for an error in the source: key -> where the error is."""
+    """The records a briefing uses (one per indicator and period: frames.FIGURES), what
+    choosing them found, and the figures withheld for an error in the source: key -> where
+    the error is."""
 
     records: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
@@ -123,7 +124,7 @@ def figures(records: pd.DataFrame, config: Config, priority: Callable[[str], int
     more than once: thirty-six monthly files each repeating a year's history cost well
     under a second."""
     units = {i.code: i.unit for i in config.indicators}
-    out = Figures(records.iloc[0:0][FIGURE_COLUMNS])
+    out = Figures(records.iloc[0:0][FIGURES.columns])
     if records.empty:
         return out
     faulty = (records["error"].notna() if "error" in records
@@ -159,9 +160,9 @@ def figures(records: pd.DataFrame, config: Config, priority: Callable[[str], int
             out.withheld[(str(code), str(period))] = withheld
         elif rec is not None:
             chosen.append(rec)
-    use = clean[~repeated][FIGURE_COLUMNS]
+    use = clean[~repeated][FIGURES.columns]
     if chosen:
-        picked = pd.DataFrame([{c: getattr(r, c) for c in FIGURE_COLUMNS} for r in chosen])
+        picked = pd.DataFrame([{c: getattr(r, c) for c in FIGURES.columns} for r in chosen])
         use = pd.concat([use, picked], ignore_index=True)
     out.problems = problems.collapsed()
     out.records = use.astype({"value": "float64", "numerator": "float64",

@@ -39,7 +39,7 @@ from tasks.reading.files import (
     text_stream,
 )
 from tasks.reading.owner_returns import looks_like_return
-from tasks.reading.parts import PART_COLUMNS, empty_parts, is_whole, part_fault
+from tasks.reading.parts import is_whole, part_fault
 from tasks.reading.problems import Findings, Problem, Severity, cell_fault
 from tasks.reading.sources import (
     DEFAULT_MARKERS,
@@ -53,18 +53,13 @@ from tasks.reading.sources import (
     markers,
 )
 from tasks.reading.time_identifiers import KINDS, TimeIdentifierError, ees_period, kind_of
+from tasks.settings.frames import BENCHMARKS, PARTS, RECORDS
 from tasks.settings.periods import Frequency, is_period, parse_month, short_label
 
 T = TypeVar("T")
 
 REQUIRED = ("indicator", "period", "value")
 OPTIONAL = ("numerator", "denominator", "authority")
-# `error`: the heading of a cell found faulty (its figure is withheld, never stored), or None.
-CANONICAL_COLUMNS = ["file", "row", "column", "indicator", "period", "value", "numerator",
-                     "denominator", "authority", "percent_sign", "reason", "error",
-                     "money_sign"]
-BENCHMARK_COLUMNS = ["indicator", "period", "level", "area", "name", "region", "value",
-                     "reason", "population"]  # population: children, for counts as rates
 SUPPORTED = {".csv", ".xlsx"}
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?\Z")
 LA_LEVEL = "Local authority"
@@ -102,8 +97,8 @@ class Table:
 
 @dataclass
 class Ingested:
-    records: pd.DataFrame  # the authority's own records, canonical columns
-    benchmarks: pd.DataFrame  # every geography's published values, for comparison
+    records: pd.DataFrame  # the authority's own records (tasks.settings.frames.RECORDS)
+    benchmarks: pd.DataFrame  # every geography's published values (frames.BENCHMARKS)
     neighbours: dict[str, list[str]]  # DfE code -> its statistical neighbours' codes
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
@@ -112,7 +107,7 @@ class Ingested:
     # What scorecards say about each indicator (wide layout's title, target and polarity
     # columns, and the section it sits under): code -> Metadata, the first file's.
     metadata: dict[str, Metadata] = field(default_factory=dict)
-    # Parts of indicators' figures from breakdown columns (tasks.reading.parts.PART_COLUMNS).
+    # Parts of indicators' figures from breakdown columns (tasks.settings.frames.PARTS).
     breakdowns: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -326,7 +321,7 @@ class Records:
     million dictionaries."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, list[object]] = {c: [] for c in CANONICAL_COLUMNS}
+        self.columns: dict[str, list[object]] = {c: [] for c in RECORDS.columns}
         self._appends = [column.append for column in self.columns.values()]
 
     def add(self, file: str, row: int, column: str, indicator: str, period: str,
@@ -344,7 +339,7 @@ class Records:
 
 
 def records_frame(out: list[dict[str, object]] | dict[str, list[object]]) -> pd.DataFrame:
-    frame = pd.DataFrame(out, columns=CANONICAL_COLUMNS)
+    frame = pd.DataFrame(out, columns=RECORDS.columns)
     for name in ("value", "numerator", "denominator"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
     frame["row"] = frame["row"].astype("int64")
@@ -903,7 +898,7 @@ def dfe_records(path: Path, source: DfeSource, authority: str | None,
     `authority` None, every authority's records (their codes in `authority`)."""
     frame = read_dfe_csv(path, limits)
     marks = markers(source.missing)
-    nothing = records_frame([]), pd.DataFrame(columns=BENCHMARK_COLUMNS)
+    nothing = records_frame([]), BENCHMARKS.empty()
     missing = sorted(_dfe_columns(source) - set(frame.columns))
     if missing:
         problems.append(Problem(Severity.ERROR, path.name, 1, None,
@@ -926,12 +921,12 @@ def dfe_records(path: Path, source: DfeSource, authority: str | None,
         part = _measure(frame, sel, m, path.name, problems, marks, population)
         if part is None:
             return nothing
-        bench_parts.append(part[BENCHMARK_COLUMNS])
+        bench_parts.append(part[BENCHMARKS.columns])
         own_rows.append(_own_records(part, path.name, authority))
     own_frame = (pd.concat(own_rows, ignore_index=True) if own_rows else records_frame([]))
     bench = (pd.concat(bench_parts, ignore_index=True) if bench_parts
-             else pd.DataFrame(columns=BENCHMARK_COLUMNS))
-    return own_frame[CANONICAL_COLUMNS], bench
+             else BENCHMARKS.empty())
+    return own_frame[RECORDS.columns], bench
 
 
 def _dfe_columns(source: DfeSource) -> set[str]:
@@ -950,7 +945,7 @@ def _dfe_columns(source: DfeSource) -> set[str]:
 def _measure(frame: pd.DataFrame, sel: pd.DataFrame, m: DfeMeasure, file: str,
              problems: list[Problem], marks: dict[str, str],
              population: pd.DataFrame | None) -> pd.DataFrame | None:
-    """One measure's rows, every geography's (BENCHMARK_COLUMNS and the rest), a faulty
+    """One measure's rows, every geography's (BENCHMARKS.columns and the rest), a faulty
     row's figure withheld; None when a numerator or denominator row cannot be found."""
     num = den = None
     faults: list[tuple[pd.Series, str]] = []  # (faulty cells, their column)
@@ -1182,9 +1177,9 @@ class _Gathered:
         frames = [f for f in self.frames if not f.empty]
         records = pd.concat(frames, ignore_index=True) if frames else records_frame([])
         benchmarks = (pd.concat(self.bench, ignore_index=True) if self.bench
-                      else pd.DataFrame(columns=BENCHMARK_COLUMNS))
-        breakdowns = (pd.DataFrame(self.parts, columns=PART_COLUMNS) if self.parts
-                      else empty_parts())
+                      else BENCHMARKS.empty())
+        breakdowns = (pd.DataFrame(self.parts, columns=PARTS.columns) if self.parts
+                      else PARTS.empty())
         for name in ("value", "numerator", "denominator"):
             breakdowns[name] = pd.to_numeric(breakdowns[name],
                                              errors="coerce").astype("float64")

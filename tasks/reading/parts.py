@@ -1,19 +1,13 @@
 """The parts of a figure as an export gives them (its breakdown columns: by team, locality,
-age band), read beside the figures: their frame, which row is the whole, and a fault in one
-part. Whether they add up and what drove a change is tasks.analysing.breakdowns.
+age band), read beside the figures: which row is the whole, and a fault in one part. Their
+frame is tasks.settings.frames.PARTS; whether they add up and what drove a change is
+tasks.analysing.breakdowns.
 """
 
 from __future__ import annotations
 
-import pandas as pd
-
 from tasks.reading.problems import BREAKDOWN, Problem, Severity
 
-# `sign` is "%" or "£" when the value cell was written with one, as tasks.checking.validate checks
-# a total's sign against its indicator's unit; `column` is the value's header as the file
-# gives it (a month's, in a scorecard), for a finding to name.
-PART_COLUMNS = ["indicator", "period", "breakdown", "part", "value", "numerator",
-                "denominator", "file", "row", "authority", "sign", "column"]
 # A breakdown column's text that names the whole, not a part: the row is the total.
 WHOLE = {"all", "total", "all teams", "all areas", "all localities", "whole service",
          "overall", "all ages"}
@@ -22,12 +16,6 @@ WHOLE = {"all", "total", "all teams", "all areas", "all localities", "whole serv
 def is_whole(text: str) -> bool:
     """"All teams", "Total": the row is the indicator's figure itself."""
     return " ".join(text.lower().split()) in WHOLE
-
-
-def empty_parts() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("value", "numerator",
-                                                               "denominator") else "object")
-                         for c in PART_COLUMNS})
 
 
 def part_fault(file: str, row: int | None, column: str, indicator: str, period: str,

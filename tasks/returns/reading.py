@@ -201,7 +201,7 @@ class ReturnsRead:
     problems: list[Problem]
     returns: list[ReturnRead]
     headers: dict[str, dict[str, str]]
-    parts: list[dict[str, object]] = field(default_factory=list)  # PART_COLUMNS rows
+    parts: list[dict[str, object]] = field(default_factory=list)  # frames.PARTS rows
 
 
 def read_child_returns(exports_dir: Path, sources: Sources, config: Config, cycle: str,

@@ -17,21 +17,25 @@ from tasks.editions.disclosure import disclosed, revision_problems, small_figure
 from tasks.editions.linked import with_denominators
 from tasks.presenting.packs import opened_now
 from tasks.reading.deep_dive_entries import DeepDiveEntry
-from tasks.reading.parts import empty_parts
 from tasks.reading.problems import Problem, Severity
 from tasks.reading.questions import Tracked, track
 from tasks.run.inputs import Inputs
+from tasks.settings.frames import COMPARISONS, PARTS, SPC
 from tasks.store.history import HistoryStore, find_revisions, stored_in
 
 
 @dataclass
 class Analysed:
+    """What stage 2 hands on; its frames are tasks.settings.frames': `history` FIGURES,
+    `analysis` and `disclosed` ANALYSIS, `revisions` REVISIONS, `benchmarks` COMPARISONS,
+    `spc` SPC, `parts` PARTS."""
+
     history: pd.DataFrame
     analysis: pd.DataFrame
     revisions: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
-    benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
-    spc: pd.DataFrame = field(default_factory=pd.DataFrame)
+    benchmarks: pd.DataFrame = field(default_factory=COMPARISONS.empty)
+    spc: pd.DataFrame = field(default_factory=SPC.empty)
     # The deep-dive register after this cycle, deep_dives.yaml's entry for each, and the
     # deep dives this run opened (tasks.analysing.deep_dives).
     register: list[DeepDive] = field(default_factory=list)
@@ -42,7 +46,7 @@ class Analysed:
     public: Analysed | None = None
     # Breakdowns: this cycle's parts over the stored ones (a figure's parts as this cycle
     # gives them replace the stored), so the period before is there to compare with.
-    parts: pd.DataFrame = field(default_factory=empty_parts)
+    parts: pd.DataFrame = field(default_factory=PARTS.empty)
     # Figures earlier runs found small (the store's `small_figures`), and those this run
     # finds small or contested, which it stores: what the register decided on them stays
     # out of the public edition for good (tasks.editions.disclosure.edition_results).

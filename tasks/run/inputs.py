@@ -39,12 +39,12 @@ from tasks.reading.owner_returns import (
     return_key,
     returns_folders,
 )
-from tasks.reading.parts import PART_COLUMNS, empty_parts
 from tasks.reading.problems import CONTESTED_TEXT, Problem, blocking, errors
 from tasks.reading.questions import Answer, QuestionEntry, merge_answers, read_questions
 from tasks.reading.sources import load_sources
 from tasks.returns.reading import ReturnRead, ReturnsRead, read_child_returns
 from tasks.settings.config import Config, ConfigError, Kept, run_config
+from tasks.settings.frames import BENCHMARKS, PARTS
 from tasks.settings.periods import PER_YEAR, current_period, end_month, frequency_of, is_period
 
 
@@ -52,10 +52,10 @@ from tasks.settings.periods import PER_YEAR, current_period, end_month, frequenc
 class Inputs:
     config: Config
     cycle: str
-    records: pd.DataFrame  # usable canonical records, one per indicator and period
+    records: pd.DataFrame  # the figures used, one per indicator and period (frames.FIGURES)
     problems: list[Problem]
     files: list[str]
-    benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    benchmarks: pd.DataFrame = field(default_factory=BENCHMARKS.empty)
     neighbours: dict[str, list[str]] = field(default_factory=dict)
     commentary: list[Commentary] = field(default_factory=list)
     # Figures withheld for an error in the source: (indicator, period) -> where the error is.
@@ -63,8 +63,8 @@ class Inputs:
     # Any error stops the run (--strict, rules.strict), not only errors about a whole file.
     strict: bool = False
     deep_dives: list[DeepDiveEntry] = field(default_factory=list)  # deep_dives.yaml
-    # Parts of indicators' figures from breakdown columns (tasks.reading.parts.PART_COLUMNS).
-    breakdowns: pd.DataFrame = field(default_factory=empty_parts)
+    # Parts of indicators' figures from breakdown columns (tasks.settings.frames.PARTS).
+    breakdowns: pd.DataFrame = field(default_factory=PARTS.empty)
     # Figures the public edition leaves out whatever their values
     # (tasks.checking.reconcile.contested).
     contested: set[tuple[str, str]] = field(default_factory=set)
@@ -224,7 +224,7 @@ def with_computed_parts(exported: pd.DataFrame, computed: list[dict[str, object]
     (its source's priority), so its parts are the ones that add up to it."""
     if not computed:
         return exported
-    frame = pd.concat([empty_parts(), pd.DataFrame(computed, columns=PART_COLUMNS)],
+    frame = pd.concat([PARTS.empty(), pd.DataFrame(computed, columns=PARTS.columns)],
                       ignore_index=True)
     done = set(zip(frame["indicator"], frame["period"], strict=True))
     kept = [(i, p) not in done for i, p in zip(exported["indicator"], exported["period"],

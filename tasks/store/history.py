@@ -23,14 +23,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from tasks.analysing.deep_dives import DeepDive, Status
-from tasks.reading.parts import PART_COLUMNS, empty_parts
 from tasks.reading.questions import Kind, Tracked
 from tasks.reading.values import opt_float
+from tasks.settings.frames import FIGURES, PARTS, REVISION_LOG, REVISIONS
 
-HISTORY_COLUMNS = ["indicator", "period", "value", "numerator", "denominator"]
-REVISION_COLUMNS = ["indicator", "period", "old_value", "new_value"]
-# What find_revisions also carries, so the disclosure step can tell a small figure.
-REVISION_COUNTS = ["old_numerator", "old_denominator", "new_numerator", "new_denominator"]
 STORE_URL_ENV = "BRIEFING_STORE_URL"
 
 
@@ -50,6 +46,9 @@ class LedgerEntry:
 
 
 class HistoryStore(Protocol):
+    """The store's frames are tasks.settings.frames': `history` FIGURES, `parts` PARTS,
+    `revisions` REVISION_LOG."""
+
     def history(self, authority: str) -> pd.DataFrame: ...
 
     def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
@@ -184,17 +183,17 @@ def _now() -> str:
 
 def find_revisions(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:
     """Incoming values that differ from what was stored for the same indicator and month,
-    with the numerators and denominators of both."""
+    with the numerators and denominators of both (tasks.settings.frames.REVISIONS)."""
     if stored.empty or incoming.empty:
-        return pd.DataFrame(columns=REVISION_COLUMNS + REVISION_COUNTS)
-    keep = ["indicator", "period", "value", "numerator", "denominator"]
+        return REVISIONS.empty()
+    keep = FIGURES.columns
     m = incoming[keep].merge(stored[keep], on=["indicator", "period"],
                              suffixes=("_new", "_old"))
     old, new = m["value_old"], m["value_new"]
     changed = (old.isna() != new.isna()) | ((old - new).abs() > 1e-9)
     out = m.loc[changed, ["indicator", "period", "value_old", "value_new", "numerator_old",
                           "denominator_old", "numerator_new", "denominator_new"]]
-    out.columns = pd.Index(REVISION_COLUMNS + REVISION_COUNTS)
+    out.columns = pd.Index(REVISIONS.columns)
     return out.sort_values(["indicator", "period"]).reset_index(drop=True)
 
 
@@ -219,22 +218,17 @@ def stored_in(cycle: str) -> str:
 
 
 def _parts_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
-    """Stored parts in the shape of tasks.reading.parts.PART_COLUMNS; `file` says which cycle
+    """Stored parts in the shape of tasks.settings.frames.PARTS; `file` says which cycle
     stored them, as a finding about them would."""
     if not rows:
-        return empty_parts()
-    frame = pd.DataFrame([{**{c: r.get(c) for c in PART_COLUMNS},
+        return PARTS.empty()
+    columns = PARTS.columns
+    frame = pd.DataFrame([{**{c: r.get(c) for c in columns},
                            "file": stored_in(str(r["cycle"])), "row": None} for r in rows],
-                         columns=PART_COLUMNS)
+                         columns=columns)
     for c in ("value", "numerator", "denominator"):
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
     return frame
-
-
-def _empty_history() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("value", "numerator",
-                                                               "denominator") else "object")
-                         for c in HISTORY_COLUMNS})
 
 
 class MemoryHistoryStore:
@@ -255,8 +249,8 @@ class MemoryHistoryStore:
         rows = [{"indicator": k[1], "period": k[2], "value": v[0], "numerator": v[1],
                  "denominator": v[2]} for k, v in sorted(self._obs.items()) if k[0] == authority]
         if not rows:
-            return _empty_history()
-        return pd.DataFrame(rows, columns=HISTORY_COLUMNS).astype(
+            return FIGURES.empty()
+        return pd.DataFrame(rows, columns=FIGURES.columns).astype(
             {"value": "float64", "numerator": "float64", "denominator": "float64"})
 
     def commit_cycle(self, authority: str, cycle: str, records: pd.DataFrame,
@@ -281,7 +275,7 @@ class MemoryHistoryStore:
                                     "cycle": cycle})
 
     def revisions(self, authority: str) -> pd.DataFrame:
-        return pd.DataFrame(self._revisions, columns=[*REVISION_COLUMNS, "cycle"])
+        return pd.DataFrame(self._revisions, columns=REVISION_LOG.columns)
 
     def parts(self, authority: str) -> pd.DataFrame:
         return _parts_frame([r for k, rows in sorted(self._parts.items()) if k[0] == authority
@@ -486,8 +480,8 @@ class SqlHistoryStore:
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         if not rows:
-            return _empty_history()
-        frame = pd.DataFrame([tuple(r) for r in rows], columns=HISTORY_COLUMNS)
+            return FIGURES.empty()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=FIGURES.columns)
         for c in ("value", "numerator", "denominator"):
             frame[c] = frame[c].astype("float64")
         return frame
@@ -575,7 +569,7 @@ class SqlHistoryStore:
              .where(_revisions.c.authority == authority).order_by(_revisions.c.id))
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
-        return pd.DataFrame([tuple(r) for r in rows], columns=[*REVISION_COLUMNS, "cycle"])
+        return pd.DataFrame([tuple(r) for r in rows], columns=REVISION_LOG.columns)
 
     def deep_dives(self, authority: str) -> list[DeepDive]:
         t = _deep_dives
