@@ -18,7 +18,7 @@ from tasks.adapters.outputs import in_set
 from tasks.presenting.context import BriefingContext, IndicatorView
 from tasks.presenting.regional import overview
 from tasks.presenting.spreadsheets import (
-    INDICATOR_COLUMNS,
+    INDICATOR_HEADINGS,
     briefing_workbook,
     open_data_csv,
     overview_workbook,
@@ -35,7 +35,7 @@ from tasks.store.history import MemoryHistoryStore
 
 Demo = tuple[Inputs, Rendered]
 SHEETS = ["Indicators", "Exceptions", "Data quality", "Benchmarks", "About"]
-HEAD = [c.header for c in INDICATOR_COLUMNS]
+HEAD = [c.header for c in INDICATOR_HEADINGS]
 
 
 def views(ctx: BriefingContext) -> dict[str, IndicatorView]:

@@ -140,15 +140,15 @@ def headline(ctx: BriefingContext) -> str:
             "finding(s) (public edition)")
 
 
-TABLE_COLUMNS = ("Code", "Indicator", "Service area", "Value", "Previous", "Change", "Target",
-                 "Rating", "Direction", "Deep dive")
+TABLE_HEADINGS = ("Code", "Indicator", "Service area", "Value", "Previous", "Change", "Target",
+                  "Rating", "Direction", "Deep dive")
 
 
 def indicator_table(ctx: BriefingContext) -> list[dict[str, str]]:
     """One row per indicator, as the public paper prints it."""
     if ctx.edition != Edition.PUBLIC.value:
         raise ValueError("artifacts are built from the public edition only")
-    return [dict(zip(TABLE_COLUMNS, (
+    return [dict(zip(TABLE_HEADINGS, (
         v.code, v.title, v.service_area, v.value, v.previous, v.change, v.target,
         v.rag_label, v.direction_label, v.deep_dive_text), strict=True))
         for v in _indicators(ctx)]

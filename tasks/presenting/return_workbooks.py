@@ -29,18 +29,18 @@ from tasks.reading.commentary import Commentary
 from tasks.reading.deep_dive_entries import DeepDiveEntry
 from tasks.reading.owner_returns import (
     ABOUT,
-    ACTION_COLUMNS,
+    ACTION_HEADINGS,
     ACTIONS,
     COMMENTARY,
-    COMMENTARY_COLUMNS,
-    DEEP_DIVE_COLUMNS,
+    COMMENTARY_HEADINGS,
+    DEEP_DIVE_HEADINGS,
     DEEP_DIVES,
     FORMAT,
     KEY_CELLS,
     LIMITS,
     LISTS,
     MARKER,
-    QUESTION_COLUMNS,
+    QUESTION_HEADINGS,
     QUESTIONS,
     SIGNATURE_CELL,
     cell_text,
@@ -207,7 +207,7 @@ def _validations(ws: Worksheet) -> dict[str, DataValidation]:
 
 def _commentary_sheet(wb: Workbook, r: OwnerReturn) -> None:
     ws = wb.create_sheet(COMMENTARY)
-    _header(ws, COMMENTARY_COLUMNS, (9, 34, 10, 12, 12, 10, 30, 70, 28, 13))
+    _header(ws, COMMENTARY_HEADINGS, (9, 34, 10, 12, 12, 10, 30, 70, 28, 13))
     checks = _validations(ws)
     for n, e in enumerate(r.exceptions, start=2):
         c = e.commentary
@@ -227,7 +227,7 @@ def _commentary_sheet(wb: Workbook, r: OwnerReturn) -> None:
 
 def _deep_dive_sheets(wb: Workbook, r: OwnerReturn) -> None:
     ws = wb.create_sheet(DEEP_DIVES)
-    _header(ws, DEEP_DIVE_COLUMNS, (9, 34, 10, 18, 70, 13))
+    _header(ws, DEEP_DIVE_HEADINGS, (9, 34, 10, 18, 70, 13))
     checks = _validations(ws)
     for n, d in enumerate(r.deep_dives, start=2):
         ws.append([d.code, d.title, d.opened, d.status, d.findings or None, d.closed])
@@ -237,7 +237,7 @@ def _deep_dive_sheets(wb: Workbook, r: OwnerReturn) -> None:
         checks["date"].add(f"F{n}")
     _protect(ws)
     acts = wb.create_sheet(ACTIONS)
-    _header(acts, ACTION_COLUMNS, (24, 70, 26, 13, 13))
+    _header(acts, ACTION_HEADINGS, (24, 70, 26, 13, 13))
     checks = _validations(acts)
     n_dives, n_owners = max(len(r.deep_dives), 1), len(r.owners)
     pick_dive = DataValidation(type="list", formula1=f"{LISTS}!$A$2:$A${n_dives + 1}",
@@ -267,7 +267,7 @@ def _deep_dive_sheets(wb: Workbook, r: OwnerReturn) -> None:
 def _questions_sheet(wb: Workbook, r: OwnerReturn) -> None:
     """The committee's open questions to this owner, with cells for the answer."""
     ws = wb.create_sheet(QUESTIONS)
-    _header(ws, QUESTION_COLUMNS, (12, 12, 9, 14, 60, 70, 28, 13))
+    _header(ws, QUESTION_HEADINGS, (12, 12, 9, 14, 60, 70, 28, 13))
     checks = _validations(ws)
     for n, q in enumerate(r.questions, start=2):
         ws.append([q.ref, q.meeting, q.indicator or None, q.kind, q.text, q.answer or None,

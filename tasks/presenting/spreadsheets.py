@@ -176,7 +176,7 @@ def _spc(r: IndicatorResult) -> tuple[str, str]:
     return VARIATION_WORDS[r.spc.variation][0], ASSURANCE_WORDS[r.spc.assurance][0]
 
 
-INDICATOR_COLUMNS = (
+INDICATOR_HEADINGS = (
     Column("Indicator", "indicator", width=44),
     Column("Code", "indicator_code", width=9),
     Column("Service area", "service_area", width=24),
@@ -245,10 +245,10 @@ def indicator_table(config: Config, figures: EditionResults, cycle: str) -> Tabl
                                      rules.min_denominator))])
         units.append(u)
         places.append(d)
-    return Table(INDICATOR_COLUMNS, rows, units, places)
+    return Table(INDICATOR_HEADINGS, rows, units, places)
 
 
-EXCEPTION_COLUMNS = (
+EXCEPTION_HEADINGS = (
     Column("Indicator", "indicator", width=44),
     Column("Code", "indicator_code", width=9),
     Column("Period", "period", width=18),
@@ -284,10 +284,10 @@ def exception_table(config: Config, figures: EditionResults) -> Table:
                      committee_question(ind, r)])
         units.append(u)
         places.append(d)
-    return Table(EXCEPTION_COLUMNS, rows, units, places)
+    return Table(EXCEPTION_HEADINGS, rows, units, places)
 
 
-DQ_COLUMNS = (
+DQ_HEADINGS = (
     Column("Severity", "severity", width=10),
     Column("File", "file", width=34),
     Column("Row", "row", "int", 7),
@@ -305,10 +305,10 @@ def data_quality_table(figures: EditionResults) -> Table:
         [p.severity.value.capitalize(), p.file, p.row, p.column or "", p.indicator or "",
          label(p.period) if p.period else "", p.message]
         for p in sort_problems(figures.problems)]
-    return Table(DQ_COLUMNS, rows, [None] * len(rows))
+    return Table(DQ_HEADINGS, rows, [None] * len(rows))
 
 
-BENCHMARK_COLUMNS = (
+BENCHMARK_HEADINGS = (
     Column("Indicator", "indicator", width=44),
     Column("Code", "indicator_code", width=9),
     Column("Period", "period", width=18),
@@ -350,7 +350,7 @@ def benchmark_table(config: Config, figures: EditionResults) -> Table:
                      QUARTILE_WORDS[b.quartile] if b.quartile is not None else ""])
         units.append(u)
         places.append(d)
-    return Table(BENCHMARK_COLUMNS, rows, units, places)
+    return Table(BENCHMARK_HEADINGS, rows, units, places)
 
 
 # --- Writing ---------------------------------------------------------------------------------

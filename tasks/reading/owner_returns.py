@@ -42,13 +42,13 @@ ABOUT, COMMENTARY, DEEP_DIVES, ACTIONS, LISTS = (
     "About", "Commentary", "Deep dives", "Actions", "Lists")
 KEY_CELLS = {"authority": "B3", "cycle": "B4", "owner": "B5", "format": "B6"}
 FORMAT = "1"
-COMMENTARY_COLUMNS = ("Indicator", "Title", "Period", "Figure", "Target", "Rating",
-                      "Why listed", "Commentary", "Author", "Date written")
-DEEP_DIVE_COLUMNS = ("Indicator", "Title", "Opened", "Status", "Findings", "Close date")
+COMMENTARY_HEADINGS = ("Indicator", "Title", "Period", "Figure", "Target", "Rating",
+                       "Why listed", "Commentary", "Author", "Date written")
+DEEP_DIVE_HEADINGS = ("Indicator", "Title", "Opened", "Status", "Findings", "Close date")
 QUESTIONS = "Questions"
-QUESTION_COLUMNS = ("Ref", "Meeting", "Indicator", "Asked", "Question or recommendation",
-                    "Answer", "Answered by", "Date answered")
-ACTION_COLUMNS = ("Deep dive", "Description", "Owner", "Due", "Done")
+QUESTION_HEADINGS = ("Ref", "Meeting", "Indicator", "Asked", "Question or recommendation",
+                     "Answer", "Answered by", "Date answered")
+ACTION_HEADINGS = ("Deep dive", "Description", "Owner", "Due", "Done")
 # Limits, as the YAML files' models have them.
 LIMITS = {"Commentary": 2000, "Findings": 2000, "Description": 500, "Author": 200,
           "Answer": 2000}
@@ -370,7 +370,7 @@ def _commentary_row(ret: _Return, row: int, config: Config) -> Commentary | None
     """One exception's commentary, or None when the owner wrote none."""
     ws = ret.wb[COMMENTARY]
     if (COMMENTARY, f"A{row}") not in ret.written:
-        if _blank(ws, row, len(COMMENTARY_COLUMNS)):
+        if _blank(ws, row, len(COMMENTARY_HEADINGS)):
             return None
         raise _Fault(COMMENTARY, f"A{row}", "a row the return was not written with: "
                                             "commentary goes beside an exception listed")
@@ -438,7 +438,7 @@ def _answer_row(ret: _Return, row: int, config: Config) -> Answer | None:
     """An answer to one of the committee's questions, or None when none was written."""
     ws = ret.wb[QUESTIONS]
     if (QUESTIONS, f"A{row}") not in ret.written:
-        if _blank(ws, row, len(QUESTION_COLUMNS)):
+        if _blank(ws, row, len(QUESTION_HEADINGS)):
             return None
         raise _Fault(QUESTIONS, f"A{row}", "a row the return was not written with: the "
                                            "clerk records the committee's questions")
@@ -490,7 +490,7 @@ def _read_one(ret: _Return, config: Config, out: ReturnItems) -> None:
                 f"{ret.file}, sheet '{COMMENTARY}', row {row}"
     dives: dict[str, DeepDiveEntry | None] = {}
     for row in _rows(ret, DEEP_DIVES):
-        if _blank(ret.wb[DEEP_DIVES], row, len(DEEP_DIVE_COLUMNS)):
+        if _blank(ret.wb[DEEP_DIVES], row, len(DEEP_DIVE_HEADINGS)):
             continue
         try:
             name, entry = _deep_dive_row(ret, row, config)
@@ -515,7 +515,7 @@ def _actions(ret: _Return, config: Config, dives: dict[str, DeepDiveEntry | None
     if ws is None:
         return
     for row in _rows(ret, ACTIONS):
-        if _blank(ws, row, len(ACTION_COLUMNS)):
+        if _blank(ws, row, len(ACTION_HEADINGS)):
             continue
         name = cell_text(ws[f"A{row}"].value).strip()
         try:

@@ -18,7 +18,7 @@ from tasks.returns.reading import CHILD_ID, OUR_MESSAGES, ReturnRead
 from tasks.returns.validators import NAMES, RuleIssue
 
 QUALITY_BOOK = "data-quality.xlsx"
-FAILING_COLUMNS = (
+FAILING_HEADINGS = (
     Column("Child id", "child", width=16),
     Column("Return", "return", width=12),
     Column("Table", "table", width=14),
@@ -28,7 +28,7 @@ FAILING_COLUMNS = (
     Column("Message", "message", width=70),
     Column("Indicators affected", "indicators", width=24),
 )
-NOT_RUN_COLUMNS = (
+NOT_RUN_HEADINGS = (
     Column("Return", "return", width=12),
     Column("Rule", "rule", width=8),
     Column("Why it could not be run", "reason", width=90),
@@ -53,7 +53,7 @@ def failing_table(returns: list[ReturnRead]) -> Table:
             rows.append([as_written(ret, i), NAMES[ret.kind], i.table or "", i.file or "", i.row,
                          i.rule, i.detail or messages.get(i.rule, ""),
                          ", ".join(sorted(set(affected.get((i.rule, i.table, i.record), []))))])
-    return Table(FAILING_COLUMNS, rows, [None] * len(rows))
+    return Table(FAILING_HEADINGS, rows, [None] * len(rows))
 
 
 def as_written(ret: ReturnRead, issue: RuleIssue) -> str:
@@ -82,7 +82,7 @@ def not_run_table(returns: list[ReturnRead]) -> Table:
             rows.append([NAMES[ret.kind], "", checks.not_run or ""])
             continue
         rows += [[NAMES[ret.kind], nr.rule, nr.reason] for nr in checks.report.not_run]
-    return Table(NOT_RUN_COLUMNS, rows, [None] * len(rows))
+    return Table(NOT_RUN_HEADINGS, rows, [None] * len(rows))
 
 
 def quality_workbook(returns: list[ReturnRead], authority: str, cycle: str,
