@@ -20,7 +20,7 @@ from tasks.reading.deep_dive_entries import DeepDiveEntry
 from tasks.reading.problems import Problem, Severity
 from tasks.reading.questions import Tracked, track
 from tasks.run.inputs import Inputs
-from tasks.settings.frames import COMPARISONS, PARTS, SPC
+from tasks.settings.frames import ANALYSIS, COMPARISONS, FIGURES, PARTS, REVISIONS, SPC
 from tasks.store.history import HistoryStore, find_revisions, stored_in
 
 
@@ -70,16 +70,17 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
     and update the deep-dive register; again without the contested figures, for the public
     edition, when there are any (the register is the full analysis's)."""
     authority = inputs.config.briefing.authority.code
-    stored = with_denominators(with_population(store.history(authority), inputs.config),
-                               inputs.config)
+    history = FIGURES.check(store.history(authority), "the store's history, store → analysing")
+    stored = with_denominators(with_population(history, inputs.config), inputs.config)
     analysed = _analyse(inputs, inputs.records, stored, set(inputs.withheld))
     firing = [str(c) for c, d in zip(analysed.analysis["code"],
                                      analysed.analysis["deep_dive"], strict=True) if bool(d)]
     register, entries, dive_problems = update_register(store.deep_dives(authority), firing,
                                                        inputs.deep_dives, inputs.config,
                                                        inputs.cycle)
-    parts = merge_parts(inputs.breakdowns, store.parts(authority), inputs.records,
-                        inputs.cycle)
+    parts = merge_parts(inputs.breakdowns,
+                        PARTS.check(store.parts(authority), "the store's parts, store → analysing"),
+                        inputs.records, inputs.cycle)
     remembered = store.small_figures(authority)
     carried = _carried(remembered, inputs.records)
     shown, hidden = (None, small_figures(analysed.history, inputs.config, carried)) \
@@ -105,6 +106,21 @@ def compare_with_history(inputs: Inputs, store: HistoryStore) -> Analysed:
                                   remembered=remembered, small=small, carried=carried,
                                   questions=analysed.questions,
                                   disclosed=public_shown, hidden=public_hidden)
+    return _handed_on(analysed)
+
+
+def _handed_on(analysed: Analysed, name: str = "Analysed") -> Analysed:
+    """Analysed as stage 2 hands it to the editions and the store, its frames (and the
+    public edition's) checked against their schemas (tasks.settings.frames)."""
+    for frame, schema, what in (
+            (analysed.history, FIGURES, "history"), (analysed.analysis, ANALYSIS, "analysis"),
+            (analysed.revisions, REVISIONS, "revisions"),
+            (analysed.benchmarks, COMPARISONS, "benchmarks"), (analysed.spc, SPC, "spc"),
+            (analysed.parts, PARTS, "parts"), (analysed.disclosed, ANALYSIS, "disclosed")):
+        if frame is not None:
+            schema.check(frame, f"{name}.{what}, analysing → editions")
+    if analysed.public is not None:
+        _handed_on(analysed.public, f"{name}.public")
     return analysed
 
 

@@ -44,7 +44,7 @@ from tasks.reading.questions import Answer, QuestionEntry, merge_answers, read_q
 from tasks.reading.sources import load_sources
 from tasks.returns.reading import ReturnRead, ReturnsRead, read_child_returns
 from tasks.settings.config import Config, ConfigError, Kept, run_config
-from tasks.settings.frames import BENCHMARKS, PARTS
+from tasks.settings.frames import BENCHMARKS, FIGURES, PARTS, RECORDS
 from tasks.settings.periods import PER_YEAR, current_period, end_month, frequency_of, is_period
 
 
@@ -144,6 +144,7 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
                                                           authority, config, limits))
     ingested = read_exports(Path(exports_dir), sources, config.briefing.authority.code,
                             {i.code: i.frequency for i in config.indicators}, limits)
+    RECORDS.check(ingested.records, "the exports' records, reading → checking")
     records = with_denominators(with_population(ingested.records, config), config)
     problems = list(ingested.problems)
     today_period = current_period(today)
@@ -163,6 +164,7 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
              if briefed else ReturnsRead(pd.DataFrame(), [], [], {}))
     problems += child.problems
     if not child.records.empty:
+        RECORDS.check(child.records, "the returns' records, returns → checking")
         records = pd.concat([records, with_population(child.records, config)],
                             ignore_index=True)
     headers = {**ingested.headers, **child.headers}
@@ -211,10 +213,19 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
                                  small_breakdowns(parts, chosen.records, config))
     strict = config.briefing.rules.strict if strict is None else strict
     files = ingested.files + [r.name_of(p) for r in child.returns for p in r.files]
-    return Inputs(config, cycle, chosen.records, problems, files,
-                  ingested.benchmarks, ingested.neighbours, commentary, chosen.withheld,
-                  strict, deep_dives, parts, chosen.contested, detail, questions, answers,
-                  child.returns, key)
+    return _handed_on(Inputs(config, cycle, chosen.records, problems, files,
+                             ingested.benchmarks, ingested.neighbours, commentary,
+                             chosen.withheld, strict, deep_dives, parts, chosen.contested,
+                             detail, questions, answers, child.returns, key))
+
+
+def _handed_on(inputs: Inputs) -> Inputs:
+    """Inputs as stage 1 hands them to the analysis, their frames checked against their
+    schemas (tasks.settings.frames)."""
+    FIGURES.check(inputs.records, "Inputs.records, checking → analysing")
+    BENCHMARKS.check(inputs.benchmarks, "Inputs.benchmarks, checking → analysing")
+    PARTS.check(inputs.breakdowns, "Inputs.breakdowns, checking → analysing")
+    return inputs
 
 
 def with_computed_parts(exported: pd.DataFrame, computed: list[dict[str, object]]
