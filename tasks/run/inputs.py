@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,8 @@ import pandas as pd
 from tasks.analysing.breakdowns import check_breakdowns, check_parts
 from tasks.analysing.deep_dives import read_deep_dives
 from tasks.checking.precision import published_as_read, with_source_precision
-from tasks.checking.reach import reach
+from tasks.checking.reach import Reach, reach
+from tasks.checking.reconcile import Figures
 from tasks.checking.validate import (
     check_coverage,
     check_records,
@@ -30,7 +32,7 @@ from tasks.reading.authorities import resolve_authority, with_authority
 from tasks.reading.commentary import Commentary, read_commentary
 from tasks.reading.deep_dive_entries import DeepDiveEntry
 from tasks.reading.files import Limits
-from tasks.reading.ingest import read_exports
+from tasks.reading.ingest import Metadata, read_exports
 from tasks.reading.metadata import check_metadata
 from tasks.reading.owner_returns import (
     merge_commentary,
@@ -41,7 +43,7 @@ from tasks.reading.owner_returns import (
 )
 from tasks.reading.problems import CONTESTED_TEXT, Problem, blocking, errors
 from tasks.reading.questions import Answer, QuestionEntry, merge_answers, read_questions
-from tasks.reading.sources import load_sources
+from tasks.reading.sources import Sources, load_sources
 from tasks.returns.reading import ReturnRead, ReturnsRead, read_child_returns
 from tasks.settings.config import Config, ConfigError, Kept, run_config
 from tasks.settings.frames import BENCHMARKS, FIGURES, PARTS, RECORDS
@@ -137,86 +139,151 @@ def _validate_exports(config_dir: Path, exports_dir: Path, cycle: str | None = N
     that figure and the run goes on (Inputs.ok, Inputs.withheld). `limits`: rows and
     cells per file (BRIEFING_MAX_*, from the entry point's settings; None: the defaults).
     """
-    config = run_config(Path(config_dir))
-    sources = load_sources(Path(config_dir))
-    if authority:
-        config = with_authority(config, resolve_authority(Path(exports_dir), sources,
-                                                          authority, config, limits))
-    ingested = read_exports(Path(exports_dir), sources, config.briefing.authority.code,
+    config_dir, exports_dir = Path(config_dir), Path(exports_dir)
+    config, sources = _config_for(config_dir, exports_dir, authority, limits)
+    ingested = read_exports(exports_dir, sources, config.briefing.authority.code,
                             {i.code: i.frequency for i in config.indicators}, limits)
     RECORDS.check(ingested.records, "the exports' records, reading → checking")
     records = with_denominators(with_population(ingested.records, config), config)
-    problems = list(ingested.problems)
     today_period = current_period(today)
-    if cycle is None:
-        now = end_month(today_period)
-        past = [p for p in records["period"].unique() if end_month(p) <= now]
-        # The latest period to have ended; a month before a year ending that month.
-        cycle = (max(past, key=lambda p: (end_month(p), PER_YEAR[frequency_of(p)]))
-                 if past else today_period)
-    elif not is_period(cycle):
-        raise ConfigError(f"--cycle must be a period such as 2024-10 (a month) or 2025 (a "
-                          f"reporting year), not {cycle!r}")
-    # A return's figures join a cycle the exports brief: a return computes a figure for
-    # any cycle asked, so a cycle no export has (a typo) stays "no figures for the cycle".
-    briefed = bool((records["period"] == cycle).any())
-    child = (read_child_returns(Path(exports_dir), sources, config, cycle, limits)
-             if briefed else ReturnsRead(pd.DataFrame(), [], [], {}))
-    problems += child.problems
+    cycle = _cycle_of(records, cycle, today_period)
+    child = _child_returns(records, exports_dir, sources, config, cycle, limits)
     if not child.records.empty:
-        RECORDS.check(child.records, "the returns' records, returns → checking")
         records = pd.concat([records, with_population(child.records, config)],
                             ignore_index=True)
     headers = {**ingested.headers, **child.headers}
+    problems = list(ingested.problems) + child.problems
     faults: dict[object, str] = {}
     problems += check_records(records, config, cycle, today_period, headers, faults)
     records = with_faults(records, faults)
-    # Errors in the exports say more than "no figures" (their figures may be what is wrong).
-    if (not allow_empty and not errors(problems)
-            and no_figures(records, config, cycle, today_period)):
-        reaches = reach(Path(exports_dir), ingested.files, sources, config, records, limits)
-        raise NoFiguresForCycle(str(no_figures(records, config, cycle, today_period,
-                                               reaches)))
+    if not allow_empty:
+        _some_figures(records, problems, config, cycle, today_period,
+                      lambda: reach(exports_dir, ingested.files, sources, config, records,
+                                    limits))
     chosen = choose_figures(records, config, cycle, sources.priority, headers)
     detail = withheld_details(problems + chosen.problems, chosen.withheld)
     problems = mark_withheld(problems + chosen.problems, chosen.withheld)
-    problems += gaps(records, chosen.records, config, cycle)
-    problems += check_metadata(ingested.metadata, config)
-    problems += uncounted_rates(chosen.records, config)
-    problems += lookalikes(config, chosen.records) + unlinked_related(config, chosen.records)
-    problems += check_coverage(records[records["error"].isna()], config, cycle,
-                               set(chosen.withheld))
-    commentary, comment_problems = read_commentary(Path(exports_dir))
-    problems += comment_problems
-    deep_dives, dive_problems = read_deep_dives(Path(config_dir), config, cycle)
+    problems += _figure_findings(records, chosen, ingested.metadata, config, cycle)
+    said = _committee_record(config_dir, exports_dir, config, cycle, today)
+    parts, config, part_problems = _parts(ingested.breakdowns, child.parts, chosen.records,
+                                          config, sources)
+    strict = config.briefing.rules.strict if strict is None else strict
+    files = ingested.files + [r.name_of(p) for r in child.returns for p in r.files]
+    return _handed_on(Inputs(
+        config, cycle, chosen.records, problems + said.problems + part_problems, files,
+        ingested.benchmarks, ingested.neighbours, said.commentary, chosen.withheld, strict,
+        said.deep_dives, parts, chosen.contested, detail, said.questions, said.answers,
+        child.returns, said.key))
+
+
+def _config_for(config_dir: Path, exports_dir: Path, authority: str | None,
+                limits: Limits | None) -> tuple[Config, Sources]:
+    """The run's config and sources.yaml; with `authority`, the config made to report on
+    that authority instead (looked up in the published files among the exports)."""
+    config = run_config(config_dir)
+    sources = load_sources(config_dir)
+    if authority:
+        config = with_authority(config, resolve_authority(exports_dir, sources, authority,
+                                                          config, limits))
+    return config, sources
+
+
+def _cycle_of(records: pd.DataFrame, cycle: str | None, today_period: str) -> str:
+    """The cycle asked for, which must be a period; without one, the latest period to have
+    ended by today that the records have (a month before a year ending that month)."""
+    if cycle is None:
+        now = end_month(today_period)
+        past = [p for p in records["period"].unique() if end_month(p) <= now]
+        return (max(past, key=lambda p: (end_month(p), PER_YEAR[frequency_of(p)]))
+                if past else today_period)
+    if not is_period(cycle):
+        raise ConfigError(f"--cycle must be a period such as 2024-10 (a month) or 2025 (a "
+                          f"reporting year), not {cycle!r}")
+    return cycle
+
+
+def _child_returns(records: pd.DataFrame, exports_dir: Path, sources: Sources,
+                   config: Config, cycle: str, limits: Limits | None) -> ReturnsRead:
+    """The child-level returns, read only for a cycle the exports brief: a return computes a
+    figure for any cycle asked, so a cycle no export has (a typo) stays "no figures for the
+    cycle". Their records are checked as they join the exports'."""
+    if not (records["period"] == cycle).any():
+        return ReturnsRead(pd.DataFrame(), [], [], {})
+    child = read_child_returns(exports_dir, sources, config, cycle, limits)
+    if not child.records.empty:
+        RECORDS.check(child.records, "the returns' records, returns → checking")
+    return child
+
+
+def _some_figures(records: pd.DataFrame, problems: list[Problem], config: Config,
+                  cycle: str, today_period: str, reaches: Callable[[], list[Reach]]) -> None:
+    """NoFiguresForCycle when the cycle has no figures at all, saying why (`reaches`, looked
+    for only then). Not when the exports have errors: they say more than "no figures" (their
+    figures may be what is wrong)."""
+    if not errors(problems) and no_figures(records, config, cycle, today_period):
+        raise NoFiguresForCycle(str(no_figures(records, config, cycle, today_period,
+                                               reaches())))
+
+
+def _figure_findings(records: pd.DataFrame, chosen: Figures, metadata: dict[str, Metadata],
+                     config: Config, cycle: str) -> list[Problem]:
+    """What the figures chosen show beyond any one cell: gaps, the scorecards' metadata
+    against the catalogue, rates with nothing to count them by, figures that give away or
+    look like others, and indicators with no figure (`records`: every one read)."""
+    figures = chosen.records
+    return (gaps(records, figures, config, cycle) + check_metadata(metadata, config)
+            + uncounted_rates(figures, config) + lookalikes(config, figures)
+            + unlinked_related(config, figures)
+            + check_coverage(records[records["error"].isna()], config, cycle,
+                             set(chosen.withheld)))
+
+
+@dataclass
+class _Said:
+    """What the committee's record says for the cycle, from the config folder, the exports
+    and the owners' returns (used as the two YAML files are: tasks.reading.owner_returns):
+    commentary, deep dives, questions and their answers, and what reading them found."""
+
+    commentary: list[Commentary]
+    deep_dives: list[DeepDiveEntry]
+    questions: list[QuestionEntry]
+    answers: list[Answer]
+    key: bytes | None  # signs this run's returns, checks those back
+    problems: list[Problem]
+
+
+def _committee_record(config_dir: Path, exports_dir: Path, config: Config, cycle: str,
+                      today: date) -> _Said:
+    """Commentary and deep dives (YAML, and the owners' returns), and the committee's
+    questions with the owners' answers; makes the config folder's `.return-key` the first
+    time."""
+    commentary, problems = read_commentary(exports_dir)
+    deep_dives, dive_problems = read_deep_dives(config_dir, config, cycle)
     problems += dive_problems
-    # Owners' returns, used as the two YAML files are (tasks.reading.owner_returns).
-    key = return_key(Path(config_dir))  # signs this run's returns, checks those back
-    returned = read_returns(returns_folders(Path(config_dir), Path(exports_dir), config),
-                            config, cycle, key, today)
+    key = return_key(config_dir)
+    returned = read_returns(returns_folders(config_dir, exports_dir, config), config, cycle,
+                            key, today)
     commentary, merged = merge_commentary(commentary, returned)
     deep_dives, merged_dives = merge_deep_dives(deep_dives, returned)
     problems += returned.problems + merged + merged_dives
-    # The committee's questions, and the owners' answers from their returns.
-    questions, question_problems = read_questions(Path(config_dir), config)
+    questions, question_problems = read_questions(config_dir, config)
     answers, merged_answers = merge_answers(
         questions, returned.answers,
-        {key[1]: where for key, where in returned.places.items() if key[0] == "answer"},
-        config)
-    problems += question_problems + merged_answers
-    parts, part_problems = check_parts(with_computed_parts(ingested.breakdowns, child.parts),
-                                       config)
-    problems += part_problems
-    # Printed as precisely as the source gives each figure (tasks.checking.precision).
-    config = with_source_precision(config, chosen.records, parts, published_as_read(sources))
-    problems += check_breakdowns(parts, chosen.records, config,
-                                 small_breakdowns(parts, chosen.records, config))
-    strict = config.briefing.rules.strict if strict is None else strict
-    files = ingested.files + [r.name_of(p) for r in child.returns for p in r.files]
-    return _handed_on(Inputs(config, cycle, chosen.records, problems, files,
-                             ingested.benchmarks, ingested.neighbours, commentary,
-                             chosen.withheld, strict, deep_dives, parts, chosen.contested,
-                             detail, questions, answers, child.returns, key))
+        {k[1]: where for k, where in returned.places.items() if k[0] == "answer"}, config)
+    return _Said(commentary, deep_dives, questions, answers, key,
+                 problems + question_problems + merged_answers)
+
+
+def _parts(exported: pd.DataFrame, computed: list[dict[str, object]], figures: pd.DataFrame,
+           config: Config, sources: Sources) -> tuple[pd.DataFrame, Config, list[Problem]]:
+    """The parts checked; the config that prints each figure as precisely as its source
+    gives it (tasks.checking.precision), which needs the parts; and whether the parts add
+    up to their figures."""
+    parts, problems = check_parts(with_computed_parts(exported, computed), config)
+    config = with_source_precision(config, figures, parts, published_as_read(sources))
+    problems += check_breakdowns(parts, figures, config,
+                                 small_breakdowns(parts, figures, config))
+    return parts, config, problems
 
 
 def _handed_on(inputs: Inputs) -> Inputs:
