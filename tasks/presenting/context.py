@@ -764,6 +764,32 @@ def _views(config: Config, figures: EditionResults, cycle: str,
             for ind in config.indicators]
 
 
+def _exceptions(views: list[IndicatorView]) -> list[IndicatorView]:
+    """The indicators in breach, reddest first and, within a rating, first those whose deep
+    dive is due: the order the exceptions report discusses them."""
+    rank = {str(k): i for i, k in enumerate(RAG_ORDER)}
+    return sorted((v for v in views if v.breach), key=lambda v: (rank[v.rag], not v.deep_dive))
+
+
+def _not_collected(views: list[IndicatorView], by_code: dict[str, IndicatorResult]
+                   ) -> list[str]:
+    """The indicators with no figure this cycle that no one withheld and no error in the
+    source took away: not collected at all, which the summary says by name."""
+    return [v.title for v in views
+            if by_code[v.code].value is None and not by_code[v.code].is_withheld("value")
+            and by_code[v.code].source_error is None]
+
+
+def _areas(views: list[IndicatorView]) -> list[AreaView]:
+    """The indicators by service area, in the catalogue's order, each area with its
+    counts and whether any of its indicators prints a year-ago figure."""
+    areas: dict[str, list[IndicatorView]] = {}
+    for v in views:
+        areas.setdefault(v.service_area, []).append(v)
+    return [AreaView(name, anchor(name), vs, _counts(vs), any(v.year_ago_shown for v in vs))
+            for name, vs in areas.items()]
+
+
 def build_context(config: Config, figures: EditionResults, cycle: str,
                   commentary: list[Commentary] | None = None,
                   dates: PaperDates | None = None,
@@ -771,28 +797,18 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
     """The context of one edition, from that edition's results only. `dates` come from
     the meeting calendar or the caller (`tasks.settings.calendar.paper_dates`), never the clock."""
     dates = dates or PaperDates(None, None, False)
-    public = figures.public
+    b, public = config.briefing, figures.public
     by_code = {r.code: r for r in figures.results}
     views = _views(config, figures, cycle, commentary or [])
-    areas: dict[str, list[IndicatorView]] = {}
-    for v in views:
-        areas.setdefault(v.service_area, []).append(v)
-    rank = {str(k): i for i, k in enumerate(RAG_ORDER)}
-    exceptions = sorted((v for v in views if v.breach),
-                        key=lambda v: (rank[v.rag], not v.deep_dive))
-    not_collected = [v.title for v in views
-                     if by_code[v.code].value is None and not by_code[v.code].is_withheld("value")
-                     and by_code[v.code].source_error is None]
+    exceptions = _exceptions(views)
+    not_collected = _not_collected(views, by_code)
     counts = _counts(views)
-    b = config.briefing
     summary, key_points = _summary(views, by_code, counts, not_collected,
                                    b.rules.consecutive_declines, cycle)
     dq = [ProblemView(p.severity.value, _where(p), p.message)
           for p in sort_problems(figures.problems)]
     as_of = dates.report or _cycle_end(cycle)
     dives = [_deep_dive_view(config, d, as_of, public) for d in figures.deep_dives]
-    overdue = [f"{v.title}: {a.description} ({a.owner}), due {a.due}"
-               for v in dives for a in v.actions if a.overdue]
     asked_at, asked = _questions(config, figures.results, questions or [], dates.meeting,
                                  as_of, public)
     return BriefingContext(
@@ -808,8 +824,7 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
         counts=counts, total=len(views),
         summary=summary, key_points=key_points,
         exceptions=exceptions,
-        areas=[AreaView(name, anchor(name), vs, _counts(vs),
-                        any(v.year_ago_shown for v in vs)) for name, vs in areas.items()],
+        areas=_areas(views),
         data_quality=dq, not_collected=not_collected,
         rule_periods=b.rules.consecutive_declines, suppression_note=SUPPRESSION_NOTE,
         has_benchmarks=any(v.benchmark is not None for v in views),
@@ -819,7 +834,8 @@ def build_context(config: Config, figures: EditionResults, cycle: str,
                             if not v.commentary],
         deep_dives_open=[v for v in dives if v.status != STATUS_WORDS[Status.CLOSED]],
         deep_dives_closed=[v for v in dives if v.status == STATUS_WORDS[Status.CLOSED]],
-        overdue_actions=overdue,
+        overdue_actions=[f"{v.title}: {a.description} ({a.owner}), due {a.due}"
+                         for v in dives for a in v.actions if a.overdue],
         deep_dive_note=PUBLIC_DEEP_DIVE_NOTE if public else "",
         impact_rule=IMPACT_RULE,
         data_quality_printed=min(len(dq), b.limits.findings_per_paper),
