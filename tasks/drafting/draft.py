@@ -652,98 +652,141 @@ def draft_config(exports: Path, out: Path, force: bool = False,
     sources.yaml and indicators.yaml are written (not over existing ones without `force`);
     briefing.yaml and owners.yaml only where there are none, with TODO placeholders."""
     out = Path(out)
+    _refuse_to_overwrite(out, force)
+    files, _ = export_files(Path(exports))
+    found = [identify(p, limits) for p in files]
+    notes = [f"{f.path.name}: {f.why}; not used" for f in found if f.layout == "unknown"]
+    readable = [f for f in found if f.layout in ("long", "wide", "dfe")]
+    drafted = _draft_sources(found, readable)
+    return_lines, return_notes = draft_returns(Path(exports))  # child-level returns
+    notes += return_notes
+    src_text = "\n".join(drafted.lines + return_lines) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SOURCES_FILE).write_text(src_text, encoding="utf-8")
+    # Read the exports exactly as a run would, through the drafted sources.
+    sources = Sources.model_validate(yaml.safe_load(src_text))
+    ingested = read_exports(Path(exports), sources, authority="", limits=limits)
+    ind_text, codes = _draft_indicators_read(ingested, readable, sources, drafted)
+    (out / INDICATORS_FILE).write_text(ind_text, encoding="utf-8")
+    written = [out / SOURCES_FILE, out / INDICATORS_FILE, *_placeholders(out, ingested)]
+    skipped = sorted({str(c) for c in ingested.records["indicator"]} - set(codes)
+                     - set(drafted.dfe_codes))
+    if skipped:
+        notes.append(f"left out, not indicator codes: {', '.join(skipped[:8])}")
+    notes.append(f"{len(drafted.sources)} source(s), "
+                 f"{len(codes) + len(drafted.dfe_codes)} indicator(s) drafted")
+    return written, notes
+
+
+def _refuse_to_overwrite(out: Path, force: bool) -> None:
+    """A ConfigError when `out` has a sources.yaml or indicators.yaml already, unless
+    `force`: a council's own config is not drafted over by mistake."""
     for name in (SOURCES_FILE, INDICATORS_FILE):
         if (out / name).exists() and not force:
             from tasks.settings.config import ConfigError
 
             raise ConfigError(f"{out / name} exists; give --force to overwrite it, or another "
                               "--config folder")
-    files, _ = export_files(Path(exports))
-    found = [identify(p, limits) for p in files]
-    notes = [f"{f.path.name}: {f.why}; not used" for f in found if f.layout == "unknown"]
-    readable = [f for f in found if f.layout in ("long", "wide", "dfe")]
-    groups = _group(readable)
-    src_lines = ["# Drafted by `briefing init`: how each export is read (see",
-                 "# docs/sources.md). Each guess says what it rests on.", ""]
+
+
+@dataclass
+class _DraftedSources:
+    """sources.yaml as drafted from the exports (the child-level returns' entries come
+    after): its lines, each source entry as data, the codes taken, and the indicators of
+    published files' measures with their kinds of row as the files name them."""
+
+    lines: list[str]
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)
+    dfe_codes: list[str] = field(default_factory=list)
+    row_titles: dict[str, str] = field(default_factory=dict)
+
+
+def _draft_sources(found: list[Found], readable: list[Found]) -> _DraftedSources:
+    """The statistical neighbours' file and the population's, if among the exports, then
+    one source entry for each group of files read alike."""
+    out = _DraftedSources(["# Drafted by `briefing init`: how each export is read (see",
+                           "# docs/sources.md). Each guess says what it rests on.", ""])
     neighbours = next((f for f in found if f.layout == "neighbours"), None)
     if neighbours:
-        src_lines.append(f"neighbours: {_scalar(_glob(neighbours.path.name))}  # "
+        out.lines.append(f"neighbours: {_scalar(_glob(neighbours.path.name))}  # "
                          f"{neighbours.why}")
     population = next((f for f in found if f.layout == "population"), None)
     if population is not None:
-        src_lines += _population(population)
-    src_lines.append("sources:")
-    sources: list[dict[str, Any]] = []
-    dfe_codes: list[str] = []
-    taken: set[str] = set()
-    row_titles: dict[str, str] = {}  # a published file's kinds of row, as it names them
-    for g in groups:
-        f = g[0]
-        exact = any(x.spec.get("_exact") for x in g)
-        pattern = (f.path.name if exact or (len(g) == 1 and f.layout == "dfe")
-                   else _glob(f.path.name))
-        entries = [x.path.name for x in g] if exact and len(g) > 1 else [pattern]
-        for files_glob in entries:
-            name = _name(g) if len(entries) == 1 else f"{_name(g)}: {files_glob}"
-            spec: dict[str, Any] = {"name": name, "files": files_glob, "layout": f.layout}
-            src_lines.append(f"  - name: {_scalar(name)}")
-            src_lines.append(f"    files: {_scalar(files_glob)}  # {len(g)} file(s): "
-                             + ", ".join(x.path.name for x in g[:3])
-                             + (" ..." if len(g) > 3 else ""))
-            src_lines.append(f"    layout: {f.layout}  # detected")
-            if f.sheet:
-                spec["sheet"] = f.sheet
-                src_lines.append(f"    sheet: {_scalar(f.sheet)}  # the first sheet that "
-                                 "has a header row")
-            if f.layout == "dfe":
-                lines, made = _dfe_measures(f, taken, population is not None, row_titles)
-                dfe_codes += made
-                spec["measures"] = []
-                src_lines.append("    measures:")
-                src_lines += lines
-            else:
-                for k, v in f.spec.items():
-                    if k.startswith("_"):
-                        continue
-                    spec[k] = v
-                    src_lines.append(_line(k, v, f.comments.get(k, "detected"), "    "))
-            sources.append(spec)
-    return_lines, return_notes = draft_returns(Path(exports))  # child-level returns
-    src_lines += return_lines
-    notes += return_notes
-    src_text = "\n".join(src_lines) + "\n"
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    (out / SOURCES_FILE).write_text(src_text, encoding="utf-8")
-    written.append(out / SOURCES_FILE)
-    # Read the exports exactly as a run would, through the drafted sources.
-    drafted = Sources.model_validate(yaml.safe_load(src_text))
-    ingested = read_exports(Path(exports), drafted, authority="", limits=limits)
+        out.lines += _population(population)
+    out.lines.append("sources:")
+    for g in _group(readable):
+        _source_entries(g, population is not None, out)
+    return out
+
+
+def _source_entries(g: list[Found], population: bool, out: _DraftedSources) -> None:
+    """A group of files read alike as sources.yaml entries, into `out`: one naming them by
+    a glob, or one per file when a file must be named exactly. A published file's entry
+    lists its measures (`_dfe_measures`); an export's, how it is read."""
+    f = g[0]
+    exact = any(x.spec.get("_exact") for x in g)
+    pattern = (f.path.name if exact or (len(g) == 1 and f.layout == "dfe")
+               else _glob(f.path.name))
+    entries = [x.path.name for x in g] if exact and len(g) > 1 else [pattern]
+    for files_glob in entries:
+        name = _name(g) if len(entries) == 1 else f"{_name(g)}: {files_glob}"
+        spec: dict[str, Any] = {"name": name, "files": files_glob, "layout": f.layout}
+        out.lines.append(f"  - name: {_scalar(name)}")
+        out.lines.append(f"    files: {_scalar(files_glob)}  # {len(g)} file(s): "
+                         + ", ".join(x.path.name for x in g[:3])
+                         + (" ..." if len(g) > 3 else ""))
+        out.lines.append(f"    layout: {f.layout}  # detected")
+        if f.sheet:
+            spec["sheet"] = f.sheet
+            out.lines.append(f"    sheet: {_scalar(f.sheet)}  # the first sheet that "
+                             "has a header row")
+        if f.layout == "dfe":
+            lines, made = _dfe_measures(f, out.taken, population, out.row_titles)
+            out.dfe_codes += made
+            spec["measures"] = []
+            out.lines.append("    measures:")
+            out.lines += lines
+        else:
+            for k, v in f.spec.items():
+                if k.startswith("_"):
+                    continue
+                spec[k] = v
+                out.lines.append(_line(k, v, f.comments.get(k, "detected"), "    "))
+        out.sources.append(spec)
+
+
+def _draft_indicators_read(ingested: Ingested, readable: list[Found], sources: Sources,
+                           drafted: _DraftedSources) -> tuple[str, list[str]]:
+    """indicators.yaml's text and the exports' codes in it, from what the drafted sources
+    read: the exports' indicators in the order first read, titled as the files title them,
+    then the published files' measures (their rows are every authority's)."""
     titles: dict[str, str] = {}
     for f in readable:
         for code, title in f.titles.items():
             titles.setdefault(code, title)
     order = list(dict.fromkeys(ingested.records["indicator"]))
-    ind_text, codes = draft_indicators(ingested, titles, order)
-    columns = {m.indicator: m.value or "" for src in drafted.sources
+    text, codes = draft_indicators(ingested, titles, order)
+    columns = {m.indicator: m.value or "" for src in sources.sources
                for m in getattr(src, "measures", None) or []}
-    for code in dfe_codes:  # published measures: their rows are every authority's
+    for code in drafted.dfe_codes:
         if code not in codes:
-            ind_text += _dfe_indicator(code, ingested, columns.get(code), row_titles.get(code))
-    (out / INDICATORS_FILE).write_text(ind_text, encoding="utf-8")
-    written.append(out / INDICATORS_FILE)
+            text += _dfe_indicator(code, ingested, columns.get(code),
+                                   drafted.row_titles.get(code))
+    return text, codes
+
+
+def _placeholders(out: Path, ingested: Ingested) -> list[Path]:
+    """owners.yaml and briefing.yaml with TODO placeholders, each only where there is none
+    (a council's own are never drafted over): the files written."""
+    written = []
     if not (out / OWNERS_FILE).exists():
         (out / OWNERS_FILE).write_text(_owners(), encoding="utf-8")
         written.append(out / OWNERS_FILE)
     if not (out / BRIEFING_FILE).exists():
         (out / BRIEFING_FILE).write_text(_briefing(ingested), encoding="utf-8")
         written.append(out / BRIEFING_FILE)
-    skipped = sorted({str(c) for c in ingested.records["indicator"]} - set(codes)
-                     - set(dfe_codes))
-    if skipped:
-        notes.append(f"left out, not indicator codes: {', '.join(skipped[:8])}")
-    notes.append(f"{len(sources)} source(s), {len(codes) + len(dfe_codes)} indicator(s) drafted")
-    return written, notes
+    return written
 
 
 def _dfe_indicator(code: str, ingested: Ingested, column: str | None = None,
