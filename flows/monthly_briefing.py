@@ -219,36 +219,51 @@ def monthly_briefing(config_dir: str, exports_dir: str, cycle: Cycle = None,
             (five clear working days before it), else "to be confirmed".
     """
     stopping.watch()  # a SIGTERM heard before the engine acts on it (flows.stopping)
-    log = get_run_logger()
     settings = Settings.from_env()  # once, here: everything below is given what it needs
     settings.check_numbers()  # a deployment's run stops here on a bad mail setting
     if only_on_run_day and (why := _skip_reason(config_dir)):
-        log.info("%s", why)
+        get_run_logger().info("%s", why)
         return Completed(message=why)
     render.warm_up(len(editions(edition)))  # PDF helpers start while the exports are read
-    inputs = steps.validate_exports(Path(config_dir), Path(exports_dir), cycle,
-                                    today=date.today(), authority=authority,
-                                    allow_empty=allow_empty, strict=strict,
-                                    limits=Limits.from_settings(settings))
-    # Staff without restricted access read this log: no count here may rest on a figure
-    # about 1 to 5 children (how many findings there are can: docs/public-edition.md).
-    log.info("Read %d files: %d records for cycle %s; %d errors in the exports' cells",
-             len(inputs.files), len(inputs.records), inputs.cycle,
-             len(errors(inputs.problems)))
-    if not inputs.ok:
-        raise ValidationFailed(inputs.problems)
-    out = Path(out_dir)
-    code = inputs.config.briefing.authority.code
-    mailer = choose_mailer(send, outbox_dir(out, code, inputs.cycle), settings)
-    resources = Resources(store_for(out, settings.secret("store_url")), out, mailer,
-                          pause=pause_before(settings.pause_before), report_date=report_date,
-                          return_rules=settings.runs_return_rules)
+    inputs = _valid_inputs(config_dir, exports_dir, cycle, authority, allow_empty, strict,
+                           settings)
+    resources = _resources(inputs, Path(out_dir), send, report_date, settings)
     done = run_cycle(inputs, resources, editions(edition), resend, steps)
     result = _done(inputs, done, settings)
     attention = attention_lines(done.deliveries)
     if attention:  # never a success: the run is Failed and the operators are told
         raise MessagesNeedAttention(attention, result)
     return result
+
+
+def _valid_inputs(config_dir: str, exports_dir: str, cycle: str | None,
+                  authority: str | None, allow_empty: bool, strict: bool | None,
+                  settings: Settings) -> Inputs:
+    """The exports read and checked (the validate-exports task), counted in the log; and
+    ValidationFailed, before anything is written or stored, when their errors stop the run."""
+    inputs = steps.validate_exports(Path(config_dir), Path(exports_dir), cycle,
+                                    today=date.today(), authority=authority,
+                                    allow_empty=allow_empty, strict=strict,
+                                    limits=Limits.from_settings(settings))
+    # Staff without restricted access read this log: no count here may rest on a figure
+    # about 1 to 5 children (how many findings there are can: docs/public-edition.md).
+    get_run_logger().info(
+        "Read %d files: %d records for cycle %s; %d errors in the exports' cells",
+        len(inputs.files), len(inputs.records), inputs.cycle, len(errors(inputs.problems)))
+    if not inputs.ok:
+        raise ValidationFailed(inputs.problems)
+    return inputs
+
+
+def _resources(inputs: Inputs, out: Path, send: bool, report_date: date | None,
+               settings: Settings) -> Resources:
+    """What the run works with, from the settings read once: the history store, the
+    output folder, the mail (SMTP, or the cycle's outbox), the pause a test may ask for."""
+    code = inputs.config.briefing.authority.code
+    mailer = choose_mailer(send, outbox_dir(out, code, inputs.cycle), settings)
+    return Resources(store_for(out, settings.secret("store_url")), out, mailer,
+                     pause=pause_before(settings.pause_before), report_date=report_date,
+                     return_rules=settings.runs_return_rules)
 
 
 def _done(inputs: Inputs, done: CycleRun, settings: Settings) -> BriefingDone:
