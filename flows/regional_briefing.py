@@ -251,20 +251,10 @@ def regional_briefing(config_dir: str = "config/dfe", exports_dir: str = DFE,
         part_timeout_minutes: How long to wait for the parts; unfinished ones are then
             cancelled and their authorities named in the overview.
     """
-    log = get_run_logger()
     settings = Settings.from_env()  # once, here
     today = date.today()  # the run's clock: which periods have ended
-    sources = load_sources(Path(config_dir))
-    known, latest = published_index(Path(exports_dir), sources,
-                                    Limits.from_settings(settings))
-    cycle = cycle or latest  # one cycle for every row
-    if cycle is None:
-        raise FileNotFoundError(f"{exports_dir}: no published DfE file named in {config_dir}")
-    by_name = {name.lower(): code for code, name in known.items()}
-    # Names to codes, each authority once; an unknown one fails alone in its task.
-    codes = list(dict.fromkeys(by_name.get(a.strip().lower(), a.strip())
-                               for a in authorities)) if authorities else sorted(known)
-    log.info("Briefing %d authorities for %s", len(codes), cycle)
+    known, cycle, codes = _authorities(config_dir, exports_dir, authorities, cycle, settings)
+    get_run_logger().info("Briefing %d authorities for %s", len(codes), cycle)
     if spread_to:
         parts = _spread(spread_to, codes, part_size, config_dir, exports_dir, out_dir, cycle,
                         edition, part_timeout_minutes)
@@ -276,6 +266,31 @@ def regional_briefing(config_dir: str = "config/dfe", exports_dir: str = DFE,
         failed = named_failures(by_code, known)
     if not results:
         raise RuntimeError("no authority could be briefed: " + "; ".join(failed))
+    return str(_write_overview(config_dir, out_dir, cycle, results, failed, parts))
+
+
+def _authorities(config_dir: str, exports_dir: str, authorities: list[str] | None,
+                 cycle: str | None, settings: Settings) -> tuple[dict[str, str], str, list[str]]:
+    """(every authority in the published files by code, the cycle, the codes to brief):
+    one cycle for every row, the latest in the files unless one is given; names given
+    turned to codes, each authority once (an unknown one fails alone, in its task)."""
+    known, latest = published_index(Path(exports_dir), load_sources(Path(config_dir)),
+                                    Limits.from_settings(settings))
+    cycle = cycle or latest
+    if cycle is None:
+        raise FileNotFoundError(f"{exports_dir}: no published DfE file named in {config_dir}")
+    by_name = {name.lower(): code for code, name in known.items()}
+    codes = list(dict.fromkeys(by_name.get(a.strip().lower(), a.strip())
+                               for a in authorities)) if authorities else sorted(known)
+    return known, cycle, codes
+
+
+def _write_overview(config_dir: str, out_dir: str, cycle: str, results: list[dict[str, Any]],
+                    failed: list[str], parts: list[PartOutcome]) -> Path:
+    """The overview of the authorities briefed, written under `<out>/regional/<cycle>/`
+    with run.json (who was briefed, who failed, each part's outcome), and shown in the UI
+    when it can be: its folder."""
+    log = get_run_logger()
     ov = overview(run_config(Path(config_dir)), results, failed,
                   datetime.now().astimezone())
     folder = write_overview(ov, Path(out_dir) / "regional" / cycle)
@@ -288,4 +303,4 @@ def regional_briefing(config_dir: str = "config/dfe", exports_dir: str = DFE,
         "parts": [p.record() for p in parts]})
     log.info("Regional overview: %s (%d briefed, %d failed)", folder, len(results),
              len(failed))
-    return str(folder)
+    return folder
