@@ -16,11 +16,17 @@ demo: setup-demo
 # it finishes one (worksteal: the suite's tests range from milliseconds to minutes).
 PYTEST = .venv/bin/python -m pytest -n auto --dist worksteal
 
-# While you work: lint, types and the fast tests (no server, browser, PostgreSQL or engine).
+# Python may keep the project's compiled modules (and pytest its rewritten tests) in the
+# ignored __pycache__ folders, even where the machine says not to: each worker and each
+# `briefing` a test starts would otherwise compile them again (some 3 s a worker).
+unexport PYTHONDONTWRITEBYTECODE
+
+# While you work: lint, types and the unit tests (tests/unit/, a folder per stage: no
+# engine, server, browser, PostgreSQL, DfE's validators or PDF; docs/architecture.md).
 check: setup
 	.venv/bin/ruff check .
 	.venv/bin/mypy
-	$(PYTEST) -m "not slow" -q
+	$(PYTEST) tests/unit -q
 
 # Everything, as CI runs it.
 test: setup

@@ -101,7 +101,7 @@ RESUME_ENV = "BRIEFING_PAUSE_RESUME"  # a file whose appearance ends the pause
 
 def pause_before(wanted: str | None) -> Callable[[str], None]:
     """Fault injection: with BRIEFING_PAUSE_BEFORE=<stage> the run holds there (saying so
-    on stderr) so that a test can kill it at that point for real (tests/test_crash.py), or
+    on stderr) so that a test can kill it at that point for real (tests/e2e/test_crash.py), or
     break something under it and let it go on (BRIEFING_PAUSE_RESUME names a file: the run
     goes on when it appears)."""
     resume = os.environ.get(RESUME_ENV)

@@ -32,7 +32,7 @@ to 86.7%). Beside them, two ethnicity codes that are no code (rule 4220) and two
 pupil numbers with two digits transposed (rule 1510, the check letter no longer matches).
 Everything else is as a well-kept case system records it: DfE's rules for 2024-25 (Data to
 Insight's validators) find the planted errors and nothing else.
-`tests/test_demo_census.py` holds it to that.
+`tests/unit/returns/test_demo_census.py` holds it to that.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
 
 # DfE's rules over the demo's SSDA903 return take some 10 s of a core a run: the many runs
 # of the demo here go without them (the figures' notes say so), and the tests that are
-# about them turn them on (tests/test_returns_run.py, tests/test_returns_validators.py).
+# about them turn them on (tests/integration/test_returns_run.py,
+# tests/integration/test_returns_validators.py).
 os.environ.setdefault("BRIEFING_RETURN_RULES", "off")
 
 import flows  # noqa: F401  (applies Prefect's defaults before any test imports Prefect)

@@ -1,5 +1,5 @@
 // Open a flow run's page in the Prefect UI in headless Chromium, open its Artifacts tab,
-// and report what the page shows (tests/test_server.py). Driven as tools/a11y/axe.mjs
+// and report what the page shows (tests/e2e/test_server.py). Driven as tools/a11y/axe.mjs
 // drives Chromium, with the pinned playwright-core from tools/a11y; the network beyond
 // 127.0.0.1 is never used.
 // Usage: node prefect_ui.mjs UI_URL FLOW_RUN_ID ARTIFACT_KEY TEXT

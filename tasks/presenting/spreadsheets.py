@@ -4,7 +4,8 @@ Analysts want to sort and filter what the paper shows, and councils publish open
 are built from one edition's results (`tasks.editions.disclosure.EditionResults`), never from the
 analysis behind them: the public workbook and CSV hold exactly what the public paper may
 print, a small figure is the text `c` and never a number, and a rule whose result rests on
-one says "Not published" (`tests/test_disclosure.py` holds them to the paper's property).
+one says "Not published" (`tests/unit/editions/test_disclosure.py` holds them to the
+paper's property).
 
 Numbers are real numbers with formats, rounded as the paper prints them (a percentage is
 stored as a fraction, 52.3% as 0.523, so Excel sums and charts it as a percentage; the CSV

@@ -6,7 +6,7 @@ The copies had drifted (issue 25): for a run of declines resting on figures an e
 withholds, the paper said "at least", the workbook did not; the workbook's notes, its
 reasons for listing an exception, its suggested question for a neutral indicator and its
 SPC words each differed from the paper's. Every output now takes its words from here;
-`tests/test_wording.py` holds them to it, edition by edition.
+`tests/unit/presenting/test_wording.py` holds them to it, edition by edition.
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ class Settings(BaseSettings):
     max_rows: str | None = None
     max_cells: str | None = None
     papers_url: str | None = None  # where <out> is published
-    pause_before: str | None = None  # fault injection for tests/test_crash.py
+    pause_before: str | None = None  # fault injection for tests/e2e/test_crash.py
     return_rules: str | None = None  # "off": DfE's rules are not run over the returns
 
     @property
