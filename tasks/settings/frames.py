@@ -4,11 +4,14 @@ A `Schema` is a frame's columns in order and the kind of each (text, number, fla
 Python value), with who makes it and who reads it. `empty()` makes the frame with no rows;
 `check(frame, where)` raises FrameError, naming the schema, the boundary `where`, and the
 columns missing, unexpected or of the wrong kind, when a frame breaks it. The check reads
-column names and dtypes, no row loop, so a boundary costs nothing to check; a column's
-values are looked at only when its dtype is not of its kind, to see whether it has any: a
-column with no value in it (no rows, or every value missing) is of any kind, as pandas
-gives such a column whatever dtype it likes. The order of the columns is how a frame is
-made (`empty()`, and the modules that build one), not checked: a frame is read by name.
+column names and dtypes, no Python loop over rows, so a boundary costs nothing to check. An
+object column said to hold text has its values' type inferred (one pass, in pandas' C),
+as an object dtype holds anything: a number among the text is refused. A column's values
+are otherwise looked at only when its dtype is not of its kind, to see whether it has any:
+a column with no value in it (no rows, or every value missing) is of any kind, as pandas
+gives such a column whatever dtype it likes. Anything but a DataFrame is refused too. The
+order of the columns is how a frame is made (`empty()`, and the modules that build one),
+not checked: a frame is read by name.
 
 The checks are at the boundaries of a run's steps (docs/architecture.md, "Frames between
 stages"): tasks.run.inputs (the records read; Inputs, handed to the analysis) and
@@ -21,12 +24,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
-import numpy as np
 import pandas as pd
 from pandas.api import types
-from pandas.api.extensions import ExtensionDtype
 
 
 class Kind(Enum):
@@ -48,12 +48,17 @@ class FrameError(Exception):
     code that made it (its traceback is wanted), not in the exports."""
 
 
-def _of_kind(dtype: np.dtype[Any] | ExtensionDtype, kind: Kind) -> bool:
-    """Whether a column's dtype holds `kind`: from the dtype alone, no value read."""
+def _of_kind(column: pd.Series, kind: Kind) -> bool:
+    """Whether a column holds `kind`: from its dtype, and for text in an object column from
+    the type pandas infers of its values (strings, or none at all)."""
+    dtype = column.dtype
     if kind is TEXT:
-        return types.is_object_dtype(dtype) or types.is_string_dtype(dtype)
+        if types.is_object_dtype(dtype):
+            return types.infer_dtype(column, skipna=True) in ("string", "empty")
+        return types.is_string_dtype(dtype)
     if kind is NUMBER:
-        return types.is_numeric_dtype(dtype) and not types.is_bool_dtype(dtype)
+        return (types.is_numeric_dtype(dtype) and not types.is_bool_dtype(dtype)
+                and not types.is_complex_dtype(dtype))
     if kind is FLAG:
         return types.is_bool_dtype(dtype)
     return True
@@ -81,6 +86,9 @@ class Schema:
     def check(self, frame: pd.DataFrame, where: str) -> pd.DataFrame:
         """`frame`, when it has this schema's columns, each of its kind; else FrameError
         naming the schema, the boundary `where` and every column at fault."""
+        if not isinstance(frame, pd.DataFrame):
+            raise FrameError(f"the {self.name} frame at {where} is not a DataFrame: "
+                             f"{type(frame).__name__} (tasks.settings.frames)")
         given = list(frame.columns)
         faults = []
         missing = [c for c in self.kinds if c not in given]
@@ -92,17 +100,24 @@ class Schema:
         repeated = sorted({str(c) for c in given if given.count(c) > 1})
         if repeated:
             faults.append(f"column(s) given more than once {_names(repeated)}")
-        wrong = [f"{c!r} is {dtype}, not {self.kinds[c].value}"
-                 for c, dtype in zip(given, frame.dtypes, strict=True)
-                 if c in self.kinds and c not in repeated
-                 and not _of_kind(dtype, self.kinds[c])
-                 and not frame[c].isna().all()]  # values read only when the dtype is wrong
+        wrong = [f"{c!r} is {_held(frame[c])}, not {self.kinds[c].value}"
+                 for c in given if c in self.kinds and c not in repeated
+                 and not _of_kind(frame[c], self.kinds[c])
+                 and not frame[c].isna().all()]
         if wrong:
             faults.append(f"wrong kind: {'; '.join(wrong)}")
         if faults:
             raise FrameError(f"the {self.name} frame at {where} breaks its schema "
                              f"(tasks.settings.frames): {'; '.join(faults)}")
         return frame
+
+
+def _held(column: pd.Series) -> str:
+    """What a column holds, for a message: its dtype, and for an object column what pandas
+    infers of its values ("object of mixed-integer")."""
+    if types.is_object_dtype(column.dtype):
+        return f"object of {types.infer_dtype(column, skipna=True)}"
+    return str(column.dtype)
 
 
 def _names(columns: list[str]) -> str:

@@ -87,6 +87,31 @@ def test_a_column_with_no_value_is_of_any_kind() -> None:
     refused(FIGURES, frame.assign(period=[2024.0]))
 
 
+@pytest.mark.parametrize("values", [[202410, "2024-10"], [1, 2], ["a", 3.5], [b"K1", "K2"]],
+                         ids=["int among text", "ints", "a float among text", "bytes"])
+def test_an_object_column_of_anything_but_text_is_refused_as_text(values: list[object]
+                                                                  ) -> None:
+    """Found from outside: an object column passed as text whatever it held (pandas' object
+    dtype holds anything); what its values are is inferred, in one pass."""
+    frame = pd.DataFrame({c: [A_VALUE[k]] * len(values) for c, k in FIGURES.kinds.items()})
+    frame["indicator"] = pd.Series(values, dtype=object)
+    assert "wrong kind: 'indicator' is object of " in refused(FIGURES, frame)
+    frame["indicator"] = pd.Series(["K1", None][:len(values)], dtype=object)
+    assert FIGURES.check(frame, WHERE) is frame  # text with a missing value is text
+
+
+@pytest.mark.parametrize("given", [None, pd.Series([1.0]), {"indicator": ["K1"]}],
+                         ids=["None", "a Series", "a dict"])
+def test_anything_but_a_frame_is_refused_naming_the_schema_and_boundary(given: object
+                                                                        ) -> None:
+    with pytest.raises(FrameError, match=rf"the figures frame at {WHERE} is not a DataFrame"):
+        FIGURES.check(given, WHERE)  # type: ignore[arg-type]
+
+
+def test_complex_numbers_are_not_numbers() -> None:
+    refused(FIGURES, one_row(FIGURES).assign(value=[1 + 2j]))
+
+
 def test_the_schemas_are_each_named_once_with_whom_they_pass_between() -> None:
     names = [s.name for s in SCHEMAS]
     assert len(set(names)) == len(names)
