@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (set up, then run the bundled demo) and `make test`.
-.PHONY: setup setup-demo demo check test lint bench clean
+.PHONY: setup setup-demo demo lint check test clean
 
 # Everything: the project, the test tools, and the system packages both need.
 setup:
@@ -21,20 +21,21 @@ PYTEST = .venv/bin/python -m pytest -n auto --dist worksteal
 # `briefing` a test starts would otherwise compile them again (some 3 s a worker).
 unexport PYTHONDONTWRITEBYTECODE
 
-# While you work: lint, types and the unit tests (tests/unit/, a folder per stage: no
-# engine, server, browser, PostgreSQL, DfE's validators or PDF; docs/architecture.md).
-check: setup
+# Lint (ruff) and types (mypy strict), alone.
+lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/mypy
+
+# While you work: lint, types and the unit tests (tests/unit/, a folder per stage: no
+# engine, server, browser, PostgreSQL, DfE's validators or PDF; docs/architecture.md).
+check: lint
 	$(PYTEST) tests/unit -q
 
 # Everything, as CI runs it.
-test: setup
-	.venv/bin/ruff check .
-	.venv/bin/mypy
+test: lint
 	$(PYTEST) --durations=25
 
 # Everything written under outputs/ (every demo's papers and the history store), and caches.
 clean:
 	find outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
-	rm -rf .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -7,7 +7,7 @@ import os
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -45,14 +45,28 @@ settings.load_profile("briefing")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a real server, PostgreSQL, a browser, the Prefect "
-                            "engine or a whole CLI run; `make check` leaves these out")
+                            "engine or a whole CLI run: never in tests/unit/")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Anything that starts Prefect's engine is slow: the marker follows the fixture."""
+    """Anything that starts Prefect's engine is slow: the marker follows the fixture. A
+    slow test in tests/unit/ (marked however: a decorator, a module's pytestmark, a
+    parameter's marks, the engine's fixture) stops the session: `make check` runs every
+    unit test, and such a test belongs in tests/integration/ or tests/e2e/."""
     for item in items:
         if "prefect_harness" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+    wrong = slow_unit_tests(items)
+    if wrong:
+        raise pytest.UsageError("slow tests in tests/unit/ (move them to tests/integration/ "
+                                "or tests/e2e/, docs/architecture.md): " + ", ".join(wrong))
+
+
+def slow_unit_tests(items: Iterable[Any]) -> list[str]:
+    """The ids of the items under tests/unit/ marked slow."""
+    unit = ROOT / "tests" / "unit"
+    return [item.nodeid for item in items if item.get_closest_marker("slow") is not None
+            and Path(item.path).is_relative_to(unit)]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,7 +11,6 @@ MAX_LINES, but those LONG_ALLOWED names, each with why.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,15 +43,28 @@ def _sources() -> dict[str, ast.Module]:
 SOURCES = _sources()
 
 
-def _imports(tree: ast.Module) -> Iterator[tuple[str, str | None, int]]:
-    """(module imported, name taken from it or None, line) for every import, anywhere."""
+def _package_of(module: str) -> str:
+    """The package a module's relative imports start from: itself for a package's
+    __init__, else the package it is in."""
+    return module if (ROOT / module.replace(".", "/") / "__init__.py").is_file() \
+        else module.rpartition(".")[0]
+
+
+def _imports(tree: ast.Module, package: str = "") -> Iterator[tuple[str, str | None, int]]:
+    """(module imported, name taken from it or None, line) for every import, anywhere; a
+    relative one (`from ..analysing import compare`) resolved from `package`, the
+    importing module's package (ruff's TID252 refuses them in the code; found from outside:
+    they slipped past these checks)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, None, node.lineno
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[:len(package.split(".")) - node.level + 1] \
+                if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
             for alias in node.names:
-                yield node.module, alias.name, node.lineno
+                yield module, alias.name, node.lineno
 
 
 def _targets(module: str, name: str | None, known: dict[str, ast.Module]) -> list[str]:
@@ -64,7 +76,8 @@ def _targets(module: str, name: str | None, known: dict[str, ast.Module]) -> lis
 
 
 def _graph(sources: dict[str, ast.Module]) -> dict[str, set[str]]:
-    return {mod: {t for m, n, _ in _imports(tree) for t in _targets(m, n, sources) if t != mod}
+    return {mod: {t for m, n, _ in _imports(tree, _package_of(mod))
+                  for t in _targets(m, n, sources) if t != mod}
             for mod, tree in sources.items()}
 
 
@@ -113,7 +126,7 @@ def private_imports(sources: dict[str, ast.Module]) -> list[str]:
         aliases = {a.asname or a.name: f"{n.module}.{a.name}"
                    for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
                    for a in n.names}
-        for module, name, line in _imports(tree):
+        for module, name, line in _imports(tree, _package_of(mod)):
             if name is not None and name.startswith("_") and not name.startswith("__") \
                     and module in sources and module != mod:
                 found.append(f"{mod}:{line} imports {module}.{name}")
@@ -128,7 +141,7 @@ def private_imports(sources: dict[str, ast.Module]) -> list[str]:
 def prefect_outside(sources: dict[str, ast.Module]) -> list[str]:
     found = []
     for mod, tree in sources.items():
-        for module, name, line in _imports(tree):
+        for module, name, line in _imports(tree, _package_of(mod)):
             if module == "prefect" and name == "task" and mod != TASK_MODULE:
                 found.append(f"{mod}:{line} imports prefect.task")
             if module == "prefect" and name == "flow" and not mod.startswith("flows."):
@@ -144,7 +157,8 @@ def later_stages(sources: dict[str, ast.Module]) -> list[str]:
     found = []
     for mod, tree in sources.items():
         here = _stage(mod)
-        for module, name, line in _imports(tree) if here is not None else ():
+        for module, name, line in (_imports(tree, _package_of(mod)) if here is not None
+                                   else ()):
             for target in _targets(module, name, sources):
                 there = _stage(target)
                 if here is not None and there is not None and there > here:
@@ -218,6 +232,10 @@ def test_the_checks_find_what_they_look_for() -> None:
                                         "def f():\n    from tasks.reading import a\n"),
         "flows.c": ast.parse("import tasks.reading.a as a\nfrom prefect import flow\n"),
     }
+    relative = {"tasks.settings.p": ast.parse("from ..presenting.b import x\n"),
+                "tasks.presenting.b": ast.parse("x = 1\n")}
+    assert later_stages(relative) == [
+        "tasks.settings.p:1 imports tasks.presenting.b (a later stage)"]
     assert _cycles(_graph(bad)) == [["tasks.presenting.b", "tasks.reading.a"]]
     assert private_imports(bad) == ["tasks.reading.a:1 imports tasks.presenting.b._y"]
     assert prefect_outside(bad) == ["tasks.presenting.b:1 imports prefect.task"]
@@ -238,40 +256,63 @@ def test_the_checks_find_what_they_look_for() -> None:
 # --- The tests' own layout (docs/architecture.md, "The tests") --------------------------------
 
 KINDS = ("unit", "integration", "e2e")
-SLOW = re.compile(r"^\s*(@pytest\.mark\.slow|pytestmark\s*=.*\bslow\b)", re.M)
+# Directly in tests/unit/: the layout's own checks (this file) and tools/relayout.py's.
+UNIT_TOP = {"test_architecture.py", "test_relayout.py"}
 
 
 def misplaced_tests(tests: Path) -> list[str]:
-    """Test files outside the three folders, or in a unit folder named for no stage."""
+    """Test files outside the three folders, a unit test in a folder named for no stage,
+    and any module in the three that pytest would not collect as tests (`*_test.py`,
+    `check_x.py`: pyproject's python_files is test_*.py alone)."""
     out = []
-    for path in sorted(tests.rglob("test_*.py")):
-        parts = path.relative_to(tests).parts
+    for path in sorted(tests.rglob("*.py")):
+        where = path.relative_to(tests)
+        parts, name = where.parts, path.name
         if parts[0] not in KINDS:
-            out.append(f"{path.relative_to(tests)}: not in {', '.join(KINDS)}")
+            if name.startswith("test_") or name.endswith("_test.py"):
+                out.append(f"{where}: not in {', '.join(KINDS)}")
+        elif name != "__init__.py" and not name.startswith("test_"):
+            out.append(f"{where}: not a test module's name (test_*.py)")
+        elif parts[0] == "unit" and len(parts) == 2 and name not in UNIT_TOP | {"__init__.py"}:
+            out.append(f"{where}: a unit test belongs in its stage's folder")
         elif parts[0] == "unit" and len(parts) > 2 and parts[1] not in STAGES:
-            out.append(f"{path.relative_to(tests)}: no stage is called {parts[1]}")
+            out.append(f"{where}: no stage is called {parts[1]}")
     return out
 
 
-def slow_unit_tests(tests: Path) -> list[str]:
-    """Unit test files that mark a test `slow`: a real server, engine or whole run is an
-    integration or end-to-end test, and `make check` runs every unit test."""
-    return [str(p.relative_to(tests)) for p in sorted((tests / "unit").rglob("test_*.py"))
-            if SLOW.search(p.read_text(encoding="utf-8"))]
-
-
 def test_every_test_is_unit_by_stage_integration_or_end_to_end() -> None:
-    assert misplaced_tests(ROOT / "tests") == []
-    assert slow_unit_tests(ROOT / "tests") == []
+    misplaced = misplaced_tests(ROOT / "tests")
+    assert not misplaced, "\n".join(misplaced)
     for kind in KINDS:
         assert any((ROOT / "tests" / kind).rglob("test_*.py")), kind
 
 
 def test_the_test_layout_checks_find_what_they_look_for(tmp_path: Path) -> None:
-    for name in ("test_a.py", "unit/nowhere/test_b.py", "unit/reading/test_c.py",
-                 "e2e/test_d.py", "unit/test_e.py"):
+    for name in ("test_a.py", "b_test.py", "helpers.py", "unit/nowhere/test_b.py",
+                 "unit/reading/test_c.py", "unit/reading/c_test.py", "e2e/test_d.py",
+                 "unit/test_e.py", "unit/test_architecture.py", "integration/__init__.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text("@pytest.mark.slow\n" if "c" in name else "")
-    assert misplaced_tests(tmp_path) == ["test_a.py: not in unit, integration, e2e",
-                                         "unit/nowhere/test_b.py: no stage is called nowhere"]
-    assert slow_unit_tests(tmp_path) == ["unit/reading/test_c.py"]
+        (tmp_path / name).write_text("")
+    assert misplaced_tests(tmp_path) == [
+        "b_test.py: not in unit, integration, e2e", "test_a.py: not in unit, integration, e2e",
+        "unit/nowhere/test_b.py: no stage is called nowhere",
+        "unit/reading/c_test.py: not a test module's name (test_*.py)",
+        "unit/test_e.py: a unit test belongs in its stage's folder"]
+
+
+def test_a_slow_test_in_unit_is_refused_however_it_is_marked() -> None:
+    """Found from outside: a text search for `@pytest.mark.slow` missed `@mark.slow`,
+    a parameter's marks and the engine's fixture; the session's collection hook reads the
+    markers pytest gives each item (tests/conftest.py)."""
+    from types import SimpleNamespace
+
+    from tests.conftest import slow_unit_tests
+
+    def item(path: str, slow: bool) -> SimpleNamespace:
+        return SimpleNamespace(nodeid=path, path=ROOT / path,
+                               get_closest_marker=lambda name: object() if slow else None)
+
+    items = [item("tests/unit/reading/test_a.py::t", True),
+             item("tests/unit/reading/test_b.py::t", False),
+             item("tests/integration/test_c.py::t", True)]
+    assert slow_unit_tests(items) == ["tests/unit/reading/test_a.py::t"]
