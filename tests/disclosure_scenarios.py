@@ -257,13 +257,19 @@ class Outputs:
     csv: bytes = b""  # the public indicator table as open data
 
 
-def run(s: Scenario, v: int, pdf: bool = False) -> Outputs:
-    """The real pipeline from files to the public edition and its emails."""
+def read_and_analysed(s: Scenario, v: int) -> tuple[Inputs, Analysed]:
+    """The scenario's files with the hidden figure at v, read, checked and compared with
+    its store: the stages both `public_view` and `run` begin with."""
     with tempfile.TemporaryDirectory() as tmp:
         config, exports, store = write_inputs(s, v, Path(tmp))
         inputs = validate_exports(config, exports, CYCLE, today=TODAY)
         assert inputs.ok, [p.as_line() for p in inputs.problems]
-        analysed = compare_with_history(inputs, store)
+        return inputs, compare_with_history(inputs, store)
+
+
+def run(s: Scenario, v: int, pdf: bool = False) -> Outputs:
+    """The real pipeline from files to the public edition and its emails."""
+    inputs, analysed = read_and_analysed(s, v)
     if pdf:  # the public edition's PDF, the only one compared
         rendered = render_briefing(inputs, analysed, GENERATED, [Edition.PUBLIC])
     else:  # HTML alone: the PDF is made from exactly this HTML
@@ -475,11 +481,7 @@ def public_view(s: Scenario, v: int) -> tuple[str, str]:
     """The pure stages, from files to what every public output is made from: the public
     edition's figures (the workbook and open data are built from them) and the context
     the templates see (the paper and the emails), each as its repr (NaN equals NaN)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        config, exports, store = write_inputs(s, v, Path(tmp))
-        inputs = validate_exports(config, exports, CYCLE, today=TODAY)
-        assert inputs.ok, [p.as_line() for p in inputs.problems]
-        analysed = compare_with_history(inputs, store)
+    inputs, analysed = read_and_analysed(s, v)
     figures = edition_figures(inputs, analysed, Edition.PUBLIC)
     context = build_context(inputs.config, figures, inputs.cycle, inputs.commentary)
     return repr(figures), repr(context)
@@ -488,10 +490,8 @@ def public_view(s: Scenario, v: int) -> tuple[str, str]:
 def assert_same_public_view(s: Scenario) -> None:
     """The public figures and context are the same whatever value 1 to 5 the hidden figure
     holds."""
-    first_figures, first_context = public_view(s, SMALL[0])
+    first = public_view(s, SMALL[0])
     for v in SMALL[1:]:
-        figures, context = public_view(s, v)
-        assert figures == first_figures, f"public figures differ between 1 and {v}: " + (
-            _diff_lines(first_figures.replace(", ", ",\n"), figures.replace(", ", ",\n")))
-        assert context == first_context, f"public context differs between 1 and {v}: " + (
-            _diff_lines(first_context.replace(", ", ",\n"), context.replace(", ", ",\n")))
+        for what, a, b in zip(("figures", "context"), first, public_view(s, v), strict=True):
+            assert b == a, f"the public {what} differs between 1 and {v}: " + _diff_lines(
+                a.replace(", ", ",\n"), b.replace(", ", ",\n"))

@@ -25,6 +25,7 @@ EPS = 1e-9  # values are compared after float arithmetic; equal within this is e
 RAG_GREEN, RAG_AMBER, RAG_RED, RAG_NONE = "green", "amber", "red", "none"
 IMPROVING, DECLINING, NO_CHANGE, NO_DIRECTION = "improving", "declining", "no_change", "none"
 
+
 def polarity_sign(polarity: pd.Series) -> np.ndarray:
     """+1 where higher is better, -1 where lower is better, 0 where neutral."""
     return np.select([polarity == Polarity.HIGHER_IS_BETTER.value,
